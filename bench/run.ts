@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DIMENSIONS } from './data.ts';
+
+/**
+ * `npm run bench`: this store beside the raw rvf-wasm engine and the native
+ * @ruvector/rvf SDK, same data, same run, at 10k and 100k vectors of
+ * dimension 384. Each measurement runs in its own process. Prints a Markdown
+ * table for BENCHMARKS.md.
+ */
+
+const sizes = (process.env['BENCH_SIZES'] ?? '10000,100000').split(',').map(Number);
+const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+function run(task: string, path: string, n: number): Record<string, unknown> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--expose-gc', worker, task, path, String(n)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+}
+
+const num = (o: Record<string, unknown>, ...path: string[]): number => {
+  let v: unknown = o;
+  for (const p of path) v = (v as Record<string, unknown>)[p];
+  return v as number;
+};
+const f = (x: number, d = 1): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+const rows: string[] = [];
+for (const n of sizes) {
+  const dir = mkdtempSync(join(tmpdir(), 'rvf-bench-'));
+  try {
+    const ours = join(dir, 'ours.rvf');
+    const nat = join(dir, 'native.rvf');
+    process.stderr.write(`bench: ${n} vectors x ${DIMENSIONS}\n`);
+    const ingestOurs = num(run('ours-ingest', ours, n), 'vectorsPerSecond');
+    const ingestNative = num(run('native-ingest', nat, n), 'vectorsPerSecond');
+    const ingestRaw = num(run('raw-ingest', '-', n), 'vectorsPerSecond');
+    const q = run('query-compare', ours, n);
+    const openOurs = run('ours-open', ours, n);
+    const openNative = run('native-open', nat, n);
+    const rawBytesMiB = (n * DIMENSIONS * 4) / (1024 * 1024);
+    const rss = num(openOurs, 'rssMiB');
+    rows.push(
+      `| ${n.toLocaleString('en-US')} | durable ingest (vec/s, batches of 1000) | ${f(ingestOurs, 0)} | ${f(ingestRaw, 0)} (in memory, no file) | ${f(ingestNative, 0)} | ${f(ingestOurs / ingestNative, 2)}x native |`,
+      `| ${n.toLocaleString('en-US')} | query p50 / p95 (ms, k=10) | ${f(num(q, 'ours', 'p50'), 2)} / ${f(num(q, 'ours', 'p95'), 2)} | ${f(num(q, 'raw', 'p50'), 2)} / ${f(num(q, 'raw', 'p95'), 2)} | ${f(num(q, 'native', 'p50'), 2)} / ${f(num(q, 'native', 'p95'), 2)} | ${f(num(q, 'ours', 'p50') / num(q, 'raw', 'p50'), 2)}x raw p50 |`,
+      `| ${n.toLocaleString('en-US')} | open, read-only (ms) | ${f(num(openOurs, 'openMs'), 0)} | - | ${f(num(openNative, 'openMs'), 0)} | ${f(num(openOurs, 'openMs') / num(openNative, 'openMs'), 2)}x native |`,
+      `| ${n.toLocaleString('en-US')} | resident memory after open (MiB; raw vectors ${f(rawBytesMiB, 0)}) | ${f(rss, 0)} (node baseline ${f(num(openOurs, 'baselineRssMiB'), 0)}) | - | ${f(num(openNative, 'rssMiB'), 0)} | ${f(rss / rawBytesMiB, 2)}x raw bytes |`,
+    );
+    if (num(q, 'mismatches') > 0) process.stderr.write(`bench: ${num(q, 'mismatches')} queries differ from the raw engine\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log('| vectors | measure | rvf-mcp-server | raw rvf-wasm engine | native @ruvector/rvf | ratio |');
+console.log('|---|---|---|---|---|---|');
+for (const r of rows) console.log(r);

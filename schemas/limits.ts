@@ -1,0 +1,25 @@
+/**
+ * Documented limits. Going past one is an error that names it, never silent
+ * clamping. Shared by the library, the MCP tools and the CLI.
+ */
+export const LIMITS = {
+  /** The native VEC layout stores the dimension as a u16. */
+  maxDimensions: 65_535,
+  /** Largest k for a query. */
+  maxK: 10_000,
+  /** Entries in one ingest call (one commit). */
+  maxBatchEntries: 100_000,
+  /** Ids in one delete call. */
+  maxDeleteIds: 100_000,
+  /** The native reader refuses segment payloads above 256 MiB. */
+  maxSegmentPayloadBytes: 256 * 1024 * 1024 - 1,
+  /** Serialized JSON metadata of one vector. */
+  maxMetadataBytes: 64 * 1024,
+  /** Ids are u64 in the file and INTEGER (signed 64-bit) in SQLite: 0..2^63-1. */
+  maxId: (1n << 63n) - 1n,
+  /** Nodes (operators and leaves) in one filter, and its nesting depth. */
+  maxFilterNodes: 1_000,
+  maxFilterDepth: 16,
+  /** Values in one $in / $nin list. */
+  maxFilterListValues: 10_000,
+} as const;

@@ -1,0 +1,209 @@
+import { rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+
+/**
+ * The SQLite cache beside a .rvf file. It serves metadata and filters, and is
+ * only a cache: every row in it can be rebuilt from the file. It records the
+ * epoch (and the manifest CRC of that epoch) it reflects, so that on open it
+ * can be replayed forward, or rebuilt when it is ahead of or diverged from the
+ * file. The epoch is written in the same transaction as the rows, with a hash
+ * of the commit history up to it, so a cache from another history of the same
+ * file (a restored backup written on again) is never taken as current.
+ */
+
+export const CACHE_SCHEMA_VERSION = 1;
+
+export interface CacheState {
+  epoch: number;
+  /** Hash chained over every commit's segment headers up to `epoch` (store/commit-hash.ts). */
+  commitHash: string;
+  fileId: string;
+  schemaVersion: number;
+}
+
+export interface MetadataRow {
+  id: bigint;
+  json: string | null;
+  epoch: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS cache_state (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  epoch INTEGER NOT NULL,
+  commit_hash TEXT NOT NULL,
+  file_id TEXT NOT NULL,
+  schema_version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS vectors (
+  id INTEGER PRIMARY KEY,
+  metadata TEXT,
+  epoch INTEGER NOT NULL
+);
+`;
+
+export function cachePathFor(storePath: string): string {
+  return `${storePath}.sqlite`;
+}
+
+export function removeCacheFiles(cachePath: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(cachePath + suffix, { force: true });
+}
+
+type Db = Database.Database;
+
+export class MetadataCache {
+  readonly #db: Db;
+  readonly writable: boolean;
+  readonly #upsert: Database.Statement | undefined;
+  readonly #remove: Database.Statement | undefined;
+  readonly #setState: Database.Statement | undefined;
+
+  private constructor(db: Db, writable: boolean) {
+    this.#db = db;
+    this.writable = writable;
+    if (writable) {
+      this.#upsert = db.prepare(
+        'INSERT INTO vectors (id, metadata, epoch) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET metadata = excluded.metadata, epoch = excluded.epoch',
+      );
+      this.#remove = db.prepare('DELETE FROM vectors WHERE id = ?');
+      this.#setState = db.prepare(
+        'INSERT INTO cache_state (one, epoch, commit_hash, file_id, schema_version) VALUES (1, ?, ?, ?, ?) ' +
+          'ON CONFLICT(one) DO UPDATE SET epoch = excluded.epoch, commit_hash = excluded.commit_hash, file_id = excluded.file_id, schema_version = excluded.schema_version',
+      );
+    }
+  }
+
+  /**
+   * The writer's cache, created when missing. A cache SQLite cannot open or
+   * read is deleted and created anew: it holds nothing the file does not.
+   */
+  static openWriter(path: string): { cache: MetadataCache; recreated: boolean } {
+    try {
+      const cache = MetadataCache.#openWritable(path);
+      cache.state(); // reads a page: a damaged file fails here
+      return { cache, recreated: false };
+    } catch {
+      removeCacheFiles(path);
+      return { cache: MetadataCache.#openWritable(path), recreated: true };
+    }
+  }
+
+  static #openWritable(path: string): MetadataCache {
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      // The file is the source of truth, so the cache need not fsync each commit:
+      // a cache that lost its last transactions is replayed forward on open.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+      return new MetadataCache(db, true);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** A read-only view of a writer's cache, or undefined when there is none usable. */
+  static openReader(path: string): MetadataCache | undefined {
+    let db: Db | undefined;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+      const cache = new MetadataCache(db, false);
+      cache.state();
+      return cache;
+    } catch {
+      db?.close();
+      return undefined;
+    }
+  }
+
+  /** A private cache in memory, for a reader whose on-disk cache is missing or out of step. */
+  static inMemory(): MetadataCache {
+    const db = new Database(':memory:');
+    db.exec(SCHEMA);
+    return new MetadataCache(db, true);
+  }
+
+  state(): CacheState | undefined {
+    const row = this.#db
+      .prepare('SELECT epoch, commit_hash, file_id, schema_version FROM cache_state WHERE one = 1')
+      .get() as { epoch: number; commit_hash: string; file_id: string; schema_version: number } | undefined;
+    if (!row) return undefined;
+    return { epoch: row.epoch, commitHash: row.commit_hash, fileId: row.file_id, schemaVersion: row.schema_version };
+  }
+
+  /** Runs `fn` in one read transaction, so several reads see one epoch. */
+  read<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
+  /** Upserts and deletes for one or more commits, and the epoch they reach, in one transaction. */
+  apply(changes: { upserts: MetadataRow[]; deletes: bigint[] }, state: CacheState): void {
+    const upsert = this.#upsert;
+    const remove = this.#remove;
+    const setState = this.#setState;
+    if (!upsert || !remove || !setState) throw new Error('the cache is read-only');
+    this.#db.transaction(() => {
+      for (const r of changes.upserts) upsert.run(r.id, r.json, r.epoch);
+      for (const id of changes.deletes) remove.run(id);
+      setState.run(state.epoch, state.commitHash, state.fileId, state.schemaVersion);
+    })();
+  }
+
+  /** Replaces every row with `rows`, and the state, in one transaction. */
+  replaceAll(rows: Iterable<MetadataRow>, state: CacheState, info: Record<string, string>): void {
+    const upsert = this.#upsert;
+    const setState = this.#setState;
+    if (!upsert || !setState) throw new Error('the cache is read-only');
+    const putInfo = this.#db.prepare('INSERT OR REPLACE INTO store_info (key, value) VALUES (?, ?)');
+    this.#db.transaction(() => {
+      this.#db.exec('DELETE FROM vectors; DELETE FROM store_info;');
+      for (const r of rows) upsert.run(r.id, r.json, r.epoch);
+      for (const [k, v] of Object.entries(info)) putInfo.run(k, v);
+      setState.run(state.epoch, state.commitHash, state.fileId, state.schemaVersion);
+    })();
+  }
+
+  setState(state: CacheState): void {
+    if (!this.#setState) throw new Error('the cache is read-only');
+    this.#setState.run(state.epoch, state.commitHash, state.fileId, state.schemaVersion);
+  }
+
+  count(): number {
+    return (this.#db.prepare('SELECT count(*) AS n FROM vectors').get() as { n: number }).n;
+  }
+
+  /** Metadata JSON of `ids` that have rows. */
+  metadataFor(ids: readonly bigint[]): Map<bigint, string | null> {
+    const out = new Map<bigint, string | null>();
+    if (ids.length === 0) return out;
+    const stmt = this.#db
+      .prepare('SELECT id, metadata FROM vectors WHERE id IN (SELECT value FROM json_each(?))')
+      .safeIntegers(true);
+    const rows = stmt.all(`[${ids.join(',')}]`) as { id: bigint; metadata: string | null }[];
+    for (const r of rows) out.set(r.id, r.metadata);
+    return out;
+  }
+
+  /** Ids whose metadata satisfies a compiled filter (store/filter.ts). */
+  matchingIds(where: string, params: unknown[]): bigint[] {
+    const stmt = this.#db.prepare(`SELECT id FROM vectors WHERE ${where}`).safeIntegers(true).pluck();
+    return stmt.all(...params) as bigint[];
+  }
+
+  /** Every row with metadata, in id order (for compaction and derive). */
+  *metadataRows(): IterableIterator<{ id: bigint; metadata: string }> {
+    const stmt = this.#db
+      .prepare('SELECT id, metadata FROM vectors WHERE metadata IS NOT NULL ORDER BY id')
+      .safeIntegers(true);
+    yield* stmt.iterate() as IterableIterator<{ id: bigint; metadata: string }>;
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,787 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  writevSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { chainCommit } from './commit-hash.ts';
+import { CACHE_SCHEMA_VERSION, cachePathFor, MetadataCache, type MetadataRow } from './cache.ts';
+import { RvfError } from './errors.ts';
+import { readExactly, writeAll } from './file-io.ts';
+import { compileFilter } from './filter.ts';
+import { Lease } from './lease.ts';
+import {
+  encodeJournal,
+  encodeManifest,
+  encodeMeta,
+  encodeVec,
+  type FileIdentity,
+  type ManifestEntry,
+  manifestPayloadBytes,
+  type StoreInfo,
+  vecPayloadBytes,
+} from './payloads.ts';
+import { rebuildCache, reconcileCache } from './reconcile.ts';
+import { RowIndex } from './row-index.ts';
+import { type Commit, scanLog, type Scan } from './scan.ts';
+import { encodeHeader, encodeSegment, HEADER_BYTES, SegmentType, segmentTypeName } from './segment.ts';
+import { cancelled, isTempFor, publishSnapshot, tempPathFor, writeSnapshot, type SnapshotSource } from './snapshot.ts';
+import type {
+  CompactResult,
+  CreateOptions,
+  DeleteResult,
+  DeriveResult,
+  Entry,
+  ExportResult,
+  Id,
+  IdInput,
+  IngestResult,
+  Lineage,
+  LongOperationOptions,
+  Metadata,
+  Metric,
+  OpenOptions,
+  QueryResult,
+  SegmentInfo,
+  StoreStatus,
+} from './types.ts';
+import { loadEngine, type EngineStore } from '../wasm/engine.ts';
+import { checkDimensions, checkK, parseId, writeVector } from '../wasm/validate.ts';
+import { LIMITS } from '../schemas/limits.ts';
+
+/**
+ * A .rvf store: the file is the source of truth, the WASM engine answers
+ * k-NN queries, and a SQLite cache beside the file serves metadata and filters.
+ *
+ * Every change is one commit, made in this order:
+ *   1. data segments appended, fdatasync;
+ *   2. MANIFEST appended (the commit record, with the new epoch), fdatasync;
+ *   3. the engine and the cache (rows + epoch in one SQLite transaction).
+ * A crash before 2 completes leaves an invisible torn tail; a crash after it
+ * leaves a cache one epoch behind, replayed on the next open.
+ */
+
+/** The native reader looks for the newest manifest in the last 64 KiB only. */
+const MAX_MANIFEST_PAYLOAD = 60 * 1024;
+/** Replaced and deleted rows beyond this share of the vector bytes trigger compaction. */
+const AUTO_COMPACT_DEAD_RATIO = 0.5;
+const AUTO_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
+
+const METRICS: readonly Metric[] = ['cosine', 'l2', 'dotproduct'];
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export function idToJson(id: bigint): Id {
+  return id <= MAX_SAFE ? Number(id) : id.toString();
+}
+
+function checkMetric(metric: unknown): Metric {
+  if (!METRICS.includes(metric as Metric)) {
+    throw new RvfError('EINVAL', `metric must be one of ${METRICS.join(', ')}, got ${JSON.stringify(metric)}.`);
+  }
+  return metric as Metric;
+}
+
+function encodeMetadata(metadata: unknown, where: string): string | null {
+  if (metadata === undefined || metadata === null) return null;
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) {
+    throw new RvfError('EINVAL', `${where}: metadata must be a JSON object or null.`);
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(metadata);
+  } catch (err) {
+    throw new RvfError('EINVAL', `${where}: metadata cannot be written as JSON (${(err as Error).message}).`);
+  }
+  if (Buffer.byteLength(json) > LIMITS.maxMetadataBytes) {
+    throw new RvfError('ELIMIT', `${where}: metadata is over the ${LIMITS.maxMetadataBytes}-byte limit; store large content elsewhere and keep a reference.`);
+  }
+  return json;
+}
+
+interface Opened {
+  path: string;
+  fd: number;
+  lease: Lease | undefined;
+  scan: Scan;
+  index: RowIndex;
+  engine: EngineStore;
+  cache: MetadataCache;
+  sharedCache: boolean;
+  info: StoreInfo;
+  identity: FileIdentity;
+  warn: (message: string) => void;
+}
+
+export class RvfDatabase {
+  readonly path: string;
+  readonly readOnly: boolean;
+  #fd: number;
+  readonly #lease: Lease | undefined;
+  #engine: EngineStore;
+  #index: RowIndex;
+  #cache: MetadataCache;
+  /** A reader using the writer's cache checks its epoch on every read. */
+  #sharedCache: boolean;
+  readonly #info: StoreInfo;
+  readonly #identity: FileIdentity;
+  #commits: Commit[];
+  #segments: SegmentInfo[];
+  #epoch: number;
+  #commitHash: string;
+  #end: number;
+  #nextSegId: bigint;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #broken: RvfError | undefined;
+  readonly #warn: (message: string) => void;
+
+  private constructor(o: Opened) {
+    this.path = o.path;
+    this.readOnly = o.lease === undefined;
+    this.#fd = o.fd;
+    this.#lease = o.lease;
+    this.#engine = o.engine;
+    this.#index = o.index;
+    this.#cache = o.cache;
+    this.#sharedCache = o.sharedCache;
+    this.#info = o.info;
+    this.#identity = o.identity;
+    this.#warn = o.warn;
+    this.#commits = o.scan.commits;
+    this.#segments = segmentsOf(o.scan.commits);
+    const last = o.scan.commits.at(-1) as Commit;
+    this.#epoch = last.epoch;
+    this.#commitHash = last.commitHash;
+    this.#end = o.scan.goodEnd;
+    this.#nextSegId = o.scan.maxSegId + 1n;
+  }
+
+  // ------------------------------------------------------------ opening
+
+  /** Creates a store; the caller holds its writer lease until close(). */
+  static async create(path: string, options: CreateOptions, open: OpenOptions = {}): Promise<RvfDatabase> {
+    const dimensions = checkDimensions(options?.dimensions);
+    const metric = checkMetric(options.metric ?? 'cosine');
+    const abs = resolve(path);
+    if (existsSync(abs)) throw new RvfError('EEXIST', `${abs} already exists; open it, or choose another path.`);
+    mkdirSync(dirname(abs), { recursive: true });
+    const lease = Lease.acquire(abs);
+    try {
+      const tmp = tempPathFor(abs);
+      await writeSnapshot(tmp, {
+        dimensions,
+        storeInfo: { dimensions, metric, lineage: null },
+        identity: rootIdentity(),
+        epoch: 0,
+        liveCount: 0,
+        rows: [],
+        metadata: [],
+      });
+      publishSnapshot(tmp, abs, false);
+      return await RvfDatabase.#openWith(abs, lease, open);
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+  }
+
+  /** Opens a store for writing, taking its writer lease (ELOCK when another process holds it). */
+  static async open(path: string, options: OpenOptions = {}): Promise<RvfDatabase> {
+    const abs = resolve(path);
+    if (!existsSync(abs)) throw new RvfError('ENOENT', `no store at ${abs}; create it first.`);
+    const lease = Lease.acquire(abs);
+    try {
+      return await RvfDatabase.#openWith(abs, lease, options);
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+  }
+
+  /** Opens a store for reading: no lease, the newest committed epoch at the time of opening. */
+  static async openReadonly(path: string, options: OpenOptions = {}): Promise<RvfDatabase> {
+    const abs = resolve(path);
+    if (!existsSync(abs)) throw new RvfError('ENOENT', `no store at ${abs}; check the path.`);
+    return RvfDatabase.#openWith(abs, undefined, options);
+  }
+
+  static async #openWith(path: string, lease: Lease | undefined, options: OpenOptions): Promise<RvfDatabase> {
+    const warn = options.onWarning ?? ((m: string) => process.stderr.write(`rvf: ${m}\n`));
+    if (lease?.tookOver) warn(`took over the stale writer lease of ${path} (${lease.tookOver})`);
+    const engineModule = await loadEngine();
+    const fd = openSync(path, lease ? 'r+' : 'r');
+    let engine: EngineStore | undefined;
+    let cache: MetadataCache | undefined;
+    try {
+      const scan = scanLog(path, fd);
+      if (lease) {
+        if (scan.goodEnd < scan.fileSize) {
+          warn(`cut ${scan.fileSize - scan.goodEnd} bytes of uncommitted tail off ${path} (${scan.tornReason})`);
+          ftruncateSync(fd, scan.goodEnd);
+          fdatasyncSync(fd);
+        }
+        removeTempFiles(path);
+      }
+      const info = storeInfoOf(scan, options.metric);
+      const identity = scan.manifest.identity ?? fallbackIdentity(scan);
+      const index = RowIndex.fromScan(scan);
+      engine = engineModule.createStore(scan.dimensions, info.metric);
+      index.loadInto(engine, fd, path);
+      const last = scan.commits.at(-1) as Commit;
+      const fileState = { fileId: identity.fileId.toString('hex'), epoch: last.epoch, commitHash: last.commitHash };
+      const cacheInfo = { dimensions: String(info.dimensions), metric: info.metric };
+      let sharedCache = false;
+      if (lease) {
+        const opened = MetadataCache.openWriter(cachePathFor(path));
+        cache = opened.cache;
+        if (opened.recreated) warn(`the cache of ${path} was unreadable; rebuilt it from the file`);
+        const outcome = reconcileCache(cache, scan, index, fd, fileState, cacheInfo);
+        if (outcome.warn) warn(`${path}: ${outcome.reason}`);
+      } else {
+        const shared = MetadataCache.openReader(cachePathFor(path));
+        const state = shared?.state();
+        if (shared && state && state.fileId === fileState.fileId && state.epoch === fileState.epoch &&
+            state.commitHash === fileState.commitHash && state.schemaVersion === CACHE_SCHEMA_VERSION &&
+            shared.count() === index.live) {
+          cache = shared;
+          sharedCache = true;
+        } else {
+          shared?.close();
+          cache = MetadataCache.inMemory();
+          rebuildCache(cache, scan.commits, index, fd, { ...fileState, schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfo);
+        }
+      }
+      return new RvfDatabase({ path, fd, lease, scan, index, engine, cache, sharedCache, info, identity, warn });
+    } catch (err) {
+      engine?.close();
+      cache?.close();
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------ writes
+
+  /**
+   * Adds or replaces vectors in one commit. An id that exists is replaced,
+   * vector and metadata; an id given twice in one batch keeps its last entry.
+   */
+  ingestBatch(entries: readonly Entry[], control: LongOperationOptions = {}): Promise<IngestResult> {
+    return this.#serial(async () => {
+      this.#assertWritable();
+      if (!Array.isArray(entries)) throw new RvfError('EINVAL', 'entries must be an array of {id, vector, metadata?}.');
+      if (entries.length > LIMITS.maxBatchEntries) {
+        throw new RvfError('ELIMIT', `a batch holds at most ${LIMITS.maxBatchEntries} entries, got ${entries.length}; split it.`);
+      }
+      if (entries.length === 0) return { accepted: 0, replaced: 0, epoch: this.#epoch };
+      const dim = this.#index.dimensions;
+      const last = new Map<bigint, number>();
+      entries.forEach((e, i) => {
+        if (e === null || typeof e !== 'object') throw new RvfError('EINVAL', `entries[${i}] must be an object {id, vector, metadata?}.`);
+        last.set(parseId(e.id, `entries[${i}].id`), i);
+      });
+      const n = last.size;
+      if (vecPayloadBytes(dim, n) > LIMITS.maxSegmentPayloadBytes) {
+        throw new RvfError('ELIMIT', `the batch is over the ${LIMITS.maxSegmentPayloadBytes}-byte segment limit; split it.`);
+      }
+      const ids = new BigUint64Array(n);
+      const vectors = new Float32Array(n * dim);
+      const json: (string | null)[] = [];
+      let j = 0;
+      for (const [id, i] of last) {
+        const e = entries[i] as Entry;
+        ids[j] = id;
+        writeVector(e.vector, dim, vectors, j * dim, `entries[${i}]`);
+        json.push(encodeMetadata(e.metadata, `entries[${i}]`));
+        j++;
+      }
+      if (control.signal?.aborted) throw cancelled();
+      await this.#makeManifestRoom(this.#index.vecSegments.length + 1, () => [...this.#index.deleted].filter((d) => !last.has(d)).length);
+
+      const replaced = [...last.keys()].filter((id) => this.#index.rows.has(id));
+      const vec = encodeVec(dim, ids, vectors);
+      const deletedAfter = [...this.#index.deleted].filter((d) => !last.has(d));
+      const commit = this.#appendCommit(
+        [
+          { type: SegmentType.VEC, payload: vec },
+          { type: SegmentType.META, payload: encodeMeta(ids, json) },
+        ],
+        { newVec: true, deleted: deletedAfter, live: this.#index.live + n - replaced.length },
+      );
+      this.#afterCommit(() => {
+        this.#index.addSegment({ segId: commit.segIds[0] as bigint, offset: commit.offsets[0] as number, payloadLength: vec.length, ids });
+        if (replaced.length > 0) this.#engine.delete(BigUint64Array.from(replaced));
+        this.#engine.ingest(vectors, ids);
+        const upserts: MetadataRow[] = Array.from(ids, (id, k) => ({ id, json: json[k] ?? null, epoch: commit.epoch }));
+        this.#cache.apply({ upserts, deletes: [] }, this.#cacheState());
+      });
+      await this.#autoCompact();
+      return { accepted: n, replaced: replaced.length, epoch: commit.epoch };
+    });
+  }
+
+  /** Deletes vectors by id in one commit; ids that are not live are skipped. */
+  delete(ids: readonly IdInput[]): Promise<DeleteResult> {
+    return this.#serial(async () => {
+      this.#assertWritable();
+      if (!Array.isArray(ids)) throw new RvfError('EINVAL', 'ids must be an array of ids.');
+      if (ids.length > LIMITS.maxDeleteIds) {
+        throw new RvfError('ELIMIT', `a delete takes at most ${LIMITS.maxDeleteIds} ids, got ${ids.length}; split it.`);
+      }
+      const parsed = ids.map((id, i) => parseId(id, `ids[${i}]`));
+      return this.#deleteLive(parsed);
+    });
+  }
+
+  /** Deletes every vector whose metadata matches `filter`, in one commit. */
+  deleteByFilter(filter: unknown): Promise<DeleteResult> {
+    return this.#serial(async () => {
+      this.#assertWritable();
+      const compiled = compileFilter(filter);
+      if (compiled.empty) {
+        throw new RvfError('EINVAL', 'deleteByFilter needs at least one condition (an empty filter matches every vector); pass the ids to delete() to remove everything on purpose.');
+      }
+      return this.#deleteLive(this.#cache.matchingIds(compiled.where, compiled.params));
+    });
+  }
+
+  async #deleteLive(candidates: bigint[]): Promise<DeleteResult> {
+    const doomed = [...new Set(candidates)].filter((id) => this.#index.rows.has(id));
+    if (doomed.length === 0) return { deleted: 0, epoch: this.#epoch };
+    await this.#makeManifestRoom(this.#index.vecSegments.length, () => this.#index.deleted.size + doomed.length);
+    const list = BigUint64Array.from(doomed);
+    const commit = this.#appendCommit([{ type: SegmentType.JOURNAL, payload: encodeJournal(this.#epoch + 1, list) }], {
+      newVec: false,
+      deleted: [...this.#index.deleted, ...doomed],
+      live: this.#index.live - doomed.length,
+    });
+    this.#afterCommit(() => {
+      for (const id of doomed) this.#index.markDeleted(id);
+      this.#engine.delete(list);
+      this.#cache.apply({ upserts: [], deletes: doomed }, this.#cacheState());
+    });
+    // One delete alone can list more ids than the native reader's window holds.
+    if (manifestPayloadBytes(this.#index.vecSegments.length, this.#index.deleted.size, true) > MAX_MANIFEST_PAYLOAD) {
+      await this.#compactNow({});
+    } else {
+      await this.#autoCompact();
+    }
+    return { deleted: doomed.length, epoch: commit.epoch };
+  }
+
+  /** Rewrites the file with live rows only (temp file, fsync, rename, directory fsync). */
+  compact(control: LongOperationOptions = {}): Promise<CompactResult> {
+    return this.#serial(async () => {
+      this.#assertWritable();
+      return this.#compactNow(control);
+    });
+  }
+
+  // ------------------------------------------------------------ reads
+
+  /** Exact k nearest neighbours, nearest first; with a filter, the exact top k among matching vectors. */
+  query(vector: ArrayLike<number>, k: number, options: { filter?: unknown } = {}): Promise<QueryResult[]> {
+    return this.#serial(async () => {
+      this.#assertReadable();
+      checkK(k);
+      const dim = this.#index.dimensions;
+      const q = new Float32Array(dim);
+      writeVector(vector, dim, q, 0, 'query');
+      const compiled = options.filter === undefined || options.filter === null ? undefined : compileFilter(options.filter);
+      const live = this.#index.live;
+      return this.#withCache((cache) => {
+        if (live === 0) return [];
+        let picked: { id: bigint; distance: number }[] = [];
+        if (!compiled || compiled.empty) {
+          const hits = this.#engine.query(q, Math.min(k, live));
+          picked = Array.from(hits.ids, (id, i) => ({ id, distance: hits.distances[i] as number }));
+        } else {
+          const matching = new Set(cache.matchingIds(compiled.where, compiled.params));
+          if (matching.size === 0) return [];
+          // The engine ranks every live row whatever k is, so asking for more
+          // costs little; ask for enough to hold k matches at this selectivity,
+          // and for everything when that was not enough.
+          let want = matching.size >= live ? Math.min(k, live) : Math.min(live, Math.max(4 * k, Math.ceil((2 * k * live) / matching.size)));
+          for (;;) {
+            const hits = this.#engine.query(q, want);
+            picked = [];
+            for (let i = 0; i < hits.ids.length && picked.length < k; i++) {
+              const id = hits.ids[i] as bigint;
+              if (matching.has(id)) picked.push({ id, distance: hits.distances[i] as number });
+            }
+            if (picked.length >= Math.min(k, matching.size) || want >= live) break;
+            want = live;
+          }
+        }
+        const metadata = cache.metadataFor(picked.map((p) => p.id));
+        return picked.map((p) => ({ id: idToJson(p.id), distance: p.distance, metadata: parseMetadata(metadata.get(p.id)) }));
+      });
+    });
+  }
+
+  status(): Promise<StoreStatus> {
+    return this.#serial(async () => {
+      this.#assertReadable();
+      return {
+        path: this.path,
+        totalVectors: this.#index.live,
+        dimensions: this.#index.dimensions,
+        metric: this.#info.metric,
+        epoch: this.#epoch,
+        fileSizeBytes: this.#end,
+        totalSegments: this.#segments.length,
+        deadSpaceRatio: this.#index.deadSpaceRatio(),
+        fileId: this.#identity.fileId.toString('hex'),
+        readOnly: this.readOnly,
+        lineage: this.#lineage(),
+      };
+    });
+  }
+
+  segments(): Promise<SegmentInfo[]> {
+    return this.#serial(async () => {
+      this.#assertReadable();
+      return this.#segments.map((s) => ({ ...s }));
+    });
+  }
+
+  /**
+   * Writes a child store holding this store's live vectors and metadata, which
+   * records its lineage: parent path, file id, epoch and a SHA-256 of the
+   * parent's committed bytes.
+   */
+  derive(childPath: string, control: LongOperationOptions = {}): Promise<DeriveResult> {
+    return this.#serial(async () => {
+      this.#assertReadable();
+      const dest = resolve(childPath);
+      if (existsSync(dest)) throw new RvfError('EEXIST', `${dest} already exists; choose another path for the child.`);
+      const parentHash = this.#hashCommittedBytes();
+      const lineage: Lineage = {
+        parentPath: this.path,
+        parentFileId: this.#identity.fileId.toString('hex'),
+        parentEpoch: this.#epoch,
+        parentHash: parentHash.toString('hex'),
+        depth: this.#identity.depth + 1,
+      };
+      const identity: FileIdentity = { fileId: randomBytes(16), parentId: this.#identity.fileId, parentHash, depth: lineage.depth };
+      await this.#writeCopy(dest, { storeInfo: { ...this.#info, lineage }, identity, epoch: 0 }, control);
+      return { path: dest, totalVectors: this.#index.live, epoch: 0, lineage };
+    });
+  }
+
+  /** Writes a standalone, compacted copy of the store (same identity and epoch) to `path`. */
+  export(path: string, control: LongOperationOptions = {}): Promise<ExportResult> {
+    return this.#serial(async () => {
+      this.#assertReadable();
+      const dest = resolve(path);
+      if (dest === this.path) throw new RvfError('EINVAL', 'export needs a path other than the store itself.');
+      const bytes = await this.#writeCopy(dest, { storeInfo: this.#info, identity: this.#identity, epoch: this.#epoch }, control);
+      return { path: dest, totalVectors: this.#index.live, fileSizeBytes: bytes };
+    });
+  }
+
+  /** Releases the engine store, the cache, the file and the lease. Safe to call twice. */
+  close(): Promise<void> {
+    const run = this.#queue.then(() => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#engine.close();
+      this.#cache.close();
+      closeSync(this.#fd);
+      this.#lease?.release();
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  #assertReadable(): void {
+    if (this.#closed) throw new RvfError('ECLOSED', `${this.path} is closed; open it again.`);
+    if (this.#broken) throw this.#broken;
+  }
+
+  #assertWritable(): void {
+    this.#assertReadable();
+    if (!this.#lease) throw new RvfError('EREADONLY', `${this.path} is open read-only; open it with RvfDatabase.open to write.`);
+  }
+
+  #cacheState() {
+    return { epoch: this.#epoch, commitHash: this.#commitHash, fileId: this.#identity.fileId.toString('hex'), schemaVersion: CACHE_SCHEMA_VERSION };
+  }
+
+  /**
+   * Appends one commit: the data segments, fdatasync, then the manifest,
+   * fdatasync. The manifest is written only once the data is durable, so a
+   * manifest that verifies on open proves its commit whole.
+   */
+  #appendCommit(
+    data: { type: number; payload: Buffer }[],
+    after: { newVec: boolean; deleted: bigint[]; live: number },
+  ): { epoch: number; segIds: bigint[]; offsets: number[] } {
+    const lease = this.#lease as Lease;
+    lease.assertHeld();
+    const epoch = this.#epoch + 1;
+    const segIds: bigint[] = [];
+    const offsets: number[] = [];
+    const buffers: Buffer[] = [];
+    const headers: Buffer[] = [];
+    let pos = this.#end;
+    for (const d of data) {
+      const segId = this.#nextSegId++;
+      // Header and payload go to writev separately: no copy of a batch's vectors.
+      segIds.push(segId);
+      offsets.push(pos);
+      const header = encodeHeader(d.type, segId, d.payload.length, crc32(d.payload) >>> 0);
+      headers.push(header);
+      buffers.push(header, d.payload);
+      pos += HEADER_BYTES + d.payload.length;
+    }
+    const entries: ManifestEntry[] = this.#index.vecSegments.map((s) => ({ segId: s.segId, offset: s.offset, payloadLength: s.payloadLength, type: SegmentType.VEC }));
+    if (after.newVec) {
+      entries.push({ segId: segIds[0] as bigint, offset: offsets[0] as number, payloadLength: (data[0] as { payload: Buffer }).payload.length, type: SegmentType.VEC });
+    }
+    const manifest = encodeManifest({
+      epoch,
+      dimensions: this.#index.dimensions,
+      totalVectors: after.live,
+      profile: 0,
+      entries,
+      deleted: after.deleted,
+      identity: this.#identity,
+    });
+    const manifestId = this.#nextSegId++;
+    const manifestSeg = encodeSegment(SegmentType.MANIFEST, manifestId, manifest);
+    const start = this.#end;
+    try {
+      writevAll(this.#fd, buffers, start);
+      fdatasyncSync(this.#fd);
+      writeAll(this.#fd, manifestSeg, pos);
+      fdatasyncSync(this.#fd);
+    } catch (err) {
+      try {
+        ftruncateSync(this.#fd, start);
+        fdatasyncSync(this.#fd);
+      } catch {
+        // The torn tail stays; it is invisible and the next open cuts it.
+      }
+      throw new RvfError('EIO', `could not write ${this.path} (${(err as Error).message}); nothing was committed, free disk space and retry.`);
+    }
+    this.#end = pos + manifestSeg.length;
+    this.#epoch = epoch;
+    this.#commitHash = chainCommit(this.#commitHash, [...headers, manifestSeg.subarray(0, HEADER_BYTES)]);
+    data.forEach((d, i) => this.#segments.push({ id: Number(segIds[i]), type: segmentTypeName(d.type), offset: offsets[i] as number, payloadLength: d.payload.length, epoch }));
+    this.#segments.push({ id: Number(manifestId), type: 'manifest', offset: pos, payloadLength: manifest.length, epoch });
+    return { epoch, segIds, offsets };
+  }
+
+  /**
+   * Brings memory and cache in step with a commit that is already durable. If
+   * that fails the file is still right but this handle is not: it refuses
+   * further use until the store is opened again (which replays the cache).
+   */
+  #afterCommit(apply: () => void): void {
+    try {
+      apply();
+    } catch (err) {
+      this.#broken = new RvfError('EIO', `${this.path}: epoch ${this.#epoch} is committed to the file, but updating memory failed (${(err as Error).message}); close and open the store again.`);
+      throw this.#broken;
+    }
+  }
+
+  /** Compacts first when the next manifest would not fit the native reader's window. */
+  async #makeManifestRoom(vecSegments: number, deletedCount: () => number): Promise<void> {
+    if (manifestPayloadBytes(vecSegments, deletedCount(), true) > MAX_MANIFEST_PAYLOAD && (this.#index.vecSegments.length > 1 || this.#index.deleted.size > 0)) {
+      await this.#compactNow({});
+    }
+  }
+
+  async #autoCompact(): Promise<void> {
+    const vecBytes = this.#index.rowsInSegments * this.#index.rowBytes;
+    if (this.#index.deadSpaceRatio() > AUTO_COMPACT_DEAD_RATIO && vecBytes > AUTO_COMPACT_MIN_BYTES) {
+      await this.#compactNow({});
+    }
+  }
+
+  async #compactNow(control: LongOperationOptions): Promise<CompactResult> {
+    const lease = this.#lease as Lease;
+    const before = this.#end;
+    const segmentsBefore = this.#segments.length;
+    const epoch = this.#epoch + 1;
+    const tmp = tempPathFor(this.path);
+    const result = await writeSnapshot(tmp, this.#snapshotSource({ storeInfo: this.#info, identity: this.#identity, epoch }), {
+      ...control,
+      tick: () => lease.heartbeat(),
+    });
+    lease.assertHeld();
+    publishSnapshot(tmp, this.path, true);
+    this.#afterCommit(() => this.#reload());
+    return { segmentsCompacted: segmentsBefore, bytesReclaimed: Math.max(0, before - result.bytes), epoch: this.#epoch };
+  }
+
+  /** Re-reads the file after compaction replaced it, and rebuilds the engine store without dead rows. */
+  #reload(): void {
+    const fd = openSync(this.path, 'r+');
+    let scan: Scan;
+    try {
+      scan = scanLog(this.path, fd);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    closeSync(this.#fd);
+    this.#fd = fd;
+    const index = RowIndex.fromScan(scan);
+    this.#engine.close();
+    this.#engine = this.#engine.recreate();
+    index.loadInto(this.#engine, fd, this.path);
+    this.#index = index;
+    this.#commits = scan.commits;
+    this.#segments = segmentsOf(scan.commits);
+    const last = scan.commits.at(-1) as Commit;
+    this.#epoch = last.epoch;
+    this.#commitHash = last.commitHash;
+    this.#end = scan.goodEnd;
+    this.#nextSegId = scan.maxSegId + 1n;
+    this.#cache.setState(this.#cacheState());
+  }
+
+  #snapshotSource(o: { storeInfo: StoreInfo; identity: FileIdentity; epoch: number }): SnapshotSource {
+    const cache = this.#cache;
+    return {
+      dimensions: this.#index.dimensions,
+      storeInfo: o.storeInfo,
+      identity: o.identity,
+      epoch: o.epoch,
+      liveCount: this.#index.live,
+      rows: this.#index.liveChunks(this.#fd),
+      metadata: cache.metadataRows(),
+    };
+  }
+
+  async #writeCopy(dest: string, o: { storeInfo: StoreInfo; identity: FileIdentity; epoch: number }, control: LongOperationOptions): Promise<number> {
+    mkdirSync(dirname(dest), { recursive: true });
+    const tmp = tempPathFor(dest);
+    const result = await this.#withCacheAsync(() => writeSnapshot(tmp, this.#snapshotSource(o), control));
+    publishSnapshot(tmp, dest, false);
+    return result.bytes;
+  }
+
+  #hashCommittedBytes(): Buffer {
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(8 * 1024 * 1024);
+    for (let pos = 0; pos < this.#end; pos += chunk.length) {
+      hash.update(readExactly(this.#fd, Math.min(chunk.length, this.#end - pos), pos, chunk));
+    }
+    return hash.digest();
+  }
+
+  #lineage(): Lineage | null {
+    if (this.#info.lineage) return this.#info.lineage;
+    const id = this.#identity;
+    if (id.depth === 0) return null;
+    // A native child records its parent's id and hash, not its path or epoch.
+    return { parentPath: '', parentFileId: id.parentId.toString('hex'), parentEpoch: -1, parentHash: id.parentHash.toString('hex'), depth: id.depth };
+  }
+
+  /**
+   * Runs a cache read at this handle's epoch. A reader sharing the writer's
+   * cache checks, inside one read transaction, that the cache is still at its
+   * epoch; once the writer has moved on, the reader switches to a private cache
+   * rebuilt from its own (older) view of the file.
+   */
+  #withCache<T>(fn: (cache: MetadataCache) => T): T {
+    if (this.#sharedCache) {
+      const stale = Symbol('stale');
+      const result = this.#cache.read(() => {
+        const s = this.#cache.state();
+        if (!s || s.epoch !== this.#epoch || s.commitHash !== this.#commitHash) return stale;
+        return fn(this.#cache);
+      });
+      if (result !== stale) return result as T;
+      this.#usePrivateCache();
+    }
+    return fn(this.#cache);
+  }
+
+  async #withCacheAsync<T>(fn: () => Promise<T>): Promise<T> {
+    // A long copy cannot hold a read transaction across awaits, so a reader
+    // copies from a private cache that matches its own view of the file.
+    if (this.#sharedCache) this.#usePrivateCache();
+    return fn();
+  }
+
+  #usePrivateCache(): void {
+    const cache = MetadataCache.inMemory();
+    rebuildCache(cache, this.#commits, this.#index, this.#fd, this.#cacheState(), { dimensions: String(this.#index.dimensions), metric: this.#info.metric });
+    this.#cache.close();
+    this.#cache = cache;
+    this.#sharedCache = false;
+  }
+}
+
+// ------------------------------------------------------------ helpers
+
+function writevAll(fd: number, buffers: Buffer[], position: number): void {
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  const written = writevSync(fd, buffers, position);
+  if (written !== total) writeAll(fd, Buffer.concat(buffers).subarray(written), position + written);
+}
+
+function parseMetadata(json: string | null | undefined): Metadata | null {
+  return json ? (JSON.parse(json) as Metadata) : null;
+}
+
+function rootIdentity(): FileIdentity {
+  return { fileId: randomBytes(16), parentId: Buffer.alloc(16), parentHash: Buffer.alloc(32), depth: 0 };
+}
+
+/** A file without an identity trailer gets a stable one derived from its first commit. */
+function fallbackIdentity(scan: Scan): FileIdentity {
+  const first = scan.commits[0] as Commit;
+  const fileId = createHash('sha256').update(`${first.epoch}:${first.commitHash}:${first.end}`).digest().subarray(0, 16);
+  return { fileId: Buffer.from(fileId), parentId: Buffer.alloc(16), parentHash: Buffer.alloc(32), depth: 0 };
+}
+
+function storeInfoOf(scan: Scan, metric: Metric | undefined): StoreInfo {
+  if (scan.storeInfo) {
+    if (scan.storeInfo.dimensions !== scan.dimensions) {
+      throw new RvfError('ECORRUPT', `${scan.path} records dimension ${scan.storeInfo.dimensions} but holds vectors of dimension ${scan.dimensions}; restore it from a backup.`);
+    }
+    return scan.storeInfo;
+  }
+  // The native format records no metric; its reader ranks by L2.
+  return { dimensions: scan.dimensions, metric: metric === undefined ? 'l2' : checkMetric(metric), lineage: null };
+}
+
+function segmentsOf(commits: Commit[]): SegmentInfo[] {
+  const out: SegmentInfo[] = [];
+  for (const c of commits) {
+    for (const s of c.segments) {
+      out.push({ id: Number(s.segId), type: segmentTypeName(s.type), offset: s.offset, payloadLength: s.payloadLength, epoch: c.epoch });
+    }
+  }
+  return out;
+}
+
+/** Removes temp files a killed compaction, derive or create left beside the store. */
+function removeTempFiles(path: string): void {
+  const dir = dirname(path);
+  for (const name of readdirSync(dir)) {
+    if (isTempFor(path, name)) rmSync(join(dir, name), { force: true });
+  }
+}

@@ -1,0 +1,36 @@
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readSync, writeSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Small synchronous file helpers: whole reads and writes at an offset, and the fsyncs. */
+
+export function readExactly(fd: number, length: number, position: number, into?: Buffer): Buffer {
+  const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buf, done, length - done, position + done);
+    if (n === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
+    done += n;
+  }
+  return buf;
+}
+
+export function writeAll(fd: number, data: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < data.length) {
+    done += writeSync(fd, data, done, data.length - done, position + done);
+  }
+}
+
+/** fsync of the directory holding `path`, so a create or rename in it is durable. */
+export function fsyncDirectoryOf(path: string): void {
+  const fd = openSync(dirname(path), constants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function fdatasync(fd: number): void {
+  fdatasyncSync(fd);
+}

@@ -1,0 +1,175 @@
+import { RvfError } from './errors.ts';
+import { LIMITS } from '../schemas/limits.ts';
+import { FilterSchema, type Filter, type FilterOperators, type FilterScalar } from '../schemas/filter.ts';
+
+/**
+ * Compiles a metadata filter (schemas/filter.ts) to a SQL condition over the
+ * cache's `vectors.metadata` JSON, with every value and path bound as a
+ * parameter. Semantics, chosen to match MongoDB's:
+ * - values compare only with values of the same JSON type (1 never equals "1");
+ * - `{f: null}` matches an explicit null or a missing field;
+ * - `$ne` and `$nin` match documents that lack the field;
+ * - arrays and objects are not compared.
+ *
+ * SQLite parses `a OR b OR c` as a tree as deep as the list is long and stops
+ * at depth 1000, so $and/$or are joined as balanced trees, and $in lists are
+ * bound as one JSON array read with json_each.
+ */
+
+export interface CompiledFilter {
+  where: string;
+  params: unknown[];
+  /** True when the filter has no condition at all (it matches everything). */
+  empty: boolean;
+}
+
+const FIELD_SEGMENT = /^[^".\u0000-\u001f]+$/;
+const MATCH_ALL = '1';
+
+export function compileFilter(input: unknown): CompiledFilter {
+  checkListSizes(input, 0);
+  const parsed = FilterSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const at = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new RvfError('EINVAL', `filter is not valid${at}: ${issue?.message ?? 'unknown problem'}; see the filter syntax in the README.`);
+  }
+  const params: unknown[] = [];
+  const where = compileNode(parsed.data, params, 1, { nodes: 0 });
+  return { where, params, empty: where === MATCH_ALL };
+}
+
+/** List limits are checked before the schema so that going past one is ELIMIT naming it. */
+function checkListSizes(node: unknown, depth: number): void {
+  if (depth > LIMITS.maxFilterDepth * 3 || node === null || typeof node !== 'object') return;
+  for (const [key, value] of Object.entries(node)) {
+    if ((key === '$in' || key === '$nin') && Array.isArray(value) && value.length > LIMITS.maxFilterListValues) {
+      throw new RvfError('ELIMIT', `a ${key} list holds at most ${LIMITS.maxFilterListValues} values, got ${value.length}; split the query.`);
+    }
+    if (Array.isArray(value)) value.forEach((v) => checkListSizes(v, depth + 1));
+    else checkListSizes(value, depth + 1);
+  }
+}
+
+function compileNode(filter: Filter, params: unknown[], depth: number, budget: { nodes: number }): string {
+  if (depth > LIMITS.maxFilterDepth) {
+    throw new RvfError('ELIMIT', `filter nests deeper than ${LIMITS.maxFilterDepth} levels; flatten it.`);
+  }
+  const clauses: string[] = [];
+  for (const [key, value] of Object.entries(filter)) {
+    if (value === undefined) continue;
+    if (++budget.nodes > LIMITS.maxFilterNodes) {
+      throw new RvfError('ELIMIT', `filter has more than ${LIMITS.maxFilterNodes} conditions; split the query.`);
+    }
+    if (key === '$and' || key === '$or') {
+      if (!Array.isArray(value) || value.length === 0) {
+        throw new RvfError('EINVAL', `${key} takes a non-empty array of filters.`);
+      }
+      clauses.push(balanced(value.map((f) => compileNode(f, params, depth + 1, budget)), key === '$and' ? 'AND' : 'OR'));
+    } else if (key.startsWith('$')) {
+      throw new RvfError('EINVAL', `unknown filter operator ${key}; use $and or $or at this level.`);
+    } else if (Array.isArray(value)) {
+      throw new RvfError('EINVAL', `filter field ${key} has an array; use {"$in": [...]} to match one of several values.`);
+    } else if (value !== null && typeof value === 'object') {
+      clauses.push(compileOperators(key, jsonPath(key), value, params));
+    } else {
+      clauses.push(equals(jsonPath(key), value, params));
+    }
+  }
+  return clauses.length === 0 ? MATCH_ALL : balanced(clauses, 'AND');
+}
+
+/** Joins clauses as a balanced tree, so its depth is log2 of their number. */
+function balanced(clauses: string[], op: 'AND' | 'OR'): string {
+  if (clauses.length === 1) return clauses[0] as string;
+  const mid = Math.ceil(clauses.length / 2);
+  return `(${balanced(clauses.slice(0, mid), op)} ${op} ${balanced(clauses.slice(mid), op)})`;
+}
+
+function jsonPath(field: string): string {
+  const segments = field.split('.');
+  if (segments.some((s) => !FIELD_SEGMENT.test(s))) {
+    throw new RvfError('EINVAL', `filter field ${JSON.stringify(field)} is not a valid name; use letters, digits and dots between nested names.`);
+  }
+  return '$' + segments.map((s) => `."${s}"`).join('');
+}
+
+function compileOperators(field: string, path: string, ops: FilterOperators, params: unknown[]): string {
+  const clauses: string[] = [];
+  for (const [op, value] of Object.entries(ops)) {
+    if (value === undefined) continue;
+    switch (op) {
+      case '$eq':
+        clauses.push(equals(path, value as FilterScalar, params));
+        break;
+      case '$ne':
+        clauses.push(`NOT ${equals(path, value as FilterScalar, params)}`);
+        break;
+      case '$gt':
+      case '$gte':
+      case '$lt':
+      case '$lte':
+        clauses.push(compare(path, op, value as number | string, params));
+        break;
+      case '$in':
+        clauses.push(oneOf(path, value as FilterScalar[], params));
+        break;
+      case '$nin':
+        clauses.push(`NOT ${oneOf(path, value as FilterScalar[], params)}`);
+        break;
+      case '$exists':
+        params.push(path);
+        clauses.push(value ? '(json_type(metadata, ?) IS NOT NULL)' : '(json_type(metadata, ?) IS NULL)');
+        break;
+    }
+  }
+  if (clauses.length === 0) {
+    throw new RvfError('EINVAL', `filter field ${field} has an empty operator object; give a value or an operator such as {"$eq": ...}.`);
+  }
+  return balanced(clauses, 'AND');
+}
+
+/** Always 0 or 1, never NULL, so NOT works as "does not match". */
+function equals(path: string, value: FilterScalar, params: unknown[]): string {
+  if (value === null) {
+    params.push(path);
+    return `(coalesce(json_type(metadata, ?), 'null') = 'null')`;
+  }
+  if (typeof value === 'boolean') {
+    params.push(path);
+    return `(coalesce(json_type(metadata, ?), '') = '${value ? 'true' : 'false'}')`;
+  }
+  if (typeof value === 'number') {
+    params.push(path, path, value);
+    return `(coalesce(json_type(metadata, ?), '') IN ('integer', 'real') AND json_extract(metadata, ?) = ?)`;
+  }
+  params.push(path, path, value);
+  return `(coalesce(json_type(metadata, ?), '') = 'text' AND json_extract(metadata, ?) = ?)`;
+}
+
+/** $in: one condition per JSON type present, numbers and strings as bound JSON lists. */
+function oneOf(path: string, values: FilterScalar[], params: unknown[]): string {
+  const numbers = values.filter((v): v is number => typeof v === 'number');
+  const strings = values.filter((v): v is string => typeof v === 'string');
+  const parts: string[] = [];
+  if (numbers.length > 0) {
+    params.push(path, path, JSON.stringify(numbers));
+    parts.push(`(coalesce(json_type(metadata, ?), '') IN ('integer', 'real') AND json_extract(metadata, ?) IN (SELECT value FROM json_each(?)))`);
+  }
+  if (strings.length > 0) {
+    params.push(path, path, JSON.stringify(strings));
+    parts.push(`(coalesce(json_type(metadata, ?), '') = 'text' AND json_extract(metadata, ?) IN (SELECT value FROM json_each(?)))`);
+  }
+  for (const special of [true, false, null] as const) {
+    if (values.includes(special)) parts.push(equals(path, special, params));
+  }
+  return parts.length === 0 ? '(0)' : balanced(parts, 'OR');
+}
+
+const SQL_OP = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' } as const;
+
+function compare(path: string, op: keyof typeof SQL_OP, value: number | string, params: unknown[]): string {
+  const types = typeof value === 'number' ? `IN ('integer', 'real')` : `= 'text'`;
+  params.push(path, path, value);
+  return `(coalesce(json_type(metadata, ?), '') ${types} AND json_extract(metadata, ?) ${SQL_OP[op]} ?)`;
+}

@@ -1,0 +1,6 @@
+/** The library API: `import { RvfDatabase } from 'rvf-mcp-server'`. */
+export { RvfDatabase, idToJson } from './database.ts';
+export { RvfError, isRvfError, type RvfErrorCode } from './errors.ts';
+export { LIMITS } from '../schemas/limits.ts';
+export type { Filter } from '../schemas/filter.ts';
+export type * from './types.ts';

@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { crc32 } from 'node:zlib';
+import { RvfError } from './errors.ts';
+import { writeAll } from './file-io.ts';
+
+/**
+ * The writer lease: `<file>.lock` in the native runtime's lock format
+ * (rvf-facts.md §2b), created with O_CREAT|O_EXCL, so this code and a native
+ * writer exclude each other.
+ *
+ * Staleness. Our holders rewrite the timestamp every few seconds (a
+ * heartbeat) and mark their writer id with "RVFM". The native runtime never
+ * refreshes its timestamp, so an old timestamp alone says nothing about it.
+ * A lock is taken over when:
+ * - its holder is on this host and its process is gone (or a zombie);
+ * - it is one of ours and its heartbeat is older than 30 s;
+ * - it is a native one from another host older than 300 s (the native rule);
+ * - it is not a lock record at all and is older than 2 s (a crashed create).
+ */
+
+const LOCK_BYTES = 104;
+const LOCK_MAGIC = 0x52564c46; // "RVLF"
+const LOCK_VERSION = 1;
+const OUR_MARK = Buffer.from('RVFM', 'latin1');
+export const HEARTBEAT_MS = 5_000;
+export const STALE_HEARTBEAT_MS = 30_000;
+const STALE_FOREIGN_MS = 300_000;
+const STALE_GARBAGE_MS = 2_000;
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  timestampMs: number;
+  writerId: Buffer;
+  ours: boolean;
+}
+
+export function lockPathFor(storePath: string): string {
+  return `${storePath}.lock`;
+}
+
+/** This host's name as a lock records it: at most 62 bytes, so compare the same cut on both sides. */
+function lockHostname(): string {
+  return Buffer.from(hostname(), 'utf8').subarray(0, 62).toString('utf8');
+}
+
+function encodeLock(writerId: Buffer, host: string): Buffer {
+  const b = Buffer.alloc(LOCK_BYTES);
+  b.writeUInt32LE(LOCK_MAGIC, 0x00);
+  b.writeUInt32LE(process.pid, 0x04);
+  Buffer.from(host, 'utf8').subarray(0, 62).copy(b, 0x08);
+  b.writeBigUInt64LE(BigInt(Date.now()) * 1_000_000n, 0x48);
+  writerId.copy(b, 0x50);
+  b.writeUInt32LE(LOCK_VERSION, 0x60);
+  b.writeUInt32LE(crc32(b.subarray(0, 0x64)) >>> 0, 0x64);
+  return b;
+}
+
+export function decodeLock(b: Buffer): LockHolder | undefined {
+  if (b.length < LOCK_BYTES || b.readUInt32LE(0) !== LOCK_MAGIC) return undefined;
+  if ((crc32(b.subarray(0, 0x64)) >>> 0) !== b.readUInt32LE(0x64)) return undefined;
+  const hostBytes = b.subarray(0x08, 0x48);
+  const nul = hostBytes.indexOf(0);
+  const writerId = Buffer.from(b.subarray(0x50, 0x60));
+  return {
+    pid: b.readUInt32LE(0x04),
+    host: hostBytes.toString('utf8', 0, nul === -1 ? 64 : nul),
+    timestampMs: Number(b.readBigUInt64LE(0x48) / 1_000_000n),
+    writerId,
+    ours: writerId.subarray(0, 4).equals(OUR_MARK),
+  };
+}
+
+/** Is process `pid` on this host alive? A zombie (killed, not yet reaped) counts as dead. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc: trust kill(0)
+  }
+}
+
+function staleReason(holder: LockHolder | undefined, mtimeMs: number, now: number): string | undefined {
+  if (!holder) return now - mtimeMs > STALE_GARBAGE_MS ? 'not a lock record' : undefined;
+  const age = now - holder.timestampMs;
+  const here = lockHostname();
+  if (holder.host === here && !processAlive(holder.pid)) return `process ${holder.pid} is gone`;
+  if (holder.ours && age > STALE_HEARTBEAT_MS) return `no heartbeat for ${Math.round(age / 1000)} s`;
+  if (!holder.ours && holder.host !== here && age > STALE_FOREIGN_MS) return `lock from ${holder.host} is ${Math.round(age / 1000)} s old`;
+  return undefined;
+}
+
+export class Lease {
+  readonly #lockPath: string;
+  readonly #storePath: string;
+  readonly #writerId: Buffer;
+  readonly #host = lockHostname();
+  #timer: NodeJS.Timeout | undefined;
+  #lost = false;
+  #released = false;
+  /** Set when a stale lease was taken over, for the caller to log. */
+  readonly tookOver: string | undefined;
+
+  private constructor(storePath: string, writerId: Buffer, tookOver: string | undefined) {
+    this.#storePath = storePath;
+    this.#lockPath = lockPathFor(storePath);
+    this.#writerId = writerId;
+    this.tookOver = tookOver;
+    this.#timer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
+    this.#timer.unref();
+  }
+
+  static acquire(storePath: string): Lease {
+    const lockPath = lockPathFor(storePath);
+    const writerId = Buffer.concat([OUR_MARK, randomBytes(12)]);
+    let tookOver: string | undefined;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      let fd: number;
+      try {
+        fd = openSync(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o644);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const observed = readLock(lockPath);
+        if (!observed) continue; // vanished between open and read: try again
+        const reason = staleReason(observed.holder, observed.mtimeMs, Date.now());
+        if (!reason) throw lockedError(storePath, observed.holder);
+        if (breakStaleLock(lockPath, observed.bytes)) tookOver = reason;
+        continue;
+      }
+      try {
+        writeAll(fd, encodeLock(writerId, lockHostname()), 0);
+        fsyncSync(fd);
+      } catch (err) {
+        unlinkSync(lockPath);
+        throw err;
+      } finally {
+        closeSync(fd);
+      }
+      return new Lease(storePath, writerId, tookOver);
+    }
+    throw new RvfError('ELOCK', `could not take the writer lease of ${storePath}: other processes keep racing for it; try again.`);
+  }
+
+  /** Throws ELOCK when the lock file no longer carries our writer id (it was taken over). */
+  assertHeld(): void {
+    if (this.#lost || !this.#stillOurs()) {
+      this.#lost = true;
+      const observed = readLock(this.#lockPath);
+      throw new RvfError(
+        'ELOCK',
+        `lost the writer lease of ${this.#storePath}${observed?.holder ? ` to pid ${observed.holder.pid} on host ${observed.holder.host}` : ''}; nothing more was written, close the store and open it again.`,
+      );
+    }
+  }
+
+  /**
+   * Refreshes the timestamp; long synchronous work calls it too. It opens the
+   * lock by path each time and checks the writer id through that same
+   * descriptor, so it always writes the file others read (a lock put back by a
+   * racing opener is a new inode) and never overwrites another holder's lock.
+   */
+  heartbeat(): void {
+    if (this.#lost || this.#released) return;
+    let fd: number;
+    try {
+      fd = openSync(this.#lockPath, constants.O_RDWR);
+    } catch {
+      this.#lost = true; // the lock file is gone: someone broke it
+      return;
+    }
+    try {
+      const current = Buffer.alloc(LOCK_BYTES);
+      readSync(fd, current, 0, LOCK_BYTES, 0);
+      if (!decodeLock(current)?.writerId.equals(this.#writerId)) {
+        this.#lost = true;
+        return;
+      }
+      writeAll(fd, encodeLock(this.#writerId, this.#host), 0);
+    } catch {
+      // A failed heartbeat is retried on the next tick; the lease stays ours.
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  release(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#released) return;
+    this.#released = true;
+    if (!this.#lost && this.#stillOurs()) {
+      try {
+        unlinkSync(this.#lockPath);
+      } catch {
+        // Already gone: nothing to release.
+      }
+    }
+  }
+
+  #stillOurs(): boolean {
+    const observed = readLock(this.#lockPath);
+    return observed?.holder?.writerId.equals(this.#writerId) ?? false;
+  }
+}
+
+function readLock(lockPath: string): { bytes: Buffer; holder: LockHolder | undefined; mtimeMs: number } | undefined {
+  try {
+    const bytes = readFileSync(lockPath);
+    return { bytes, holder: decodeLock(bytes), mtimeMs: statSync(lockPath).mtimeMs };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Removes a stale lock without racing another process that is doing the same:
+ * the lock is first renamed to a private name (only one rename of that file can
+ * succeed), and deleted only if it is still the lock judged stale. A fresh lock
+ * moved by mistake is put back.
+ */
+function breakStaleLock(lockPath: string, staleBytes: Buffer): boolean {
+  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(lockPath, aside);
+  } catch {
+    return false;
+  }
+  const moved = readFileSync(aside);
+  if (moved.equals(staleBytes)) {
+    unlinkSync(aside);
+    return true;
+  }
+  try {
+    // Put back the lock we moved by mistake, unless someone else holds the name now.
+    const fd = openSync(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+    writeAll(fd, moved, 0);
+    closeSync(fd);
+  } catch {
+    // Another process created a lock meanwhile; it is the holder now.
+  }
+  unlinkSync(aside);
+  return false;
+}
+
+function lockedError(storePath: string, holder: LockHolder | undefined): RvfError {
+  const who = holder
+    ? `pid ${holder.pid} on host ${holder.host}, last heartbeat ${Math.max(0, Math.round((Date.now() - holder.timestampMs) / 1000))} s ago`
+    : 'a process that is creating the lock right now';
+  return new RvfError(
+    'ELOCK',
+    `${storePath} is locked by another writer (${who}); close that writer, or open the store read-only.`,
+  );
+}

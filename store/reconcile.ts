@@ -1,0 +1,114 @@
+import { CACHE_SCHEMA_VERSION, type CacheState, type MetadataCache, type MetadataRow } from './cache.ts';
+import { readExactly } from './file-io.ts';
+import { decodeJournal, decodeMeta } from './payloads.ts';
+import type { RowIndex } from './row-index.ts';
+import type { Commit, Scan } from './scan.ts';
+import { HEADER_BYTES, SegmentType } from './segment.ts';
+
+/**
+ * Brings a cache to the file's newest commit. The file always wins:
+ * - cache behind the file: replay the commits it missed;
+ * - cache ahead of the file (the file lost its tail), diverged from it (same
+ *   epoch, another commit history), from another file, or older than the file's
+ *   first commit (the file was compacted): rebuild it from the file alone.
+ */
+
+export interface Reconciled {
+  action: 'current' | 'replayed' | 'rebuilt';
+  /** Why the cache was rebuilt, worth a warning when it was ahead. */
+  reason?: string;
+  warn?: boolean;
+}
+
+export interface FileState {
+  fileId: string;
+  epoch: number;
+  commitHash: string;
+}
+
+type Change = { json: string | null; epoch: number } | 'deleted';
+
+export function reconcileCache(
+  cache: MetadataCache,
+  scan: Scan,
+  index: RowIndex,
+  fd: number,
+  file: FileState,
+  info: Record<string, string>,
+): Reconciled {
+  const target: CacheState = { ...file, schemaVersion: CACHE_SCHEMA_VERSION };
+  const state = cache.state();
+  const rebuild = (reason: string, warn = false): Reconciled => {
+    rebuildCache(cache, scan.commits, index, fd, target, info);
+    return { action: 'rebuilt', reason, warn };
+  };
+  if (!state) return rebuild('the cache was empty');
+  if (state.schemaVersion !== CACHE_SCHEMA_VERSION) return rebuild('the cache has another schema version');
+  if (state.fileId !== file.fileId) return rebuild('the cache belongs to another file');
+  if (state.epoch > file.epoch) {
+    return rebuild(`the cache was at epoch ${state.epoch} but the file ends at epoch ${file.epoch}; rolled the cache back`, true);
+  }
+  const at = scan.commits.find((c) => c.epoch === state.epoch);
+  if (!at) return rebuild('the file was compacted past the cache');
+  if (at.commitHash !== state.commitHash) return rebuild(`the cache diverged from the file at epoch ${state.epoch}`, true);
+  const missed = scan.commits.filter((c) => c.epoch > state.epoch);
+  if (missed.length === 0) {
+    if (cache.count() === index.live) return { action: 'current' };
+    return rebuild('the cache rows disagree with the file');
+  }
+  const changes = collectChanges(missed, fd);
+  const upserts: MetadataRow[] = [];
+  const deletes: bigint[] = [];
+  for (const [id, change] of changes) {
+    if (change === 'deleted' || !index.rows.has(id)) deletes.push(id);
+    else upserts.push({ id, json: change.json, epoch: change.epoch });
+  }
+  cache.apply({ upserts, deletes }, target);
+  if (cache.count() !== index.live) return rebuild('the cache rows disagree with the file');
+  return { action: 'replayed', reason: `replayed ${missed.length} commit(s)` };
+}
+
+export function rebuildCache(
+  cache: MetadataCache,
+  commits: Commit[],
+  index: RowIndex,
+  fd: number,
+  target: CacheState,
+  info: Record<string, string>,
+): void {
+  const changes = collectChanges(commits, fd);
+  const rows = function* (): Generator<MetadataRow> {
+    for (const id of index.rows.keys()) {
+      const change = changes.get(id);
+      yield change && change !== 'deleted' ? { id, json: change.json, epoch: change.epoch } : { id, json: null, epoch: 0 };
+    }
+  };
+  cache.replaceAll(rows(), target, info);
+}
+
+/**
+ * The net effect of `commits` on the metadata rows, in commit order. Within a
+ * commit the rows it ingests start with null metadata and take what its META
+ * segments say; a native writer's commits have no META, so their vectors have
+ * none.
+ */
+function collectChanges(commits: Commit[], fd: number): Map<bigint, Change> {
+  const changes = new Map<bigint, Change>();
+  for (const commit of commits) {
+    for (const seg of commit.segments) {
+      if (seg.type === SegmentType.VEC && seg.vecIds) {
+        for (const id of seg.vecIds) changes.set(id, { json: null, epoch: commit.epoch });
+      }
+    }
+    for (const seg of commit.segments) {
+      if (seg.type !== SegmentType.META && seg.type !== SegmentType.JOURNAL) continue;
+      const payload = readExactly(fd, seg.payloadLength, seg.offset + HEADER_BYTES);
+      if (seg.type === SegmentType.META) {
+        for (const entry of decodeMeta(payload) ?? []) changes.set(entry.id, { json: entry.json, epoch: commit.epoch });
+      } else {
+        for (const id of decodeJournal(payload)) changes.set(id, 'deleted');
+      }
+    }
+  }
+  return changes;
+}

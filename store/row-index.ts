@@ -1,0 +1,125 @@
+import { readExactly } from './file-io.ts';
+import { corrupt, VEC_HEADER_BYTES, vecRowBytes } from './payloads.ts';
+import type { Scan } from './scan.ts';
+import { HEADER_BYTES, SegmentType } from './segment.ts';
+import { allFinite } from '../wasm/validate.ts';
+import type { EngineStore } from '../wasm/engine.ts';
+
+export interface VecSegmentRef {
+  segId: bigint;
+  offset: number;
+  payloadLength: number;
+  /** Row ids in file order. */
+  ids: BigUint64Array;
+}
+
+/**
+ * Where every live vector's row sits in the file. The engine cannot hand
+ * vectors back, so compaction, derive and export read rows from the file
+ * through this index instead of keeping a JS copy of every vector.
+ *
+ * Liveness follows the native reader exactly: the VEC segments the newest
+ * manifest lists, read in order with a later row replacing an earlier one of
+ * the same id, minus the manifest's deletion list.
+ */
+export class RowIndex {
+  /** id -> file offset of its row (the id field). */
+  readonly rows = new Map<bigint, number>();
+  /** The manifest's deletion list: ids with rows in listed segments that are not live. */
+  readonly deleted = new Set<bigint>();
+  /** VEC segments the manifest lists, in file order. */
+  readonly vecSegments: VecSegmentRef[] = [];
+  /** Rows across the listed VEC segments, dead ones included. */
+  rowsInSegments = 0;
+  readonly rowBytes: number;
+
+  constructor(readonly dimensions: number) {
+    this.rowBytes = vecRowBytes(dimensions);
+  }
+
+  get live(): number {
+    return this.rows.size;
+  }
+
+  deadSpaceRatio(): number {
+    return this.rowsInSegments === 0 ? 0 : 1 - this.rows.size / this.rowsInSegments;
+  }
+
+  static fromScan(scan: Scan): RowIndex {
+    const index = new RowIndex(scan.dimensions);
+    const byOffset = new Map<number, BigUint64Array>();
+    for (const c of scan.commits) for (const s of c.segments) if (s.vecIds) byOffset.set(s.offset, s.vecIds);
+    const entries = scan.manifest.entries.filter((e) => e.type === SegmentType.VEC).sort((a, b) => a.offset - b.offset);
+    for (const e of entries) {
+      const ids = byOffset.get(e.offset);
+      if (ids) index.addSegment({ segId: e.segId, offset: e.offset, payloadLength: e.payloadLength, ids });
+    }
+    for (const id of scan.manifest.deleted) index.markDeleted(id);
+    return index;
+  }
+
+  /** Records a VEC segment appended to the log; its rows replace older rows of the same ids. */
+  addSegment(seg: VecSegmentRef): void {
+    this.vecSegments.push(seg);
+    this.rowsInSegments += seg.ids.length;
+    const first = seg.offset + HEADER_BYTES + VEC_HEADER_BYTES;
+    for (let i = 0; i < seg.ids.length; i++) {
+      const id = seg.ids[i] as bigint;
+      this.rows.set(id, first + i * this.rowBytes);
+      this.deleted.delete(id);
+    }
+  }
+
+  markDeleted(id: bigint): void {
+    this.rows.delete(id);
+    this.deleted.add(id);
+  }
+
+  /**
+   * The live rows of the file in file order, a bounded number at a time:
+   * `rows` holds `ids.length` rows in VEC layout (id u64, floats). The buffer
+   * is reused: use it before asking for the next chunk.
+   */
+  *liveChunks(fd: number): Generator<{ ids: BigUint64Array; rows: Buffer; fileOffset: number }> {
+    const rowBytes = this.rowBytes;
+    const rowsPerRead = Math.max(1, Math.floor((4 * 1024 * 1024) / rowBytes));
+    const buffer = Buffer.allocUnsafe(rowsPerRead * rowBytes);
+    const packed = Buffer.allocUnsafe(rowsPerRead * rowBytes);
+    for (const seg of this.vecSegments) {
+      const first = seg.offset + HEADER_BYTES + VEC_HEADER_BYTES;
+      for (let start = 0; start < seg.ids.length; start += rowsPerRead) {
+        const n = Math.min(rowsPerRead, seg.ids.length - start);
+        const keep: number[] = [];
+        for (let i = start; i < start + n; i++) {
+          if (this.rows.get(seg.ids[i] as bigint) === first + i * rowBytes) keep.push(i - start);
+        }
+        if (keep.length === 0) continue;
+        const data = readExactly(fd, n * rowBytes, first + start * rowBytes, buffer);
+        const ids = new BigUint64Array(keep.length);
+        let out: Buffer = data;
+        if (keep.length !== n) {
+          out = packed;
+          keep.forEach((k, j) => data.copy(packed, j * rowBytes, k * rowBytes, (k + 1) * rowBytes));
+        }
+        keep.forEach((k, j) => (ids[j] = seg.ids[start + k] as bigint));
+        yield { ids, rows: out.subarray(0, keep.length * rowBytes), fileOffset: first + start * rowBytes };
+      }
+    }
+  }
+
+  /** Streams every live row from the file into `engine`; no second copy of the vectors is held. */
+  loadInto(engine: EngineStore, fd: number, path: string): void {
+    const dim = this.dimensions;
+    const rowBytes = this.rowBytes;
+    for (const { ids, rows, fileOffset } of this.liveChunks(fd)) {
+      engine.ingestWith(ids.length, (vectors, outIds) => {
+        const bytes = new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength);
+        outIds.set(ids);
+        for (let j = 0; j < ids.length; j++) {
+          bytes.set(rows.subarray(j * rowBytes + 8, (j + 1) * rowBytes), j * dim * 4);
+        }
+        if (!allFinite(vectors)) throw corrupt(path, fileOffset, 'a stored vector holds NaN or Infinity');
+      });
+    }
+  }
+}

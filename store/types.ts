@@ -1,0 +1,116 @@
+/** Public types of the library API (exported from the package main). */
+
+export type Metric = 'cosine' | 'l2' | 'dotproduct';
+
+/**
+ * An id as callers may pass it: a safe integer, a bigint, or a decimal string.
+ * All name the same u64 that is stored in the file and in the cache's `vectors.id`.
+ */
+export type IdInput = number | bigint | string;
+
+/**
+ * An id as the store returns it: a JSON number when it is <= 2^53-1, otherwise
+ * its decimal string, so it survives JSON.stringify without losing digits.
+ */
+export type Id = number | string;
+
+export type Metadata = Record<string, unknown>;
+
+export interface Entry {
+  id: IdInput;
+  vector: ArrayLike<number>;
+  metadata?: Metadata | null;
+}
+
+export interface QueryResult {
+  id: Id;
+  distance: number;
+  metadata: Metadata | null;
+}
+
+export interface Lineage {
+  parentPath: string;
+  parentFileId: string;
+  parentEpoch: number;
+  /** SHA-256 of the parent file's committed bytes, hex. */
+  parentHash: string;
+  depth: number;
+}
+
+export interface StoreStatus {
+  path: string;
+  totalVectors: number;
+  dimensions: number;
+  metric: Metric;
+  epoch: number;
+  fileSizeBytes: number;
+  totalSegments: number;
+  /** Share of vector bytes in the file held by deleted or replaced rows. */
+  deadSpaceRatio: number;
+  fileId: string;
+  readOnly: boolean;
+  lineage: Lineage | null;
+}
+
+export interface SegmentInfo {
+  id: number;
+  type: string;
+  offset: number;
+  payloadLength: number;
+  /** Epoch of the commit that wrote the segment. */
+  epoch: number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  /** How many of the accepted ids replaced a vector that already existed. */
+  replaced: number;
+  epoch: number;
+}
+
+export interface DeleteResult {
+  deleted: number;
+  epoch: number;
+}
+
+export interface CompactResult {
+  segmentsCompacted: number;
+  bytesReclaimed: number;
+  epoch: number;
+}
+
+export interface DeriveResult {
+  path: string;
+  totalVectors: number;
+  epoch: number;
+  lineage: Lineage;
+}
+
+export interface ExportResult {
+  path: string;
+  totalVectors: number;
+  fileSizeBytes: number;
+}
+
+export interface CreateOptions {
+  dimensions: number;
+  metric?: Metric;
+}
+
+export interface OpenOptions {
+  /**
+   * Metric for a file that does not record one (written by the native SDK, which
+   * never stores it). Ignored for files that record their metric.
+   */
+  metric?: Metric;
+  /** Where warnings go (a torn tail cut off, a cache rebuilt). Default: stderr. */
+  onWarning?: (message: string) => void;
+}
+
+/** Called during long operations; `done` and `total` count vectors. */
+export type ProgressCallback = (done: number, total: number) => void;
+
+export interface LongOperationOptions {
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}

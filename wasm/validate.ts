@@ -1,0 +1,115 @@
+import { RvfError } from '../store/errors.ts';
+import { LIMITS } from '../schemas/limits.ts';
+import type { IdInput } from '../store/types.ts';
+
+/**
+ * Checks run before anything reaches WASM: the engine trusts its inputs (a NaN
+ * ranks first in every query, a bad dimension reads past the buffer), so nothing
+ * invalid may get in.
+ */
+
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+export function parseId(value: IdInput, where = 'id'): bigint {
+  let id: bigint;
+  if (typeof value === 'bigint') {
+    id = value;
+  } else if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) {
+      throw new RvfError(
+        'EINVAL',
+        `${where} ${value} is not a safe integer; pass ids above 2^53-1 as decimal strings.`,
+      );
+    }
+    id = BigInt(value);
+  } else if (typeof value === 'string' && DECIMAL.test(value) && value.length <= 20) {
+    id = BigInt(value);
+  } else {
+    throw new RvfError(
+      'EINVAL',
+      `${where} ${JSON.stringify(value)} is not an id; use an integer from 0 to 2^63-1 or its decimal string.`,
+    );
+  }
+  if (id < 0n || id > LIMITS.maxId) {
+    throw new RvfError('EINVAL', `${where} ${id} is out of range; ids go from 0 to 2^63-1.`);
+  }
+  return id;
+}
+
+export function checkDimensions(dimensions: unknown): number {
+  if (
+    typeof dimensions !== 'number' ||
+    !Number.isInteger(dimensions) ||
+    dimensions < 1 ||
+    dimensions > LIMITS.maxDimensions
+  ) {
+    throw new RvfError(
+      'EINVAL',
+      `dimensions must be an integer from 1 to ${LIMITS.maxDimensions}, got ${String(dimensions)}.`,
+    );
+  }
+  return dimensions;
+}
+
+/** Largest squared length a vector may have: every distance between two such vectors stays finite in f32. */
+const MAX_SQUARED_LENGTH = 3.4028234663852886e38 / 4;
+
+/**
+ * Copies `vector` into `out` at `offset` as f32 and checks it: the right length,
+ * every value a finite number after rounding to f32 (1e39 is finite as a double
+ * but Infinity as f32), and a squared length small enough that the engine's f32
+ * arithmetic cannot overflow to Infinity or NaN distances.
+ */
+export function writeVector(
+  vector: ArrayLike<number>,
+  dimensions: number,
+  out: Float32Array,
+  offset: number,
+  where: string,
+): void {
+  if (vector === null || typeof vector !== 'object' || typeof vector.length !== 'number') {
+    throw new RvfError('EINVAL', `${where}: vector must be an array of ${dimensions} numbers.`);
+  }
+  if (vector.length !== dimensions) {
+    throw new RvfError(
+      'EDIM',
+      `${where}: vector has ${vector.length} dimensions but the store has ${dimensions}; send vectors of length ${dimensions}.`,
+    );
+  }
+  let squared = 0;
+  for (let i = 0; i < dimensions; i++) {
+    const raw: unknown = vector[i];
+    if (typeof raw !== 'number') {
+      throw new RvfError('EINVAL', `${where}: element ${i} is ${typeof raw === 'bigint' ? `${raw}n` : JSON.stringify(raw) ?? String(raw)}; vectors hold only numbers.`);
+    }
+    out[offset + i] = raw;
+    const stored = out[offset + i] as number;
+    // One check covers NaN, ±Infinity and f32 overflow.
+    if (stored - stored !== 0) {
+      throw new RvfError('EINVAL', `${where}: element ${i} is ${raw}; vectors may hold only finite numbers within the f32 range.`);
+    }
+    squared += stored * stored;
+  }
+  if (squared > MAX_SQUARED_LENGTH) {
+    throw new RvfError('EINVAL', `${where}: the vector's squared length ${squared.toExponential(2)} would overflow f32 distances; scale it down (normalize it).`);
+  }
+}
+
+export function checkK(k: unknown): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > LIMITS.maxK) {
+    throw new RvfError(
+      'ELIMIT',
+      `k must be an integer from 1 to ${LIMITS.maxK} (the maximum), got ${String(k)}.`,
+    );
+  }
+  return k;
+}
+
+/** True when every element of `values` is finite (NaN and ±Infinity fail). */
+export function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i] as number;
+    if (x - x !== 0) return false;
+  }
+  return true;
+}
