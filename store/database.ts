@@ -15,6 +15,7 @@ import { crc32 } from 'node:zlib';
 import { chainCommit } from './commit-hash.ts';
 import { CACHE_SCHEMA_VERSION, cachePathFor, MetadataCache, type MetadataRow } from './cache.ts';
 import { RvfError } from './errors.ts';
+import { parseEngineExport } from './engine-export.ts';
 import { readExactly, writeAll } from './file-io.ts';
 import { compileFilter } from './filter.ts';
 import { Lease } from './lease.ts';
@@ -189,6 +190,30 @@ export class RvfDatabase {
       return await RvfDatabase.#openWith(abs, lease, open);
     } catch (err) {
       lease.release();
+      throw err;
+    }
+  }
+
+  /**
+   * Creates a store at `path` from a byte export of @ruvector/rvf-wasm
+   * (`rvf_store_export`). The export is parsed as an import format, never
+   * trusted as a store; it records no metric, so give the one it was built with.
+   */
+  static async importEngineExport(bytes: Uint8Array, path: string, options: { metric?: Metric } & OpenOptions = {}): Promise<RvfDatabase> {
+    const parsed = parseEngineExport(bytes);
+    const db = await RvfDatabase.create(path, { dimensions: parsed.dimensions, metric: options.metric ?? 'cosine' }, options);
+    try {
+      const dim = parsed.dimensions;
+      const batch = Math.max(1, Math.min(LIMITS.maxBatchEntries, Math.floor(LIMITS.maxSegmentPayloadBytes / (8 + dim * 4)) - 1));
+      for (let start = 0; start < parsed.ids.length; start += batch) {
+        const end = Math.min(parsed.ids.length, start + batch);
+        const entries: Entry[] = [];
+        for (let i = start; i < end; i++) entries.push({ id: parsed.ids[i] as bigint, vector: parsed.vectors.subarray(i * dim, (i + 1) * dim) });
+        await db.ingestBatch(entries);
+      }
+      return db;
+    } catch (err) {
+      await db.close();
       throw err;
     }
   }

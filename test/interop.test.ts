@@ -440,5 +440,4 @@ describe('lineage across the two implementations', () => {
     }
   });
 
-  test.skip('import of an rvf-wasm engine export (not implemented yet)', () => {});
 });
