@@ -1,5 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fsyncSync, openSync, readFileSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { RvfError } from './errors.ts';
@@ -17,7 +31,8 @@ import { writeAll } from './file-io.ts';
  * - its holder is on this host and its process is gone (or a zombie);
  * - it is one of ours and its heartbeat is older than 30 s;
  * - it is a native one from another host older than 300 s (the native rule);
- * - it is not a lock record at all and is older than 2 s (a crashed create).
+ * - it is not a lock record at all and is older than 2 s (a foreign writer
+ *   killed between its O_EXCL create and its write; ours link a complete file).
  */
 
 const LOCK_BYTES = 104;
@@ -123,29 +138,17 @@ export class Lease {
     const lockPath = lockPathFor(storePath);
     const writerId = Buffer.concat([OUR_MARK, randomBytes(12)]);
     let tookOver: string | undefined;
+    const record = encodeLock(writerId, lockHostname());
     for (let attempt = 0; attempt < 5; attempt++) {
-      let fd: number;
-      try {
-        fd = openSync(lockPath, constants.O_CREAT | constants.O_EXCL | constants.O_RDWR, 0o644);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const observed = readLock(lockPath);
-        if (!observed) continue; // vanished between open and read: try again
-        const reason = staleReason(observed.holder, observed.mtimeMs, Date.now());
-        if (!reason) throw lockedError(storePath, observed.holder);
-        if (breakStaleLock(lockPath, observed.bytes)) tookOver = reason;
-        continue;
+      if (createLockFile(lockPath, record)) {
+        removeDeadStagingFiles(lockPath);
+        return new Lease(storePath, writerId, tookOver);
       }
-      try {
-        writeAll(fd, encodeLock(writerId, lockHostname()), 0);
-        fsyncSync(fd);
-      } catch (err) {
-        unlinkSync(lockPath);
-        throw err;
-      } finally {
-        closeSync(fd);
-      }
-      return new Lease(storePath, writerId, tookOver);
+      const observed = readLock(lockPath);
+      if (!observed) continue; // vanished between the attempt and the read: try again
+      const reason = staleReason(observed.holder, observed.mtimeMs, Date.now());
+      if (!reason) throw lockedError(storePath, observed.holder);
+      if (breakStaleLock(lockPath, observed.bytes)) tookOver = reason;
     }
     throw new RvfError('ELOCK', `could not take the writer lease of ${storePath}: other processes keep racing for it; try again.`);
   }
@@ -209,6 +212,41 @@ export class Lease {
   #stillOurs(): boolean {
     const observed = readLock(this.#lockPath);
     return observed?.holder?.writerId.equals(this.#writerId) ?? false;
+  }
+}
+
+/**
+ * Creates the lock file with its whole record, or returns false when one
+ * exists. The record is written to a private file first and then linked into
+ * place (link fails when the name exists, as O_CREAT|O_EXCL does), so a writer
+ * killed mid-create never leaves an empty lock behind.
+ */
+function createLockFile(lockPath: string, record: Buffer): boolean {
+  const staging = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(staging, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+  try {
+    writeAll(fd, record, 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(staging, lockPath);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(staging);
+  }
+}
+
+/** Staging files of processes killed between writing and linking their lock record. */
+function removeDeadStagingFiles(lockPath: string): void {
+  const prefix = `${basename(lockPath)}.`;
+  for (const name of readdirSync(dirname(lockPath))) {
+    const match = name.startsWith(prefix) ? /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length)) : null;
+    if (match && !processAlive(Number(match[1]))) rmSync(join(dirname(lockPath), name), { force: true });
   }
 }
 

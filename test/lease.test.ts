@@ -429,3 +429,27 @@ describe('lock interop with the native runtime', () => {
     nw.close();
   });
 });
+
+test('a lock staging file left by a writer killed before linking it is removed by the next writer; a live one stays', async () => {
+  const { path } = await makeStore();
+  const { child, done } = spawn('lease-sleeper.ts', []);
+  const live = child.pid as number;
+  const deadChild = spawn('lease-sleeper.ts', []);
+  const dead = deadChild.child.pid as number;
+  deadChild.child.kill('SIGKILL');
+  await deadChild.done;
+  const deadStaging = `${lockPathFor(path)}.${dead}.0badc0de.tmp`;
+  const liveStaging = `${lockPathFor(path)}.${live}.0badc0de.tmp`;
+  writeFileSync(deadStaging, randomBytes(104));
+  writeFileSync(liveStaging, randomBytes(104));
+  const db = await RvfDatabase.open(path);
+  try {
+    assert.equal(existsSync(deadStaging), false, 'the dead process staging file is gone');
+    assert.equal(existsSync(liveStaging), true, 'a live process staging file is left alone');
+  } finally {
+    await db.close();
+    unlinkSync(liveStaging);
+    child.kill('SIGKILL');
+    await done;
+  }
+});
