@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { VERSION } from './version.ts';
 
 /** The human CLI (`rvf`). Its commands are a later milestone; this answers --version and --help. */

@@ -21,10 +21,12 @@ export function vecPayloadBytes(dimensions: number, count: number): number {
   return VEC_HEADER_BYTES + count * vecRowBytes(dimensions);
 }
 
-export function encodeVec(dimensions: number, ids: BigUint64Array, vectors: Float32Array): Buffer {
+/** Encodes into `scratch` when it is large enough (the caller must be done with the result before reusing it). */
+export function encodeVec(dimensions: number, ids: BigUint64Array, vectors: Float32Array, scratch?: Buffer): Buffer {
   const count = ids.length;
   const rowBytes = vecRowBytes(dimensions);
-  const out = Buffer.allocUnsafe(vecPayloadBytes(dimensions, count));
+  const size = vecPayloadBytes(dimensions, count);
+  const out = scratch && scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafe(size);
   out.writeUInt16LE(dimensions, 0);
   out.writeUInt32LE(count, 2);
   const floats = new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength);
