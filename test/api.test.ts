@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { RvfDatabase, type Metric, type QueryResult, type StoreStatus } from '../store/index.ts';
 import { finished, spawnFixture } from './helpers/child.ts';
-import { randomVectors, rng, tempDir } from './helpers/temp.ts';
+import { tempDir } from './helpers/temp.ts';
+import { randomVectors, rng } from './helpers/random.ts';
 import {
   assertSameResults,
   assertTopK,

@@ -8,7 +8,9 @@ import { RvfDatabase } from '../store/index.ts';
 import type { QueryResult } from '../store/types.ts';
 import { type CrashPlan, ingestMetaFor, ingestVersionOf, vectorFor } from './fixtures/crash-common.ts';
 import { finished, spawnFixture, waitForLine } from './helpers/child.ts';
-import { rng, tempDir } from './helpers/temp.ts';
+import { tempDir } from './helpers/temp.ts';
+import { rng } from './helpers/random.ts';
+import { squaredL2 } from './helpers/assertions.ts';
 
 /**
  * Crash tests: real child processes writing a store are SIGKILLed at random or
@@ -47,15 +49,6 @@ function assertKilled(out: Outcome, what: string): void {
   assert.equal(out.signal, 'SIGKILL', `${what}: the child was expected to die of SIGKILL, got code ${out.code}\nstdout:\n${out.stdout.slice(-2000)}\nstderr:\n${out.stderr.slice(-4000)}`);
 }
 
-/** Squared euclidean distance in float64 of the float32 values (the store's l2). */
-function l2(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    s += d * d;
-  }
-  return s;
-}
 
 function assertClose(actual: number, expected: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= 1e-4 * Math.max(1, Math.abs(expected)), `${what}: distance ${actual}, expected ${expected}`);
@@ -84,7 +77,7 @@ async function checkExactly(db: RvfDatabase, q: Float32Array, filter: unknown, e
     assert.ok(want, `${what}: unexpected id ${id} in the results`);
     assert.ok(!seen.has(id), `${what}: id ${id} returned twice`);
     seen.add(id);
-    assertClose(r.distance, l2(q, want.vector), `${what}: id ${id}`);
+    assertClose(r.distance, squaredL2(q, want.vector), `${what}: id ${id}`);
     assert.ok(r.distance >= previous - 1e-6, `${what}: results not nearest first at id ${id}`);
     previous = r.distance;
     assert.deepEqual(r.metadata, want.metadata, `${what}: metadata of id ${id}`);
@@ -591,11 +584,11 @@ async function checkCompactStore(db: RvfDatabase, model: CompactModel, what: str
   // Without a filter (the engine alone): the nearest 10,000 are all live, at their exact distances.
   const all = await db.query(q, 10_000);
   assert.equal(all.length, 10_000);
-  const brute = [...model.live.values()].map((e) => l2(q, e.vector)).sort((a, b) => a - b);
+  const brute = [...model.live.values()].map((e) => squaredL2(q, e.vector)).sort((a, b) => a - b);
   for (const r of all) {
     const want = model.live.get(r.id as number);
     assert.ok(want, `${what}: id ${r.id} is not live but was returned`);
-    assertClose(r.distance, l2(q, want.vector), `${what}: unfiltered id ${r.id}`);
+    assertClose(r.distance, squaredL2(q, want.vector), `${what}: unfiltered id ${r.id}`);
   }
   assertClose(all.at(-1)?.distance ?? NaN, brute[9_999] as number, `${what}: 10,000th nearest`);
   const pick = rng(model.epoch);
@@ -845,7 +838,7 @@ test('SIGKILL during delete commits: a delete is applied whole or not at all', a
         const perGroup = new Array<number>(GROUPS).fill(0);
         for (const r of live) {
           const id = r.id as number;
-          assertClose(r.distance, l2(q, vectorFor(id, DIM)), `${what}: id ${id}`);
+          assertClose(r.distance, squaredL2(q, vectorFor(id, DIM)), `${what}: id ${id}`);
           perGroup[id % GROUPS] = (perGroup[id % GROUPS] ?? 0) + 1;
         }
         perGroup.forEach((n, g) => assert.ok(n === 0 || n === PER_GROUP, `${what}: group ${g} has ${n} of ${PER_GROUP} ids left: a partially applied delete`));

@@ -4,7 +4,9 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { RvfDatabase, RvfError, type QueryResult, type SegmentInfo } from '../store/index.ts';
-import { randomVectors, rng, tempDir } from './helpers/temp.ts';
+import { tempDir } from './helpers/temp.ts';
+import { randomVectors, rng } from './helpers/random.ts';
+import { expectRvfError, squaredL2 } from './helpers/assertions.ts';
 
 /**
  * Damaged files: a torn last commit (cut at every byte), flipped bytes inside
@@ -23,18 +25,10 @@ function cloneModel(m: Model): Model {
   return new Map([...m].map(([id, v]) => [id, { vector: v.vector, metadata: v.metadata }]));
 }
 
-function l2(a: Float32Array, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] as number) - Math.fround(b[i] as number);
-    s += d * d;
-  }
-  return s;
-}
 
 function bruteForce(model: Model, q: ArrayLike<number>, k: number): { id: number; distance: number; metadata: Meta }[] {
   return [...model]
-    .map(([id, v]) => ({ id, distance: l2(v.vector, q), metadata: v.metadata }))
+    .map(([id, v]) => ({ id, distance: squaredL2(v.vector, q), metadata: v.metadata }))
     .sort((a, b) => a.distance - b.distance)
     .slice(0, k);
 }
@@ -65,16 +59,6 @@ async function assertState(db: RvfDatabase, model: Model, epoch: number, where: 
   }
 }
 
-async function expectError(p: Promise<unknown>, code: string): Promise<RvfError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof RvfError, `expected an RvfError, got ${String(err)}`);
-    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
-    return err;
-  }
-  assert.fail(`expected ${code}, but the call succeeded`);
-}
 
 interface Fixture {
   dir: string;
@@ -154,10 +138,10 @@ function flipped(bytes: Buffer, at: number, xor = 0x01): Buffer {
 /** Opening must fail with ECORRUPT naming the file and `offset`, as reader and as writer, and leave the file as it was. */
 async function assertCorruptAt(p: string, offset: number, where: string): Promise<void> {
   const before = readFileSync(p);
-  const ro = await expectError(RvfDatabase.openReadonly(p), 'ECORRUPT');
+  const ro = await expectRvfError(RvfDatabase.openReadonly(p), 'ECORRUPT');
   assert.ok(ro.message.includes(p), `${where}: message names the file: ${ro.message}`);
   assert.match(ro.message, new RegExp(`\\bbyte ${offset}\\b`), `${where}: message names byte ${offset}: ${ro.message}`);
-  const rw = await expectError(RvfDatabase.open(p, { onWarning: () => undefined }), 'ECORRUPT');
+  const rw = await expectRvfError(RvfDatabase.open(p, { onWarning: () => undefined }), 'ECORRUPT');
   assert.ok(rw.message.includes(p), `${where}: writer message names the file: ${rw.message}`);
   assert.match(rw.message, new RegExp(`\\bbyte ${offset}\\b`), `${where}: writer message names byte ${offset}: ${rw.message}`);
   assert.ok(readFileSync(p).equals(before), `${where}: a failed writer open must not change the file`);
@@ -368,9 +352,9 @@ describe('wire version gate', () => {
       bytes[s.offset + 4] = 2;
       const p = damagedCopy(f, bytes, 'dmg-ver');
       const expected = `${p} requires RVF wire version 2, but this build supports version 1. Run: npm update rvf-mcp-server`;
-      const ro = await expectError(RvfDatabase.openReadonly(p), 'EVERSION');
+      const ro = await expectRvfError(RvfDatabase.openReadonly(p), 'EVERSION');
       assert.equal(ro.message, expected, `${s.type} of epoch ${s.epoch} (reader)`);
-      const rw = await expectError(RvfDatabase.open(p, { onWarning: () => undefined }), 'EVERSION');
+      const rw = await expectRvfError(RvfDatabase.open(p, { onWarning: () => undefined }), 'EVERSION');
       assert.equal(rw.message, expected, `${s.type} of epoch ${s.epoch} (writer)`);
       assert.ok(readFileSync(p).equals(bytes), 'a writer that refused the file left it untouched');
       assert.equal(existsSync(`${p}.lock`), false, 'the lease is released');
@@ -384,7 +368,7 @@ describe('wire version gate', () => {
     const p = damagedCopy(f, bytes, 'dmg-ver-rel');
     const rel = relative(process.cwd(), p);
     assert.ok(!rel.startsWith('/'), 'the path given is relative');
-    const err = await expectError(RvfDatabase.openReadonly(rel), 'EVERSION');
+    const err = await expectRvfError(RvfDatabase.openReadonly(rel), 'EVERSION');
     assert.equal(err.message, `${p} requires RVF wire version 2, but this build supports version 1. Run: npm update rvf-mcp-server`);
   });
 });

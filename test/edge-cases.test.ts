@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LIMITS, RvfDatabase, type Entry } from '../store/index.ts';
-import { randomVectors, tempDir } from './helpers/temp.ts';
+import { tempDir } from './helpers/temp.ts';
+import { randomVectors } from './helpers/random.ts';
 import { assertTopK, expectedIdJson, fingerprint, Model, rankAll, rejectsWith, toBig } from './fixtures/api-model.ts';
 
 const DIM = 8;

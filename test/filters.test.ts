@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LIMITS, RvfDatabase } from '../store/index.ts';
-import { randomVectors, rng, tempDir } from './helpers/temp.ts';
+import { tempDir } from './helpers/temp.ts';
+import { randomVectors, rng } from './helpers/random.ts';
 import { assertTopK, fingerprint, matchingRows, Model, rankAll, rejectsWith } from './fixtures/api-model.ts';
 
 const DIM = 16;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import init from '@ruvector/rvf-wasm';
 import { RvfDatabase, RvfError } from '../store/index.ts';
-import { rng, tempDir } from './helpers/temp.ts';
+import { tempDir } from './helpers/temp.ts';
+import { rng } from './helpers/random.ts';
 
 /** Exports a raw engine store of `count` vectors with the engine's own rvf_store_export. */
 async function engineExport(count: number, dimensions: number, seed: number): Promise<{ bytes: Buffer; vectors: Float32Array }> {

@@ -4,7 +4,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { RvfDatabase, type QueryResult } from '../store/index.ts';
-import { randomVectors, rng, tempDir } from './helpers/temp.ts';
+import { tempDir } from './helpers/temp.ts';
+import { randomVectors, rng } from './helpers/random.ts';
+import { squaredL2 } from './helpers/assertions.ts';
 
 /**
  * Files written here read by the native SDK (@ruvector/rvf-node), files written
@@ -29,18 +31,10 @@ const EXACT_TOL = 1e-5;
 /** id -> vector of every live row. */
 type Model = Map<number, Float32Array>;
 
-function l2(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    s += d * d;
-  }
-  return s;
-}
 
 function bruteForce(model: Model, q: Float32Array, k: number): { id: number; distance: number }[] {
   return [...model]
-    .map(([id, v]) => ({ id, distance: l2(v, q) }))
+    .map(([id, v]) => ({ id, distance: squaredL2(v, q) }))
     .sort((a, b) => a.distance - b.distance)
     .slice(0, k);
 }

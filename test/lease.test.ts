@@ -11,7 +11,9 @@ import { crc32 } from 'node:zlib';
 import { RvfDatabase, RvfError } from '../store/index.ts';
 import { decodeLock, lockPathFor } from '../store/lease.ts';
 import { finished, spawnFixture, waitForLine } from './helpers/child.ts';
-import { randomVectors, tempDir } from './helpers/temp.ts';
+import { tempDir } from './helpers/temp.ts';
+import { randomVectors } from './helpers/random.ts';
+import { expectRvfError } from './helpers/assertions.ts';
 
 /**
  * The writer lease `<file>.lock`: exclusion between processes (ours and the
@@ -40,16 +42,6 @@ function spawn(name: string, args: string[]): { child: ChildProcess; done: Retur
   return { child, done };
 }
 
-async function expectError(p: Promise<unknown>, code: string): Promise<RvfError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof RvfError, `expected an RvfError, got ${String(err)}`);
-    assert.equal(err.code, code, `expected ${code}, got ${err.code}: ${err.message}`);
-    return err;
-  }
-  assert.fail(`expected ${code}, but the call succeeded`);
-}
 
 /** A closed store with a few vectors; returns its path and the vectors by id. */
 async function makeStore(): Promise<{ path: string; vectors: Float32Array[] }> {
@@ -112,7 +104,7 @@ describe('two writers', () => {
     await assertHeldBy(path, holder.child.pid as number);
     const lockBefore = readFileSync(lockPathFor(path));
 
-    const err = await expectError(RvfDatabase.open(path), 'ELOCK');
+    const err = await expectRvfError(RvfDatabase.open(path), 'ELOCK');
     assert.ok(err.message.includes(`pid ${holder.child.pid}`), `message names the holder pid: ${err.message}`);
     assert.ok(err.message.includes(HOST), `message names the holder host: ${err.message}`);
 
@@ -136,9 +128,9 @@ describe('two writers', () => {
   test('two writers in one process exclude each other too', async () => {
     const { path } = await makeStore();
     const a = await RvfDatabase.open(path);
-    const err = await expectError(RvfDatabase.open(path), 'ELOCK');
+    const err = await expectRvfError(RvfDatabase.open(path), 'ELOCK');
     assert.ok(err.message.includes(`pid ${process.pid}`));
-    await expectError(RvfDatabase.create(path, { dimensions: DIM }), 'EEXIST');
+    await expectRvfError(RvfDatabase.create(path, { dimensions: DIM }), 'EEXIST');
     await a.close();
     const b = await RvfDatabase.open(path);
     await b.close();
@@ -233,7 +225,7 @@ describe('stale and fresh locks written by hand', () => {
         await db.close();
         assert.equal(existsSync(lockPathFor(path)), false);
       } else {
-        const err = await expectError(RvfDatabase.open(path, { onWarning: (m) => warnings.push(m) }), 'ELOCK');
+        const err = await expectRvfError(RvfDatabase.open(path, { onWarning: (m) => warnings.push(m) }), 'ELOCK');
         assert.ok(err.message.includes(`pid ${alivePid}`), err.message);
         assert.ok(err.message.includes(c.host()), err.message);
         assert.ok(readFileSync(lockPathFor(path)).equals(lock), 'the live lock is left exactly as it was');
@@ -266,7 +258,7 @@ describe('stale and fresh locks written by hand', () => {
     badCrc[0x30] = (badCrc[0x30] as number) ^ 0xff;
     for (const junk of [Buffer.alloc(0), Buffer.from('half'), badCrc]) {
       writeFileSync(lockPath, junk);
-      await expectError(RvfDatabase.open(path), 'ELOCK');
+      await expectRvfError(RvfDatabase.open(path), 'ELOCK');
       const old = new Date(Date.now() - 5_000);
       utimesSync(lockPath, old, old);
       const warnings: string[] = [];
@@ -343,9 +335,9 @@ describe('heartbeat, loss and release', () => {
     // A heartbeat comes and goes: it must not write over the new holder's lock.
     await sleep(5_500);
     assert.ok(readFileSync(lockPathFor(path)).equals(usurper), 'the heartbeat left the new holder\'s lock alone');
-    const err = await expectError(db.ingestBatch([{ id: 50, vector: vectors[0] as Float32Array }]), 'ELOCK');
+    const err = await expectRvfError(db.ingestBatch([{ id: 50, vector: vectors[0] as Float32Array }]), 'ELOCK');
     assert.match(err.message, /lost the writer lease/);
-    await expectError(db.delete([1]), 'ELOCK');
+    await expectRvfError(db.delete([1]), 'ELOCK');
     assert.equal(statSync(path).size, sizeBefore, 'nothing was written after the lease was lost');
     await db.close();
     assert.ok(readFileSync(lockPathFor(path)).equals(usurper), 'close did not remove the new holder\'s lock');
@@ -393,7 +385,7 @@ describe('lock interop with the native runtime', () => {
       assert.equal(holder.ours, false);
       assert.equal(holder.pid, process.pid);
       assert.equal(holder.host, HOST);
-      const err = await expectError(RvfDatabase.open(path), 'ELOCK');
+      const err = await expectRvfError(RvfDatabase.open(path), 'ELOCK');
       assert.ok(err.message.includes(`pid ${process.pid}`) && err.message.includes(HOST), err.message);
       // A reader still works beside the native writer.
       const ro = await RvfDatabase.openReadonly(path);
