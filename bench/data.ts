@@ -3,7 +3,7 @@
 export const DIMENSIONS = 384;
 export const BATCH = 1000;
 
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

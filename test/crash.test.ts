@@ -121,6 +121,40 @@ function tempFilesOf(path: string): string[] {
   return readdirSync(join(path, '..')).filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'));
 }
 
+/** How a child dies: by its own crash point, at the n-th acknowledgement, after a delay, or not at all. */
+type Death =
+  | { by: 'itself' }
+  | { by: 'ack'; prefix: string; n: number }
+  | { by: 'delay'; ms: number; afterReady: boolean }
+  | { by: 'none' };
+
+/** Lets `current` run until it dies as `death` says; returns how it ended. */
+async function runUntil(current: { child: ChildProcess; done: Promise<Outcome> }, death: Death, what: string): Promise<Outcome> {
+  const child = current.child;
+  try {
+    if (death.by === 'itself') {
+      const watchdog = setTimeout(() => kill(child), 15_000); // in case it does not
+      await current.done;
+      clearTimeout(watchdog);
+    } else if (death.by === 'ack') {
+      let seen = 0;
+      onLines(child, (line) => {
+        if (line.startsWith(death.prefix) && ++seen === death.n) kill(child);
+      });
+      await waitForLine(child, 'ready');
+    } else if (death.by === 'delay') {
+      if (death.afterReady) await waitForLine(child, 'ready');
+      if (death.ms > 0) await sleep(death.ms);
+      kill(child);
+    }
+  } catch (err) {
+    kill(child);
+    const out = await current.done;
+    throw new Error(`${what}: ${(err as Error).message}\nstderr:\n${out.stderr.slice(-4000)}`);
+  }
+  return current.done;
+}
+
 interface Booted {
   child: ChildProcess;
   done: Promise<Outcome>;
@@ -245,40 +279,22 @@ test('SIGKILL during ingest: acknowledged batches survive, no partial batch is e
       const current = await spares.take();
       const t1 = performance.now();
       timing.boot += t1 - t0;
-      const child = current.child;
       // Life 0 dies while creating the store (or right after).
       const plan = exact ? -1 : life === 0 ? 0 : random();
-      try {
-        if (exact) {
-          // The child kills itself; a watchdog in case it does not.
-          const watchdog = setTimeout(() => kill(child), 15_000);
-          await current.done;
-          clearTimeout(watchdog);
-        } else if (plan < 0.12) {
-          // While the child creates or opens the store (truncating a torn tail, replaying the cache) or just after.
-          openKills++;
-          await sleep(random() * 40);
-          kill(child);
-        } else if (plan < 0.45) {
-          // The moment the n-th commit is acknowledged: lands inside the next commit.
-          const n = 1 + Math.floor(random() * 4);
-          let seen = 0;
-          onLines(child, (line) => {
-            if (line.startsWith('committed ') && ++seen === n) kill(child);
-          });
-          await waitForLine(child, 'ready');
-        } else {
-          await waitForLine(child, 'ready');
-          const delay = random() < 0.3 ? 0 : random() * 25;
-          if (delay > 0) await sleep(delay);
-          kill(child);
-        }
-      } catch (err) {
-        kill(child);
-        const out = await current.done;
-        throw new Error(`${what}: ${(err as Error).message}\nstderr:\n${out.stderr.slice(-4000)}`);
+      let death: Death;
+      if (exact) {
+        death = { by: 'itself' };
+      } else if (plan < 0.12) {
+        // While the child creates or opens the store (truncating a torn tail, replaying the cache) or just after.
+        openKills++;
+        death = { by: 'delay', ms: random() * 40, afterReady: false };
+      } else if (plan < 0.45) {
+        // The moment the n-th commit is acknowledged: lands inside the next commit.
+        death = { by: 'ack', prefix: 'committed ', n: 1 + Math.floor(random() * 4) };
+      } else {
+        death = { by: 'delay', ms: random() < 0.3 ? 0 : random() * 25, afterReady: true };
       }
-      const out = await current.done;
+      const out = await runUntil(current, death, what);
       rmSync(planFile, { force: true });
       const t2 = performance.now();
       timing.run += t2 - t1;
@@ -777,32 +793,16 @@ test('SIGKILL during delete commits: a delete is applied whole or not at all', a
       const what = `life ${life}${exact ? ` (${exact.crashAt} after ${exact.after})` : ''}`;
       if (exact) writeFileSync(planFile, JSON.stringify(exact));
       const current = await spares.take();
-      const child = current.child;
-      try {
-        if (exact) {
-          const watchdog = setTimeout(() => kill(child), 15_000);
-          await current.done;
-          clearTimeout(watchdog);
-        } else if (randomKill && random() < 0.5) {
-          // The moment the n-th delete is acknowledged: lands inside the next one.
-          const n = 1 + Math.floor(random() * 3);
-          let seen = 0;
-          onLines(child, (line) => {
-            if (line.startsWith('deleted ') && ++seen === n) kill(child);
-          });
-          await waitForLine(child, 'ready');
-        } else if (randomKill) {
-          await waitForLine(child, 'ready');
-          const delay = random() < 0.3 ? 0 : random() * 8;
-          if (delay > 0) await sleep(delay);
-          kill(child);
-        }
-      } catch (err) {
-        kill(child);
-        const out = await current.done;
-        throw new Error(`${what}: ${(err as Error).message}\nstderr:\n${out.stderr.slice(-4000)}`);
+      let death: Death = { by: 'none' };
+      if (exact) {
+        death = { by: 'itself' };
+      } else if (randomKill && random() < 0.5) {
+        // The moment the n-th delete is acknowledged: lands inside the next one.
+        death = { by: 'ack', prefix: 'deleted ', n: 1 + Math.floor(random() * 3) };
+      } else if (randomKill) {
+        death = { by: 'delay', ms: random() < 0.3 ? 0 : random() * 8, afterReady: true };
       }
-      const out = await current.done;
+      const out = await runUntil(current, death, what);
       rmSync(planFile, { force: true });
       if (exact) {
         assertKilled(out, what);
