@@ -8,20 +8,16 @@ import {
   openSync,
   readdirSync,
   rmSync,
-  writevSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { crc32 } from 'node:zlib';
-import { chainCommit } from './commit-hash.ts';
+import { CommitLog, type PlacedSegment } from './commit-log.ts';
 import { CACHE_SCHEMA_VERSION, cachePathFor, MetadataCache, type MetadataRow } from './cache.ts';
 import { RvfError } from './errors.ts';
 import { parseEngineExport } from './engine-export.ts';
-import { readExactly, writeAll } from './file-io.ts';
 import { compileFilter } from './filter.ts';
 import { Lease } from './lease.ts';
 import {
   encodeJournal,
-  encodeManifest,
   encodeMeta,
   encodeVec,
   type FileIdentity,
@@ -33,7 +29,7 @@ import {
 import { rebuildCache, reconcileCache } from './reconcile.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanLog, type Scan } from './scan.ts';
-import { encodeHeader, encodeSegment, HEADER_BYTES, SegmentType, segmentTypeName } from './segment.ts';
+import { SegmentType } from './segment.ts';
 import { cancelled, isTempFor, publishSnapshot, tempPathFor, writeSnapshot, type SnapshotSource } from './snapshot.ts';
 import type {
   CompactResult,
@@ -118,13 +114,12 @@ interface Opened {
   sharedCache: boolean;
   info: StoreInfo;
   identity: FileIdentity;
-  warn: (message: string) => void;
 }
 
 export class RvfDatabase {
   readonly path: string;
   readonly readOnly: boolean;
-  #fd: number;
+  readonly #log: CommitLog;
   readonly #lease: Lease | undefined;
   #engine: EngineStore;
   #index: RowIndex;
@@ -133,23 +128,16 @@ export class RvfDatabase {
   #sharedCache: boolean;
   readonly #info: StoreInfo;
   readonly #identity: FileIdentity;
-  #commits: Commit[];
-  #segments: SegmentInfo[];
-  #epoch: number;
-  #commitHash: string;
-  #end: number;
-  #nextSegId: bigint;
   #queue: Promise<unknown> = Promise.resolve();
   /** Reused batch buffers: a fresh 1.5 MB pair per batch of 1000 x 384 cost more in GC than in copying. */
   readonly #scratch = new ScratchBuffers();
   #closed = false;
   #broken: RvfError | undefined;
-  readonly #warn: (message: string) => void;
 
   private constructor(o: Opened) {
     this.path = o.path;
     this.readOnly = o.lease === undefined;
-    this.#fd = o.fd;
+    this.#log = new CommitLog(o.path, o.fd, o.scan);
     this.#lease = o.lease;
     this.#engine = o.engine;
     this.#index = o.index;
@@ -157,14 +145,6 @@ export class RvfDatabase {
     this.#sharedCache = o.sharedCache;
     this.#info = o.info;
     this.#identity = o.identity;
-    this.#warn = o.warn;
-    this.#commits = o.scan.commits;
-    this.#segments = segmentsOf(o.scan.commits);
-    const last = o.scan.commits.at(-1) as Commit;
-    this.#epoch = last.epoch;
-    this.#commitHash = last.commitHash;
-    this.#end = o.scan.goodEnd;
-    this.#nextSegId = o.scan.maxSegId + 1n;
   }
 
   // ------------------------------------------------------------ opening
@@ -286,7 +266,7 @@ export class RvfDatabase {
           rebuildCache(cache, scan.commits, index, fd, { ...fileState, schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfo);
         }
       }
-      return new RvfDatabase({ path, fd, lease, scan, index, engine, cache, sharedCache, info, identity, warn });
+      return new RvfDatabase({ path, fd, lease, scan, index, engine, cache, sharedCache, info, identity });
     } catch (err) {
       engine?.close();
       cache?.close();
@@ -308,7 +288,7 @@ export class RvfDatabase {
       if (entries.length > LIMITS.maxBatchEntries) {
         throw new RvfError('ELIMIT', `a batch holds at most ${LIMITS.maxBatchEntries} entries, got ${entries.length}; split it.`);
       }
-      if (entries.length === 0) return { accepted: 0, replaced: 0, epoch: this.#epoch };
+      if (entries.length === 0) return { accepted: 0, replaced: 0, epoch: this.#log.epoch };
       const dim = this.#index.dimensions;
       const last = new Map<bigint, number>();
       entries.forEach((e, i) => {
@@ -344,7 +324,8 @@ export class RvfDatabase {
         { newVec: true, deleted: deletedAfter, live: this.#index.live + n - replaced.length },
       );
       this.#afterCommit(() => {
-        this.#index.addSegment({ segId: commit.segIds[0] as bigint, offset: commit.offsets[0] as number, payloadLength: vec.length, ids });
+        const placed = commit.placed[0] as PlacedSegment;
+        this.#index.addSegment({ segId: placed.segId, offset: placed.offset, payloadLength: placed.payloadLength, ids });
         if (replaced.length > 0) this.#engine.delete(BigUint64Array.from(replaced));
         this.#engine.ingest(vectors, ids);
         const upserts: MetadataRow[] = Array.from(ids, (id, k) => ({ id, json: json[k] ?? null, epoch: commit.epoch }));
@@ -382,10 +363,10 @@ export class RvfDatabase {
 
   async #deleteLive(candidates: bigint[]): Promise<DeleteResult> {
     const doomed = [...new Set(candidates)].filter((id) => this.#index.rows.has(id));
-    if (doomed.length === 0) return { deleted: 0, epoch: this.#epoch };
+    if (doomed.length === 0) return { deleted: 0, epoch: this.#log.epoch };
     await this.#makeManifestRoom(this.#index.vecSegments.length, () => this.#index.deleted.size + doomed.length);
     const list = BigUint64Array.from(doomed);
-    const commit = this.#appendCommit([{ type: SegmentType.JOURNAL, payload: encodeJournal(this.#epoch + 1, list) }], {
+    const commit = this.#appendCommit([{ type: SegmentType.JOURNAL, payload: encodeJournal(this.#log.epoch + 1, list) }], {
       newVec: false,
       deleted: [...this.#index.deleted, ...doomed],
       live: this.#index.live - doomed.length,
@@ -462,9 +443,9 @@ export class RvfDatabase {
         totalVectors: this.#index.live,
         dimensions: this.#index.dimensions,
         metric: this.#info.metric,
-        epoch: this.#epoch,
-        fileSizeBytes: this.#end,
-        totalSegments: this.#segments.length,
+        epoch: this.#log.epoch,
+        fileSizeBytes: this.#log.end,
+        totalSegments: this.#log.segments.length,
         deadSpaceRatio: this.#index.deadSpaceRatio(),
         fileId: this.#identity.fileId.toString('hex'),
         readOnly: this.readOnly,
@@ -476,7 +457,7 @@ export class RvfDatabase {
   segments(): Promise<SegmentInfo[]> {
     return this.#serial(async () => {
       this.#assertReadable();
-      return this.#segments.map((s) => ({ ...s }));
+      return this.#log.segments.map((s) => ({ ...s }));
     });
   }
 
@@ -490,11 +471,11 @@ export class RvfDatabase {
       this.#assertReadable();
       const dest = resolve(childPath);
       if (existsSync(dest)) throw new RvfError('EEXIST', `${dest} already exists; choose another path for the child.`);
-      const parentHash = this.#hashCommittedBytes();
+      const parentHash = this.#log.hashCommittedBytes();
       const lineage: Lineage = {
         parentPath: this.path,
         parentFileId: this.#identity.fileId.toString('hex'),
-        parentEpoch: this.#epoch,
+        parentEpoch: this.#log.epoch,
         parentHash: parentHash.toString('hex'),
         depth: this.#identity.depth + 1,
       };
@@ -510,7 +491,7 @@ export class RvfDatabase {
       this.#assertReadable();
       const dest = resolve(path);
       if (dest === this.path) throw new RvfError('EINVAL', 'export needs a path other than the store itself.');
-      const bytes = await this.#writeCopy(dest, { storeInfo: this.#info, identity: this.#identity, epoch: this.#epoch }, control);
+      const bytes = await this.#writeCopy(dest, { storeInfo: this.#info, identity: this.#identity, epoch: this.#log.epoch }, control);
       return { path: dest, totalVectors: this.#index.live, fileSizeBytes: bytes };
     });
   }
@@ -522,7 +503,7 @@ export class RvfDatabase {
       this.#closed = true;
       this.#engine.close();
       this.#cache.close();
-      closeSync(this.#fd);
+      this.#log.close();
       this.#lease?.release();
     });
     this.#queue = run.catch(() => undefined);
@@ -548,72 +529,20 @@ export class RvfDatabase {
   }
 
   #cacheState() {
-    return { epoch: this.#epoch, commitHash: this.#commitHash, fileId: this.#identity.fileId.toString('hex'), schemaVersion: CACHE_SCHEMA_VERSION };
+    return { epoch: this.#log.epoch, commitHash: this.#log.commitHash, fileId: this.#identity.fileId.toString('hex'), schemaVersion: CACHE_SCHEMA_VERSION };
   }
 
-  /**
-   * Appends one commit: the data segments, fdatasync, then the manifest,
-   * fdatasync. The manifest is written only once the data is durable, so a
-   * manifest that verifies on open proves its commit whole.
-   */
+  /** Appends one commit whose manifest lists the live VEC segments (plus a new one) and `after.deleted`. */
   #appendCommit(
     data: { type: number; payload: Buffer }[],
     after: { newVec: boolean; deleted: bigint[]; live: number },
-  ): { epoch: number; segIds: bigint[]; offsets: number[] } {
-    const lease = this.#lease as Lease;
-    lease.assertHeld();
-    const epoch = this.#epoch + 1;
-    const segIds: bigint[] = [];
-    const offsets: number[] = [];
-    const buffers: Buffer[] = [];
-    const headers: Buffer[] = [];
-    let pos = this.#end;
-    for (const d of data) {
-      const segId = this.#nextSegId++;
-      // Header and payload go to writev separately: no copy of a batch's vectors.
-      segIds.push(segId);
-      offsets.push(pos);
-      const header = encodeHeader(d.type, segId, d.payload.length, crc32(d.payload) >>> 0);
-      headers.push(header);
-      buffers.push(header, d.payload);
-      pos += HEADER_BYTES + d.payload.length;
-    }
-    const entries: ManifestEntry[] = this.#index.vecSegments.map((s) => ({ segId: s.segId, offset: s.offset, payloadLength: s.payloadLength, type: SegmentType.VEC }));
-    if (after.newVec) {
-      entries.push({ segId: segIds[0] as bigint, offset: offsets[0] as number, payloadLength: (data[0] as { payload: Buffer }).payload.length, type: SegmentType.VEC });
-    }
-    const manifest = encodeManifest({
-      epoch,
-      dimensions: this.#index.dimensions,
-      totalVectors: after.live,
-      profile: 0,
-      entries,
-      deleted: after.deleted,
-      identity: this.#identity,
+  ): { epoch: number; placed: PlacedSegment[] } {
+    (this.#lease as Lease).assertHeld();
+    return this.#log.append(data, (placed) => {
+      const entries: ManifestEntry[] = this.#index.vecSegments.map((s) => ({ segId: s.segId, offset: s.offset, payloadLength: s.payloadLength, type: SegmentType.VEC }));
+      if (after.newVec) entries.push(placed[0] as PlacedSegment);
+      return { dimensions: this.#index.dimensions, totalVectors: after.live, profile: 0, entries, deleted: after.deleted, identity: this.#identity };
     });
-    const manifestId = this.#nextSegId++;
-    const manifestSeg = encodeSegment(SegmentType.MANIFEST, manifestId, manifest);
-    const start = this.#end;
-    try {
-      writevAll(this.#fd, buffers, start);
-      fdatasyncSync(this.#fd);
-      writeAll(this.#fd, manifestSeg, pos);
-      fdatasyncSync(this.#fd);
-    } catch (err) {
-      try {
-        ftruncateSync(this.#fd, start);
-        fdatasyncSync(this.#fd);
-      } catch {
-        // The torn tail stays; it is invisible and the next open cuts it.
-      }
-      throw new RvfError('EIO', `could not write ${this.path} (${(err as Error).message}); nothing was committed, free disk space and retry.`);
-    }
-    this.#end = pos + manifestSeg.length;
-    this.#epoch = epoch;
-    this.#commitHash = chainCommit(this.#commitHash, [...headers, manifestSeg.subarray(0, HEADER_BYTES)]);
-    data.forEach((d, i) => this.#segments.push({ id: Number(segIds[i]), type: segmentTypeName(d.type), offset: offsets[i] as number, payloadLength: d.payload.length, epoch }));
-    this.#segments.push({ id: Number(manifestId), type: 'manifest', offset: pos, payloadLength: manifest.length, epoch });
-    return { epoch, segIds, offsets };
   }
 
   /**
@@ -625,7 +554,7 @@ export class RvfDatabase {
     try {
       apply();
     } catch (err) {
-      this.#broken = new RvfError('EIO', `${this.path}: epoch ${this.#epoch} is committed to the file, but updating memory failed (${(err as Error).message}); close and open the store again.`);
+      this.#broken = new RvfError('EIO', `${this.path}: epoch ${this.#log.epoch} is committed to the file, but updating memory failed (${(err as Error).message}); close and open the store again.`);
       throw this.#broken;
     }
   }
@@ -646,9 +575,9 @@ export class RvfDatabase {
 
   async #compactNow(control: LongOperationOptions): Promise<CompactResult> {
     const lease = this.#lease as Lease;
-    const before = this.#end;
-    const segmentsBefore = this.#segments.length;
-    const epoch = this.#epoch + 1;
+    const before = this.#log.end;
+    const segmentsBefore = this.#log.segments.length;
+    const epoch = this.#log.epoch + 1;
     const tmp = tempPathFor(this.path);
     const result = await writeSnapshot(tmp, this.#snapshotSource({ storeInfo: this.#info, identity: this.#identity, epoch }), {
       ...control,
@@ -657,7 +586,7 @@ export class RvfDatabase {
     lease.assertHeld();
     publishSnapshot(tmp, this.path, true);
     this.#afterCommit(() => this.#reload());
-    return { segmentsCompacted: segmentsBefore, bytesReclaimed: Math.max(0, before - result.bytes), epoch: this.#epoch };
+    return { segmentsCompacted: segmentsBefore, bytesReclaimed: Math.max(0, before - result.bytes), epoch: this.#log.epoch };
   }
 
   /** Re-reads the file after compaction replaced it, and rebuilds the engine store without dead rows. */
@@ -670,20 +599,12 @@ export class RvfDatabase {
       closeSync(fd);
       throw err;
     }
-    closeSync(this.#fd);
-    this.#fd = fd;
+    this.#log.replaceFile(fd, scan);
     const index = RowIndex.fromScan(scan);
     this.#engine.close();
     this.#engine = this.#engine.recreate();
     index.loadInto(this.#engine, fd, this.path);
     this.#index = index;
-    this.#commits = scan.commits;
-    this.#segments = segmentsOf(scan.commits);
-    const last = scan.commits.at(-1) as Commit;
-    this.#epoch = last.epoch;
-    this.#commitHash = last.commitHash;
-    this.#end = scan.goodEnd;
-    this.#nextSegId = scan.maxSegId + 1n;
     this.#cache.setState(this.#cacheState());
   }
 
@@ -695,7 +616,7 @@ export class RvfDatabase {
       identity: o.identity,
       epoch: o.epoch,
       liveCount: this.#index.live,
-      rows: this.#index.liveChunks(this.#fd),
+      rows: this.#index.liveChunks(this.#log.fd),
       metadata: cache.metadataRows(),
     };
   }
@@ -706,15 +627,6 @@ export class RvfDatabase {
     const result = await this.#withCacheAsync(() => writeSnapshot(tmp, this.#snapshotSource(o), control));
     publishSnapshot(tmp, dest, false);
     return result.bytes;
-  }
-
-  #hashCommittedBytes(): Buffer {
-    const hash = createHash('sha256');
-    const chunk = Buffer.allocUnsafe(8 * 1024 * 1024);
-    for (let pos = 0; pos < this.#end; pos += chunk.length) {
-      hash.update(readExactly(this.#fd, Math.min(chunk.length, this.#end - pos), pos, chunk));
-    }
-    return hash.digest();
   }
 
   #lineage(): Lineage | null {
@@ -736,7 +648,7 @@ export class RvfDatabase {
       const stale = Symbol('stale');
       const result = this.#cache.read(() => {
         const s = this.#cache.state();
-        if (!s || s.epoch !== this.#epoch || s.commitHash !== this.#commitHash) return stale;
+        if (!s || s.epoch !== this.#log.epoch || s.commitHash !== this.#log.commitHash) return stale;
         return fn(this.#cache);
       });
       if (result !== stale) return result as T;
@@ -754,7 +666,7 @@ export class RvfDatabase {
 
   #usePrivateCache(): void {
     const cache = MetadataCache.inMemory();
-    rebuildCache(cache, this.#commits, this.#index, this.#fd, this.#cacheState(), { dimensions: String(this.#index.dimensions), metric: this.#info.metric });
+    rebuildCache(cache, [...this.#log.scannedCommits], this.#index, this.#log.fd, this.#cacheState(), { dimensions: String(this.#index.dimensions), metric: this.#info.metric });
     this.#cache.close();
     this.#cache = cache;
     this.#sharedCache = false;
@@ -786,12 +698,6 @@ class ScratchBuffers {
   }
 }
 
-function writevAll(fd: number, buffers: Buffer[], position: number): void {
-  const total = buffers.reduce((n, b) => n + b.length, 0);
-  const written = writevSync(fd, buffers, position);
-  if (written !== total) writeAll(fd, Buffer.concat(buffers).subarray(written), position + written);
-}
-
 function parseMetadata(json: string | null | undefined): Metadata | null {
   return json ? (JSON.parse(json) as Metadata) : null;
 }
@@ -816,16 +722,6 @@ function storeInfoOf(scan: Scan, metric: Metric | undefined): StoreInfo {
   }
   // The native format records no metric; its reader ranks by L2.
   return { dimensions: scan.dimensions, metric: metric === undefined ? 'l2' : checkMetric(metric), lineage: null };
-}
-
-function segmentsOf(commits: Commit[]): SegmentInfo[] {
-  const out: SegmentInfo[] = [];
-  for (const c of commits) {
-    for (const s of c.segments) {
-      out.push({ id: Number(s.segId), type: segmentTypeName(s.type), offset: s.offset, payloadLength: s.payloadLength, epoch: c.epoch });
-    }
-  }
-  return out;
 }
 
 /** Removes temp files a killed compaction, derive or create left beside the store. */

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, readFileSync, rmSync, statSync, truncateSync,
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { RvfDatabase, RvfError, type QueryResult, type SegmentInfo } from '../store/index.ts';
+import { RvfDatabase, type QueryResult, type SegmentInfo } from '../store/index.ts';
 import { tempDir } from './helpers/temp.ts';
 import { randomVectors, rng } from './helpers/random.ts';
 import { expectRvfError, squaredL2 } from './helpers/assertions.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
-import { RvfDatabase, RvfError } from '../store/index.ts';
+import { RvfDatabase } from '../store/index.ts';
 import { decodeLock, lockPathFor } from '../store/lease.ts';
 import { finished, spawnFixture, waitForLine } from './helpers/child.ts';
 import { tempDir } from './helpers/temp.ts';

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fdatasyncSync, ftruncateSync, writevSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { chainCommit } from './commit-hash.ts';
+import { RvfError } from './errors.ts';
+import { readExactly, writeAll } from './file-io.ts';
+import { encodeManifest, type Manifest } from './payloads.ts';
+import type { Commit, Scan } from './scan.ts';
+import { encodeHeader, encodeSegment, HEADER_BYTES, SegmentType, segmentTypeName } from './segment.ts';
+import type { SegmentInfo } from './types.ts';
+
+export interface PlacedSegment {
+  segId: bigint;
+  offset: number;
+  payloadLength: number;
+  type: number;
+}
+
+/**
+ * The open .rvf file seen as a log of commits: where it ends, its epoch, the
+ * hash of its history, its segments, and the append of one commit.
+ *
+ * A commit appends its data segments, fdatasyncs, appends the MANIFEST with
+ * the next epoch and fdatasyncs again. The manifest is written only once the
+ * data is durable, so a manifest that verifies on open proves its commit whole
+ * (store/scan.ts relies on that to tell damage from a torn tail).
+ */
+export class CommitLog {
+  readonly path: string;
+  #fd: number;
+  #epoch: number;
+  #commitHash: string;
+  #end: number;
+  #nextSegId: bigint;
+  #segments: SegmentInfo[];
+  /** The commits as scanned at open; a reader never appends, so for readers this is the whole log. */
+  #commits: Commit[];
+
+  constructor(path: string, fd: number, scan: Scan) {
+    this.path = path;
+    this.#fd = fd;
+    const last = scan.commits.at(-1) as Commit;
+    this.#epoch = last.epoch;
+    this.#commitHash = last.commitHash;
+    this.#end = scan.goodEnd;
+    this.#nextSegId = scan.maxSegId + 1n;
+    this.#segments = segmentsOf(scan.commits);
+    this.#commits = scan.commits;
+  }
+
+  get fd(): number {
+    return this.#fd;
+  }
+
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  get commitHash(): string {
+    return this.#commitHash;
+  }
+
+  /** Bytes of committed data: the append position. */
+  get end(): number {
+    return this.#end;
+  }
+
+  get segments(): readonly SegmentInfo[] {
+    return this.#segments;
+  }
+
+  get scannedCommits(): readonly Commit[] {
+    return this.#commits;
+  }
+
+  /**
+   * Appends one commit. `manifestFor` gets where the data segments will sit
+   * and returns the manifest's content; the epoch is the log's next one. On a
+   * write error the file is cut back to where it was and nothing is committed.
+   */
+  append(data: { type: number; payload: Buffer }[], manifestFor: (placed: PlacedSegment[]) => Omit<Manifest, 'epoch'>): { epoch: number; placed: PlacedSegment[] } {
+    const epoch = this.#epoch + 1;
+    const start = this.#end;
+    const placed: PlacedSegment[] = [];
+    const headers: Buffer[] = [];
+    const buffers: Buffer[] = [];
+    let pos = start;
+    for (const d of data) {
+      const segId = this.#nextSegId++;
+      // Header and payload go to writev separately: no copy of a batch's vectors.
+      const header = encodeHeader(d.type, segId, d.payload.length, crc32(d.payload) >>> 0);
+      headers.push(header);
+      buffers.push(header, d.payload);
+      placed.push({ segId, offset: pos, payloadLength: d.payload.length, type: d.type });
+      pos += HEADER_BYTES + d.payload.length;
+    }
+    const manifest = encodeManifest({ epoch, ...manifestFor(placed) });
+    const manifestId = this.#nextSegId++;
+    const manifestSeg = encodeSegment(SegmentType.MANIFEST, manifestId, manifest);
+    try {
+      writevAll(this.#fd, buffers, start);
+      fdatasyncSync(this.#fd);
+      writeAll(this.#fd, manifestSeg, pos);
+      fdatasyncSync(this.#fd);
+    } catch (err) {
+      try {
+        ftruncateSync(this.#fd, start);
+        fdatasyncSync(this.#fd);
+      } catch {
+        // The torn tail stays; it is invisible and the next writer cuts it off.
+      }
+      throw new RvfError('EIO', `could not write ${this.path} (${(err as Error).message}); nothing was committed, free disk space and retry.`);
+    }
+    this.#end = pos + manifestSeg.length;
+    this.#epoch = epoch;
+    this.#commitHash = chainCommit(this.#commitHash, [...headers, manifestSeg.subarray(0, HEADER_BYTES)]);
+    for (const p of placed) {
+      this.#segments.push({ id: Number(p.segId), type: segmentTypeName(p.type), offset: p.offset, payloadLength: p.payloadLength, epoch });
+    }
+    this.#segments.push({ id: Number(manifestId), type: 'manifest', offset: pos, payloadLength: manifest.length, epoch });
+    return { epoch, placed };
+  }
+
+  /** Switches to the file a compaction put in place of the old one (`fd` is open on it). */
+  replaceFile(fd: number, scan: Scan): void {
+    closeSync(this.#fd);
+    this.#fd = fd;
+    const last = scan.commits.at(-1) as Commit;
+    this.#epoch = last.epoch;
+    this.#commitHash = last.commitHash;
+    this.#end = scan.goodEnd;
+    this.#nextSegId = scan.maxSegId + 1n;
+    this.#segments = segmentsOf(scan.commits);
+    this.#commits = scan.commits;
+  }
+
+  /** SHA-256 of the committed bytes: a child's record of exactly which parent it came from. */
+  hashCommittedBytes(): Buffer {
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(8 * 1024 * 1024);
+    for (let pos = 0; pos < this.#end; pos += chunk.length) {
+      hash.update(readExactly(this.#fd, Math.min(chunk.length, this.#end - pos), pos, chunk));
+    }
+    return hash.digest();
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
+
+function writevAll(fd: number, buffers: Buffer[], position: number): void {
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  const written = writevSync(fd, buffers, position);
+  if (written !== total) writeAll(fd, Buffer.concat(buffers).subarray(written), position + written);
+}
+
+function segmentsOf(commits: Commit[]): SegmentInfo[] {
+  const out: SegmentInfo[] = [];
+  for (const c of commits) {
+    for (const s of c.segments) {
+      out.push({ id: Number(s.segId), type: segmentTypeName(s.type), offset: s.offset, payloadLength: s.payloadLength, epoch: c.epoch });
+    }
+  }
+  return out;
+}
