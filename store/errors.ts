@@ -14,6 +14,7 @@ export type RvfErrorCode =
   | 'ENOENT' // open of a missing file
   | 'ECORRUPT' // committed data failed verification
   | 'EVERSION' // written by a newer wire version
+  | 'ECANCELED' // the caller's AbortSignal stopped a long operation; nothing was changed
   | 'EIO'; // the file system refused a write; nothing was committed
 
 export class RvfError extends Error {

@@ -59,6 +59,7 @@ export function isTempFor(dest: string, candidate: string): boolean {
 }
 
 export async function writeSnapshot(tmpPath: string, src: SnapshotSource, control: SnapshotControl = {}): Promise<SnapshotResult> {
+  if (control.signal?.aborted) throw cancelled();
   const fd = openSync(tmpPath, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
   let finished = false;
   let pos = 0;
@@ -81,7 +82,6 @@ export async function writeSnapshot(tmpPath: string, src: SnapshotSource, contro
     const entries: ManifestEntry[] = [];
     let seg: { start: number; count: number; left: number; crc: number } | undefined;
     let done = 0;
-    let chunks = 0;
     for (const chunk of src.rows) {
       let from = 0;
       while (from < chunk.ids.length) {
@@ -110,12 +110,11 @@ export async function writeSnapshot(tmpPath: string, src: SnapshotSource, contro
           seg = undefined;
         }
       }
-      if (++chunks % 8 === 0) {
-        control.tick?.();
-        control.onProgress?.(done, src.liveCount);
-        await yieldToEventLoop();
-        if (control.signal?.aborted) throw cancelled();
-      }
+      // Between chunks (a few MiB each): keep the lease fresh, report, and let a cancellation in.
+      control.tick?.();
+      control.onProgress?.(done, src.liveCount);
+      await yieldToEventLoop();
+      if (control.signal?.aborted) throw cancelled();
     }
     if (seg || done !== src.liveCount) throw new Error(`the store yielded ${done} live rows but counts ${src.liveCount}`);
 
@@ -182,7 +181,5 @@ export function yieldToEventLoop(): Promise<void> {
 }
 
 export function cancelled(): RvfError {
-  const err = new RvfError('EINVAL', 'the operation was cancelled; nothing was changed.');
-  err.name = 'AbortError';
-  return err;
+  return new RvfError('ECANCELED', 'the operation was cancelled; nothing was changed.');
 }
