@@ -73,6 +73,21 @@ export class CommitLog {
     return this.#commits;
   }
 
+  get maxSegId(): bigint {
+    return this.#nextSegId - 1n;
+  }
+
+  /** Takes in commits another process appended after `end` (a reader catching up). */
+  adopt(tail: Scan): void {
+    const last = tail.commits.at(-1) as Commit;
+    this.#epoch = last.epoch;
+    this.#commitHash = last.commitHash;
+    this.#end = tail.goodEnd;
+    this.#nextSegId = tail.maxSegId + 1n;
+    this.#segments.push(...segmentsOf(tail.commits));
+    this.#commits = [...this.#commits, ...tail.commits];
+  }
+
   /**
    * Appends one commit. `manifestFor` gets where the data segments will sit
    * and returns the manifest's content; the epoch is the log's next one. On a

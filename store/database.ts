@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  type Stats,
   closeSync,
   existsSync,
+  fstatSync,
+  statSync,
   fdatasyncSync,
   ftruncateSync,
   mkdirSync,
@@ -26,9 +29,9 @@ import {
   type StoreInfo,
   vecPayloadBytes,
 } from './payloads.ts';
-import { rebuildCache, reconcileCache } from './reconcile.ts';
+import { rebuildCache, reconcileCache, replayCommits } from './reconcile.ts';
 import { RowIndex } from './row-index.ts';
-import { type Commit, scanLog, type Scan } from './scan.ts';
+import { type Commit, scanFrom, scanLog, type Scan } from './scan.ts';
 import { SegmentType } from './segment.ts';
 import { cancelled, isTempFor, publishSnapshot, tempPathFor, writeSnapshot, type SnapshotSource } from './snapshot.ts';
 import type {
@@ -103,11 +106,9 @@ function encodeMetadata(metadata: unknown, where: string): string | null {
   return json;
 }
 
-interface Opened {
-  path: string;
-  fd: number;
-  lease: Lease | undefined;
-  scan: Scan;
+/** Everything an open handle holds of one file; a reader swaps it whole when the file is replaced. */
+interface Loaded {
+  log: CommitLog;
   index: RowIndex;
   engine: EngineStore;
   cache: MetadataCache;
@@ -119,32 +120,40 @@ interface Opened {
 export class RvfDatabase {
   readonly path: string;
   readonly readOnly: boolean;
-  readonly #log: CommitLog;
   readonly #lease: Lease | undefined;
-  #engine: EngineStore;
-  #index: RowIndex;
-  #cache: MetadataCache;
+  readonly #options: OpenOptions;
+  #log!: CommitLog;
+  #engine!: EngineStore;
+  #index!: RowIndex;
+  #cache!: MetadataCache;
   /** A reader using the writer's cache checks its epoch on every read. */
-  #sharedCache: boolean;
-  readonly #info: StoreInfo;
-  readonly #identity: FileIdentity;
+  #sharedCache!: boolean;
+  #info!: StoreInfo;
+  #identity!: FileIdentity;
+  /** What refresh() saw of the file last time, so an unchanged file costs one stat. */
+  #seen = { ino: 0, size: -1, mtimeMs: 0 };
   #queue: Promise<unknown> = Promise.resolve();
   /** Reused batch buffers: a fresh 1.5 MB pair per batch of 1000 x 384 cost more in GC than in copying. */
   readonly #scratch = new ScratchBuffers();
   #closed = false;
   #broken: RvfError | undefined;
 
-  private constructor(o: Opened) {
-    this.path = o.path;
-    this.readOnly = o.lease === undefined;
-    this.#log = new CommitLog(o.path, o.fd, o.scan);
-    this.#lease = o.lease;
-    this.#engine = o.engine;
-    this.#index = o.index;
-    this.#cache = o.cache;
-    this.#sharedCache = o.sharedCache;
-    this.#info = o.info;
-    this.#identity = o.identity;
+  private constructor(path: string, lease: Lease | undefined, options: OpenOptions, loaded: Loaded) {
+    this.path = path;
+    this.readOnly = lease === undefined;
+    this.#lease = lease;
+    this.#options = options;
+    this.#adopt(loaded);
+  }
+
+  #adopt(l: Loaded): void {
+    this.#log = l.log;
+    this.#engine = l.engine;
+    this.#index = l.index;
+    this.#cache = l.cache;
+    this.#sharedCache = l.sharedCache;
+    this.#info = l.info;
+    this.#identity = l.identity;
   }
 
   // ------------------------------------------------------------ opening
@@ -221,8 +230,13 @@ export class RvfDatabase {
   }
 
   static async #openWith(path: string, lease: Lease | undefined, options: OpenOptions): Promise<RvfDatabase> {
-    const warn = options.onWarning ?? ((m: string) => process.stderr.write(`rvf: ${m}\n`));
-    if (lease?.tookOver) warn(`took over the stale writer lease of ${path} (${lease.tookOver})`);
+    if (lease?.tookOver) warnOf(options)(`took over the stale writer lease of ${path} (${lease.tookOver})`);
+    return new RvfDatabase(path, lease, options, await RvfDatabase.#load(path, lease, options));
+  }
+
+  /** Reads the file, loads the engine and brings the cache to the file's newest commit. */
+  static async #load(path: string, lease: Lease | undefined, options: OpenOptions): Promise<Loaded> {
+    const warn = warnOf(options);
     const engineModule = await loadEngine();
     const fd = openSync(path, lease ? 'r+' : 'r');
     let engine: EngineStore | undefined;
@@ -266,7 +280,7 @@ export class RvfDatabase {
           rebuildCache(cache, scan.commits, index, fd, { ...fileState, schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfo);
         }
       }
-      return new RvfDatabase({ path, fd, lease, scan, index, engine, cache, sharedCache, info, identity });
+      return { log: new CommitLog(path, fd, scan), index, engine, cache, sharedCache, info, identity };
     } catch (err) {
       engine?.close();
       cache?.close();
@@ -433,6 +447,71 @@ export class RvfDatabase {
         return picked.map((p) => ({ id: idToJson(p.id), distance: p.distance, metadata: parseMetadata(metadata.get(p.id)) }));
       });
     });
+  }
+
+  /**
+   * Brings a read-only handle to the file's newest commit, and says whether it
+   * moved. An unchanged file costs one stat; commits appended by a writer are
+   * read and applied; a file replaced by compaction is loaded anew. A writer's
+   * handle is always current, so for it this is a no-op.
+   */
+  refresh(): Promise<boolean> {
+    return this.#serial(async () => {
+      this.#assertReadable();
+      if (!this.readOnly) return false;
+      let st: Stats;
+      try {
+        st = statSync(this.path);
+      } catch {
+        throw new RvfError('ENOENT', `${this.path} is gone; it was deleted or moved while open.`);
+      }
+      if (st.ino === this.#seen.ino && st.size === this.#seen.size && st.mtimeMs === this.#seen.mtimeMs) return false;
+      const own = fstatSync(this.#log.fd);
+      const before = this.#log.epoch;
+      if (st.ino === own.ino && st.dev === own.dev && st.size >= this.#log.end) {
+        if (st.size > this.#log.end) await this.#applyTail();
+      } else {
+        const old = { engine: this.#engine, cache: this.#cache, log: this.#log };
+        this.#adopt(await RvfDatabase.#load(this.path, undefined, this.#options));
+        old.engine.close();
+        old.cache.close();
+        old.log.close();
+      }
+      this.#seen = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+      return this.#log.epoch !== before;
+    });
+  }
+
+  /** Reads the commits a writer appended since this handle last looked, and applies them. */
+  async #applyTail(): Promise<void> {
+    const vecSegments = new Map(this.#index.vecSegments.map((s) => [s.offset, { segId: s.segId, payloadLength: s.payloadLength }]));
+    const tail = scanFrom(this.path, this.#log.fd, {
+      offset: this.#log.end,
+      dimensions: this.#index.dimensions,
+      chain: this.#log.commitHash,
+      epoch: this.#log.epoch,
+      maxSegId: this.#log.maxSegId,
+      vecSegments,
+    });
+    if (!tail) return; // a writer is mid-commit: nothing committed yet
+    this.#afterCommit(() => {
+      const { dropped, added } = this.#index.applyTail(tail);
+      if (dropped.length > 0) this.#engine.delete(BigUint64Array.from(dropped));
+      this.#index.loadInto(this.#engine, this.#log.fd, this.path, added);
+      this.#log.adopt(tail);
+    });
+    if (this.#sharedCache) {
+      // The writer commits its cache right after the file: give it a moment.
+      for (let i = 0; i < 25 && !this.#sharedCacheCurrent(); i++) await new Promise((r) => setTimeout(r, 10));
+      if (!this.#sharedCacheCurrent()) this.#usePrivateCache();
+    } else if (!replayCommits(this.#cache, tail.commits, this.#index, this.#log.fd, this.#cacheState())) {
+      this.#usePrivateCache();
+    }
+  }
+
+  #sharedCacheCurrent(): boolean {
+    const s = this.#cache.state();
+    return s !== undefined && s.epoch === this.#log.epoch && s.commitHash === this.#log.commitHash;
   }
 
   status(): Promise<StoreStatus> {
@@ -696,6 +775,10 @@ class ScratchBuffers {
     if (this.#bytes.length < length) this.#bytes = Buffer.allocUnsafe(length);
     return this.#bytes.subarray(0, length);
   }
+}
+
+function warnOf(options: OpenOptions): (message: string) => void {
+  return options.onWarning ?? ((m: string) => process.stderr.write(`rvf: ${m}\n`));
 }
 
 function parseMetadata(json: string | null | undefined): Metadata | null {

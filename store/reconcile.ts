@@ -56,21 +56,29 @@ export function reconcileCache(
     if (cache.count() === index.live) return { action: 'current' };
     return rebuild('the cache rows disagree with the file');
   }
-  const changes = collectChanges(missed, fd);
+  if (!replayCommits(cache, missed, index, fd, target)) return rebuild('the cache rows disagree with the file');
+  return { action: 'replayed', reason: `replayed ${missed.length} commit(s)` };
+}
+
+/**
+ * Applies `commits` (the ones after the cache's epoch) to the cache in one
+ * transaction. Returns false when the rows then disagree with the live set,
+ * which calls for a rebuild.
+ */
+export function replayCommits(cache: MetadataCache, commits: readonly Commit[], index: RowIndex, fd: number, target: CacheState): boolean {
   const upserts: MetadataRow[] = [];
   const deletes: bigint[] = [];
-  for (const [id, change] of changes) {
+  for (const [id, change] of collectChanges(commits, fd)) {
     if (change === 'deleted' || !index.rows.has(id)) deletes.push(id);
     else upserts.push({ id, json: change.json, epoch: change.epoch });
   }
   cache.apply({ upserts, deletes }, target);
-  if (cache.count() !== index.live) return rebuild('the cache rows disagree with the file');
-  return { action: 'replayed', reason: `replayed ${missed.length} commit(s)` };
+  return cache.count() === index.live;
 }
 
 export function rebuildCache(
   cache: MetadataCache,
-  commits: Commit[],
+  commits: readonly Commit[],
   index: RowIndex,
   fd: number,
   target: CacheState,
@@ -92,7 +100,7 @@ export function rebuildCache(
  * segments say; a native writer's commits have no META, so their vectors have
  * none.
  */
-function collectChanges(commits: Commit[], fd: number): Map<bigint, Change> {
+function collectChanges(commits: readonly Commit[], fd: number): Map<bigint, Change> {
   const changes = new Map<bigint, Change>();
   for (const commit of commits) {
     for (const seg of commit.segments) {

@@ -47,15 +47,39 @@ export class RowIndex {
 
   static fromScan(scan: Scan): RowIndex {
     const index = new RowIndex(scan.dimensions);
+    index.applyTail(scan);
+    return index;
+  }
+
+  /**
+   * Applies commits read after this index was built: the VEC segments the
+   * newest manifest lists that are new, then its deletion list. Returns what
+   * the engine must do to follow: the ids whose old rows it must drop, and the
+   * new segments whose live rows it must load.
+   */
+  applyTail(scan: Scan): { dropped: bigint[]; added: VecSegmentRef[] } {
+    const known = new Set(this.vecSegments.map((s) => s.offset));
     const byOffset = new Map<number, BigUint64Array>();
     for (const c of scan.commits) for (const s of c.segments) if (s.vecIds) byOffset.set(s.offset, s.vecIds);
-    const entries = scan.manifest.entries.filter((e) => e.type === SegmentType.VEC).sort((a, b) => a.offset - b.offset);
-    for (const e of entries) {
+    const added: VecSegmentRef[] = [];
+    for (const e of scan.manifest.entries.filter((x) => x.type === SegmentType.VEC && !known.has(x.offset)).sort((a, b) => a.offset - b.offset)) {
       const ids = byOffset.get(e.offset);
-      if (ids) index.addSegment({ segId: e.segId, offset: e.offset, payloadLength: e.payloadLength, ids });
+      if (ids) added.push({ segId: e.segId, offset: e.offset, payloadLength: e.payloadLength, ids });
     }
-    for (const id of scan.manifest.deleted) index.markDeleted(id);
-    return index;
+    const dropped = new Set<bigint>();
+    for (const seg of added) {
+      for (const id of seg.ids) if (this.rows.has(id)) dropped.add(id);
+      this.addSegment(seg);
+    }
+    for (const id of scan.manifest.deleted) {
+      if (this.rows.has(id)) {
+        dropped.add(id);
+        this.markDeleted(id);
+      } else {
+        this.deleted.add(id);
+      }
+    }
+    return { dropped: [...dropped], added };
   }
 
   /** Records a VEC segment appended to the log; its rows replace older rows of the same ids. */
@@ -80,12 +104,12 @@ export class RowIndex {
    * `rows` holds `ids.length` rows in VEC layout (id u64, floats). The buffer
    * is reused: use it before asking for the next chunk.
    */
-  *liveChunks(fd: number): Generator<{ ids: BigUint64Array; rows: Buffer; fileOffset: number }> {
+  *liveChunks(fd: number, segments: readonly VecSegmentRef[] = this.vecSegments): Generator<{ ids: BigUint64Array; rows: Buffer; fileOffset: number }> {
     const rowBytes = this.rowBytes;
     const rowsPerRead = Math.max(1, Math.floor((4 * 1024 * 1024) / rowBytes));
     const buffer = Buffer.allocUnsafe(rowsPerRead * rowBytes);
     const packed = Buffer.allocUnsafe(rowsPerRead * rowBytes);
-    for (const seg of this.vecSegments) {
+    for (const seg of segments) {
       const first = seg.offset + HEADER_BYTES + VEC_HEADER_BYTES;
       for (let start = 0; start < seg.ids.length; start += rowsPerRead) {
         const n = Math.min(rowsPerRead, seg.ids.length - start);
@@ -107,11 +131,11 @@ export class RowIndex {
     }
   }
 
-  /** Streams every live row from the file into `engine`; no second copy of the vectors is held. */
-  loadInto(engine: EngineStore, fd: number, path: string): void {
+  /** Streams the live rows of `segments` (all by default) from the file into `engine`; no second copy of the vectors is held. */
+  loadInto(engine: EngineStore, fd: number, path: string, segments: readonly VecSegmentRef[] = this.vecSegments): void {
     const dim = this.dimensions;
     const rowBytes = this.rowBytes;
-    for (const { ids, rows, fileOffset } of this.liveChunks(fd)) {
+    for (const { ids, rows, fileOffset } of this.liveChunks(fd, segments)) {
       engine.ingestWith(ids.length, (vectors, outIds) => {
         const bytes = new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength);
         outIds.set(ids);

@@ -81,20 +81,44 @@ class ScanFailure {
   ) {}
 }
 
+/** Where a scan starts: the start of the file, or the end of commits already read. */
+export interface ScanStart {
+  offset: number;
+  dimensions: number;
+  /** Commit hash and epoch of the last commit before `offset`. */
+  chain: string;
+  epoch: number;
+  maxSegId: bigint;
+  /** VEC segments before `offset` a manifest may list: offset -> segment. */
+  vecSegments: Map<number, { segId: bigint; payloadLength: number }>;
+}
+
 export function scanLog(path: string, fd: number): Scan {
+  const scan = scanFrom(path, fd, { offset: 0, dimensions: 0, chain: '', epoch: -1, maxSegId: 0n, vecSegments: new Map() });
+  if (!scan) throw corrupt(path, 0, 'no committed manifest: this is not an RVF store');
+  return scan;
+}
+
+/**
+ * Reads the commits from `start.offset` on. Returns undefined when no whole
+ * commit follows (a reader catching up with a writer mid-commit sees that).
+ */
+export function scanFrom(path: string, fd: number, start: ScanStart): Scan | undefined {
   const fileSize = fstatSync(fd).size;
-  const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(fileSize, HEADER_BYTES)));
+  const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(fileSize - start.offset, HEADER_BYTES)));
   const commits: Commit[] = [];
+  const vecSegments = new Map(start.vecSegments);
   let pending: ScannedSegment[] = [];
   let pendingHeaders: Buffer[] = [];
-  let chain = '';
-  let committedSegments: ScannedSegment[] = [];
+  let chain = start.chain;
+  let lastEpoch = start.epoch;
   let storeInfo: StoreInfo | undefined;
   let pendingStoreInfo: StoreInfo | undefined;
-  let dimensions = 0;
+  let dimensions = start.dimensions;
   let lastManifest: Manifest | undefined;
-  let maxSegId = 0n;
-  let pos = 0;
+  let maxSegId = start.maxSegId;
+  let pendingMaxSegId = maxSegId;
+  let pos = start.offset;
   let failure: ScanFailure | undefined;
 
   while (pos < fileSize) {
@@ -104,25 +128,25 @@ export function scanLog(path: string, fd: number): Scan {
       if (dimensions === 0 && seg.dimensions) dimensions = seg.dimensions;
       pending.push(seg.segment);
       pendingHeaders.push(seg.header);
+      if (seg.segment.segId > pendingMaxSegId) pendingMaxSegId = seg.segment.segId;
       if (seg.segment.type === SegmentType.MANIFEST && seg.manifest) {
         const m = seg.manifest;
         const end = pos + HEADER_BYTES + seg.segment.payloadLength;
-        const previous = commits.at(-1);
-        if (previous && m.epoch <= previous.epoch) {
-          throw new ScanFailure(pos, `manifest epoch ${m.epoch} does not follow epoch ${previous.epoch}`);
+        if (m.epoch <= lastEpoch) {
+          throw new ScanFailure(pos, `manifest epoch ${m.epoch} does not follow epoch ${lastEpoch}`);
         }
-        const all = committedSegments.concat(pending);
-        checkDirectory(m, all, pos);
+        for (const s of pending) if (s.type === SegmentType.VEC) vecSegments.set(s.offset, s);
+        checkDirectory(m, vecSegments, pos);
         if (m.dimensions !== 0) dimensions ||= m.dimensions;
         for (const s of pending) s.epoch = m.epoch;
         chain = chainCommit(chain, pendingHeaders);
         commits.push({ epoch: m.epoch, start: pending[0]?.offset ?? pos, end, commitHash: chain, segments: pending });
-        committedSegments = all;
         pending = [];
         pendingHeaders = [];
         lastManifest = m;
+        lastEpoch = m.epoch;
+        maxSegId = pendingMaxSegId;
         if (pendingStoreInfo) storeInfo = pendingStoreInfo;
-        for (const s of all) if (s.segId > maxSegId) maxSegId = s.segId;
       }
       pos += HEADER_BYTES + seg.segment.payloadLength;
     } catch (err) {
@@ -134,14 +158,12 @@ export function scanLog(path: string, fd: number): Scan {
     }
   }
 
-  const goodEnd = commits.at(-1)?.end ?? 0;
   if (failure && laterManifestVerifies(fd, failure.offset + 1, fileSize)) {
     throw corrupt(path, failure.offset, failure.reason);
   }
-  if (!lastManifest) {
-    throw corrupt(path, failure?.offset ?? 0, failure?.reason ?? 'no committed manifest: this is not an RVF store');
-  }
+  if (!lastManifest) return undefined;
   if (dimensions === 0) throw corrupt(path, 0, 'the store records no vector dimension');
+  const goodEnd = (commits.at(-1) as Commit).end;
   let tornReason = failure?.reason;
   if (!tornReason && goodEnd < fileSize) tornReason = 'segments after the last manifest were never committed';
   return {
@@ -236,12 +258,11 @@ function readSegment(path: string, fd: number, pos: number, fileSize: number, ch
 }
 
 /** Every VEC segment a manifest lists must be one the log holds, exactly. */
-function checkDirectory(m: Manifest, segments: ScannedSegment[], manifestOffset: number): void {
-  const byOffset = new Map(segments.map((s) => [s.offset, s]));
+function checkDirectory(m: Manifest, vecSegments: Map<number, { segId: bigint; payloadLength: number }>, manifestOffset: number): void {
   for (const e of m.entries) {
     if (e.type !== SegmentType.VEC) continue;
-    const s = byOffset.get(e.offset);
-    if (!s || s.type !== SegmentType.VEC || s.segId !== e.segId || s.payloadLength !== e.payloadLength) {
+    const s = vecSegments.get(e.offset);
+    if (!s || s.segId !== e.segId || s.payloadLength !== e.payloadLength) {
       throw new ScanFailure(manifestOffset, `manifest lists a VEC segment at byte ${e.offset} that the log does not hold`);
     }
   }
