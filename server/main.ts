@@ -1,21 +1,86 @@
 #!/usr/bin/env node
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StoreRegistry } from '../store/registry.ts';
+import type { ToolContext } from '../tools/context.ts';
+import { createServer } from './create-server.ts';
+import { serveHttp, type HttpHandle } from './http.ts';
+import { ServerLog } from './log.ts';
+import { helpText, isLoopback, parseCommand } from './options.ts';
+import { serveStdio } from './stdio.ts';
 import { VERSION } from './version.ts';
 
 /**
- * The MCP server entry (`npx rvf-mcp-server`). The storage layer is in place;
- * the MCP tools over stdio and HTTP are the next milestone, so for now this
- * answers --help and --version and says so.
+ * `npx rvf-mcp-server`: parses the flags, opens the store registry under the
+ * root, and serves MCP over stdio or HTTP until SIGINT, SIGTERM or (stdio)
+ * stdin closes. Shutdown lets the commit in flight finish, releases every
+ * writer lease, and exits 0.
  */
 
-const args = process.argv.slice(2);
-if (args.includes('--version')) {
+const command = parseCommand(process.argv.slice(2), process.env);
+if (command.kind === 'help') {
+  process.stdout.write(helpText());
+} else if (command.kind === 'version') {
   process.stdout.write(`${VERSION}\n`);
+} else if (command.kind === 'error') {
+  process.stderr.write(`rvf-mcp-server: ${command.message}\n`);
+  process.exitCode = 2;
 } else {
-  process.stderr.write(
-    `rvf-mcp-server ${VERSION}\n\n` +
-      'The MCP tools (rvf_*, rvlite_*) are not wired up in this version yet.\n' +
-      'The storage engine is usable as a library: import { RvfDatabase } from "rvf-mcp-server".\n' +
-      'Try it: npm run demo\n',
-  );
-  process.exitCode = args.includes('--help') ? 0 : 2;
+  await run(command.options);
+}
+
+async function run(options: Extract<typeof command, { kind: 'run' }>['options']): Promise<void> {
+  if (options.transport === 'http' && !isLoopback(options.host) && options.token === undefined) {
+    process.stderr.write(
+      `rvf-mcp-server: refusing to listen on ${options.host} without a token: anyone who can reach it could read${options.write ? ' and change' : ''} your stores. Add --token (16+ characters) or bind 127.0.0.1.\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const log = new ServerLog();
+  const registry = new StoreRegistry({ root: options.root, write: options.write, onWarning: (m) => log.warn(m) });
+  const ctx: ToolContext = { registry, log };
+  const makeServer = (): McpServer => {
+    const server = createServer(ctx);
+    log.attach(server);
+    return server;
+  };
+
+  // A request must never take the process down; log what slipped through,
+  // to stderr only (logging it over MCP could fail the same way again).
+  process.on('uncaughtException', (err) => log.fatal(`uncaught: ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) => log.fatal(`unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
+
+  let http: HttpHandle | undefined;
+  let stopping = false;
+  const shutdown = (why: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`shutting down (${why})`);
+    // Closing a store waits for its queued work, so the commit in flight finishes.
+    void (async () => {
+      await http?.close().catch(() => undefined);
+      await registry.closeAll().catch((err: unknown) => log.error(`while closing stores: ${String(err)}`));
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // On stdio a closed stdout means the client is gone: stop rather than write into the void.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => shutdown(`stdout ${err.code ?? 'error'}`));
+
+  const mode = options.write ? 'read-write' : 'read-only';
+  if (options.transport === 'stdio') {
+    await serveStdio(makeServer(), () => shutdown('stdin closed'));
+    log.info(`rvf-mcp-server ${VERSION} on stdio, ${mode}, root ${registry.root}`);
+  } else {
+    http = await serveHttp({
+      host: options.host,
+      port: options.port,
+      token: options.token,
+      makeServer,
+      dropServer: (server) => log.detach(server),
+      log,
+    });
+    log.info(`rvf-mcp-server ${VERSION} listening on ${http.url}, ${mode}, root ${registry.root}`);
+  }
 }

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/** The server's command-line options, shared by the CLI parser and the README's flag table. */
+export const ServerOptions = z.object({
+  write: z.boolean().default(false),
+  root: z.string().min(1),
+  transport: z.enum(['stdio', 'http'], { error: '--transport is stdio or http' }).default('stdio'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.coerce
+    .number({ error: '--port must be a number from 0 to 65535' })
+    .int({ error: '--port must be a number from 0 to 65535' })
+    .min(0, { error: '--port must be a number from 0 to 65535' })
+    .max(65535, { error: '--port must be a number from 0 to 65535' })
+    .default(3333),
+  token: z.string().min(16, { error: '--token must be at least 16 characters' }).optional(),
+});
+export type ServerOptions = z.infer<typeof ServerOptions>;
+
+export const FLAGS: { flag: string; help: string }[] = [
+  { flag: '--write', help: 'register the tools that change stores (default: strictly read-only)' },
+  { flag: '--root DIR', help: 'where stores live (default: $RVF_MCP_ROOT, else ~/.rvf-mcp)' },
+  { flag: '--transport stdio|http', help: 'stdio (default) or Streamable HTTP at /mcp (plus legacy SSE)' },
+  { flag: '--host H', help: 'HTTP bind address (default 127.0.0.1); others need --token' },
+  { flag: '--port P', help: 'HTTP port (default 3333; 0 picks a free one)' },
+  { flag: '--token T', help: 'HTTP bearer token, 16+ characters (or $RVF_MCP_TOKEN)' },
+  { flag: '--help', help: 'show this help' },
+  { flag: '--version', help: 'print the version' },
+];

@@ -1,0 +1,209 @@
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../tools/context.ts';
+
+/**
+ * HTTP transports on plain node:http:
+ * - Streamable HTTP at /mcp, one McpServer per session;
+ * - the legacy SSE pair (GET /sse, POST /messages?sessionId=) for old clients;
+ * - GET /healthz.
+ * Every request passes three gates first: the Host (and any Origin) must name
+ * this server, against DNS rebinding; the bearer token when one is set; and a
+ * body size limit.
+ */
+
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  token: string | undefined;
+  makeServer: () => McpServer;
+  dropServer: (server: McpServer) => void;
+  log: Logger;
+}
+
+export interface HttpHandle {
+  url: string;
+  close(): Promise<void>;
+}
+
+interface Session {
+  server: McpServer;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
+  const streamable = new Map<string, { transport: StreamableHTTPServerTransport; session: Session }>();
+  const legacy = new Map<string, { transport: SSEServerTransport; session: Session }>();
+  let allowedHosts = new Set<string>();
+
+  const open = (server: McpServer, close: () => Promise<void>): Session => ({ server, close });
+
+  const http: Server = createHttpServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) return reply(res, err.status, err.message);
+      o.log.error(`HTTP ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
+      reply(res, 500, 'internal error; the server is still running, retry');
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    checkHostAndOrigin(req, allowedHosts);
+    checkToken(req, o.token);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', sessions: streamable.size + legacy.size }));
+      return;
+    }
+    if (url.pathname === '/mcp') return handleStreamable(req, res);
+    if (url.pathname === '/sse' && req.method === 'GET') return openLegacy(res);
+    if (url.pathname === '/messages' && req.method === 'POST') {
+      const entry = legacy.get(url.searchParams.get('sessionId') ?? '');
+      if (!entry) throw new HttpError(404, 'unknown SSE session; open GET /sse first');
+      await entry.transport.handlePostMessage(req, res, await readJson(req));
+      return;
+    }
+    throw new HttpError(404, 'not found; the MCP endpoint is /mcp (legacy SSE: /sse)');
+  }
+
+  async function handleStreamable(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const sessionId = req.headers['mcp-session-id'];
+    const existing = typeof sessionId === 'string' ? streamable.get(sessionId) : undefined;
+    if (req.method === 'POST') {
+      const body = await readJson(req);
+      if (existing) return existing.transport.handleRequest(req, res, body);
+      if (sessionId !== undefined) throw new HttpError(404, 'unknown or expired session; initialize a new one');
+      if (!isInitializeRequest(body)) throw new HttpError(400, 'no session: send an initialize request first');
+      const server = o.makeServer();
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableDnsRebindingProtection: true,
+        allowedHosts: [...allowedHosts],
+        onsessioninitialized: (id) => {
+          streamable.set(id, { transport, session: open(server, () => transport.close()) });
+        },
+      });
+      transport.onclose = () => {
+        if (transport.sessionId) streamable.delete(transport.sessionId);
+        o.dropServer(server);
+      };
+      await server.connect(transport);
+      return transport.handleRequest(req, res, body);
+    }
+    if (!existing) throw new HttpError(sessionId === undefined ? 400 : 404, 'unknown or missing mcp-session-id; initialize a session with POST /mcp');
+    return existing.transport.handleRequest(req, res);
+  }
+
+  async function openLegacy(res: ServerResponse): Promise<void> {
+    const server = o.makeServer();
+    const transport = new SSEServerTransport('/messages', res, { enableDnsRebindingProtection: true, allowedHosts: [...allowedHosts] });
+    legacy.set(transport.sessionId, { transport, session: open(server, () => transport.close()) });
+    transport.onclose = () => {
+      legacy.delete(transport.sessionId);
+      o.dropServer(server);
+    };
+    await server.connect(transport);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(o.port, o.host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  allowedHosts = hostsFor(o.host, port);
+  const shownHost = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return {
+    url: `http://${shownHost}:${port}/mcp`,
+    async close() {
+      const sessions = [...streamable.values(), ...legacy.values()].map((e) => e.session);
+      await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/** Host header values that name this server: the bound address and the loopback names, with the port. */
+function hostsFor(host: string, port: number): Set<string> {
+  const names = new Set([host, host.includes(':') ? `[${host}]` : host]);
+  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') {
+    for (const n of ['127.0.0.1', 'localhost', '[::1]']) names.add(n);
+  }
+  return new Set([...names].map((n) => `${n}:${port}`.toLowerCase()));
+}
+
+function checkHostAndOrigin(req: IncomingMessage, allowed: Set<string>): void {
+  const host = (req.headers.host ?? '').toLowerCase();
+  // A wildcard bind has no single name to check; it requires a token instead (server/main.ts).
+  const wildcard = [...allowed].some((h) => h.startsWith('0.0.0.0:') || h.startsWith('[::]:') || h.startsWith(':::'));
+  if (!wildcard && !allowed.has(host)) {
+    throw new HttpError(403, `Host ${JSON.stringify(req.headers.host ?? '')} is not this server's; connect to ${[...allowed][0] ?? 'the bound address'}`);
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== 'null') {
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host.toLowerCase();
+    } catch {
+      throw new HttpError(403, 'the Origin header is not a URL');
+    }
+    if (!wildcard && !allowed.has(originHost)) throw new HttpError(403, `Origin ${origin} may not use this server`);
+  }
+}
+
+function checkToken(req: IncomingMessage, token: string | undefined): void {
+  if (token === undefined) return;
+  const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) {
+    throw new HttpError(401, 'missing or wrong bearer token; send Authorization: Bearer <the --token value>');
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > MAX_BODY_BYTES) {
+    req.resume();
+    throw new HttpError(413, `request body of ${declared} bytes is over the ${MAX_BODY_BYTES}-byte limit; send fewer entries per call`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // Past the limit the rest is read and dropped rather than cut off, so the
+  // client gets the 413 instead of a reset connection.
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body is over the ${MAX_BODY_BYTES}-byte limit; send fewer entries per call`);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'the request body is not JSON; send a JSON-RPC message');
+  }
+}
+
+function reply(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (status === 401) headers['www-authenticate'] = 'Bearer';
+  res.writeHead(status, headers).end(JSON.stringify({ jsonrpc: '2.0', error: { code: status === 413 ? -32600 : -32000, message }, id: null }));
+}

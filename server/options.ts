@@ -1,0 +1,59 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FLAGS, ServerOptions } from '../schemas/server-options.ts';
+
+export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: ServerOptions } | { kind: 'error'; message: string };
+
+export function helpText(): string {
+  const width = Math.max(...FLAGS.map((f) => f.flag.length));
+  return [
+    'Usage: rvf-mcp-server [--write] [--root DIR] [--transport stdio|http] [--host H] [--port P] [--token T]',
+    '',
+    'An MCP server that gives agents durable vector memory in local .rvf stores.',
+    '',
+    ...FLAGS.map((f) => `  ${f.flag.padEnd(width)}  ${f.help}`),
+    '',
+  ].join('\n');
+}
+
+/** Parses argv with node:util's parseArgs, then checks the values with the shared zod schema. */
+export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedCommand {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        write: { type: 'boolean' },
+        root: { type: 'string' },
+        transport: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        token: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    }));
+  } catch (err) {
+    return { kind: 'error', message: `${(err as Error).message}; see --help.` };
+  }
+  if (values['help']) return { kind: 'help' };
+  if (values['version']) return { kind: 'version' };
+  const root = (values['root'] as string | undefined) ?? env['RVF_MCP_ROOT'] ?? join(homedir(), '.rvf-mcp');
+  const parsed = ServerOptions.safeParse({
+    write: values['write'] ?? false,
+    root: resolve(root),
+    transport: values['transport'],
+    host: values['host'],
+    port: values['port'],
+    token: values['token'] ?? env['RVF_MCP_TOKEN'],
+  });
+  if (!parsed.success) return { kind: 'error', message: `${parsed.error.issues[0]?.message ?? 'invalid options'}; see --help.` };
+  return { kind: 'run', options: parsed.data };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,179 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { basename, join, sep } from 'node:path';
+import { RvfDatabase } from './database.ts';
+import { RvfError } from './errors.ts';
+import { peekStore, type StorePeek } from './peek.ts';
+import type { CreateOptions } from './types.ts';
+import { STORE_NAME_PATTERN } from '../schemas/store-name.ts';
+
+/**
+ * Named stores under one root directory: `notes` is `<root>/notes.rvf`, its
+ * cache and lock beside it. Stores open on first use and stay open. A
+ * read-only registry opens them without a lease and refreshes each before use,
+ * so every answer comes from the newest committed epoch.
+ *
+ * Nothing outside the root is reachable: names are checked against a pattern
+ * with no separators or leading dot, and a store file (or its cache or lock)
+ * that is a symlink must resolve inside the root.
+ */
+
+export interface RegistryOptions {
+  root: string;
+  write: boolean;
+  onWarning?: (message: string) => void;
+}
+
+export interface StoreListing extends StorePeek {
+  store: string;
+  open: boolean;
+}
+
+const SIDECARS = ['', '.sqlite', '.sqlite-wal', '.sqlite-shm', '.lock'];
+
+export class StoreRegistry {
+  readonly root: string;
+  readonly write: boolean;
+  readonly #onWarning: ((message: string) => void) | undefined;
+  readonly #open = new Map<string, Promise<RvfDatabase>>();
+
+  constructor(options: RegistryOptions) {
+    mkdirSync(options.root, { recursive: true });
+    this.root = realpathSync(options.root);
+    this.write = options.write;
+    this.#onWarning = options.onWarning;
+  }
+
+  /** The file of store `name`, after checking that it and its sidecars stay inside the root. */
+  pathFor(name: string): string {
+    if (typeof name !== 'string' || !STORE_NAME_PATTERN.test(name)) {
+      throw new RvfError('EINVAL', `${JSON.stringify(name)} is not a store name; use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.`);
+    }
+    const path = join(this.root, `${name}.rvf`);
+    for (const suffix of SIDECARS) {
+      const p = path + suffix;
+      let isLink = false;
+      try {
+        isLink = lstatSync(p).isSymbolicLink();
+      } catch {
+        continue; // does not exist
+      }
+      if (!isLink) continue;
+      let target: string;
+      try {
+        target = realpathSync(p);
+      } catch {
+        throw new RvfError('EINVAL', `store ${name}: ${basename(p)} is a dangling symlink; remove it from the root.`);
+      }
+      if (!target.startsWith(this.root + sep)) {
+        throw new RvfError('EINVAL', `store ${name}: ${basename(p)} is a symlink that leads out of the root; stores must live under ${this.root}.`);
+      }
+    }
+    return path;
+  }
+
+  isOpen(name: string): boolean {
+    return this.#open.has(name);
+  }
+
+  /** The open store `name`, opening it on first use; a reader is brought to the newest commit first. */
+  async get(name: string): Promise<RvfDatabase> {
+    let opening = this.#open.get(name);
+    if (!opening) {
+      const path = this.pathFor(name);
+      if (!existsSync(path)) throw this.#unknown(name);
+      const options = { ...(this.#onWarning ? { onWarning: this.#onWarning } : {}) };
+      opening = this.write ? RvfDatabase.open(path, options) : RvfDatabase.openReadonly(path, options);
+      this.#open.set(name, opening);
+      opening.catch(() => this.#open.delete(name));
+    }
+    const db = await opening;
+    if (!this.write) await db.refresh();
+    return db;
+  }
+
+  async create(name: string, options: CreateOptions): Promise<RvfDatabase> {
+    if (!this.write) throw new RvfError('EREADONLY', 'this server is read-only; start it with --write to create stores.');
+    const path = this.pathFor(name);
+    if (this.#open.has(name) || existsSync(path)) {
+      throw new RvfError('EEXIST', `a store named ${name} already exists; use it, or pick another name.`);
+    }
+    const creating = RvfDatabase.create(path, options, this.#onWarning ? { onWarning: this.#onWarning } : {});
+    this.#open.set(name, creating);
+    creating.catch(() => this.#open.delete(name));
+    return creating;
+  }
+
+  /** Closes `name` if it is open (releasing its lease); false when it was not. */
+  async close(name: string): Promise<boolean> {
+    this.pathFor(name);
+    const opening = this.#open.get(name);
+    if (!opening) return false;
+    this.#open.delete(name);
+    const db = await opening.catch(() => undefined);
+    await db?.close();
+    return db !== undefined;
+  }
+
+  async closeAll(): Promise<void> {
+    const names = [...this.#open.keys()];
+    await Promise.all(names.map((n) => this.close(n)));
+  }
+
+  /** Every store file under the root, open or not, in name order. */
+  async list(): Promise<StoreListing[]> {
+    const out: StoreListing[] = [];
+    for (const name of this.names()) {
+      const open = this.#open.get(name);
+      if (open) {
+        const db = await open.catch(() => undefined);
+        if (db) {
+          if (!this.write) await db.refresh().catch(() => false);
+          const s = await db.status();
+          out.push({ store: name, open: true, dimensions: s.dimensions, metric: s.metric, totalVectors: s.totalVectors, epoch: s.epoch, fileSizeBytes: s.fileSizeBytes });
+          continue;
+        }
+      }
+      let path: string;
+      try {
+        path = this.pathFor(name);
+      } catch {
+        continue; // a symlink out of the root is not listed
+      }
+      const peek = peekStore(path);
+      if (peek) out.push({ store: name, open: false, ...peek });
+    }
+    return out;
+  }
+
+  names(): string[] {
+    return readdirSync(this.root)
+      .filter((f) => f.endsWith('.rvf'))
+      .map((f) => f.slice(0, -'.rvf'.length))
+      .filter((n) => STORE_NAME_PATTERN.test(n))
+      .sort();
+  }
+
+  #unknown(name: string): RvfError {
+    const names = this.names();
+    const near = names.filter((n) => editDistance(n.toLowerCase(), name.toLowerCase()) <= 2 || n.startsWith(name) || name.startsWith(n)).slice(0, 5);
+    const hint = near.length > 0
+      ? `near names: ${near.join(', ')}`
+      : names.length > 0 ? `stores here: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` : 'there are no stores yet';
+    const next = this.write ? 'create it with rvf_create_store or use one of those' : 'use one of those (this server is read-only)';
+    return new RvfError('ENOENT', `no store named ${name} under the root (${hint}); ${next}.`);
+  }
+}
+
+/** Levenshtein distance, for "did you mean" hints; names are at most 64 characters. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+

@@ -1,0 +1,61 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { basename } from 'node:path';
+import { inputs, outputs } from '../schemas/tools.ts';
+import { progressOf, type ToolContext } from './context.ts';
+import { run } from './result.ts';
+
+/** Whole-file work: derive a child, compact, export. Each reports progress and honours cancellation. */
+
+export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): void {
+  const { registry, log } = ctx;
+  if (!registry.write) return;
+
+  server.registerTool(
+    'rvf_derive',
+    {
+      title: 'Derive a child store',
+      description:
+        "Writes a new store `child` holding this store's live vectors and metadata, recording its lineage (parent, parent epoch, SHA-256 of the parent). Use it to branch a memory before experimenting.",
+      inputSchema: inputs.derive,
+      outputSchema: outputs.derive,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    ({ store, child }, extra) =>
+      run(log, async () => {
+        const db = await registry.get(store);
+        const childPath = registry.pathFor(child);
+        const r = await db.derive(childPath, { onProgress: progressOf(extra), signal: extra.signal });
+        return { store, child, totalVectors: r.totalVectors, epoch: r.epoch, lineage: { ...r.lineage, parentPath: basename(r.lineage.parentPath) } };
+      }),
+  );
+
+  server.registerTool(
+    'rvf_compact',
+    {
+      title: 'Compact a store',
+      description: 'Rewrites the store file without deleted and replaced rows (crash-safe: a new file replaces the old one atomically). Answers do not change.',
+      inputSchema: inputs.store,
+      outputSchema: outputs.compact,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    ({ store }, extra) =>
+      run(log, async () => ({ store, ...(await (await registry.get(store)).compact({ onProgress: progressOf(extra), signal: extra.signal })) })),
+  );
+
+  server.registerTool(
+    'rvf_export',
+    {
+      title: 'Export a store',
+      description: 'Writes a standalone, compacted copy of the store under the root as `target` (a store name); it refuses to overwrite an existing store.',
+      inputSchema: inputs.export,
+      outputSchema: outputs.export,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+    },
+    ({ store, target }, extra) =>
+      run(log, async () => {
+        const db = await registry.get(store);
+        const r = await db.export(registry.pathFor(target), { onProgress: progressOf(extra), signal: extra.signal });
+        return { store, target, totalVectors: r.totalVectors, fileSizeBytes: r.fileSizeBytes };
+      }),
+  );
+}

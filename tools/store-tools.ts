@@ -1,0 +1,95 @@
+import { basename } from 'node:path';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RvfDatabase } from '../store/database.ts';
+import { inputs, outputs } from '../schemas/tools.ts';
+import type { ToolContext } from './context.ts';
+import { run } from './result.ts';
+
+/** Store lifecycle and inspection: create, open, close, list, status, segments. */
+
+const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
+
+export async function statusOf(store: string, db: RvfDatabase): Promise<Record<string, unknown>> {
+  const { path, ...status } = await db.status();
+  return { store, file: basename(path), ...status };
+}
+
+export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
+  const { registry, log } = ctx;
+
+  if (registry.write) {
+    server.registerTool(
+      'rvf_create_store',
+      {
+        title: 'Create a vector store',
+        description:
+          'Creates a new store under the root, named like "notes", for vectors of a fixed length. Pick the metric your embedding model was trained for: cosine (the default) for most text embeddings, dotproduct for models that say so, l2 for raw geometric data. The store stays open for this server.',
+        inputSchema: inputs.createStore,
+        outputSchema: outputs.status,
+        annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+      },
+      ({ store, dimensions, metric }) =>
+        run(log, async () => statusOf(store, await registry.create(store, { dimensions, metric }))),
+    );
+  }
+
+  server.registerTool(
+    'rvf_open_store',
+    {
+      title: 'Open a store',
+      description: `Opens a store so later calls are fast (stores also open on first use) and returns its status.${registry.write ? ' This server writes, so opening takes the store\'s writer lease until rvf_close_store or exit.' : ''}`,
+      inputSchema: inputs.store,
+      outputSchema: outputs.status,
+      annotations: READ,
+    },
+    ({ store }) => run(log, async () => statusOf(store, await registry.get(store))),
+  );
+
+  server.registerTool(
+    'rvf_close_store',
+    {
+      title: 'Close a store',
+      description: 'Closes a store, freeing its memory and, on a writing server, its writer lease so another process can write.',
+      inputSchema: inputs.store,
+      outputSchema: outputs.close,
+      annotations: READ,
+    },
+    ({ store }) => run(log, async () => ({ store, closed: await registry.close(store) })),
+  );
+
+  server.registerTool(
+    'rvf_list_stores',
+    {
+      title: 'List stores',
+      description: 'Lists every store under the root, open or not, with its dimension, metric, vector count and epoch.',
+      inputSchema: {},
+      outputSchema: outputs.list,
+      annotations: READ,
+    },
+    () => run(log, async () => ({ root: registry.root, stores: await registry.list() })),
+  );
+
+  server.registerTool(
+    'rvf_status',
+    {
+      title: 'Store status',
+      description: 'Vector count, dimension, metric, epoch (it rises by one per commit), file size, segments, dead space and lineage of one store.',
+      inputSchema: inputs.store,
+      outputSchema: outputs.status,
+      annotations: READ,
+    },
+    ({ store }) => run(log, async () => statusOf(store, await registry.get(store))),
+  );
+
+  server.registerTool(
+    'rvf_segments',
+    {
+      title: 'Store segments',
+      description: 'The committed segments of a store file (type, offset, length, epoch): what is on disk, for inspection.',
+      inputSchema: inputs.store,
+      outputSchema: outputs.segments,
+      annotations: READ,
+    },
+    ({ store }) => run(log, async () => ({ store, segments: await (await registry.get(store)).segments() })),
+  );
+}
