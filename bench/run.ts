@@ -3,21 +3,26 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DIMENSIONS } from './data.ts';
+import { BATCH, DIMENSIONS } from './data.ts';
 
 /**
  * `npm run bench`: this store beside the raw rvf-wasm engine and the native
  * @ruvector/rvf SDK, same data, same run, at 10k and 100k vectors of
- * dimension 384. Each measurement runs in its own process. Prints a Markdown
- * table for BENCHMARKS.md.
+ * dimension 384; then the MCP server itself over stdio (rvf_query and
+ * rvf_ingest from a real SDK Client) against the library in the same run.
+ * Each measurement runs in its own process. Prints a Markdown table for
+ * BENCHMARKS.md.
  */
 
 const sizes = (process.env['BENCH_SIZES'] ?? '10000,100000').split(',').map(Number);
 // Runs the compiled worker beside this file: measured as shipped, without a TypeScript loader.
 const worker = fileURLToPath(new URL('./worker.js', import.meta.url));
+// The MCP measurements: an SDK Client in this process drives dist/server/main.js over stdio.
+const mcpWorker = fileURLToPath(new URL('./mcp-worker.js', import.meta.url));
 
-function run(task: string, path: string, n: number): Record<string, unknown> {
-  const out = execFileSync(process.execPath, ['--expose-gc', worker, task, path, String(n)], {
+function run(task: string, ...args: (string | number)[]): Record<string, unknown> {
+  const script = task.startsWith('mcp-') ? mcpWorker : worker;
+  const out = execFileSync(process.execPath, ['--expose-gc', script, task, ...args.map(String)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -41,18 +46,28 @@ for (const n of sizes) {
     process.stderr.write(`bench: ${n} vectors x ${DIMENSIONS}\n`);
     // Disk write-back makes one ingest run vary by +-20% here: alternate the
     // systems over three rounds on fresh files and take each one's median.
-    const rounds = { ours: [] as number[], native: [] as number[], raw: [] as number[] };
+    // The MCP ingest (rvf_ingest over stdio into store "mcp", i.e. dir/mcp.rvf) takes its turn in the same rounds.
+    const rounds = { ours: [] as number[], native: [] as number[], raw: [] as number[], mcp: [] as number[] };
+    let mcpIngest: Record<string, unknown> = {};
     for (let round = 0; round < 3; round++) {
       for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
       rounds.ours.push(num(run('ours-ingest', ours, n), 'vectorsPerSecond'));
       rounds.native.push(num(run('native-ingest', nat, n), 'vectorsPerSecond'));
       rounds.raw.push(num(run('raw-ingest', '-', n), 'vectorsPerSecond'));
+      mcpIngest = run('mcp-ingest', dir, 'mcp', n);
+      rounds.mcp.push(num(mcpIngest, 'vectorsPerSecond'));
     }
     const median = (xs: number[]): number => xs.sort((a, b) => a - b)[1] as number;
     const ingestOurs = median(rounds.ours);
     const ingestNative = median(rounds.native);
     const ingestRaw = median(rounds.raw);
+    const ingestMcp = median(rounds.mcp);
     const q = run('query-compare', ours, n);
+    // rvf_query over stdio on ours.rvf (store "ours", server read-only), alternating with RvfDatabase in the client process.
+    const mq = run('mcp-query', dir, 'ours', n);
+    process.stderr.write(
+      `bench: MCP round trip without a search (ping) p50 ${f(num(mq, 'ping', 'p50'), 2)} ms; rvf_ingest ${f(num(mcpIngest, 'msPerBatch'), 0)} ms per call of ${BATCH} (${f(num(mcpIngest, 'requestBytes') / 2 ** 20, 1)} MiB of JSON)\n`,
+    );
     const openOurs = run('ours-open', ours, n);
     const openNative = run('native-open', nat, n);
     const rawBytesMiB = (n * DIMENSIONS * 4) / (1024 * 1024);
@@ -65,8 +80,11 @@ for (const n of sizes) {
       `| ${n.toLocaleString('en-US')} | query p50 / p95 (ms, k=10) | ${f(num(q, 'ours', 'p50'), 2)} / ${f(num(q, 'ours', 'p95'), 2)} | ${f(num(q, 'raw', 'p50'), 2)} / ${f(num(q, 'raw', 'p95'), 2)} | ${f(num(q, 'native', 'p50'), 2)} / ${f(num(q, 'native', 'p95'), 2)} | ${f(num(q, 'ours', 'p50') / num(q, 'raw', 'p50'), 2)}x raw p50 |`,
       `| ${n.toLocaleString('en-US')} | open, read-only (ms) | ${f(num(openOurs, 'openMs'), 0)} | - | ${f(num(openNative, 'openMs'), 0)} | ${f(num(openOurs, 'openMs') / num(openNative, 'openMs'), 2)}x native |`,
       `| ${n.toLocaleString('en-US')} | resident memory after open, MiB (raw vectors: ${f(rawBytesMiB, 0)}) | ${f(rss, 0)} total, ${f(storeRss, 0)} for the store | - | ${f(num(openNative, 'rssMiB'), 0)} total, ${f(nativeStoreRss, 0)} for the store | store ${f(storeRss / rawBytesMiB, 2)}x, process ${f(rss / rawBytesMiB, 2)}x raw bytes |`,
+      `| ${n.toLocaleString('en-US')} | rvf_query over stdio, SDK Client to server process, p50 / p95 (ms, k=10) | ${f(num(mq, 'mcp', 'p50'), 2)} / ${f(num(mq, 'mcp', 'p95'), 2)} (in-process ${f(num(mq, 'local', 'p50'), 2)} / ${f(num(mq, 'local', 'p95'), 2)}) | - | - | ${f(num(mq, 'mcp', 'p50') / num(mq, 'local', 'p50'), 2)}x in-process p50 |`,
+      `| ${n.toLocaleString('en-US')} | ingest through MCP, rvf_ingest over stdio (vec/s, batches of 1000, median of 3) | ${f(ingestMcp, 0)} | - | - | ${f(ingestMcp / ingestOurs, ingestMcp / ingestOurs < 0.1 ? 3 : 2)}x library durable ingest |`,
     );
     if (num(q, 'mismatches') > 0) process.stderr.write(`bench: ${num(q, 'mismatches')} queries differ from the raw engine\n`);
+    if (num(mq, 'mismatches') > 0) process.stderr.write(`bench: ${num(mq, 'mismatches')} rvf_query results differ from the in-process query\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -22,4 +22,6 @@ export const LIMITS = {
   maxFilterDepth: 16,
   /** Values in one $in / $nin list. */
   maxFilterListValues: 10_000,
+  /** One MCP request, over stdio or as an HTTP body. */
+  maxRequestBytes: 64 * 1024 * 1024,
 } as const;

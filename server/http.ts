@@ -5,6 +5,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { LIMITS } from '../schemas/limits.ts';
 import type { Logger } from '../tools/context.ts';
 
 /**
@@ -17,7 +18,7 @@ import type { Logger } from '../tools/context.ts';
  * body size limit.
  */
 
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_BODY_BYTES = LIMITS.maxRequestBytes;
 
 export interface HttpOptions {
   host: string;
@@ -51,6 +52,8 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
   const streamable = new Map<string, { transport: StreamableHTTPServerTransport; session: Session }>();
   const legacy = new Map<string, { transport: SSEServerTransport; session: Session }>();
   let allowedHosts = new Set<string>();
+  // A wildcard bind (0.0.0.0, ::) has no one name to check Host against; it requires a token instead (server/main.ts).
+  const wildcard = o.host === '0.0.0.0' || o.host === '::';
 
   const open = (server: McpServer, close: () => Promise<void>): Session => ({ server, close });
 
@@ -63,7 +66,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    checkHostAndOrigin(req, allowedHosts);
+    if (!wildcard) checkHostAndOrigin(req, allowedHosts);
     checkToken(req, o.token);
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz' && req.method === 'GET') {
@@ -92,7 +95,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       const server = o.makeServer();
       const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        enableDnsRebindingProtection: true,
+        enableDnsRebindingProtection: !wildcard,
         allowedHosts: [...allowedHosts],
         onsessioninitialized: (id) => {
           streamable.set(id, { transport, session: open(server, () => transport.close()) });
@@ -111,7 +114,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
 
   async function openLegacy(res: ServerResponse): Promise<void> {
     const server = o.makeServer();
-    const transport = new SSEServerTransport('/messages', res, { enableDnsRebindingProtection: true, allowedHosts: [...allowedHosts] });
+    const transport = new SSEServerTransport('/messages', res, { enableDnsRebindingProtection: !wildcard, allowedHosts: [...allowedHosts] });
     legacy.set(transport.sessionId, { transport, session: open(server, () => transport.close()) });
     transport.onclose = () => {
       legacy.delete(transport.sessionId);
@@ -149,9 +152,7 @@ function hostsFor(host: string, port: number): Set<string> {
 
 function checkHostAndOrigin(req: IncomingMessage, allowed: Set<string>): void {
   const host = (req.headers.host ?? '').toLowerCase();
-  // A wildcard bind has no single name to check; it requires a token instead (server/main.ts).
-  const wildcard = [...allowed].some((h) => h.startsWith('0.0.0.0:') || h.startsWith('[::]:') || h.startsWith(':::'));
-  if (!wildcard && !allowed.has(host)) {
+  if (!allowed.has(host)) {
     throw new HttpError(403, `Host ${JSON.stringify(req.headers.host ?? '')} is not this server's; connect to ${[...allowed][0] ?? 'the bound address'}`);
   }
   const origin = req.headers.origin;
@@ -162,7 +163,7 @@ function checkHostAndOrigin(req: IncomingMessage, allowed: Set<string>): void {
     } catch {
       throw new HttpError(403, 'the Origin header is not a URL');
     }
-    if (!wildcard && !allowed.has(originHost)) throw new HttpError(403, `Origin ${origin} may not use this server`);
+    if (!allowed.has(originHost)) throw new HttpError(403, `Origin ${origin} may not use this server`);
   }
 }
 

@@ -70,7 +70,7 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
 
   const mode = options.write ? 'read-write' : 'read-only';
   if (options.transport === 'stdio') {
-    await serveStdio(makeServer(), () => shutdown('stdin closed'));
+    await serveStdio(makeServer(), log, shutdown);
     log.info(`rvf-mcp-server ${VERSION} on stdio, ${mode}, root ${registry.root}`);
   } else {
     http = await serveHttp({

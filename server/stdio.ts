@@ -1,10 +1,30 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { LIMITS } from '../schemas/limits.ts';
+import type { Logger } from '../tools/context.ts';
+import { LineSplitter } from './line-splitter.ts';
 
-/** Serves one McpServer on stdin/stdout; `onEnd` runs when the client closes stdin. */
-export async function serveStdio(server: McpServer, onEnd: () => void): Promise<void> {
-  const transport = new StdioServerTransport();
-  process.stdin.on('end', onEnd);
-  process.stdin.on('close', onEnd);
+/**
+ * Serves one McpServer on stdin/stdout. `onEnd` runs when the client closes
+ * stdin or the transport closes for any reason, so leases are always released.
+ */
+export async function serveStdio(server: McpServer, log: Logger, onEnd: (why: string) => void): Promise<void> {
+  let transport: StdioServerTransport | undefined;
+  const lines = new LineSplitter(LIMITS.maxRequestBytes, (bytes, id) => {
+    log.warn(`refused a ${bytes}-byte request over the ${LIMITS.maxRequestBytes}-byte limit`);
+    if (id === null) return; // no id to answer: a notification, or too mangled to tell
+    transport
+      ?.send({
+        jsonrpc: '2.0',
+        id,
+        error: { code: -32600, message: `the request is ${bytes} bytes, over the ${LIMITS.maxRequestBytes}-byte limit; send fewer entries per call` },
+      })
+      .catch(() => undefined);
+  });
+  process.stdin.pipe(lines);
+  transport = new StdioServerTransport(lines, process.stdout, { maxBufferSize: LIMITS.maxRequestBytes + 1 });
+  transport.onerror = (err) => log.error(`stdio: ${err.message}`);
+  transport.onclose = () => onEnd('transport closed');
+  process.stdin.on('end', () => onEnd('stdin closed'));
   await server.connect(transport);
 }
