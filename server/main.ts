@@ -73,14 +73,24 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
     await serveStdio(makeServer(), log, shutdown);
     log.info(`rvf-mcp-server ${VERSION} on stdio, ${mode}, root ${registry.root}`);
   } else {
-    http = await serveHttp({
-      host: options.host,
-      port: options.port,
-      token: options.token,
-      makeServer,
-      dropServer: (server) => log.detach(server),
-      log,
-    });
+    try {
+      http = await serveHttp({
+        host: options.host,
+        port: options.port,
+        token: options.token,
+        makeServer,
+        dropServer: (server) => log.detach(server),
+        log,
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'EADDRINUSE' ? `port ${options.port} on ${options.host} is in use; pick another with --port (0 picks a free one)`
+        : code === 'EADDRNOTAVAIL' ? `${options.host} is not an address of this machine; use --host 127.0.0.1`
+        : `cannot listen on ${options.host}:${options.port} (${(err as Error).message})`;
+      process.stderr.write(`rvf-mcp-server: ${why}.\n`);
+      await registry.closeAll();
+      process.exit(2);
+    }
     log.info(`rvf-mcp-server ${VERSION} listening on ${http.url}, ${mode}, root ${registry.root}`);
   }
 }
