@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { FilterSchema } from './filter.ts';
 import { LIMITS } from './limits.ts';
 import { StoreName } from './store-name.ts';
 
@@ -14,11 +13,22 @@ export const Metric = z.enum(['cosine', 'l2', 'dotproduct'], {
   error: 'metric must be "cosine", "l2" or "dotproduct"',
 });
 
+const ID_RULE = 'an id is an integer from 0 to 2^63-1 (above 2^53-1, a decimal string such as "9007199254740993")';
 export const IdInput = z
-  .union([
-    z.number().int().min(0).max(MAX_SAFE),
-    z.string().regex(/^(0|[1-9][0-9]{0,18})$/),
-  ], { error: 'an id is an integer from 0 to 2^63-1; send ids above 2^53-1 as decimal strings' })
+  .union(
+    [
+      // One check with one message per case: zod's own int() and max() would both fire for 2^53.
+      z
+        .number({ error: ID_RULE })
+        .min(0, { error: `${ID_RULE}; this one is negative` })
+        .superRefine((n, ctx) => {
+          if (n > MAX_SAFE) ctx.addIssue({ code: 'custom', message: 'ids above 2^53-1 lose digits as JSON numbers; send this one as a decimal string' });
+          else if (n >= 0 && !Number.isInteger(n)) ctx.addIssue({ code: 'custom', message: `${ID_RULE}; this one has a fraction` });
+        }),
+      z.string().regex(/^(0|[1-9][0-9]{0,18})$/, { error: `${ID_RULE}; a string id is digits only, no sign or leading zeros` }),
+    ],
+    { error: ID_RULE },
+  )
   .describe('Vector id: an integer, or a decimal string for ids above 2^53-1');
 
 /** Ids come back as a JSON number when <= 2^53-1, otherwise as a decimal string. */
@@ -39,9 +49,15 @@ export const Entry = z.object({
   metadata: Metadata.nullable().optional(),
 });
 
-export const Filter = FilterSchema.describe(
-  'Metadata filter, MongoDB style: {"topic": "rust", "year": {"$gte": 2020}}; operators $eq $ne $gt $gte $lt $lte $in $nin $exists $and $or',
-);
+/**
+ * Any JSON object here: store/filter.ts checks the structure by hand and says
+ * exactly what is wrong, where zod could only say "Invalid input".
+ */
+export const Filter = z
+  .record(z.string(), z.unknown(), { error: 'filter must be a JSON object of conditions, e.g. {"topic": "rust", "year": {"$gte": 2020}}' })
+  .describe(
+    'Metadata filter, MongoDB style: {"topic": "rust", "year": {"$gte": 2020}}; in a field: $eq $ne $gt $gte $lt $lte $in $nin $exists; at any level: $and $or; dotted names reach nested fields',
+  );
 
 const StoreOnly = { store: StoreName };
 

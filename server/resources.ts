@@ -1,5 +1,4 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { basename } from 'node:path';
 import type { ToolContext } from '../tools/context.ts';
 import { statusOf } from '../tools/store-tools.ts';
 
@@ -15,7 +14,7 @@ export function registerResources(server: McpServer, { registry }: ToolContext):
     'stores',
     'rvf://stores',
     { title: 'Stores', description: 'Every store under the root with dimension, metric, count and epoch.', mimeType: 'application/json' },
-    async (uri) => json(uri, { root: basename(registry.root), stores: await registry.list() }),
+    async (uri) => json(uri, { root: registry.root, stores: await registry.list() }),
   );
 
   server.registerResource(

@@ -22,6 +22,9 @@ export async function serveStdio(server: McpServer, log: Logger, onEnd: (why: st
       .catch(() => undefined);
   });
   process.stdin.pipe(lines);
+  // The SDK waits for 'drain' once per reply written while stdout is full, so a
+  // burst of concurrent calls legitimately holds many listeners at once.
+  process.stdout.setMaxListeners(10_000);
   transport = new StdioServerTransport(lines, process.stdout, { maxBufferSize: LIMITS.maxRequestBytes + 1 });
   transport.onerror = (err) => log.error(`stdio: ${err.message}`);
   transport.onclose = () => onEnd('transport closed');

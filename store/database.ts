@@ -10,6 +10,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  realpathSync,
   rmSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -211,7 +212,7 @@ export class RvfDatabase {
 
   /** Opens a store for writing, taking its writer lease (ELOCK when another process holds it). */
   static async open(path: string, options: OpenOptions = {}): Promise<RvfDatabase> {
-    const abs = resolve(path);
+    const abs = realPath(path);
     if (!existsSync(abs)) throw new RvfError('ENOENT', `no store at ${abs}; create it first.`);
     const lease = Lease.acquire(abs);
     try {
@@ -224,7 +225,7 @@ export class RvfDatabase {
 
   /** Opens a store for reading: no lease, the newest committed epoch at the time of opening. */
   static async openReadonly(path: string, options: OpenOptions = {}): Promise<RvfDatabase> {
-    const abs = resolve(path);
+    const abs = realPath(path);
     if (!existsSync(abs)) throw new RvfError('ENOENT', `no store at ${abs}; check the path.`);
     return RvfDatabase.#openWith(abs, undefined, options);
   }
@@ -774,6 +775,20 @@ class ScratchBuffers {
     if (length > ScratchBuffers.MAX_KEPT_BYTES) return Buffer.allocUnsafe(length);
     if (this.#bytes.length < length) this.#bytes = Buffer.allocUnsafe(length);
     return this.#bytes.subarray(0, length);
+  }
+}
+
+/**
+ * The store's real file: a symlink is followed, so the lease, the cache and
+ * compaction's rename all act on the file itself, and two names for one file
+ * meet at one lock instead of writing past each other.
+ */
+function realPath(path: string): string {
+  const abs = resolve(path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs; // missing: the caller reports ENOENT
   }
 }
 

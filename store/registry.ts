@@ -34,6 +34,7 @@ export class StoreRegistry {
   readonly root: string;
   readonly write: boolean;
   readonly #onWarning: ((message: string) => void) | undefined;
+  /** Open stores by real file path: two names for one file (a symlink inside the root) share one handle. */
   readonly #open = new Map<string, Promise<RvfDatabase>>();
 
   constructor(options: RegistryOptions) {
@@ -72,19 +73,19 @@ export class StoreRegistry {
   }
 
   isOpen(name: string): boolean {
-    return this.#open.has(name);
+    return this.#open.has(this.#key(name));
   }
 
   /** The open store `name`, opening it on first use; a reader is brought to the newest commit first. */
   async get(name: string): Promise<RvfDatabase> {
-    let opening = this.#open.get(name);
+    const key = this.#key(name);
+    let opening = this.#open.get(key);
     if (!opening) {
-      const path = this.pathFor(name);
-      if (!existsSync(path)) throw this.#unknown(name);
+      if (!existsSync(key)) throw this.#unknown(name);
       const options = { ...(this.#onWarning ? { onWarning: this.#onWarning } : {}) };
-      opening = this.write ? RvfDatabase.open(path, options) : RvfDatabase.openReadonly(path, options);
-      this.#open.set(name, opening);
-      opening.catch(() => this.#open.delete(name));
+      opening = this.write ? RvfDatabase.open(key, options) : RvfDatabase.openReadonly(key, options);
+      this.#open.set(key, opening);
+      opening.catch(() => this.#open.delete(key));
     }
     const db = await opening;
     if (!this.write) await db.refresh();
@@ -93,37 +94,38 @@ export class StoreRegistry {
 
   async create(name: string, options: CreateOptions): Promise<RvfDatabase> {
     if (!this.write) throw new RvfError('EREADONLY', 'this server is read-only; start it with --write to create stores.');
-    const path = this.pathFor(name);
-    if (this.#open.has(name) || existsSync(path)) {
+    const key = this.#key(name);
+    if (this.#open.has(key) || existsSync(key)) {
       throw new RvfError('EEXIST', `a store named ${name} already exists; use it, or pick another name.`);
     }
-    const creating = RvfDatabase.create(path, options, this.#onWarning ? { onWarning: this.#onWarning } : {});
-    this.#open.set(name, creating);
-    creating.catch(() => this.#open.delete(name));
+    const creating = RvfDatabase.create(key, options, this.#onWarning ? { onWarning: this.#onWarning } : {});
+    this.#open.set(key, creating);
+    creating.catch(() => this.#open.delete(key));
     return creating;
   }
 
   /** Closes `name` if it is open (releasing its lease); false when it was not. */
   async close(name: string): Promise<boolean> {
-    this.pathFor(name);
-    const opening = this.#open.get(name);
+    const key = this.#key(name);
+    const opening = this.#open.get(key);
     if (!opening) return false;
-    this.#open.delete(name);
+    this.#open.delete(key);
     const db = await opening.catch(() => undefined);
     await db?.close();
     return db !== undefined;
   }
 
   async closeAll(): Promise<void> {
-    const names = [...this.#open.keys()];
-    await Promise.all(names.map((n) => this.close(n)));
+    const open = [...this.#open.values()];
+    this.#open.clear();
+    await Promise.all(open.map(async (opening) => (await opening.catch(() => undefined))?.close()));
   }
 
   /** Every store file under the root, open or not, in name order. */
   async list(): Promise<StoreListing[]> {
     const out: StoreListing[] = [];
     for (const name of this.names()) {
-      const open = this.#open.get(name);
+      const open = this.#open.get(this.#key(name));
       if (open) {
         const db = await open.catch(() => undefined);
         if (db) {
@@ -133,24 +135,36 @@ export class StoreRegistry {
           continue;
         }
       }
-      let path: string;
-      try {
-        path = this.pathFor(name);
-      } catch {
-        continue; // a symlink out of the root is not listed
-      }
-      const peek = peekStore(path);
+      const peek = peekStore(this.#key(name));
       if (peek) out.push({ store: name, open: false, ...peek });
     }
     return out;
   }
 
+  /** Names of the stores under the root; a file whose name or symlink breaks the rules is not one. */
   names(): string[] {
     return readdirSync(this.root)
       .filter((f) => f.endsWith('.rvf'))
       .map((f) => f.slice(0, -'.rvf'.length))
-      .filter((n) => STORE_NAME_PATTERN.test(n))
+      .filter((n) => {
+        try {
+          this.pathFor(n);
+          return true;
+        } catch {
+          return false;
+        }
+      })
       .sort();
+  }
+
+  /** The real file of `name` (symlinks followed, after pathFor checked they stay inside the root). */
+  #key(name: string): string {
+    const path = this.pathFor(name);
+    try {
+      return realpathSync(path);
+    } catch {
+      return path; // does not exist yet
+    }
   }
 
   #unknown(name: string): RvfError {

@@ -9,9 +9,10 @@ import { run } from './result.ts';
 
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
+/** A store's status as tools show it: files named relative to the root, never by absolute path. */
 export async function statusOf(store: string, db: RvfDatabase): Promise<Record<string, unknown>> {
-  const { path, ...status } = await db.status();
-  return { store, file: basename(path), ...status };
+  const { path, lineage, ...status } = await db.status();
+  return { store, file: basename(path), ...status, lineage: lineage && { ...lineage, parentPath: basename(lineage.parentPath) } };
 }
 
 export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
