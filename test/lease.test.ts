@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, lstatSync, openSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -444,4 +444,27 @@ test('a lock staging file left by a writer killed before linking it is removed b
     child.kill('SIGKILL');
     await done;
   }
+});
+
+test('a symlink to a store is the same store: its writer lease and cache are the real file\'s', async () => {
+  const { path } = await makeStore();
+  const alias = join(ROOT, `alias-${n++}.rvf`);
+  symlinkSync(path, alias);
+  const writer = await RvfDatabase.open(path);
+  try {
+    await expectRvfError(RvfDatabase.open(alias), 'ELOCK', 'a second writer through the alias');
+    await writer.ingestBatch([{ id: 99, vector: new Float32Array(DIM).fill(0.5) }]);
+  } finally {
+    await writer.close();
+  }
+  const viaAlias = await RvfDatabase.open(alias);
+  try {
+    assert.equal(viaAlias.path, path, 'the handle names the real file');
+    assert.equal((await viaAlias.status()).totalVectors, 6);
+    await viaAlias.compact();
+  } finally {
+    await viaAlias.close();
+  }
+  assert.ok(lstatSync(alias).isSymbolicLink(), 'compaction replaced the real file, not the link');
+  assert.equal(existsSync(`${alias}.sqlite`), false, 'no second cache was made beside the link');
 });
