@@ -127,6 +127,9 @@ export const StoreStatus = z.object({
   lineage: Lineage.nullable(),
 });
 
+/** A status as the tools return it (clients and tests type their results with it). */
+export type StoreStatusOutput = z.infer<typeof StoreStatus>;
+
 export const StoreSummary = z.object({
   store: z.string(),
   open: z.boolean(),

@@ -39,6 +39,17 @@ export class CommitLog {
   constructor(path: string, fd: number, scan: Scan) {
     this.path = path;
     this.#fd = fd;
+    this.#epoch = 0;
+    this.#commitHash = '';
+    this.#end = 0;
+    this.#nextSegId = 1n;
+    this.#segments = [];
+    this.#commits = [];
+    this.#take(fd, scan);
+  }
+
+  #take(fd: number, scan: Scan): void {
+    this.#fd = fd;
     const last = scan.commits.at(-1) as Commit;
     this.#epoch = last.epoch;
     this.#commitHash = last.commitHash;
@@ -139,14 +150,7 @@ export class CommitLog {
   /** Switches to the file a compaction put in place of the old one (`fd` is open on it). */
   replaceFile(fd: number, scan: Scan): void {
     closeSync(this.#fd);
-    this.#fd = fd;
-    const last = scan.commits.at(-1) as Commit;
-    this.#epoch = last.epoch;
-    this.#commitHash = last.commitHash;
-    this.#end = scan.goodEnd;
-    this.#nextSegId = scan.maxSegId + 1n;
-    this.#segments = segmentsOf(scan.commits);
-    this.#commits = scan.commits;
+    this.#take(fd, scan);
   }
 
   /** SHA-256 of the committed bytes: a child's record of exactly which parent it came from. */

@@ -32,6 +32,7 @@ import {
   type Row,
   waitFor,
 } from './helpers/mcp-http.ts';
+import type { StoreStatusOutput } from '../schemas/tools.ts';
 
 const READ_TOOLS = ['rvf_close_store', 'rvf_list_stores', 'rvf_open_store', 'rvf_query', 'rvf_segments', 'rvf_status'];
 const WRITE_TOOLS = ['rvf_compact', 'rvf_create_store', 'rvf_delete', 'rvf_delete_filter', 'rvf_derive', 'rvf_export', 'rvf_ingest'];
@@ -43,20 +44,7 @@ interface QueryResult {
   store: string;
   results: { id: number | string; distance: number; metadata: Record<string, unknown> | null }[];
 }
-interface Status {
-  store: string;
-  file: string;
-  totalVectors: number;
-  dimensions: number;
-  metric: Metric;
-  epoch: number;
-  fileSizeBytes: number;
-  totalSegments: number;
-  deadSpaceRatio: number;
-  fileId: string;
-  readOnly: boolean;
-  lineage: { parentPath: string; parentFileId: string; parentEpoch: number; parentHash: string; depth: number } | null;
-}
+type Status = StoreStatusOutput;
 
 /** Seeded rows with ids [start, start + count) and a little metadata to filter on. */
 function makeRows(start: number, count: number, dimensions: number, seed: number): Row[] {

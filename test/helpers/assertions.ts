@@ -26,3 +26,22 @@ export function squaredL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return s;
 }
+
+export type Metric = 'cosine' | 'l2' | 'dotproduct';
+
+/** The store's distance for `metric`, in float64 over the f32 values it stores. */
+export function distance(metric: Metric, a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = Math.fround(a[i] as number);
+    const y = Math.fround(b[i] as number);
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  if (metric === 'l2') return squaredL2(a, b);
+  if (metric === 'dotproduct') return -dot;
+  return 1 - dot / (Math.sqrt(na) * Math.sqrt(nb));
+}

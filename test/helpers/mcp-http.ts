@@ -13,6 +13,7 @@ import { after } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { distance } from './assertions.ts';
 
 /** The package root (/work/main): the server runs from its build in dist/. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -236,24 +237,6 @@ export const MCP_POST_HEADERS = { 'content-type': 'application/json', accept: 'a
 
 export type Metric = 'cosine' | 'l2' | 'dotproduct';
 
-/** The store's distance for `metric`, in float64 over the f32 values it stores. */
-export function distance(metric: Metric, a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  let l2 = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = Math.fround(a[i] as number);
-    const y = Math.fround(b[i] as number);
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-    l2 += (x - y) * (x - y);
-  }
-  if (metric === 'l2') return l2;
-  if (metric === 'dotproduct') return -dot;
-  return 1 - dot / (Math.sqrt(na) * Math.sqrt(nb));
-}
 
 export interface Row {
   id: number;
@@ -420,3 +403,5 @@ export function postInTwoSteps(
     });
   });
 }
+
+export { distance };

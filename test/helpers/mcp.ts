@@ -19,6 +19,7 @@ import {
   type LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js';
 import { rng } from './random.ts';
+import { distance } from './assertions.ts';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -217,24 +218,6 @@ export interface Result {
   metadata: Meta;
 }
 
-/** The store's distance in float64 over the f32 values. */
-export function distance(metric: Metric, a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  let l2 = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = Math.fround(a[i] as number);
-    const y = Math.fround(b[i] as number);
-    dot += x * y;
-    na += x * x;
-    nb += y * y;
-    l2 += (x - y) * (x - y);
-  }
-  if (metric === 'l2') return l2;
-  if (metric === 'dotproduct') return -dot;
-  return 1 - dot / Math.sqrt(na * nb);
-}
 
 /** Exact top k over `rows` (keyed by decimal id), nearest first. */
 export function bruteForce(rows: Map<string, Row>, query: readonly number[], k: number, metric: Metric, keep: (m: Meta) => boolean = () => true): { id: string; distance: number; metadata: Meta }[] {
@@ -392,3 +375,5 @@ export async function until(pred: () => boolean, timeoutMs: number, what: string
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+export { distance };
