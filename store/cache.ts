@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
 /**
@@ -59,6 +62,7 @@ export class MetadataCache {
   readonly #upsert: Database.Statement | undefined;
   readonly #remove: Database.Statement | undefined;
   readonly #setState: Database.Statement | undefined;
+  #removeOnClose = false;
 
   private constructor(db: Db, writable: boolean) {
     this.#db = db;
@@ -121,11 +125,31 @@ export class MetadataCache {
     }
   }
 
-  /** A private cache in memory, for a reader whose on-disk cache is missing or out of step. */
-  static inMemory(): MetadataCache {
-    const db = new Database(':memory:');
-    db.exec(SCHEMA);
-    return new MetadataCache(db, true);
+  /**
+   * A private cache for a reader whose shared cache is missing or out of step.
+   * It is a temporary file, not :memory:, so that SQL run in a child process
+   * (rvlite-bridge) can open it too; it is deleted on close.
+   */
+  static private(): MetadataCache {
+    const path = join(tmpdir(), `rvf-private-${process.pid}-${randomBytes(6).toString('hex')}.sqlite`);
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = OFF');
+      db.exec(SCHEMA);
+    } catch (err) {
+      db.close();
+      removeCacheFiles(path);
+      throw err;
+    }
+    const cache = new MetadataCache(db, true);
+    cache.#removeOnClose = true;
+    return cache;
+  }
+
+  /** The SQLite file behind this cache. */
+  get path(): string {
+    return this.#db.name;
   }
 
   state(): CacheState | undefined {
@@ -205,5 +229,6 @@ export class MetadataCache {
 
   close(): void {
     if (this.#db.open) this.#db.close();
+    if (this.#removeOnClose) removeCacheFiles(this.#db.name);
   }
 }

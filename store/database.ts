@@ -277,7 +277,7 @@ export class RvfDatabase {
           sharedCache = true;
         } else {
           shared?.close();
-          cache = MetadataCache.inMemory();
+          cache = MetadataCache.private();
           rebuildCache(cache, scan.commits, index, fd, { ...fileState, schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfo);
         }
       }
@@ -745,7 +745,7 @@ export class RvfDatabase {
   }
 
   #usePrivateCache(): void {
-    const cache = MetadataCache.inMemory();
+    const cache = MetadataCache.private();
     rebuildCache(cache, [...this.#log.scannedCommits], this.#index, this.#log.fd, this.#cacheState(), { dimensions: String(this.#index.dimensions), metric: this.#info.metric });
     this.#cache.close();
     this.#cache = cache;
