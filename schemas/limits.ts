@@ -24,4 +24,9 @@ export const LIMITS = {
   maxFilterListValues: 10_000,
   /** One MCP request, over stdio or as an HTTP body. */
   maxRequestBytes: 64 * 1024 * 1024,
+  /** A query in a query language (SQL, Cypher, SPARQL): its time, rows and JSON bytes. */
+  queryTimeLimitMs: 5_000,
+  maxQueryRows: 10_000,
+  maxQueryResultBytes: 8 * 1024 * 1024,
+  maxQueryTextBytes: 256 * 1024,
 } as const;

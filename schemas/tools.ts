@@ -101,6 +101,18 @@ export const inputs = {
   },
   deleteFilter: { store: StoreName, filter: Filter },
   derive: { store: StoreName, child: StoreName.describe('Name of the new child store') },
+  sql: {
+    store: StoreName,
+    query: z
+      .string({ error: 'query must be an SQL string' })
+      .min(1, { error: 'query must not be empty' })
+      .max(LIMITS.maxQueryTextBytes, { error: `the query text is at most ${LIMITS.maxQueryTextBytes} characters; pass large values as params` })
+      .describe('One SQL statement (SELECT, WITH or VALUES)'),
+    params: z
+      .union([z.array(z.unknown()), z.record(z.string(), z.unknown())], { error: 'params must be an array (for ?) or an object (for :name)' })
+      .optional()
+      .describe('Values for ? (an array) or :name (an object); arrays and objects inside bind as JSON text, e.g. a query vector for rvf_knn'),
+  },
   export: { store: StoreName, target: StoreName.describe('Name of the standalone copy to write under the root') },
 };
 
@@ -157,4 +169,10 @@ export const outputs = {
   derive: { store: z.string(), child: z.string(), totalVectors: z.number(), epoch: z.number(), lineage: Lineage },
   compact: { store: z.string(), segmentsCompacted: z.number(), bytesReclaimed: z.number(), epoch: z.number() },
   export: { store: z.string(), target: z.string(), totalVectors: z.number(), fileSizeBytes: z.number() },
+  rows: {
+    store: z.string(),
+    columns: z.array(z.string()),
+    rows: z.array(z.array(z.unknown())),
+    truncated: z.boolean().describe('true when the row cap or the byte cap cut the result'),
+  },
 };

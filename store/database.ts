@@ -18,7 +18,7 @@ import { CommitLog, type PlacedSegment } from './commit-log.ts';
 import { CACHE_SCHEMA_VERSION, cachePathFor, MetadataCache, type MetadataRow } from './cache.ts';
 import { RvfError } from './errors.ts';
 import { parseEngineExport } from './engine-export.ts';
-import { compileFilter } from './filter.ts';
+import { compileFilter, type CompiledFilter } from './filter.ts';
 import { Lease } from './lease.ts';
 import {
   encodeJournal,
@@ -419,33 +419,88 @@ export class RvfDatabase {
       const q = new Float32Array(dim);
       writeVector(vector, dim, q, 0, 'query');
       const compiled = options.filter === undefined || options.filter === null ? undefined : compileFilter(options.filter);
-      const live = this.#index.live;
       return this.#withCache((cache) => {
-        if (live === 0) return [];
-        let picked: { id: bigint; distance: number }[] = [];
-        if (!compiled || compiled.empty) {
-          const hits = this.#engine.query(q, Math.min(k, live));
-          picked = Array.from(hits.ids, (id, i) => ({ id, distance: hits.distances[i] as number }));
-        } else {
-          const matching = new Set(cache.matchingIds(compiled.where, compiled.params));
-          if (matching.size === 0) return [];
-          // The engine ranks every live row whatever k is, so asking for more
-          // costs little; ask for enough to hold k matches at this selectivity,
-          // and for everything when that was not enough.
-          let want = matching.size >= live ? Math.min(k, live) : Math.min(live, Math.max(4 * k, Math.ceil((2 * k * live) / matching.size)));
-          for (;;) {
-            const hits = this.#engine.query(q, want);
-            picked = [];
-            for (let i = 0; i < hits.ids.length && picked.length < k; i++) {
-              const id = hits.ids[i] as bigint;
-              if (matching.has(id)) picked.push({ id, distance: hits.distances[i] as number });
-            }
-            if (picked.length >= Math.min(k, matching.size) || want >= live) break;
-            want = live;
-          }
-        }
+        const picked = this.#rank(q, k, compiled, cache);
         const metadata = cache.metadataFor(picked.map((p) => p.id));
         return picked.map((p) => ({ id: idToJson(p.id), distance: p.distance, metadata: parseMetadata(metadata.get(p.id)) }));
+      });
+    });
+  }
+
+  /** The exact top k of `q`, among vectors matching `compiled` when given. */
+  #rank(q: Float32Array, k: number, compiled: CompiledFilter | undefined, cache: MetadataCache): { id: bigint; distance: number }[] {
+    const live = this.#index.live;
+    if (live === 0) return [];
+    if (!compiled || compiled.empty) {
+      const hits = this.#engine.query(q, Math.min(k, live));
+      return Array.from(hits.ids, (id, i) => ({ id, distance: hits.distances[i] as number }));
+    }
+    const matching = new Set(cache.matchingIds(compiled.where, compiled.params));
+    if (matching.size === 0) return [];
+    // The engine ranks every live row whatever k is, so asking for more
+    // costs little; ask for enough to hold k matches at this selectivity,
+    // and for everything when that was not enough.
+    let want = matching.size >= live ? Math.min(k, live) : Math.min(live, Math.max(4 * k, Math.ceil((2 * k * live) / matching.size)));
+    for (;;) {
+      const hits = this.#engine.query(q, want);
+      const picked: { id: bigint; distance: number }[] = [];
+      for (let i = 0; i < hits.ids.length && picked.length < k; i++) {
+        const id = hits.ids[i] as bigint;
+        if (matching.has(id)) picked.push({ id, distance: hits.distances[i] as number });
+      }
+      if (picked.length >= Math.min(k, matching.size) || want >= live) return picked;
+      want = live;
+    }
+  }
+
+  /**
+   * Runs `fn` with one consistent view for a query language (rvlite-bridge):
+   * the cache file at this handle's commit, and the engine for rvf_knn and
+   * rvf_distance. Other calls on this handle wait until `fn` settles.
+   * `privateCache` makes a reader stop sharing the writer's cache first, for
+   * when that cache keeps moving under it.
+   */
+  readSnapshot<T>(fn: (snapshot: ReadSnapshot) => Promise<T>, options: { privateCache?: boolean } = {}): Promise<T> {
+    return this.#serial(async () => {
+      this.#assertReadable();
+      if (options.privateCache && this.#sharedCache) this.#usePrivateCache();
+      const dim = this.#index.dimensions;
+      const vectorOf = (value: unknown, where: string): Float32Array => {
+        let v = value;
+        if (typeof v === 'string') {
+          try {
+            v = JSON.parse(v);
+          } catch {
+            throw new RvfError('EINVAL', `${where}: the query vector must be a JSON array of ${dim} numbers.`);
+          }
+        }
+        const q = new Float32Array(dim);
+        writeVector(v as ArrayLike<number>, dim, q, 0, where);
+        return q;
+      };
+      return fn({
+        cachePath: this.#cache.path,
+        epoch: this.#log.epoch,
+        commitHash: this.#log.commitHash,
+        knn: (vector, k, filter) => {
+          const q = vectorOf(vector, 'rvf_knn');
+          const kk = checkK(typeof k === 'string' ? Number(k) : k);
+          let f = filter;
+          if (typeof f === 'string') {
+            try {
+              f = JSON.parse(f);
+            } catch {
+              throw new RvfError('EINVAL', 'rvf_knn: the filter must be a JSON object, e.g. \'{"topic": "rust"}\'.');
+            }
+          }
+          const compiled = f === null || f === undefined ? undefined : compileFilter(f);
+          return this.#rank(q, kk, compiled, this.#cache).map((p) => [p.id.toString(), p.distance]);
+        },
+        distance: (id, vector) => {
+          const q = vectorOf(vector, 'rvf_distance');
+          const stored = this.#index.vectorOf(this.#log.fd, parseId(id, 'rvf_distance id'));
+          return stored ? distanceByEngine(this.#engine, stored, q) : null;
+        },
       });
     });
   }
@@ -789,6 +844,32 @@ function realPath(path: string): string {
     return realpathSync(abs);
   } catch {
     return abs; // missing: the caller reports ENOENT
+  }
+}
+
+/** What a query language gets of a store (RvfDatabase.readSnapshot). */
+export interface ReadSnapshot {
+  cachePath: string;
+  epoch: number;
+  commitHash: string;
+  /** rvf_knn: ids (decimal strings) and distances, nearest first. */
+  knn(vector: unknown, k: unknown, filter: unknown): [string, number][];
+  /** rvf_distance: the distance from a stored vector to `vector`, null when the id is not live. */
+  distance(id: string, vector: unknown): number | null;
+}
+
+/**
+ * One distance computed by the engine itself, so rvf_distance agrees with
+ * rvf_knn to the last bit (the engine's cosine uses its own square root): a
+ * one-row scratch store holding `stored`, queried with `query`.
+ */
+function distanceByEngine(like: EngineStore, stored: Float32Array, query: Float32Array): number {
+  const scratch = like.recreate();
+  try {
+    scratch.ingest(stored, BigUint64Array.of(0n));
+    return scratch.query(query, 1).distances[0] as number;
+  } finally {
+    scratch.close();
   }
 }
 

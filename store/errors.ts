@@ -15,6 +15,7 @@ export type RvfErrorCode =
   | 'ECORRUPT' // committed data failed verification
   | 'EVERSION' // written by a newer wire version
   | 'ECANCELED' // the caller's AbortSignal stopped a long operation; nothing was changed
+  | 'ESTALE' // a query saw the cache move under it (retried inside; rarely seen)
   | 'EIO'; // the file system refused a write; nothing was committed
 
 export class RvfError extends Error {

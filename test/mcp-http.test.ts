@@ -34,7 +34,7 @@ import {
 } from './helpers/mcp-http.ts';
 import type { StoreStatusOutput } from '../schemas/tools.ts';
 
-const READ_TOOLS = ['rvf_close_store', 'rvf_list_stores', 'rvf_open_store', 'rvf_query', 'rvf_segments', 'rvf_status'];
+const READ_TOOLS = ['rvf_close_store', 'rvf_list_stores', 'rvf_open_store', 'rvf_query', 'rvf_segments', 'rvf_status', 'rvlite_sql'];
 const WRITE_TOOLS = ['rvf_compact', 'rvf_create_store', 'rvf_delete', 'rvf_delete_filter', 'rvf_derive', 'rvf_export', 'rvf_ingest'];
 const MAX_BODY = 64 * 1024 * 1024;
 /** No test may hang the suite: each normally takes well under a second or two. */

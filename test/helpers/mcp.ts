@@ -23,7 +23,7 @@ import { distance } from './assertions.ts';
 
 export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-export const READ_TOOLS = ['rvf_close_store', 'rvf_list_stores', 'rvf_open_store', 'rvf_query', 'rvf_segments', 'rvf_status'];
+export const READ_TOOLS = ['rvf_close_store', 'rvf_list_stores', 'rvf_open_store', 'rvf_query', 'rvf_segments', 'rvf_status', 'rvlite_sql'];
 export const WRITE_TOOLS = ['rvf_compact', 'rvf_create_store', 'rvf_delete', 'rvf_delete_filter', 'rvf_derive', 'rvf_export', 'rvf_ingest'];
 
 export type LogParams = LoggingMessageNotification['params'];

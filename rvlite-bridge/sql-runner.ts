@@ -1,0 +1,145 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { RvfError, isRvfError } from '../store/errors.ts';
+import type { RpcCall, RpcReply, SqlRequest, SqlResponse, SqlRows } from './sql-protocol.ts';
+
+/**
+ * Runs read queries in child processes (rvlite-bridge/sql-child.ts), at most
+ * a couple at once, each killed at its time limit. While a query runs, its
+ * rvf_knn / rvf_distance calls arrive here and are answered by `engine`.
+ */
+
+export interface SqlEngine {
+  knn(vector: unknown, k: unknown, filter: unknown): [string, number][];
+  distance(id: string, vector: unknown): number | null;
+}
+
+const MAX_CHILDREN = 2;
+const CHILD_SCRIPT = fileURLToPath(new URL(`./sql-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+
+class Child {
+  readonly proc: ChildProcess;
+  #pending: { id: number; resolve: (r: SqlResponse) => void; reject: (e: Error) => void; engine: SqlEngine } | undefined;
+  dead = false;
+
+  constructor(onExit: (child: Child) => void) {
+    // The parent's --import flags carry tsx into the child when the sources run directly (tests).
+    this.proc = spawn(process.execPath, [...process.execArgv, CHILD_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit', 'pipe', 'pipe'] });
+    createInterface({ input: this.proc.stdout as Readable }).on('line', (line) => {
+      const pending = this.#pending;
+      this.#pending = undefined;
+      this.#idle();
+      pending?.resolve(JSON.parse(line) as SqlResponse);
+    });
+    createInterface({ input: this.proc.stdio[4] as Readable }).on('line', (line) => this.#answer(JSON.parse(line) as RpcCall));
+    this.proc.on('exit', () => {
+      this.dead = true;
+      this.#pending?.reject(new RvfError('EIO', 'the SQL process stopped unexpectedly; retry the query.'));
+      this.#pending = undefined;
+      onExit(this);
+    });
+    this.#idle();
+  }
+
+  send(req: SqlRequest, engine: SqlEngine): Promise<SqlResponse> {
+    return new Promise((resolve, reject) => {
+      this.#pending = { id: req.id, resolve, reject, engine };
+      this.#busy();
+      (this.proc.stdin as Writable).write(JSON.stringify(req) + '\n');
+    });
+  }
+
+  kill(): void {
+    this.dead = true;
+    this.proc.kill('SIGKILL');
+  }
+
+  #answer(call: RpcCall): void {
+    let reply: RpcReply;
+    try {
+      const engine = this.#pending?.engine;
+      if (!engine) throw new RvfError('EINVAL', 'no query is running');
+      reply = { ok: call.call === 'knn' ? engine.knn(call.vector, call.k, call.filter) : engine.distance(call.id, call.vector) };
+    } catch (err) {
+      reply = { error: isRvfError(err) ? { code: err.code, message: err.message } : { code: 'EINVAL', message: (err as Error).message } };
+    }
+    (this.proc.stdio[3] as Writable).write(JSON.stringify(reply) + '\n');
+  }
+
+  // An idle child must not keep the parent alive; a busy one must.
+  #idle(): void {
+    this.proc.unref();
+    for (const s of [this.proc.stdin, this.proc.stdout, this.proc.stdio[3], this.proc.stdio[4]]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+
+  #busy(): void {
+    this.proc.ref();
+    for (const s of [this.proc.stdin, this.proc.stdout, this.proc.stdio[3], this.proc.stdio[4]]) (s as unknown as { ref?: () => void } | null)?.ref?.();
+  }
+}
+
+export class SqlRunner {
+  readonly #idle: Child[] = [];
+  #count = 0;
+  #nextId = 1;
+  readonly #waiting: (() => void)[] = [];
+
+  async run(req: Omit<SqlRequest, 'id'>, engine: SqlEngine, timeLimitMs: number): Promise<SqlRows> {
+    const child = await this.#take();
+    const id = this.#nextId++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          child.kill();
+          reject(new RvfError('ELIMIT', `the query ran past the ${timeLimitMs} ms time limit and was stopped; narrow it or add a LIMIT.`));
+        }, timeLimitMs);
+      });
+      const res = await Promise.race([child.send({ ...req, id }, engine), timeout]);
+      if ('error' in res) throw new RvfError(res.error.code as RvfError['code'], res.error.message);
+      return res.ok;
+    } finally {
+      clearTimeout(timer);
+      this.#give(child);
+    }
+  }
+
+  /** Stops every child (they also exit by themselves when this process does). */
+  close(): void {
+    for (const c of this.#idle.splice(0)) c.kill();
+  }
+
+  async #take(): Promise<Child> {
+    for (;;) {
+      const idle = this.#idle.pop();
+      if (idle && !idle.dead) return idle;
+      if (!idle && this.#count < MAX_CHILDREN) {
+        this.#count++;
+        return new Child((c) => {
+          this.#count--;
+          const at = this.#idle.indexOf(c);
+          if (at !== -1) this.#idle.splice(at, 1);
+          this.#waiting.shift()?.();
+        });
+      }
+      if (!idle) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+  }
+
+  #give(child: Child): void {
+    if (child.dead) return;
+    this.#idle.push(child);
+    this.#waiting.shift()?.();
+  }
+}
+
+let shared: SqlRunner | undefined;
+
+/** The process's runner, started on first use. */
+export function sqlRunner(): SqlRunner {
+  shared ??= new SqlRunner();
+  return shared;
+}
