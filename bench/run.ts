@@ -65,6 +65,7 @@ for (const n of sizes) {
     const q = run('query-compare', ours, n);
     // rvf_query over stdio on ours.rvf (store "ours", server read-only), alternating with RvfDatabase in the client process.
     const mq = run('mcp-query', dir, 'ours', n);
+    const sq = run('sql-knn', ours, n);
     process.stderr.write(
       `bench: MCP round trip without a search (ping) p50 ${f(num(mq, 'ping', 'p50'), 2)} ms; rvf_ingest ${f(num(mcpIngest, 'msPerBatch'), 0)} ms per call of ${BATCH} (${f(num(mcpIngest, 'requestBytes') / 2 ** 20, 1)} MiB of JSON)\n`,
     );
@@ -81,9 +82,11 @@ for (const n of sizes) {
       `| ${n.toLocaleString('en-US')} | open, read-only (ms) | ${f(num(openOurs, 'openMs'), 0)} | - | ${f(num(openNative, 'openMs'), 0)} | ${f(num(openOurs, 'openMs') / num(openNative, 'openMs'), 2)}x native |`,
       `| ${n.toLocaleString('en-US')} | resident memory after open, MiB (raw vectors: ${f(rawBytesMiB, 0)}) | ${f(rss, 0)} total, ${f(storeRss, 0)} for the store | - | ${f(num(openNative, 'rssMiB'), 0)} total, ${f(nativeStoreRss, 0)} for the store | store ${f(storeRss / rawBytesMiB, 2)}x, process ${f(rss / rawBytesMiB, 2)}x raw bytes |`,
       `| ${n.toLocaleString('en-US')} | rvf_query over stdio, SDK Client to server process, p50 / p95 (ms, k=10) | ${f(num(mq, 'mcp', 'p50'), 2)} / ${f(num(mq, 'mcp', 'p95'), 2)} (in-process ${f(num(mq, 'local', 'p50'), 2)} / ${f(num(mq, 'local', 'p95'), 2)}) | - | - | ${f(num(mq, 'mcp', 'p50') / num(mq, 'local', 'p50'), 2)}x in-process p50 |`,
+      `| ${n.toLocaleString('en-US')} | SQL: rvf_knn(?, 10) joined with vectors, p50 / p95 (ms) | ${f(num(sq, 'sql', 'p50'), 2)} / ${f(num(sq, 'sql', 'p95'), 2)} (direct query ${f(num(sq, 'direct', 'p50'), 2)} / ${f(num(sq, 'direct', 'p95'), 2)}) | - | - | ${f(num(sq, 'sql', 'p50') / num(sq, 'direct', 'p50'), 2)}x direct p50 |`,
       `| ${n.toLocaleString('en-US')} | ingest through MCP, rvf_ingest over stdio (vec/s, batches of 1000, median of 3) | ${f(ingestMcp, 0)} | - | - | ${f(ingestMcp / ingestOurs, ingestMcp / ingestOurs < 0.1 ? 3 : 2)}x library durable ingest |`,
     );
     if (num(q, 'mismatches') > 0) process.stderr.write(`bench: ${num(q, 'mismatches')} queries differ from the raw engine\n`);
+    if (num(sq, 'mismatches') > 0) process.stderr.write(`bench: ${num(sq, 'mismatches')} SQL rvf_knn results differ from the direct query\n`);
     if (num(mq, 'mismatches') > 0) process.stderr.write(`bench: ${num(mq, 'mismatches')} rvf_query results differ from the in-process query\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { RvfDatabase } from '../store/index.ts';
+import { runSql } from '../rvlite-bridge/sql.ts';
 import { loadEngine } from '../wasm/engine.ts';
 import { BATCH, DIMENSIONS, percentile, queries, rssMiB, vectorsFor } from './data.ts';
 
@@ -132,7 +133,36 @@ async function queryCompare(): Promise<void> {
   await ours.close();
 }
 
+/**
+ * SQL joined with rvf_knn against the same search done directly, alternating
+ * query by query: what the child process, the pipe RPC and the join add.
+ */
+async function sqlKnn(): Promise<void> {
+  const db = await RvfDatabase.openReadonly(path as string);
+  const sql = 'SELECT v.id, k.distance, v.epoch FROM rvf_knn(?, 10) AS k JOIN vectors AS v ON v.id = k.id ORDER BY k.distance';
+  const qs = queries(100);
+  const times = { sql: [] as number[], direct: [] as number[] };
+  let mismatches = 0;
+  for (const q of [...qs.slice(0, 5), ...qs]) {
+    const vector = Array.from(q);
+    let t = performance.now();
+    const viaSql = await runSql(db, sql, [vector], { write: false });
+    times.sql.push(performance.now() - t);
+    t = performance.now();
+    const direct = await db.query(q, 10);
+    times.direct.push(performance.now() - t);
+    if (viaSql.rows.map((r) => String(r[0])).join() !== direct.map((r) => String(r.id)).join()) mismatches++;
+  }
+  const stats = (xs: number[]) => {
+    const s = xs.slice(5).sort((x, y) => x - y);
+    return { p50: percentile(s, 50), p95: percentile(s, 95) };
+  };
+  print({ sql: stats(times.sql), direct: stats(times.direct), mismatches });
+  await db.close();
+}
+
 const tasks: Record<string, () => Promise<void> | void> = {
+  'sql-knn': sqlKnn,
   'ours-ingest': oursIngest,
   'native-ingest': nativeIngest,
   'raw-ingest': rawIngest,
