@@ -1,8 +1,8 @@
-import { readSync, writeSync } from 'node:fs';
+import { readSync, statSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { isReadShaped } from './sql-guard.ts';
-import type { RpcCall, RpcReply, SqlRequest, SqlResponse, SqlRows } from './sql-protocol.ts';
+import { isBigIntParam, type RpcCall, type RpcReply, type SqlRequest, type SqlResponse, type SqlRows } from './sql-protocol.ts';
 
 /**
  * The SQL child process: runs one read query at a time against a store's
@@ -32,8 +32,21 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 let rpcBuffer = Buffer.alloc(0);
 const rpcChunk = Buffer.alloc(64 * 1024);
 
+/** Writes all of `text`: a pipe may be non-blocking (under tsx it is) and take only part of it. */
+function writeLine(fd: number, text: string): void {
+  const data = Buffer.from(text + '\n', 'utf8');
+  for (let done = 0; done < data.length; ) {
+    try {
+      done += writeSync(fd, data, done, data.length - done);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+  }
+}
+
 function rpc(call: RpcCall): unknown {
-  writeSync(RPC_OUT, JSON.stringify(call) + '\n');
+  writeLine(RPC_OUT, JSON.stringify(call));
   for (;;) {
     const nl = rpcBuffer.indexOf(10);
     if (nl !== -1) {
@@ -68,12 +81,37 @@ function remembered<T>(key: string, compute: () => T): T {
 
 // ------------------------------------------------------------ connections
 
-const connections = new Map<string, Database.Database>();
+/**
+ * Connections by cache path, each with the inode it opened: a cache that was
+ * deleted and rebuilt, or a store created anew at the same path, is a new file
+ * and gets a new connection; one whose file is gone is closed.
+ */
+const connections = new Map<string, { db: Database.Database; ino: number }>();
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function closeGone(): void {
+  for (const [path, c] of connections) {
+    if (inodeOf(path) !== c.ino) {
+      c.db.close();
+      connections.delete(path);
+    }
+  }
+}
+// A closed reader's private cache is deleted by the parent; let go of it within a second.
+setInterval(closeGone, 1_000).unref();
 
 function connection(path: string): Database.Database {
-  let db = connections.get(path);
-  if (db) return db;
-  db = new Database(path, { readonly: true, fileMustExist: true });
+  closeGone();
+  const known = connections.get(path);
+  if (known) return known.db;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
   db.pragma('query_only = ON');
   db.defaultSafeIntegers(true);
   db.table('rvf_knn', {
@@ -90,7 +128,7 @@ function connection(path: string): Database.Database {
     const key = JSON.stringify(['distance', String(id), vector]);
     return remembered(key, () => rpc({ call: 'distance', id: String(id), vector })) as number | null;
   });
-  connections.set(path, db);
+  connections.set(path, { db, ino: inodeOf(path) ?? -1 });
   return db;
 }
 
@@ -104,6 +142,7 @@ function toJson(value: unknown): unknown {
 
 function bindable(value: unknown): unknown {
   if (typeof value === 'boolean') return value ? 1 : 0;
+  if (isBigIntParam(value)) return BigInt(value.$bigint);
   if (value !== null && typeof value === 'object') return JSON.stringify(value); // a vector for rvf_knn, a JSON document
   return value;
 }
@@ -142,7 +181,7 @@ function run(req: SqlRequest): SqlRows {
     let truncated = false;
     for (const raw of stmt.raw(true).iterate(...bindParams(req.params)) as IterableIterator<unknown[]>) {
       const row = raw.map(toJson);
-      bytes += JSON.stringify(row).length + 1;
+      bytes += Buffer.byteLength(JSON.stringify(row)) + 1;
       if (rows.length >= req.rowCap || bytes > req.byteCap) {
         truncated = true;
         break;
@@ -154,7 +193,7 @@ function run(req: SqlRequest): SqlRows {
 }
 
 function answer(res: SqlResponse): void {
-  writeSync(1, JSON.stringify(res) + '\n');
+  writeLine(1, JSON.stringify(res));
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {

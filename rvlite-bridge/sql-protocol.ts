@@ -2,6 +2,16 @@
 
 export type SqlParams = unknown[] | Record<string, unknown> | undefined;
 
+/** JSON has no bigint: a bigint param crosses to the child as {"$bigint": "digits"} and binds as an integer. */
+export function encodeParams(params: SqlParams): SqlParams {
+  if (params === undefined) return undefined;
+  return JSON.parse(JSON.stringify(params, (_key, value: unknown) => (typeof value === 'bigint' ? { $bigint: value.toString() } : value))) as SqlParams;
+}
+
+export function isBigIntParam(value: unknown): value is { $bigint: string } {
+  return value !== null && typeof value === 'object' && Object.keys(value).length === 1 && typeof (value as { $bigint?: unknown }).$bigint === 'string';
+}
+
 export interface SqlRequest {
   id: number;
   /** The store's SQLite cache file. */

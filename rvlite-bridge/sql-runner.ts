@@ -32,9 +32,23 @@ class Child {
       const pending = this.#pending;
       this.#pending = undefined;
       this.#idle();
-      pending?.resolve(JSON.parse(line) as SqlResponse);
+      try {
+        pending?.resolve(JSON.parse(line) as SqlResponse);
+      } catch {
+        pending?.reject(new RvfError('EIO', 'the SQL process sent a garbled answer; retry the query.'));
+        this.kill();
+      }
     });
-    createInterface({ input: this.proc.stdio[4] as Readable }).on('line', (line) => this.#answer(JSON.parse(line) as RpcCall));
+    createInterface({ input: this.proc.stdio[4] as Readable }).on('line', (line) => {
+      let call: RpcCall;
+      try {
+        call = JSON.parse(line) as RpcCall;
+      } catch {
+        this.kill();
+        return;
+      }
+      this.#answer(call);
+    });
     this.proc.on('exit', () => {
       this.dead = true;
       this.#pending?.reject(new RvfError('EIO', 'the SQL process stopped unexpectedly; retry the query.'));

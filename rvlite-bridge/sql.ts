@@ -2,7 +2,7 @@ import type { RvfDatabase } from '../store/database.ts';
 import { RvfError, isRvfError } from '../store/errors.ts';
 import { LIMITS } from '../schemas/limits.ts';
 import { isReadShaped } from './sql-guard.ts';
-import type { SqlParams, SqlRows } from './sql-protocol.ts';
+import { encodeParams, type SqlParams, type SqlRows } from './sql-protocol.ts';
 import { sqlRunner } from './sql-runner.ts';
 
 /**
@@ -41,7 +41,7 @@ export async function runSql(db: RvfDatabase, sql: string, params: SqlParams, op
       return await db.readSnapshot(
         (s) =>
           sqlRunner().run(
-            { db: s.cachePath, sql, params, rowCap: LIMITS.maxQueryRows, byteCap: LIMITS.maxQueryResultBytes, expect: { epoch: s.epoch, commitHash: s.commitHash } },
+            { db: s.cachePath, sql, params: encodeParams(params), rowCap: LIMITS.maxQueryRows, byteCap: LIMITS.maxQueryResultBytes, expect: { epoch: s.epoch, commitHash: s.commitHash } },
             s,
             options.timeLimitMs ?? LIMITS.queryTimeLimitMs,
           ),

@@ -27,6 +27,11 @@ export const LIMITS = {
   /** A query in a query language (SQL, Cypher, SPARQL): its time, rows and JSON bytes. */
   queryTimeLimitMs: 5_000,
   maxQueryRows: 10_000,
-  maxQueryResultBytes: 8 * 1024 * 1024,
+  /**
+   * Rows of one result in JSON bytes. A tool result carries the rows twice
+   * (structured and as text, escaped), and the SDK's stdio client refuses
+   * messages over 10 MiB: 2 MiB keeps the worst case near 6 MiB.
+   */
+  maxQueryResultBytes: 2 * 1024 * 1024,
   maxQueryTextBytes: 256 * 1024,
 } as const;

@@ -494,7 +494,16 @@ export class RvfDatabase {
             }
           }
           const compiled = f === null || f === undefined ? undefined : compileFilter(f);
-          return this.#rank(q, kk, compiled, this.#cache).map((p) => [p.id.toString(), p.distance]);
+          // The filter reads metadata on this process's connection: at this
+          // handle's commit, checked in the same read transaction, or ESTALE.
+          const picked = this.#cache.read(() => {
+            const s = this.#cache.state();
+            if (!s || s.epoch !== this.#log.epoch || s.commitHash !== this.#log.commitHash) {
+              throw new RvfError('ESTALE', 'the cache moved on while the query ran; it is retried.');
+            }
+            return this.#rank(q, kk, compiled, this.#cache);
+          });
+          return picked.map((p) => [p.id.toString(), p.distance]);
         },
         distance: (id, vector) => {
           const q = vectorOf(vector, 'rvf_distance');

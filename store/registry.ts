@@ -121,22 +121,17 @@ export class StoreRegistry {
     await Promise.all(open.map(async (opening) => (await opening.catch(() => undefined))?.close()));
   }
 
-  /** Every store file under the root, open or not, in name order. */
+  /**
+   * Every store file under the root, open or not, in name order, as its file
+   * says (the newest verifying manifest): the file is the truth, and reading it
+   * never waits behind a busy handle.
+   */
   async list(): Promise<StoreListing[]> {
     const out: StoreListing[] = [];
     for (const name of this.names()) {
-      const open = this.#open.get(this.#key(name));
-      if (open) {
-        const db = await open.catch(() => undefined);
-        if (db) {
-          if (!this.write) await db.refresh().catch(() => false);
-          const s = await db.status();
-          out.push({ store: name, open: true, dimensions: s.dimensions, metric: s.metric, totalVectors: s.totalVectors, epoch: s.epoch, fileSizeBytes: s.fileSizeBytes });
-          continue;
-        }
-      }
-      const peek = peekStore(this.#key(name));
-      if (peek) out.push({ store: name, open: false, ...peek });
+      const key = this.#key(name);
+      const peek = peekStore(key);
+      if (peek) out.push({ store: name, open: this.#open.has(key), ...peek });
     }
     return out;
   }

@@ -4,6 +4,7 @@
  * checks, process lookups and a float64 brute-force search to compare with.
  */
 import assert from 'node:assert/strict';
+import { StringDecoder } from 'node:string_decoder';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -283,12 +284,14 @@ export class RecordingStdioTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
   #pending = '';
+  /** Decodes across chunks: a multi-byte character may be split between two. */
+  readonly #decoder = new StringDecoder('utf8');
 
   constructor(root: string, o: ServerOptions = {}) {
     this.child = spawn('npx', serverArgs(root, o), { cwd: PACKAGE_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child.stdout.on('data', (d: Buffer) => {
-      this.#pending += d.toString('utf8');
+      this.#pending += this.#decoder.write(d);
       let nl: number;
       while ((nl = this.#pending.indexOf('\n')) >= 0) {
         const line = this.#pending.slice(0, nl).replace(/\r$/, '');
