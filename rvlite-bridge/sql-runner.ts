@@ -49,12 +49,18 @@ class Child {
       }
       this.#answer(call);
     });
-    this.proc.on('exit', () => {
+    // Whether it could not start ('error') or stopped ('exit', possibly after
+    // 'error'), the child is gone once: its query fails, not the server.
+    let gone = false;
+    const finish = (why: string): void => {
       this.dead = true;
-      this.#pending?.reject(new RvfError('EIO', 'the SQL process stopped unexpectedly; retry the query.'));
+      this.#pending?.reject(new RvfError('EIO', `${why}; retry the query.`));
       this.#pending = undefined;
-      onExit(this);
-    });
+      if (!gone) onExit(this);
+      gone = true;
+    };
+    this.proc.on('error', (err) => finish(`could not run the SQL process (${err.message})`));
+    this.proc.on('exit', () => finish('the SQL process stopped unexpectedly'));
     this.#idle();
   }
 
