@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { processAlive } from './lease.ts';
 
 /**
  * The SQLite cache beside a .rvf file. It serves metadata and filters, and is
@@ -48,6 +49,22 @@ CREATE TABLE IF NOT EXISTS vectors (
 
 export function cachePathFor(storePath: string): string {
   return `${storePath}.sqlite`;
+}
+
+const PRIVATE_PREFIX = 'rvf-private-';
+
+/** Private caches of readers that were killed before they could delete theirs. */
+function removeOrphanedPrivateCaches(): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = /^rvf-private-(\d+)-[0-9a-f]{12}\.sqlite$/.exec(name)?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) removeCacheFiles(join(tmpdir(), name));
+  }
 }
 
 export function removeCacheFiles(cachePath: string): void {
@@ -131,7 +148,8 @@ export class MetadataCache {
    * (rvlite-bridge) can open it too; it is deleted on close.
    */
   static private(): MetadataCache {
-    const path = join(tmpdir(), `rvf-private-${process.pid}-${randomBytes(6).toString('hex')}.sqlite`);
+    removeOrphanedPrivateCaches();
+    const path = join(tmpdir(), `${PRIVATE_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.sqlite`);
     const db = new Database(path);
     try {
       db.pragma('journal_mode = WAL');

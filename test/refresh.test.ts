@@ -98,3 +98,29 @@ test('a reader sharing the writer cache follows it commit by commit', async () =
     await writer.close();
   }
 });
+
+test('a private cache left in the temp directory by a killed reader is removed by the next private cache', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+  const orphan = join(tmpdir(), `rvf-private-${dead}-0123456789ab.sqlite`);
+  const mine = join(tmpdir(), `rvf-private-${process.pid}-0123456789ab.sqlite`);
+  writeFileSync(orphan, 'left by a killed reader');
+  writeFileSync(mine, 'this process is alive');
+  const dir = tempDir();
+  const path = join(dir, 'p.rvf');
+  const writer = await RvfDatabase.create(path, { dimensions: DIM, metric: 'l2' });
+  await writer.ingestBatch([entry(1)]);
+  await writer.close();
+  const { rmSync } = await import('node:fs');
+  rmSync(`${path}.sqlite`); // the reader finds no shared cache: it makes a private one
+  const reader = await RvfDatabase.openReadonly(path);
+  try {
+    assert.equal(existsSync(orphan), false, 'the dead reader\'s private cache is gone');
+    assert.equal(existsSync(mine), true, 'a live process\'s private cache is left alone');
+  } finally {
+    await reader.close();
+    rmSync(mine, { force: true });
+  }
+});
