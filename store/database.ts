@@ -259,7 +259,7 @@ export class RvfDatabase {
       index.loadInto(engine, fd, path);
       const last = scan.commits.at(-1) as Commit;
       const fileState = { fileId: identity.fileId.toString('hex'), epoch: last.epoch, commitHash: last.commitHash };
-      const cacheInfo = { dimensions: String(info.dimensions), metric: info.metric };
+      const cacheInfo = cacheInfoOf(info);
       let sharedCache = false;
       if (lease) {
         const opened = MetadataCache.openWriter(cachePathFor(path));
@@ -465,17 +465,18 @@ export class RvfDatabase {
       this.#assertReadable();
       if (options.privateCache && this.#sharedCache) this.#usePrivateCache();
       const dim = this.#index.dimensions;
-      const vectorOf = (value: unknown, where: string): Float32Array => {
-        let v = value;
-        if (typeof v === 'string') {
-          try {
-            v = JSON.parse(v);
-          } catch {
-            throw new RvfError('EINVAL', `${where}: the query vector must be a JSON array of ${dim} numbers.`);
-          }
+      // SQL hands vectors and filters over as JSON text.
+      const fromJsonText = (value: unknown, problem: string): unknown => {
+        if (typeof value !== 'string') return value;
+        try {
+          return JSON.parse(value);
+        } catch {
+          throw new RvfError('EINVAL', problem);
         }
+      };
+      const vectorOf = (value: unknown, where: string): Float32Array => {
         const q = new Float32Array(dim);
-        writeVector(v as ArrayLike<number>, dim, q, 0, where);
+        writeVector(fromJsonText(value, `${where}: the query vector must be a JSON array of ${dim} numbers.`) as ArrayLike<number>, dim, q, 0, where);
         return q;
       };
       return fn({
@@ -485,22 +486,12 @@ export class RvfDatabase {
         knn: (vector, k, filter) => {
           const q = vectorOf(vector, 'rvf_knn');
           const kk = checkK(typeof k === 'string' ? Number(k) : k);
-          let f = filter;
-          if (typeof f === 'string') {
-            try {
-              f = JSON.parse(f);
-            } catch {
-              throw new RvfError('EINVAL', 'rvf_knn: the filter must be a JSON object, e.g. \'{"topic": "rust"}\'.');
-            }
-          }
+          const f = fromJsonText(filter, 'rvf_knn: the filter must be a JSON object, e.g. \'{"topic": "rust"}\'.');
           const compiled = f === null || f === undefined ? undefined : compileFilter(f);
           // The filter reads metadata on this process's connection: at this
           // handle's commit, checked in the same read transaction, or ESTALE.
           const picked = this.#cache.read(() => {
-            const s = this.#cache.state();
-            if (!s || s.epoch !== this.#log.epoch || s.commitHash !== this.#log.commitHash) {
-              throw new RvfError('ESTALE', 'the cache moved on while the query ran; it is retried.');
-            }
+            if (!this.#cacheAtCommit()) throw new RvfError('ESTALE', 'the cache moved on while the query ran; it is retried.');
             return this.#rank(q, kk, compiled, this.#cache);
           });
           return picked.map((p) => [p.id.toString(), p.distance]);
@@ -567,14 +558,15 @@ export class RvfDatabase {
     });
     if (this.#sharedCache) {
       // The writer commits its cache right after the file: give it a moment.
-      for (let i = 0; i < 25 && !this.#sharedCacheCurrent(); i++) await new Promise((r) => setTimeout(r, 10));
-      if (!this.#sharedCacheCurrent()) this.#usePrivateCache();
+      for (let i = 0; i < 25 && !this.#cacheAtCommit(); i++) await new Promise((r) => setTimeout(r, 10));
+      if (!this.#cacheAtCommit()) this.#usePrivateCache();
     } else if (!replayCommits(this.#cache, tail.commits, this.#index, this.#log.fd, this.#cacheState())) {
       this.#usePrivateCache();
     }
   }
 
-  #sharedCacheCurrent(): boolean {
+  /** Is the cache at this handle's commit (same epoch, same history)? */
+  #cacheAtCommit(): boolean {
     const s = this.#cache.state();
     return s !== undefined && s.epoch === this.#log.epoch && s.commitHash === this.#log.commitHash;
   }
@@ -790,11 +782,7 @@ export class RvfDatabase {
   #withCache<T>(fn: (cache: MetadataCache) => T): T {
     if (this.#sharedCache) {
       const stale = Symbol('stale');
-      const result = this.#cache.read(() => {
-        const s = this.#cache.state();
-        if (!s || s.epoch !== this.#log.epoch || s.commitHash !== this.#log.commitHash) return stale;
-        return fn(this.#cache);
-      });
+      const result = this.#cache.read(() => (this.#cacheAtCommit() ? fn(this.#cache) : stale));
       if (result !== stale) return result as T;
       this.#usePrivateCache();
     }
@@ -810,7 +798,7 @@ export class RvfDatabase {
 
   #usePrivateCache(): void {
     const cache = MetadataCache.private();
-    rebuildCache(cache, [...this.#log.scannedCommits], this.#index, this.#log.fd, this.#cacheState(), { dimensions: String(this.#index.dimensions), metric: this.#info.metric });
+    rebuildCache(cache, this.#log.scannedCommits, this.#index, this.#log.fd, this.#cacheState(), cacheInfoOf(this.#info));
     this.#cache.close();
     this.#cache = cache;
     this.#sharedCache = false;
@@ -880,6 +868,11 @@ function distanceByEngine(like: EngineStore, stored: Float32Array, query: Float3
   } finally {
     scratch.close();
   }
+}
+
+/** The store facts the cache keeps in its store_info table. */
+function cacheInfoOf(info: StoreInfo): Record<string, string> {
+  return { dimensions: String(info.dimensions), metric: info.metric };
 }
 
 function warnOf(options: OpenOptions): (message: string) => void {

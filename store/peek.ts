@@ -1,8 +1,8 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
 import { readExactly } from './file-io.ts';
-import { decodeManifest, decodeStoreInfo } from './payloads.ts';
-import { decodeHeader, HEADER_BYTES, hasMagic, headerProblem, SegmentType, WIRE_VERSION } from './segment.ts';
+import { decodeStoreInfo } from './payloads.ts';
+import { verifiedManifestAt } from './scan.ts';
+import { decodeHeader, HEADER_BYTES, hasMagic, SEGMENT_MAGIC, SegmentType } from './segment.ts';
 import type { Metric } from './types.ts';
 
 /**
@@ -30,17 +30,10 @@ export function peekStore(path: string): StorePeek | undefined {
     const start = Math.max(0, size - WINDOW);
     const tail = readExactly(fd, size - start, start);
     const magic = Buffer.alloc(4);
-    magic.writeUInt32LE(0x52564653);
+    magic.writeUInt32LE(SEGMENT_MAGIC);
     for (let i = tail.lastIndexOf(magic); i >= 0; i = i === 0 ? -1 : tail.lastIndexOf(magic, i - 1)) {
-      if (i + HEADER_BYTES > tail.length) continue;
-      const h = decodeHeader(tail, i);
-      if (h.version !== WIRE_VERSION || h.type !== SegmentType.MANIFEST || headerProblem(tail, i, h)) continue;
-      const end = i + HEADER_BYTES + h.payloadLength;
-      if (end > tail.length) continue;
-      const payload = tail.subarray(i + HEADER_BYTES, end);
-      if ((crc32(payload) >>> 0) !== h.payloadCrc) continue;
-      const m = decodeManifest(payload);
-      return { dimensions: m.dimensions, metric: metricOf(fd, size), totalVectors: m.totalVectors, epoch: m.epoch, fileSizeBytes: size };
+      const m = verifiedManifestAt(fd, start + i, size);
+      if (m) return { dimensions: m.dimensions, metric: metricOf(fd, size), totalVectors: m.totalVectors, epoch: m.epoch, fileSizeBytes: size };
     }
     return undefined;
   } catch {

@@ -277,26 +277,26 @@ function laterManifestVerifies(fd: number, from: number, fileSize: number): bool
     const len = Math.min(CHUNK, fileSize - start);
     const data = readExactly(fd, len, start, window);
     for (let i = data.indexOf(magic); i !== -1; i = data.indexOf(magic, i + 1)) {
-      if (manifestVerifiesAt(fd, start + i, fileSize)) return true;
+      if (verifiedManifestAt(fd, start + i, fileSize)) return true;
     }
     if (start + len >= fileSize) break;
   }
   return false;
 }
 
-function manifestVerifiesAt(fd: number, pos: number, fileSize: number): boolean {
-  if (pos + HEADER_BYTES > fileSize) return false;
+/** The manifest at `pos` when its header and payload verify (also used to list stores cheaply). */
+export function verifiedManifestAt(fd: number, pos: number, fileSize: number): Manifest | undefined {
+  if (pos + HEADER_BYTES > fileSize) return undefined;
   const head = readExactly(fd, HEADER_BYTES, pos);
   const h = decodeHeader(head);
-  if (h.version !== WIRE_VERSION || h.type !== SegmentType.MANIFEST || headerProblem(head, 0, h)) return false;
-  if (payloadHashUnset(h) || pos + HEADER_BYTES + h.payloadLength > fileSize) return false;
-  if (h.payloadLength > 64 * 1024 * 1024) return false;
+  if (h.version !== WIRE_VERSION || h.type !== SegmentType.MANIFEST || headerProblem(head, 0, h)) return undefined;
+  if (payloadHashUnset(h) || pos + HEADER_BYTES + h.payloadLength > fileSize) return undefined;
+  if (h.payloadLength > 64 * 1024 * 1024) return undefined;
   const payload = readExactly(fd, h.payloadLength, pos + HEADER_BYTES);
-  if (crc32(payload) >>> 0 !== h.payloadCrc) return false;
+  if (crc32(payload) >>> 0 !== h.payloadCrc) return undefined;
   try {
-    decodeManifest(payload);
-    return true;
+    return decodeManifest(payload);
   } catch {
-    return false;
+    return undefined;
   }
 }
