@@ -9,7 +9,8 @@ import { BATCH, DIMENSIONS } from './data.ts';
  * `npm run bench`: this store beside the raw rvf-wasm engine and the native
  * @ruvector/rvf SDK, same data, same run, at 10k and 100k vectors of
  * dimension 384; then the MCP server itself over stdio (rvf_query and
- * rvf_ingest from a real SDK Client) against the library in the same run.
+ * rvf_ingest from a real SDK Client) against the library in the same run;
+ * then Cypher and SPARQL at the facts file's sizes beside their raw engines.
  * Each measurement runs in its own process. Prints a Markdown table for
  * BENCHMARKS.md.
  */
@@ -20,8 +21,11 @@ const worker = fileURLToPath(new URL('./worker.js', import.meta.url));
 // The MCP measurements: an SDK Client in this process drives dist/server/main.js over stdio.
 const mcpWorker = fileURLToPath(new URL('./mcp-worker.js', import.meta.url));
 
+// Cypher and SPARQL beside hand-written SQL and oxigraph used directly.
+const languagesWorker = fileURLToPath(new URL('./languages-worker.js', import.meta.url));
+
 function run(task: string, ...args: (string | number)[]): Record<string, unknown> {
-  const script = task.startsWith('mcp-') ? mcpWorker : worker;
+  const script = task.startsWith('mcp-') ? mcpWorker : task === 'cypher' || task === 'sparql' ? languagesWorker : worker;
   const out = execFileSync(process.execPath, ['--expose-gc', script, task, ...args.map(String)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -97,3 +101,30 @@ console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, $
 console.log('| vectors | measure | rvf-mcp-server | raw rvf-wasm engine | native @ruvector/rvf | ratio |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+
+// ------------------------------------------------------------ query languages
+
+type Timing = { p50: number; p95: number; answer: string };
+const timing = (o: Record<string, unknown>, name: string): { ours: Timing; raw: Timing } => o[name] as { ours: Timing; raw: Timing };
+const langRows: string[] = [];
+const langRow = (measure: string, t: { ours: Timing; raw: Timing }, rawName: string, reference: string): void => {
+  if (t.ours.answer !== t.raw.answer) process.stderr.write(`bench: ${measure}: ours ${t.ours.answer} but ${rawName} ${t.raw.answer}\n`);
+  langRows.push(`| ${measure} | ${f(t.ours.p50, 1)} / ${f(t.ours.p95, 1)} | ${f(t.raw.p50, 1)} / ${f(t.raw.p95, 1)} (${rawName}) | ${reference} | ${f(t.ours.p50 / t.raw.p50, 2)}x |`);
+};
+if (process.env['BENCH_LANGUAGES'] !== '0') {
+  process.stderr.write('bench: Cypher, 100k nodes / 500k relationships\n');
+  const cy = run('cypher', 100_000, 5);
+  langRows.push(`| Cypher: load ${f(num(cy, 'nodes'), 0)} nodes + ${f(num(cy, 'rels'), 0)} relationships as one effects commit, replayed into the cache (ms) | ${f(num(cy, 'loadMs'), 0)} | - | - | - |`);
+  langRow('Cypher: 2-hop count from the 1,000 nodes of one group', timing(cy, 'twoHop'), 'hand-written SQL', '2-hop 98 ms');
+  langRow('Cypher: `*1..5` from one node, distinct nodes reached', timing(cy, 'varLength'), 'hand-written SQL', '3.6 ms');
+  langRow('Cypher: aggregate over all 500k relationships, grouped', timing(cy, 'aggregate'), 'hand-written SQL', 'join count 115 ms');
+  process.stderr.write('bench: SPARQL, 100k triples\n');
+  const sp = run('sparql', 20_000);
+  langRows.push(`| SPARQL: load ${f(num(sp, 'quads'), 0)} quads from the cache into oxigraph (ms) | ${f(num(sp, 'loadMs'), 0)} | ${f(num(sp, 'rawLoadMs'), 0)} (oxigraph from N-Triples text) | ~500 ms | ${f(num(sp, 'loadMs') / num(sp, 'rawLoadMs'), 2)}x |`);
+  langRows.push(`| SPARQL: first query through the tool path, load included (ms) | ${f(num(sp, 'firstQueryMs'), 0)} | - | - | - |`);
+  langRow('SPARQL: FILTER with LIMIT 10', timing(sp, 'filter'), 'oxigraph direct', '4-7 ms');
+  langRow('SPARQL: property path `knows+` from one node, counted', timing(sp, 'path'), 'oxigraph direct', '37-57 ms');
+  console.log('\n| query languages | rvf-mcp-server p50 / p95 (ms) | raw engine p50 / p95 (ms) | facts-file reference | ratio |');
+  console.log('|---|---|---|---|---|');
+  for (const r of langRows) console.log(r);
+}

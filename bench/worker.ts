@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { RvfDatabase } from '../store/index.ts';
-import { runSql } from '../rvlite-bridge/sql.ts';
+import { runQuery } from '../rvlite-bridge/run-query.ts';
 import { loadEngine } from '../wasm/engine.ts';
 import { BATCH, DIMENSIONS, percentile, queries, rssMiB, vectorsFor } from './data.ts';
 
@@ -146,7 +146,7 @@ async function sqlKnn(): Promise<void> {
   for (const q of [...qs.slice(0, 5), ...qs]) {
     const vector = Array.from(q);
     let t = performance.now();
-    const viaSql = await runSql(db, sql, [vector], { write: false });
+    const viaSql = await runQuery(db, 'sql', sql, [vector], { write: false });
     times.sql.push(performance.now() - t);
     t = performance.now();
     const direct = await db.query(q, 10);

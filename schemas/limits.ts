@@ -34,4 +34,8 @@ export const LIMITS = {
    */
   maxQueryResultBytes: 2 * 1024 * 1024,
   maxQueryTextBytes: 256 * 1024,
+  /** The recorded effects of one rvlite write (every row it touched): one segment of the log. */
+  maxEffectsBytes: 64 * 1024 * 1024,
+  /** Hops of a Cypher variable-length pattern (*a..b): b may be at most this. */
+  maxPathLength: 10,
 } as const;

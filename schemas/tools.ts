@@ -101,20 +101,26 @@ export const inputs = {
   },
   deleteFilter: { store: StoreName, filter: Filter },
   derive: { store: StoreName, child: StoreName.describe('Name of the new child store') },
-  sql: {
-    store: StoreName,
-    query: z
-      .string({ error: 'query must be an SQL string' })
-      .min(1, { error: 'query must not be empty' })
-      .max(LIMITS.maxQueryTextBytes, { error: `the query text is at most ${LIMITS.maxQueryTextBytes} characters; pass large values as params` })
-      .describe('One SQL statement (SELECT, WITH or VALUES)'),
-    params: z
-      .union([z.array(z.unknown()), z.record(z.string(), z.unknown())], { error: 'params must be an array (for ?) or an object (for :name)' })
-      .optional()
-      .describe('Values for ? (an array) or :name (an object); arrays and objects inside bind as JSON text, e.g. a query vector for rvf_knn'),
-  },
+  sql: queryInput('SQL', 'One SQL statement (SQLite dialect)', 'Values for ? (an array) or :name (an object); arrays and objects inside bind as JSON text, e.g. a query vector for rvf_knn'),
+  cypher: queryInput('Cypher', 'One Cypher query', 'Values for $name parameters (an object)'),
+  sparql: queryInput('SPARQL', 'One SPARQL 1.1 query, or an update under --write', 'Not used by SPARQL: write values into the query'),
   export: { store: StoreName, target: StoreName.describe('Name of the standalone copy to write under the root') },
 };
+
+function queryInput(language: string, what: string, paramsHelp: string) {
+  return {
+    store: StoreName,
+    query: z
+      .string({ error: `query must be a ${language} string` })
+      .min(1, { error: 'query must not be empty' })
+      .max(LIMITS.maxQueryTextBytes, { error: `the query text is at most ${LIMITS.maxQueryTextBytes} characters; pass large values as params` })
+      .describe(what),
+    params: z
+      .union([z.array(z.unknown()), z.record(z.string(), z.unknown())], { error: 'params must be an array (for ?) or an object (for :name or $name)' })
+      .optional()
+      .describe(paramsHelp),
+  };
+}
 
 const Lineage = z.object({
   parentPath: z.string(),
@@ -174,5 +180,9 @@ export const outputs = {
     columns: z.array(z.string()),
     rows: z.array(z.array(z.unknown())),
     truncated: z.boolean().describe('true when the row cap or the byte cap cut the result'),
+    epoch: z.number().optional().describe('The epoch a write committed at (absent for reads and for writes that changed nothing)'),
+    changes: z.number().optional().describe('Rows a SQL write changed'),
+    stats: z.record(z.string(), z.number()).optional().describe('What a Cypher write did'),
+    sparql: z.unknown().optional().describe('The result in the SPARQL 1.1 Query Results JSON shape'),
   },
 };

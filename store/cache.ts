@@ -3,6 +3,8 @@ import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { CACHE_SCHEMA as SCHEMA, CACHE_SCHEMA_VERSION } from './cache-schema.ts';
+import { applyEffects, clearEffectsState, type Effects, snapshotEffects } from './effects.ts';
 import { processAlive } from './lease.ts';
 
 /**
@@ -13,9 +15,12 @@ import { processAlive } from './lease.ts';
  * file. The epoch is written in the same transaction as the rows, with a hash
  * of the commit history up to it, so a cache from another history of the same
  * file (a restored backup written on again) is never taken as current.
+ *
+ * Besides vectors it holds the user tables, graph and triples of rvlite
+ * writes (store/cache-schema.ts), replayed from the file's effects records.
  */
 
-export const CACHE_SCHEMA_VERSION = 1;
+export { CACHE_SCHEMA_VERSION };
 
 export interface CacheState {
   epoch: number;
@@ -30,22 +35,6 @@ export interface MetadataRow {
   json: string | null;
   epoch: number;
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS cache_state (
-  one INTEGER PRIMARY KEY CHECK (one = 1),
-  epoch INTEGER NOT NULL,
-  commit_hash TEXT NOT NULL,
-  file_id TEXT NOT NULL,
-  schema_version INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS vectors (
-  id INTEGER PRIMARY KEY,
-  metadata TEXT,
-  epoch INTEGER NOT NULL
-);
-`;
 
 export function cachePathFor(storePath: string): string {
   return `${storePath}.sqlite`;
@@ -119,6 +108,8 @@ export class MetadataCache {
       // a cache that lost its last transactions is replayed forward on open.
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
+      // Replayed effects are final row states, not actions to cascade.
+      db.pragma('foreign_keys = OFF');
       db.exec(SCHEMA);
       return new MetadataCache(db, true);
     } catch (err) {
@@ -154,6 +145,7 @@ export class MetadataCache {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = OFF');
+      db.pragma('foreign_keys = OFF');
       db.exec(SCHEMA);
     } catch (err) {
       db.close();
@@ -183,8 +175,11 @@ export class MetadataCache {
     return this.#db.transaction(fn)();
   }
 
-  /** Upserts and deletes for one or more commits, and the epoch they reach, in one transaction. */
-  apply(changes: { upserts: MetadataRow[]; deletes: bigint[] }, state: CacheState): void {
+  /**
+   * Upserts and deletes of vectors, the effects of rvlite writes (in commit
+   * order), and the epoch they reach, in one transaction.
+   */
+  apply(changes: { upserts: MetadataRow[]; deletes: bigint[]; effects?: Iterable<Effects> }, state: CacheState): void {
     const upsert = this.#upsert;
     const remove = this.#remove;
     const setState = this.#setState;
@@ -192,22 +187,30 @@ export class MetadataCache {
     this.#db.transaction(() => {
       for (const r of changes.upserts) upsert.run(r.id, r.json, r.epoch);
       for (const id of changes.deletes) remove.run(id);
+      for (const e of changes.effects ?? []) applyEffects(this.#db, e);
       setState.run(state.epoch, state.commitHash, state.fileId, state.schemaVersion);
     })();
   }
 
-  /** Replaces every row with `rows`, and the state, in one transaction. */
-  replaceAll(rows: Iterable<MetadataRow>, state: CacheState, info: Record<string, string>): void {
+  /** Replaces every row, table, node and triple with what `rows` and `effects` say, and the state, in one transaction. */
+  replaceAll(rows: Iterable<MetadataRow>, effects: Iterable<Effects>, state: CacheState, info: Record<string, string>): void {
     const upsert = this.#upsert;
     const setState = this.#setState;
     if (!upsert || !setState) throw new Error('the cache is read-only');
     const putInfo = this.#db.prepare('INSERT OR REPLACE INTO store_info (key, value) VALUES (?, ?)');
     this.#db.transaction(() => {
       this.#db.exec('DELETE FROM vectors; DELETE FROM store_info;');
+      clearEffectsState(this.#db);
       for (const r of rows) upsert.run(r.id, r.json, r.epoch);
+      for (const e of effects) applyEffects(this.#db, e);
       for (const [k, v] of Object.entries(info)) putInfo.run(k, v);
       setState.run(state.epoch, state.commitHash, state.fileId, state.schemaVersion);
     })();
+  }
+
+  /** The user tables, graph and triples as effects records (for compaction, derive and export). */
+  effectsSnapshot(): Generator<Buffer> {
+    return snapshotEffects(this.#db);
   }
 
   setState(state: CacheState): void {

@@ -31,6 +31,7 @@ import {
   vecPayloadBytes,
 } from './payloads.ts';
 import { rebuildCache, reconcileCache, replayCommits } from './reconcile.ts';
+import { decodeEffects, isEffectsPayload } from './effects.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanFrom, scanLog, type Scan } from './scan.ts';
 import { SegmentType } from './segment.ts';
@@ -138,6 +139,8 @@ export class RvfDatabase {
   readonly #scratch = new ScratchBuffers();
   #closed = false;
   #broken: RvfError | undefined;
+  /** Bytes of effects records appended since open or the last compaction. */
+  #effectsBytes = 0;
 
   private constructor(path: string, lease: Lease | undefined, options: OpenOptions, loaded: Loaded) {
     this.path = path;
@@ -177,6 +180,7 @@ export class RvfDatabase {
         liveCount: 0,
         rows: [],
         metadata: [],
+        effects: [],
       });
       publishSnapshot(tmp, abs, false);
       return await RvfDatabase.#openWith(abs, lease, open);
@@ -464,45 +468,102 @@ export class RvfDatabase {
     return this.#serial(async () => {
       this.#assertReadable();
       if (options.privateCache && this.#sharedCache) this.#usePrivateCache();
-      const dim = this.#index.dimensions;
-      // SQL hands vectors and filters over as JSON text.
-      const fromJsonText = (value: unknown, problem: string): unknown => {
-        if (typeof value !== 'string') return value;
-        try {
-          return JSON.parse(value);
-        } catch {
-          throw new RvfError('EINVAL', problem);
-        }
-      };
-      const vectorOf = (value: unknown, where: string): Float32Array => {
-        const q = new Float32Array(dim);
-        writeVector(fromJsonText(value, `${where}: the query vector must be a JSON array of ${dim} numbers.`) as ArrayLike<number>, dim, q, 0, where);
-        return q;
-      };
-      return fn({
-        cachePath: this.#cache.path,
-        epoch: this.#log.epoch,
-        commitHash: this.#log.commitHash,
-        knn: (vector, k, filter) => {
-          const q = vectorOf(vector, 'rvf_knn');
-          const kk = checkK(typeof k === 'string' ? Number(k) : k);
-          const f = fromJsonText(filter, 'rvf_knn: the filter must be a JSON object, e.g. \'{"topic": "rust"}\'.');
-          const compiled = f === null || f === undefined ? undefined : compileFilter(f);
-          // The filter reads metadata on this process's connection: at this
-          // handle's commit, checked in the same read transaction, or ESTALE.
-          const picked = this.#cache.read(() => {
-            if (!this.#cacheAtCommit()) throw new RvfError('ESTALE', 'the cache moved on while the query ran; it is retried.');
-            return this.#rank(q, kk, compiled, this.#cache);
-          });
-          return picked.map((p) => [p.id.toString(), p.distance]);
-        },
-        distance: (id, vector) => {
-          const q = vectorOf(vector, 'rvf_distance');
-          const stored = this.#index.vectorOf(this.#log.fd, parseId(id, 'rvf_distance id'));
-          return stored ? distanceByEngine(this.#engine, stored, q) : null;
-        },
-      });
+      return fn(this.#readSnapshot());
     });
+  }
+
+  /**
+   * Runs an rvlite write (rvlite-bridge). `fn` runs the write in its own
+   * SQLite transaction on the cache file, learns its effects, and calls
+   * `commit(effects)`, which appends them to the file as one commit and
+   * fsyncs (steps 1 and 2 of the write order); it then commits its
+   * transaction with the returned epoch (step 3). If it never gets there (it
+   * failed, or its process was killed), the cache is replayed from the file
+   * before anything else runs, so an acknowledged commit is never lost.
+   */
+  writeSession<T>(fn: (session: WriteSession) => Promise<T>): Promise<T> {
+    return this.#serial(async () => {
+      this.#assertWritable();
+      const session: WriteSession = {
+        ...this.#readSnapshot(),
+        commit: (payload) => this.#commitEffects(payload),
+      };
+      try {
+        return await fn(session);
+      } finally {
+        if (!this.#cacheAtCommit()) this.#afterCommit(() => this.#catchUpCache());
+        await this.#autoCompact();
+      }
+    });
+  }
+
+  #commitEffects(payload: Buffer): { epoch: number; commitHash: string } {
+    this.#assertWritable();
+    if (!isEffectsPayload(payload)) throw new RvfError('EINVAL', 'an effects record must start with its magic.');
+    decodeEffects(payload); // refuse a malformed record before it reaches the file
+    if (payload.length > LIMITS.maxEffectsBytes) {
+      throw new RvfError('ELIMIT', `the write changes ${Math.ceil(payload.length / 1048576)} MiB of rows at once, over the ${LIMITS.maxEffectsBytes / 1048576} MiB limit; split it into smaller writes.`);
+    }
+    const commit = this.#appendCommit([{ type: SegmentType.META, payload }], {
+      newVec: false,
+      deleted: [...this.#index.deleted],
+      live: this.#index.live,
+    });
+    this.#effectsBytes += payload.length;
+    return { epoch: commit.epoch, commitHash: this.#log.commitHash };
+  }
+
+  /** Replays what the cache missed of the file (an rvlite write whose process died between its log append and its cache commit). */
+  #catchUpCache(): void {
+    const scan = scanLog(this.path, this.#log.fd);
+    const outcome = reconcileCache(this.#cache, scan, this.#index, this.#log.fd, this.#fileState(), cacheInfoOf(this.#info));
+    if (outcome.warn) warnOf(this.#options)(`${this.path}: ${outcome.reason}`);
+  }
+
+  #fileState(): { fileId: string; epoch: number; commitHash: string } {
+    return { fileId: this.#identity.fileId.toString('hex'), epoch: this.#log.epoch, commitHash: this.#log.commitHash };
+  }
+
+  /** What a query language gets of this handle: the cache file at its commit, and the engine for rvf_knn and rvf_distance. */
+  #readSnapshot(): ReadSnapshot {
+    const dim = this.#index.dimensions;
+    // SQL hands vectors and filters over as JSON text.
+    const fromJsonText = (value: unknown, problem: string): unknown => {
+      if (typeof value !== 'string') return value;
+      try {
+        return JSON.parse(value);
+      } catch {
+        throw new RvfError('EINVAL', problem);
+      }
+    };
+    const vectorOf = (value: unknown, where: string): Float32Array => {
+      const q = new Float32Array(dim);
+      writeVector(fromJsonText(value, `${where}: the query vector must be a JSON array of ${dim} numbers.`) as ArrayLike<number>, dim, q, 0, where);
+      return q;
+    };
+    return {
+      cachePath: this.#cache.path,
+      epoch: this.#log.epoch,
+      commitHash: this.#log.commitHash,
+      knn: (vector, k, filter) => {
+        const q = vectorOf(vector, 'rvf_knn');
+        const kk = checkK(typeof k === 'string' ? Number(k) : k);
+        const f = fromJsonText(filter, 'rvf_knn: the filter must be a JSON object, e.g. \'{"topic": "rust"}\'.');
+        const compiled = f === null || f === undefined ? undefined : compileFilter(f);
+        // The filter reads metadata on this process's connection: at this
+        // handle's commit, checked in the same read transaction, or ESTALE.
+        const picked = this.#cache.read(() => {
+          if (!this.#cacheAtCommit()) throw new RvfError('ESTALE', 'the cache moved on while the query ran; it is retried.');
+          return this.#rank(q, kk, compiled, this.#cache);
+        });
+        return picked.map((p) => [p.id.toString(), p.distance]);
+      },
+      distance: (id, vector) => {
+        const q = vectorOf(vector, 'rvf_distance');
+        const stored = this.#index.vectorOf(this.#log.fd, parseId(id, 'rvf_distance id'));
+        return stored ? distanceByEngine(this.#engine, stored, q) : null;
+      },
+    };
   }
 
   /**
@@ -704,9 +765,10 @@ export class RvfDatabase {
 
   async #autoCompact(): Promise<void> {
     const vecBytes = this.#index.rowsInSegments * this.#index.rowBytes;
-    if (this.#index.deadSpaceRatio() > AUTO_COMPACT_DEAD_RATIO && vecBytes > AUTO_COMPACT_MIN_BYTES) {
-      await this.#compactNow({});
-    }
+    const deadVectors = this.#index.deadSpaceRatio() > AUTO_COMPACT_DEAD_RATIO && vecBytes > AUTO_COMPACT_MIN_BYTES;
+    // Effects records pile up history (every version of a row); a snapshot keeps only the rows as they are.
+    const longHistory = this.#effectsBytes > AUTO_COMPACT_MIN_BYTES && this.#effectsBytes > this.#log.end / 2;
+    if (deadVectors || longHistory) await this.#compactNow({});
   }
 
   async #compactNow(control: LongOperationOptions): Promise<CompactResult> {
@@ -721,6 +783,7 @@ export class RvfDatabase {
     });
     lease.assertHeld();
     publishSnapshot(tmp, this.path, true);
+    this.#effectsBytes = 0;
     this.#afterCommit(() => this.#reload());
     return { segmentsCompacted: segmentsBefore, bytesReclaimed: Math.max(0, before - result.bytes), epoch: this.#log.epoch };
   }
@@ -754,6 +817,7 @@ export class RvfDatabase {
       liveCount: this.#index.live,
       rows: this.#index.liveChunks(this.#log.fd),
       metadata: cache.metadataRows(),
+      effects: cache.effectsSnapshot(),
     };
   }
 
@@ -842,6 +906,12 @@ function realPath(path: string): string {
   } catch {
     return abs; // missing: the caller reports ENOENT
   }
+}
+
+/** What an rvlite write gets of a store (RvfDatabase.writeSession). */
+export interface WriteSession extends ReadSnapshot {
+  /** Appends an effects record (store/effects.ts) as one durable commit; returns the epoch and hash to commit the cache with. */
+  commit(payload: Buffer): { epoch: number; commitHash: string };
 }
 
 /** What a query language gets of a store (RvfDatabase.readSnapshot). */

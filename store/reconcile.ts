@@ -1,5 +1,6 @@
 import { CACHE_SCHEMA_VERSION, type CacheState, type MetadataCache, type MetadataRow } from './cache.ts';
 import { readExactly } from './file-io.ts';
+import { decodeEffects, type Effects, isEffectsPayload } from './effects.ts';
 import { decodeJournal, decodeMeta } from './payloads.ts';
 import type { RowIndex } from './row-index.ts';
 import type { Commit, Scan } from './scan.ts';
@@ -72,7 +73,7 @@ export function replayCommits(cache: MetadataCache, commits: readonly Commit[], 
     if (change === 'deleted' || !index.rows.has(id)) deletes.push(id);
     else upserts.push({ id, json: change.json, epoch: change.epoch });
   }
-  cache.apply({ upserts, deletes }, target);
+  cache.apply({ upserts, deletes, effects: effectsOf(commits, fd) }, target);
   return cache.count() === index.live;
 }
 
@@ -91,7 +92,18 @@ export function rebuildCache(
       yield change && change !== 'deleted' ? { id, json: change.json, epoch: change.epoch } : { id, json: null, epoch: 0 };
     }
   };
-  cache.replaceAll(rows(), target, info);
+  cache.replaceAll(rows(), effectsOf(commits, fd), target, info);
+}
+
+/** The effects records of rvlite writes in `commits`, in commit order, read one at a time. */
+export function* effectsOf(commits: readonly Commit[], fd: number): Generator<Effects> {
+  for (const commit of commits) {
+    for (const seg of commit.segments) {
+      if (seg.type !== SegmentType.META) continue;
+      const payload = readExactly(fd, seg.payloadLength, seg.offset + HEADER_BYTES);
+      if (isEffectsPayload(payload)) yield decodeEffects(payload);
+    }
+  }
 }
 
 /**

@@ -18,7 +18,8 @@ import { encodeHeader, encodeSegment, HEADER_BYTES, SegmentType } from './segmen
 /**
  * Writes a whole store file in one go: create, compaction, derive and export
  * all produce one. Layout: store info (PROFILE), VEC segments of live rows,
- * META segments of non-null metadata, one MANIFEST. The file is written under
+ * META segments of non-null metadata, META segments of effects records (the
+ * tables, graph and triples), one MANIFEST. The file is written under
  * a temporary name in the destination directory and fsynced; only then does it
  * get its real name, so a crash at any point leaves either the old file or the
  * complete new one.
@@ -33,6 +34,8 @@ export interface SnapshotSource {
   /** Live rows in VEC layout; buffers may be reused between chunks. */
   rows: Iterable<{ ids: BigUint64Array; rows: Buffer }>;
   metadata: Iterable<{ id: bigint; metadata: string }>;
+  /** The user tables, graph and triples as effects records (store/effects.ts). */
+  effects: Iterable<Buffer>;
 }
 
 export interface SnapshotResult {
@@ -135,6 +138,10 @@ export async function writeSnapshot(tmpPath: string, src: SnapshotSource, contro
       if (bytes >= META_CHUNK_BYTES) flushMeta();
     }
     flushMeta();
+    for (const payload of src.effects) {
+      put(encodeSegment(SegmentType.META, segId++, payload));
+      control.tick?.();
+    }
 
     const manifest = encodeManifest({
       epoch: src.epoch,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { RvfDatabase } from '../store/index.ts';
+import { READ_TOOLS, WRITE_TOOLS } from './helpers/mcp.ts';
 import { rng } from './helpers/random.ts';
 import { tempDir } from './helpers/temp.ts';
 import {
@@ -34,8 +35,6 @@ import {
 } from './helpers/mcp-http.ts';
 import type { StoreStatusOutput } from '../schemas/tools.ts';
 
-const READ_TOOLS = ['rvf_close_store', 'rvf_list_stores', 'rvf_open_store', 'rvf_query', 'rvf_segments', 'rvf_status', 'rvlite_sql'];
-const WRITE_TOOLS = ['rvf_compact', 'rvf_create_store', 'rvf_delete', 'rvf_delete_filter', 'rvf_derive', 'rvf_export', 'rvf_ingest'];
 const MAX_BODY = 64 * 1024 * 1024;
 /** No test may hang the suite: each normally takes well under a second or two. */
 const TEST_TIMEOUT = 30_000;

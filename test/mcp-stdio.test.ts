@@ -24,6 +24,7 @@ import {
   callOk,
   descendants,
   PACKAGE_ROOT,
+  QUERY_TOOLS,
   READ_TOOLS,
   startServer,
   startServers,
@@ -61,7 +62,7 @@ function tempFiles(dir: string): string[] {
 
 // ------------------------------------------------------------ 1. tools/list
 
-test('tools/list: exactly the 7 read tools without --write, the 14 with it, each titled, with schemas and annotations', async () => {
+test('tools/list: exactly the 9 read tools without --write, the 16 with it, each titled, with schemas and annotations', async () => {
   const root = tempDir('rvf-mcp-');
   const [ro, rw] = await startServers([{ root, o: { name: 'ro' } }, { root, o: { write: true, name: 'rw' } }]);
   try {
@@ -69,7 +70,7 @@ test('tools/list: exactly the 7 read tools without --write, the 14 with it, each
     const rwTools = (await rw!.client.listTools()).tools;
     assert.deepEqual(roTools.map((t) => t.name).sort(), [...READ_TOOLS].sort());
     assert.deepEqual(rwTools.map((t) => t.name).sort(), [...READ_TOOLS, ...WRITE_TOOLS].sort());
-    assert.equal(rwTools.length, 14);
+    assert.equal(rwTools.length, 16);
     for (const t of [...roTools, ...rwTools]) {
       assert.ok(typeof t.title === 'string' && t.title.length > 0, `${t.name}: no title`);
       assert.ok(typeof t.description === 'string' && t.description.length > 0, `${t.name}: no description`);
@@ -82,8 +83,12 @@ test('tools/list: exactly the 7 read tools without --write, the 14 with it, each
         assert.equal(typeof a[hint], 'boolean', `${t.name}: ${hint} missing`);
       }
       assert.equal(a.openWorldHint, false, `${t.name}: openWorldHint`);
-      if (READ_TOOLS.includes(t.name)) assert.equal(a.readOnlyHint, true, `${t.name} is a read tool`);
-      else assert.equal(a.readOnlyHint, false, `${t.name} writes`);
+    }
+    for (const t of roTools) assert.equal(t.annotations?.readOnlyHint, true, `${t.name} only reads on a read-only server`);
+    for (const t of rwTools) {
+      // The query tools write under --write; the rvf_ read tools never do.
+      const writes = WRITE_TOOLS.includes(t.name) || QUERY_TOOLS.includes(t.name);
+      assert.equal(t.annotations?.readOnlyHint, !writes, `${t.name} readOnlyHint`);
     }
     // The argument names every client relies on.
     const props = (name: string): string[] => Object.keys(rwTools.find((t) => t.name === name)?.inputSchema.properties ?? {}).sort();

@@ -1,5 +1,5 @@
 /**
- * SQL over a store (rvlite-bridge/sql.ts), at library level: runSql on real
+ * SQL over a store (rvlite-bridge/run-query.ts), at library level: runSql on real
  * RvfDatabase handles, the real SQLite cache, the real WASM engine and the
  * real SQL child processes.
  *
@@ -24,7 +24,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { runSql, type SqlParams, type SqlRows } from '../rvlite-bridge/sql.ts';
+import { type QueryOptions, runQuery, type QueryParams as SqlParams, type QueryRows as SqlRows } from '../rvlite-bridge/run-query.ts';
+import type { RvfDatabase as Db } from '../store/index.ts';
+
+const runSql = (db: Db, sql: string, params: SqlParams, options: QueryOptions): Promise<SqlRows> => runQuery(db, 'sql', sql, params, options);
 import { LIMITS, RvfDatabase, RvfError, type QueryResult } from '../store/index.ts';
 import type { ReadSnapshot } from '../store/database.ts';
 import { distance, expectRvfError, type Metric } from './helpers/assertions.ts';
@@ -138,7 +141,7 @@ function cacheRows(cachePath: string): { vectors: unknown[]; state: unknown; sch
   }
 }
 
-/** Pids of this process's SQL children (rvlite-bridge/sql-child). */
+/** Pids of this process's SQL children (rvlite-bridge/query-child). */
 function sqlChildren(): number[] {
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
@@ -147,7 +150,7 @@ function sqlChildren(): number[] {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== process.pid) continue;
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('sql-child')) out.push(Number(d));
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('query-child')) out.push(Number(d));
     } catch {
       // gone meanwhile
     }

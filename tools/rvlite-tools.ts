@@ -1,26 +1,58 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { runSql } from '../rvlite-bridge/sql.ts';
+import { type QueryLanguage, runQuery } from '../rvlite-bridge/run-query.ts';
 import { LIMITS } from '../schemas/limits.ts';
 import { inputs, outputs } from '../schemas/tools.ts';
 import type { ToolContext } from './context.ts';
 import { run } from './result.ts';
 
-/** The query languages over a store. SQL reads for now; Cypher and SPARQL follow. */
+/**
+ * SQL, Cypher and SPARQL over a store. They are listed in both modes: without
+ * --write they only read (the engines refuse writes); with it they also
+ * write, through the store's log.
+ */
 export function registerRvliteTools(server: McpServer, ctx: ToolContext): void {
   const { registry, log } = ctx;
+  const write = registry.write;
+  const limits =
+    `Results are capped at ${LIMITS.maxQueryRows} rows and ${LIMITS.maxQueryResultBytes / 1024 / 1024} MiB (then truncated is true), ` +
+    `and a query is stopped after ${LIMITS.queryTimeLimitMs / 1000} s.`;
+  const annotations = write
+    ? { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false }
+    : { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 
-  server.registerTool(
+  const register = (name: string, lang: QueryLanguage, title: string, description: string): void => {
+    server.registerTool(
+      name,
+      { title, description: `${description} ${limits}`, inputSchema: inputs[lang], outputSchema: outputs.rows, annotations },
+      ({ store, query, params }) => run(log, async () => ({ store, ...(await runQuery(await registry.get(store), lang, query, params, { write })) })),
+    );
+  };
+
+  register(
     'rvlite_sql',
-    {
-      title: 'SQL over a store',
-      description:
-        'Runs one SQL read (SELECT, WITH or VALUES; SQLite dialect) over the store. Table `vectors(id, metadata, epoch)` holds every vector id with its metadata JSON (use json_extract). ' +
-        "Vector search joins in SQL: `SELECT v.id, k.distance, json_extract(v.metadata, '$.topic') FROM rvf_knn(?, 10) k JOIN vectors v ON v.id = k.id` with the query vector as the first param; rvf_knn(vector_json, k [, filter_json]) gives (id, distance), rvf_distance(id, vector_json) one distance. " +
-        `Results are capped at ${LIMITS.maxQueryRows} rows and ${LIMITS.maxQueryResultBytes / 1024 / 1024} MiB (then truncated is true), and a query is stopped after ${LIMITS.queryTimeLimitMs / 1000} s. SQL writes are not available yet.`,
-      inputSchema: inputs.sql,
-      outputSchema: outputs.rows,
-      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-    },
-    ({ store, query, params }) => run(log, async () => ({ store, ...(await runSql(await registry.get(store), query, params, { write: registry.write })) })),
+    'sql',
+    'SQL over a store',
+    'Runs one SQL statement (SQLite dialect) over the store. Table `vectors(id, metadata, epoch)` holds every vector id with its metadata JSON (use json_extract); ' +
+      'the graph is in graph_nodes(id, props, vector_id), graph_labels(node_id, label), graph_rels(id, type, src, dst, props) and the triples in rdf_quads(s, p, o, g). ' +
+      "Vector search joins in SQL: `SELECT v.id, k.distance, json_extract(v.metadata, '$.topic') FROM rvf_knn(?, 10) k JOIN vectors v ON v.id = k.id` with the query vector as the first param; rvf_knn(vector_json, k [, filter_json]) gives (id, distance), rvf_distance(id, vector_json) one distance. " +
+      (write
+        ? 'Writes: one INSERT, UPDATE, DELETE, REPLACE, CREATE, DROP or ALTER statement on your own tables per call, committed to the store file; the store tables are read-only to SQL (change vectors with rvf_* tools).'
+        : 'This server is read-only: SELECT, WITH and VALUES only.'),
+  );
+  register(
+    'rvlite_cypher',
+    'cypher',
+    'Cypher over the store graph',
+    'Runs one Cypher query over the store\'s property graph (nodes with labels and properties, typed relationships). ' +
+      'MATCH/OPTIONAL MATCH/WHERE/WITH/UNWIND/RETURN with aggregates, variable-length paths up to *1..' + LIMITS.maxPathLength + ', $params. ' +
+      'Vector search: `CALL rvf.knn($vector, 10) YIELD id, distance MATCH (d:Doc {vector_id: id}) RETURN d.title, distance` joins nodes whose vector_id property is a vector id. ' +
+      (write ? 'Writes: CREATE, MERGE, SET, REMOVE, DELETE, DETACH DELETE, committed to the store file.' : 'This server is read-only: write clauses are refused.'),
+  );
+  register(
+    'rvlite_sparql',
+    'sparql',
+    'SPARQL over the store triples',
+    'Runs one SPARQL 1.1 query (SELECT, ASK, CONSTRUCT, DESCRIBE; property paths, OPTIONAL, FILTER, aggregates, named graphs) over the store\'s RDF quads; `sparql` holds the SPARQL JSON results. ' +
+      (write ? 'SPARQL 1.1 Update (INSERT DATA, DELETE/INSERT WHERE, CLEAR, DROP) commits to the store file; LOAD and SERVICE are refused.' : 'This server is read-only: updates are refused.'),
   );
 }

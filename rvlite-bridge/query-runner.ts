@@ -4,25 +4,32 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { RvfError, isRvfError } from '../store/errors.ts';
-import type { RpcCall, RpcReply, SqlRequest, SqlResponse, SqlRows } from './sql-protocol.ts';
+import type { QueryRequest, QueryResponse, QueryRows, RpcCall, RpcReply } from './query-protocol.ts';
 
 /**
- * Runs read queries in child processes (rvlite-bridge/sql-child.ts), at most
- * a couple at once, each killed at its time limit. While a query runs, its
- * rvf_knn / rvf_distance calls arrive here and are answered by `engine`.
+ * Runs queries in child processes (rvlite-bridge/query-child.ts), at most a
+ * couple at once, each killed at its time limit. While a query runs, its
+ * rvf_knn / rvf_distance calls, and a write's commit, arrive here and are
+ * answered by `host`.
+ *
+ * Once a write has committed to the file, its child is no longer killed at
+ * the time limit: it only has its cache transaction left to commit, and the
+ * caller must learn that the write took effect.
  */
 
-export interface SqlEngine {
+export interface QueryHost {
   knn(vector: unknown, k: unknown, filter: unknown): [string, number][];
   distance(id: string, vector: unknown): number | null;
+  /** Present for writes: appends the effects record and returns the new epoch. */
+  commit?(payload: Buffer): { epoch: number; commitHash: string };
 }
 
 const MAX_CHILDREN = 2;
-const CHILD_SCRIPT = fileURLToPath(new URL(`./sql-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const CHILD_SCRIPT = fileURLToPath(new URL(`./query-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 class Child {
   readonly proc: ChildProcess;
-  #pending: { id: number; resolve: (r: SqlResponse) => void; reject: (e: Error) => void; engine: SqlEngine } | undefined;
+  #pending: { id: number; resolve: (r: QueryResponse) => void; reject: (e: Error) => void; host: QueryHost; committed?: { epoch: number } } | undefined;
   dead = false;
 
   constructor(onExit: (child: Child) => void) {
@@ -33,7 +40,7 @@ class Child {
       this.#pending = undefined;
       this.#idle();
       try {
-        pending?.resolve(JSON.parse(line) as SqlResponse);
+        pending?.resolve(JSON.parse(line) as QueryResponse);
       } catch {
         pending?.reject(new RvfError('EIO', 'the SQL process sent a garbled answer; retry the query.'));
         this.kill();
@@ -54,7 +61,12 @@ class Child {
     let gone = false;
     const finish = (why: string): void => {
       this.dead = true;
-      this.#pending?.reject(new RvfError('EIO', `${why}; retry the query.`));
+      const committed = this.#pending?.committed;
+      this.#pending?.reject(
+        committed
+          ? new RvfError('EIO', `${why} after the write committed at epoch ${committed.epoch}; it took effect, but its result rows were lost.`)
+          : new RvfError('EIO', `${why}; retry the query.`),
+      );
       this.#pending = undefined;
       if (!gone) onExit(this);
       gone = true;
@@ -64,9 +76,14 @@ class Child {
     this.#idle();
   }
 
-  send(req: SqlRequest, engine: SqlEngine): Promise<SqlResponse> {
+  /** Whether the running query is a write that has committed to the file. */
+  get committed(): boolean {
+    return this.#pending?.committed !== undefined;
+  }
+
+  send(req: QueryRequest, host: QueryHost): Promise<QueryResponse> {
     return new Promise((resolve, reject) => {
-      this.#pending = { id: req.id, resolve, reject, engine };
+      this.#pending = { id: req.id, resolve, reject, host };
       this.#busy();
       (this.proc.stdin as Writable).write(JSON.stringify(req) + '\n');
     });
@@ -78,11 +95,21 @@ class Child {
   }
 
   #answer(call: RpcCall): void {
+    // A killed child's last request may still sit in the pipe: its query already failed, so it must not commit.
+    if (this.dead) return;
     let reply: RpcReply;
     try {
-      const engine = this.#pending?.engine;
-      if (!engine) throw new RvfError('EINVAL', 'no query is running');
-      reply = { ok: call.call === 'knn' ? engine.knn(call.vector, call.k, call.filter) : engine.distance(call.id, call.vector) };
+      const pending = this.#pending;
+      if (!pending) throw new RvfError('EINVAL', 'no query is running');
+      const host = pending.host;
+      if (call.call === 'knn') reply = { ok: host.knn(call.vector, call.k, call.filter) };
+      else if (call.call === 'distance') reply = { ok: host.distance(call.id, call.vector) };
+      else {
+        if (!host.commit) throw new RvfError('EREADONLY', 'this query may not write.');
+        const done = host.commit(Buffer.from(call.payload, 'base64'));
+        pending.committed = { epoch: done.epoch };
+        reply = { ok: done };
+      }
     } catch (err) {
       reply = { error: isRvfError(err) ? { code: err.code, message: err.message } : { code: 'EINVAL', message: (err as Error).message } };
     }
@@ -101,24 +128,29 @@ class Child {
   }
 }
 
-export class SqlRunner {
+export class QueryRunner {
   readonly #idle: Child[] = [];
   #count = 0;
   #nextId = 1;
   readonly #waiting: (() => void)[] = [];
 
-  async run(req: Omit<SqlRequest, 'id'>, engine: SqlEngine, timeLimitMs: number): Promise<SqlRows> {
+  async run(req: Omit<QueryRequest, 'id'>, host: QueryHost, timeLimitMs: number): Promise<QueryRows> {
     const child = await this.#take();
     const id = this.#nextId++;
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
+        const expire = (): void => {
+          if (child.committed) {
+            timer = setTimeout(expire, 100);
+            return;
+          }
           child.kill();
-          reject(new RvfError('ELIMIT', `the query ran past the ${timeLimitMs} ms time limit and was stopped; narrow it or add a LIMIT.`));
-        }, timeLimitMs);
+          reject(new RvfError('ELIMIT', `the query ran past the ${timeLimitMs} ms time limit and was stopped; nothing was changed. Narrow it or add a LIMIT.`));
+        };
+        timer = setTimeout(expire, timeLimitMs);
       });
-      const res = await Promise.race([child.send({ ...req, id }, engine), timeout]);
+      const res = await Promise.race([child.send({ ...req, id }, host), timeout]);
       if ('error' in res) throw new RvfError(res.error.code as RvfError['code'], res.error.message);
       return res.ok;
     } finally {
@@ -156,10 +188,10 @@ export class SqlRunner {
   }
 }
 
-let shared: SqlRunner | undefined;
+let shared: QueryRunner | undefined;
 
 /** The process's runner, started on first use. */
-export function sqlRunner(): SqlRunner {
-  shared ??= new SqlRunner();
+export function queryRunner(): QueryRunner {
+  shared ??= new QueryRunner();
   return shared;
 }

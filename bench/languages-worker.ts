@@ -1,0 +1,168 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import oxigraph from 'oxigraph';
+import { runQuery } from '../rvlite-bridge/run-query.ts';
+import { queryRunner } from '../rvlite-bridge/query-runner.ts';
+import { SparqlEngine } from '../rvlite-bridge/sparql/index.ts';
+import { RvfDatabase } from '../store/index.ts';
+import { encodeEffects, type SqlValue } from '../store/effects.ts';
+import { mulberry32, percentile } from './data.ts';
+
+/**
+ * Cypher and SPARQL at the sizes the facts file measured, each beside its
+ * raw engine in the same process: hand-written SQL on a plain SQLite
+ * connection to the same cache file (Cypher), and oxigraph queried directly
+ * (SPARQL). The data goes in as one effects record, the way the store's log
+ * carries a write, and the cache replays it.
+ *
+ *   node bench/languages-worker.js cypher <nodes> <relsPerNode>
+ *   node bench/languages-worker.js sparql <people>
+ */
+
+const [task, a1, a2] = process.argv.slice(2);
+const print = (o: unknown): void => console.log(JSON.stringify(o));
+
+/** Median and p95 of `runs` timed calls after one warm-up, alternating with the other systems by the caller. */
+function stats(xs: number[]): { p50: number; p95: number } {
+  const s = [...xs].sort((x, y) => x - y);
+  return { p50: percentile(s, 50), p95: percentile(s, 95) };
+}
+
+async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+  const t = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t, value };
+}
+
+/** Loads `tables` (rows as [rowid, ...columns]) into a new store through one effects commit; returns the store and the load time. */
+async function storeWith(dir: string, tables: { table: string; columns: string[]; upserts: SqlValue[][] }[]): Promise<{ db: RvfDatabase; loadMs: number }> {
+  const db = await RvfDatabase.create(join(dir, 'bench.rvf'), { dimensions: 4 });
+  const payload = encodeEffects({ ddl: [], tables: tables.map((t) => ({ ...t, deletes: [] })) });
+  // The session's cache catches up from the file: the same replay a restart does.
+  const { ms } = await timed(() => db.writeSession(async (s) => s.commit(payload)));
+  return { db, loadMs: ms };
+}
+
+async function compare(
+  runs: number,
+  systems: Record<string, () => Promise<unknown> | unknown>,
+): Promise<Record<string, { p50: number; p95: number; answer: string }>> {
+  const times: Record<string, number[]> = {};
+  const answers: Record<string, string> = {};
+  for (let i = 0; i <= runs; i++) {
+    for (const [name, fn] of Object.entries(systems)) {
+      const { ms, value } = await timed(fn);
+      if (i === 0) answers[name] = JSON.stringify(value);
+      else (times[name] ??= []).push(ms);
+    }
+  }
+  return Object.fromEntries(Object.entries(times).map(([name, xs]) => [name, { ...stats(xs), answer: answers[name] as string }]));
+}
+
+async function cypher(nodes: number, relsPerNode: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rvf-bench-cypher-'));
+  try {
+    const next = mulberry32(99);
+    const nodeRows: SqlValue[][] = [];
+    const labelRows: SqlValue[][] = [];
+    const relRows: SqlValue[][] = [];
+    for (let i = 1; i <= nodes; i++) {
+      nodeRows.push([BigInt(i), BigInt(i), JSON.stringify({ i, age: 18 + (i % 60), group: i % 100 })]);
+      labelRows.push([BigInt(i), BigInt(i), 'Person']);
+      for (let r = 0; r < relsPerNode; r++) {
+        const id = relRows.length + 1;
+        relRows.push([BigInt(id), BigInt(id), 'KNOWS', BigInt(i), BigInt(1 + Math.floor(next() * nodes)), '{}']);
+      }
+    }
+    const { db, loadMs } = await storeWith(dir, [
+      { table: 'graph_nodes', columns: ['id', 'props'], upserts: nodeRows },
+      { table: 'graph_labels', columns: ['node_id', 'label'], upserts: labelRows },
+      { table: 'graph_rels', columns: ['id', 'type', 'src', 'dst', 'props'], upserts: relRows },
+    ]);
+    const raw = new Database(join(dir, 'bench.rvf.sqlite'), { readonly: true });
+    const cy = (q: string) => async () => (await runQuery(db, 'cypher', q, undefined, { write: false })).rows;
+    const sql = (q: string) => () => raw.prepare(q).raw(true).all();
+    const twoHop = await compare(5, {
+      ours: cy('MATCH (a:Person)-[:KNOWS]->(b)-[:KNOWS]->(c) WHERE a.group = 7 RETURN count(*) AS n'),
+      raw: sql(
+        "SELECT count(*) FROM graph_nodes a JOIN graph_labels l ON l.node_id = a.id AND l.label = 'Person' " +
+          "JOIN graph_rels r1 ON r1.src = a.id AND r1.type = 'KNOWS' JOIN graph_rels r2 ON r2.src = r1.dst AND r2.type = 'KNOWS' AND r2.id <> r1.id " +
+          "WHERE json_extract(a.props, '$.group') = 7",
+      ),
+    });
+    const varLength = await compare(5, {
+      ours: cy('MATCH (a:Person {i: 1})-[:KNOWS*1..5]->(b) RETURN count(DISTINCT b) AS n'),
+      raw: sql(
+        "WITH RECURSIVE walk(node, depth, path) AS (SELECT id, 0, ',' FROM graph_nodes WHERE json_extract(props, '$.i') = 1 " +
+          "UNION ALL SELECT r.dst, w.depth + 1, w.path || r.id || ',' FROM walk w JOIN graph_rels r ON r.src = w.node AND r.type = 'KNOWS' " +
+          "WHERE w.depth < 5 AND instr(w.path, ',' || r.id || ',') = 0) SELECT count(DISTINCT node) FROM walk WHERE depth >= 1",
+      ),
+    });
+    const aggregate = await compare(5, {
+      ours: cy('MATCH (a:Person)-[:KNOWS]->(b:Person) RETURN a.group AS g, count(*) AS n, avg(b.age) AS age ORDER BY g LIMIT 3'),
+      raw: sql(
+        "SELECT json_extract(a.props, '$.group') AS g, count(*), avg(json_extract(b.props, '$.age')) FROM graph_rels r " +
+          "JOIN graph_nodes a ON a.id = r.src JOIN graph_labels la ON la.node_id = a.id AND la.label = 'Person' " +
+          "JOIN graph_nodes b ON b.id = r.dst JOIN graph_labels lb ON lb.node_id = b.id AND lb.label = 'Person' " +
+          "WHERE r.type = 'KNOWS' GROUP BY g ORDER BY g LIMIT 3",
+      ),
+    });
+    raw.close();
+    await db.close();
+    print({ nodes, rels: relRows.length, loadMs, twoHop, varLength, aggregate });
+  } finally {
+    queryRunner().close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function sparql(people: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rvf-bench-sparql-'));
+  try {
+    const ex = (s: string): string => `<http://example.org/${s}>`;
+    const next = mulberry32(7);
+    const quads: SqlValue[][] = [];
+    const lines: string[] = [];
+    const add = (s: string, p: string, o: string): void => {
+      quads.push([BigInt(quads.length + 1), s, p, o, '']);
+      lines.push(`${s} ${p} ${o} .`);
+    };
+    for (let i = 0; i < people; i++) {
+      add(ex(`p${i}`), ex('name'), `"Person ${i}"`);
+      add(ex(`p${i}`), ex('age'), `"${i % 90}"^^<http://www.w3.org/2001/XMLSchema#integer>`);
+      for (let k = 0; k < 3; k++) add(ex(`p${i}`), ex('knows'), ex(`p${Math.floor(next() * people)}`));
+    }
+    const { db, loadMs: commitMs } = await storeWith(dir, [{ table: 'rdf_quads', columns: ['s', 'p', 'o', 'g'], upserts: quads }]);
+    // Loading oxigraph from the cache (what the query child does on first use) beside oxigraph loading the same text.
+    const cacheDb = new Database(join(dir, 'bench.rvf.sqlite'), { readonly: true });
+    const ourLoad = await timed(() => SparqlEngine.load(cacheDb));
+    ourLoad.value.free();
+    cacheDb.close();
+    const store = new oxigraph.Store();
+    const rawLoad = await timed(() => store.load(lines.join('\n'), { format: 'application/n-triples' }));
+    const sp = (q: string) => async () => (await runQuery(db, 'sparql', q, undefined, { write: false })).rows.length;
+    const direct = (q: string) => () => (JSON.parse(store.query(q, { results_format: 'json' }) as string) as { results: { bindings: unknown[] } }).results.bindings.length;
+    const prefix = 'PREFIX ex: <http://example.org/> ';
+    // The first query through the tool path loads the store's triples into the child's oxigraph.
+    const firstQuery = await timed(sp(`${prefix}SELECT ?p WHERE { ?p ex:age 1 } LIMIT 1`));
+    const filter = await compare(5, {
+      ours: sp(`${prefix}SELECT ?p ?a WHERE { ?p ex:age ?a FILTER(?a > 85) } LIMIT 10`),
+      raw: direct(`${prefix}SELECT ?p ?a WHERE { ?p ex:age ?a FILTER(?a > 85) } LIMIT 10`),
+    });
+    const path = await compare(5, {
+      ours: sp(`${prefix}SELECT (count(DISTINCT ?x) AS ?n) WHERE { ex:p0 ex:knows+ ?x }`),
+      raw: direct(`${prefix}SELECT (count(DISTINCT ?x) AS ?n) WHERE { ex:p0 ex:knows+ ?x }`),
+    });
+    await db.close();
+    print({ quads: quads.length, commitMs, loadMs: ourLoad.ms, rawLoadMs: rawLoad.ms, firstQueryMs: firstQuery.ms, filter, path });
+  } finally {
+    queryRunner().close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (task === 'cypher') await cypher(Number(a1 ?? 100_000), Number(a2 ?? 5));
+else if (task === 'sparql') await sparql(Number(a1 ?? 20_000));
+else throw new Error(`unknown task ${task}`);

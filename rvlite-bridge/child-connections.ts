@@ -1,0 +1,88 @@
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { EffectsCapture } from '../store/effects-capture.ts';
+import { remembered, rpc } from './child-rpc.ts';
+
+/**
+ * The query child's connections to store caches, by cache path, each with
+ * the inode it opened: a cache that was deleted and rebuilt, or a store
+ * created anew at the same path, is a new file and gets a new connection; one
+ * whose file is gone is closed.
+ *
+ * - reader: `{readonly: true}` with query_only=ON, for every read;
+ * - writer: read-write, for writes of a --write server's writer handle, with
+ *   the effects capture that records what each write did.
+ */
+
+export interface Writer {
+  db: Database.Database;
+  capture: EffectsCapture;
+}
+
+const readers = new Map<string, { db: Database.Database; ino: number }>();
+const writers = new Map<string, { db: Database.Database; ino: number; capture: EffectsCapture }>();
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+function closeGone(): void {
+  for (const map of [readers, writers]) {
+    for (const [path, c] of map) {
+      if (inodeOf(path) !== c.ino) {
+        c.db.close();
+        map.delete(path);
+      }
+    }
+  }
+}
+// A closed reader's private cache is deleted by the parent; let go of it within a second.
+setInterval(closeGone, 1_000).unref();
+
+/** rvf_knn and rvf_distance, answered by the parent's engine. */
+function addVectorFunctions(db: Database.Database): void {
+  db.table('rvf_knn', {
+    columns: ['id', 'distance'],
+    parameters: ['query_vector', 'k', 'filter'],
+    rows: function* (vector: unknown, k: unknown, filter: unknown) {
+      const key = JSON.stringify(['knn', vector, String(k), filter ?? null]);
+      const hits = remembered(key, () => rpc({ call: 'knn', vector, k: typeof k === 'bigint' ? Number(k) : k, filter: filter ?? null })) as [string, number][];
+      for (const [id, distance] of hits) yield [BigInt(id), distance];
+    },
+  });
+  db.function('rvf_distance', { varargs: false }, (id: unknown, vector: unknown) => {
+    if (id === null || vector === null) return null;
+    const key = JSON.stringify(['distance', String(id), vector]);
+    return remembered(key, () => rpc({ call: 'distance', id: String(id), vector })) as number | null;
+  });
+}
+
+export function reader(path: string): Database.Database {
+  closeGone();
+  const known = readers.get(path);
+  if (known) return known.db;
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('query_only = ON');
+  db.defaultSafeIntegers(true);
+  addVectorFunctions(db);
+  readers.set(path, { db, ino: inodeOf(path) ?? -1 });
+  return db;
+}
+
+export function writer(path: string): Writer {
+  closeGone();
+  const known = writers.get(path);
+  if (known) return known;
+  const db = new Database(path, { fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  db.defaultSafeIntegers(true);
+  addVectorFunctions(db);
+  const w = { db, ino: inodeOf(path) ?? -1, capture: new EffectsCapture(db) };
+  writers.set(path, w);
+  return w;
+}

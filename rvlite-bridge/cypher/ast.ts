@@ -1,0 +1,102 @@
+/**
+ * The typed AST the compilers work on. It holds only what this layer
+ * supports: the parser (parse.ts) refuses everything else with a message, so
+ * the compilers never meet a construct they would have to drop silently.
+ */
+
+export type Expr =
+  | { kind: 'literal'; value: null | boolean | number | bigint | string }
+  | { kind: 'param'; name: string }
+  | { kind: 'var'; name: string }
+  | { kind: 'prop'; target: Expr; key: string }
+  | { kind: 'list'; items: Expr[] }
+  | { kind: 'map'; entries: [string, Expr][] }
+  | { kind: 'arith'; op: '+' | '-' | '*' | '/' | '%' | '^'; left: Expr; right: Expr }
+  | { kind: 'neg'; expr: Expr }
+  | { kind: 'compare'; op: '=' | '<>' | '<' | '<=' | '>' | '>='; left: Expr; right: Expr }
+  | { kind: 'logic'; op: 'AND' | 'OR' | 'XOR'; left: Expr; right: Expr }
+  | { kind: 'not'; expr: Expr }
+  | { kind: 'in'; left: Expr; right: Expr }
+  | { kind: 'string'; op: 'STARTS WITH' | 'ENDS WITH' | 'CONTAINS'; left: Expr; right: Expr }
+  | { kind: 'isNull'; expr: Expr; negated: boolean }
+  | { kind: 'hasLabels'; expr: Expr; labels: string[] }
+  | { kind: 'index'; target: Expr; index: Expr }
+  | { kind: 'call'; name: string; distinct: boolean; args: Expr[]; text: string }
+  | { kind: 'countStar' }
+  | { kind: 'case'; subject: Expr | null; branches: { when: Expr; then: Expr }[]; otherwise: Expr | null }
+  /** A pattern used as a predicate in WHERE, e.g. `(a)-[:KNOWS]->(b)`. */
+  | { kind: 'pattern'; pattern: Pattern };
+
+export type Direction = 'out' | 'in' | 'both';
+
+export interface NodePattern {
+  variable: string | null;
+  labels: string[];
+  properties: Expr | null;
+}
+
+export interface RelPattern {
+  variable: string | null;
+  types: string[];
+  direction: Direction;
+  /** null for a single hop; bounds as written, `max` null when open */
+  range: { min: number; max: number | null } | null;
+  properties: Expr | null;
+}
+
+/** A chain `(n0)-[r0]-(n1)-[r1]-(n2)...`: nodes.length === rels.length + 1. */
+export interface Pattern {
+  nodes: NodePattern[];
+  rels: RelPattern[];
+}
+
+export interface ProjectionItem {
+  expr: Expr;
+  /** the column name: the alias, or the expression's text as written */
+  name: string;
+  aliased: boolean;
+}
+
+export interface SortItem {
+  expr: Expr;
+  descending: boolean;
+}
+
+export interface Projection {
+  distinct: boolean;
+  star: boolean;
+  items: ProjectionItem[];
+  order: SortItem[];
+  skip: Expr | null;
+  limit: Expr | null;
+}
+
+export type SetItem =
+  | { kind: 'setProp'; variable: string; key: string; value: Expr }
+  | { kind: 'setAll'; variable: string; value: Expr; merge: boolean }
+  | { kind: 'setLabels'; variable: string; labels: string[] };
+
+export type RemoveItem = { kind: 'removeProp'; variable: string; key: string } | { kind: 'removeLabels'; variable: string; labels: string[] };
+
+export type Clause =
+  | { kind: 'match'; optional: boolean; patterns: Pattern[]; where: Expr | null }
+  | { kind: 'unwind'; expr: Expr; variable: string }
+  | { kind: 'with'; projection: Projection; where: Expr | null }
+  | { kind: 'return'; projection: Projection }
+  | { kind: 'call'; procedure: string; args: Expr[]; yields: { name: string; alias: string }[] | null; where: Expr | null }
+  | { kind: 'create'; patterns: Pattern[] }
+  | { kind: 'merge'; pattern: Pattern; onCreate: SetItem[]; onMatch: SetItem[] }
+  | { kind: 'set'; items: SetItem[] }
+  | { kind: 'remove'; items: RemoveItem[] }
+  | { kind: 'delete'; detach: boolean; exprs: Expr[] };
+
+export type ReadClause = Extract<Clause, { kind: 'match' | 'unwind' | 'with' | 'return' | 'call' }>;
+export type WriteClause = Extract<Clause, { kind: 'create' | 'merge' | 'set' | 'remove' | 'delete' }>;
+
+export const WRITE_CLAUSE_KINDS: ReadonlySet<Clause['kind']> = new Set(['create', 'merge', 'set', 'remove', 'delete']);
+
+export interface Query {
+  clauses: Clause[];
+  /** true when any clause writes */
+  writes: boolean;
+}

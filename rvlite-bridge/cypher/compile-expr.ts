@@ -1,0 +1,437 @@
+import type { Expr, Pattern } from './ast.ts';
+import { CypherError, invalid, unsupported } from './errors.ts';
+import { boolJson, embed, fromJson, fromNative, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
+
+/**
+ * Compiles a Cypher expression to SQL over the variables in scope. Values
+ * from the query text and from $parameters are bound as named parameters;
+ * only integers and SQL keywords are ever written into the SQL text.
+ */
+
+export type Scope = Map<string, Sql>;
+
+export interface ExprContext {
+  bind(value: unknown): string;
+  param(name: string): unknown;
+  /** aggregates are allowed only in WITH/RETURN items */
+  aggregates: boolean;
+  /** a pattern used as a predicate, compiled by the read compiler */
+  patternExists?: (pattern: Pattern, scope: Scope) => string;
+  /** replaces a whole sub-expression (ORDER BY items that repeat a projected expression) */
+  override?: (e: Expr) => Sql | undefined;
+}
+
+const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'collect']);
+
+export function isAggregate(e: Expr): boolean {
+  switch (e.kind) {
+    case 'countStar':
+      return true;
+    case 'call':
+      return AGGREGATES.has(e.name) || e.args.some(isAggregate);
+    case 'prop':
+      return isAggregate(e.target);
+    case 'list':
+      return e.items.some(isAggregate);
+    case 'map':
+      return e.entries.some(([, v]) => isAggregate(v));
+    case 'arith':
+    case 'compare':
+    case 'logic':
+    case 'in':
+    case 'string':
+      return isAggregate(e.left) || isAggregate(e.right);
+    case 'neg':
+    case 'not':
+    case 'isNull':
+    case 'hasLabels':
+      return isAggregate(e.expr);
+    case 'index':
+      return isAggregate(e.target) || isAggregate(e.index);
+    case 'case':
+      return (e.subject !== null && isAggregate(e.subject)) || (e.otherwise !== null && isAggregate(e.otherwise)) || e.branches.some((b) => isAggregate(b.when) || isAggregate(b.then));
+    default:
+      return false;
+  }
+}
+
+/** A JSON path for one key, quoted so any name but one with `"` works. */
+export function keyPath(key: string): string {
+  if (/["\\\u0000-\u001f]/.test(key)) throw invalid(`the property name ${JSON.stringify(key)} has a quote, backslash or control character; rename the property.`);
+  return `'$."${key.replace(/'/g, "''")}"'`;
+}
+
+const bool = (native: string): Sql => ({ type: 'bool', native, json: boolJson(native) });
+
+/** Properties of a node or relationship: its row's column when matched here, else a lookup by id. */
+export function propsOf(v: Sql): string {
+  if (v.table) return `${v.table}.props`;
+  return v.type === 'node' ? `(SELECT g.props FROM graph_nodes g WHERE g.id = ${v.native})` : `(SELECT g.props FROM graph_rels g WHERE g.id = ${v.native})`;
+}
+
+export function propertyOf(v: Sql, key: string): Sql {
+  if (v.type === 'node' && key === 'vector_id') {
+    // the generated, indexed column: `d.vector_id = id` after rvf.knn uses its index
+    const native = v.table ? `${v.table}.vector_id` : `(SELECT g.vector_id FROM graph_nodes g WHERE g.id = ${v.native})`;
+    return { type: 'any', native, json: scalarJson(native) };
+  }
+  if (v.type === 'node' || v.type === 'rel') {
+    const props = propsOf(v);
+    return { type: 'any', native: `json_extract(${props}, ${keyPath(key)})`, json: `(${props} -> ${keyPath(key)})` };
+  }
+  if (v.type === 'map' || v.type === 'any') {
+    return { type: 'any', native: `json_extract(${v.json}, ${keyPath(key)})`, json: `(${v.json} -> ${keyPath(key)})` };
+  }
+  if (v.type === 'null') return fromNative('null', 'NULL');
+  throw invalid(`cannot read property ${key} of a ${describe(v.type)}; use it on a node, relationship or map.`);
+}
+
+function describe(t: VType): string {
+  return { node: 'node', rel: 'relationship', nodes: 'list of nodes', rels: 'list of relationships', num: 'number', str: 'string', bool: 'boolean', list: 'list', map: 'map', any: 'value', null: 'null' }[t];
+}
+
+/** The value of a JSON-able JS value as a bound parameter. */
+export function bindValue(ctx: ExprContext, value: unknown, what: string): Sql {
+  if (value === null || value === undefined) return fromNative('null', 'NULL');
+  if (typeof value === 'boolean') return bool(value ? '1' : '0');
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw invalid(`${what} is not a finite number; pass a number.`);
+    return fromNative('num', ctx.bind(value));
+  }
+  if (typeof value === 'bigint') return fromNative('num', ctx.bind(value));
+  if (typeof value === 'string') return fromNative('str', ctx.bind(value));
+  if (Array.isArray(value)) return fromNative('list', `json(${ctx.bind(toJsonText(value))})`);
+  if (typeof value === 'object') return fromNative('map', `json(${ctx.bind(toJsonText(value))})`);
+  throw invalid(`${what} has an unsupported type; pass JSON values.`);
+}
+
+function isListType(t: VType): boolean {
+  return t === 'list' || t === 'nodes' || t === 'rels';
+}
+
+export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
+  const o = ctx.override?.(e);
+  if (o) return o;
+  const c = (x: Expr): Sql => compileExpr(x, scope, ctx);
+  switch (e.kind) {
+    case 'literal': {
+      const v = e.value;
+      if (v === null) return fromNative('null', 'NULL');
+      if (typeof v === 'boolean') return bool(v ? '1' : '0');
+      if (typeof v === 'bigint') return fromNative('num', v.toString());
+      if (typeof v === 'number') return fromNative('num', Number.isInteger(v) ? String(v) : ctx.bind(v));
+      return fromNative('str', ctx.bind(v));
+    }
+    case 'param':
+      return bindValue(ctx, ctx.param(e.name), `$${e.name}`);
+    case 'var': {
+      const v = scope.get(e.name);
+      if (!v) throw invalid(`variable ${e.name} is not defined; bind it in MATCH, UNWIND or WITH before using it.`);
+      return v;
+    }
+    case 'prop':
+      return propertyOf(c(e.target), e.key);
+    case 'list': {
+      const items = e.items.map(c);
+      if (items.length > 0 && items.every((i) => i.type === 'node')) return fromNative('nodes', `json_array(${items.map((i) => i.native).join(', ')})`);
+      if (items.length > 0 && items.every((i) => i.type === 'rel')) return fromNative('rels', `json_array(${items.map((i) => i.native).join(', ')})`);
+      return fromNative('list', `json_array(${items.map(embed).join(', ')})`);
+    }
+    case 'map': {
+      const parts = e.entries.flatMap(([k, v]) => [ctx.bind(k), embed(c(v))]);
+      return fromNative('map', `json_object(${parts.join(', ')})`);
+    }
+    case 'arith':
+      return arithmetic(e.op, c(e.left), c(e.right));
+    case 'neg': {
+      const v = c(e.expr);
+      return fromNative(v.type === 'num' ? 'num' : 'any', `(- ${v.native})`);
+    }
+    case 'compare': {
+      const l = c(e.left);
+      const r = c(e.right);
+      const structured = (t: VType): boolean => isListType(t) || t === 'map';
+      if (structured(l.type) || structured(r.type)) return bool(`(${l.json} ${e.op} ${r.json})`);
+      return bool(`(${l.native} ${e.op} ${r.native})`);
+    }
+    case 'logic': {
+      const l = c(e.left).native;
+      const r = c(e.right).native;
+      if (e.op === 'XOR') return bool(`(CASE WHEN ${l} IS NULL OR ${r} IS NULL THEN NULL ELSE ((${l}) <> 0) <> ((${r}) <> 0) END)`);
+      return bool(`(${l} ${e.op} ${r})`);
+    }
+    case 'not':
+      return bool(`(NOT ${c(e.expr).native})`);
+    case 'in': {
+      const l = c(e.left);
+      if (e.right.kind === 'list') {
+        if (e.right.items.length === 0) return bool('0');
+        return bool(`(${l.native} IN (${e.right.items.map((i) => c(i).native).join(', ')}))`);
+      }
+      const r = c(e.right);
+      if (r.type === 'null') return bool('NULL');
+      const list = r.type === 'nodes' || r.type === 'rels' ? r.native : r.json;
+      return bool(`(${l.native} IN (SELECT value FROM json_each(${list})))`);
+    }
+    case 'string': {
+      const l = c(e.left).native;
+      const r = c(e.right).native;
+      const test = e.op === 'STARTS WITH' ? `substr(${l}, 1, length(${r})) = ${r}` : e.op === 'ENDS WITH' ? `(length(${r}) = 0 OR substr(${l}, -length(${r})) = ${r})` : `instr(${l}, ${r}) > 0`;
+      return bool(`(CASE WHEN typeof(${l}) = 'text' AND typeof(${r}) = 'text' THEN ${test} END)`);
+    }
+    case 'isNull': {
+      const v = c(e.expr);
+      const form = v.type === 'any' ? v.json : v.native;
+      return bool(`(${form} IS ${e.negated ? 'NOT ' : ''}NULL)`);
+    }
+    case 'hasLabels': {
+      const v = c(e.expr);
+      if (v.type !== 'node' && v.type !== 'any' && v.type !== 'null') throw invalid(`label test on a ${describe(v.type)}; test labels of a node, e.g. n:Person.`);
+      if (v.type !== 'node') return bool('NULL');
+      const labels = e.labels.map((l) => ctx.bind(l)).join(', ');
+      return bool(`(CASE WHEN ${v.native} IS NULL THEN NULL ELSE (SELECT count(*) FROM graph_labels l WHERE l.node_id = ${v.native} AND l.label IN (${labels})) = ${new Set(e.labels).size} END)`);
+    }
+    case 'index':
+      return indexInto(c(e.target), c(e.index));
+    case 'countStar':
+      if (!ctx.aggregates) throw invalid('count(*) is only allowed in WITH or RETURN items; move it there.');
+      return fromNative('num', 'count(*)');
+    case 'call':
+      return callFunction(e, c, ctx, scope);
+    case 'case':
+      return caseExpr(e, c);
+    case 'pattern':
+      if (!ctx.patternExists) throw unsupported('a pattern predicate here', 'use it in WHERE');
+      return bool(ctx.patternExists(e.pattern, scope));
+  }
+}
+
+function arithmetic(op: '+' | '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {
+  if (op === '+') {
+    if (isListType(l.type) || isListType(r.type)) {
+      const a = isListType(l.type) ? l.json : `json_array(${embed(l)})`;
+      const b = isListType(r.type) ? r.json : `json_array(${embed(r)})`;
+      // both are compact JSON arrays: splice the texts
+      return fromNative('list', `(CASE WHEN ${a} IS NULL OR ${b} IS NULL THEN NULL WHEN json_array_length(${a}) = 0 THEN json(${b}) WHEN json_array_length(${b}) = 0 THEN json(${a}) ELSE json(substr(json(${a}), 1, length(json(${a})) - 1) || ',' || substr(json(${b}), 2)) END)`);
+    }
+    if (l.type === 'str' || r.type === 'str') return fromNative('str', `(${l.native} || ${r.native})`);
+    if (l.type === 'num' && r.type === 'num') return fromNative('num', `(${l.native} + ${r.native})`);
+    return fromNative('any', `(CASE WHEN typeof(${l.native}) = 'text' OR typeof(${r.native}) = 'text' THEN ${l.native} || ${r.native} ELSE ${l.native} + ${r.native} END)`);
+  }
+  const type: VType = l.type === 'num' && r.type === 'num' ? 'num' : 'any';
+  if (op === '^') return fromNative(type, `pow(${l.native}, ${r.native})`);
+  return fromNative(type, `(${l.native} ${op} ${r.native})`);
+}
+
+function indexInto(target: Sql, index: Sql): Sql {
+  if (target.type === 'null' || index.type === 'null') return fromNative('null', 'NULL');
+  if (index.type === 'str' || target.type === 'map') {
+    const path = `('$."' || ${index.native} || '"')`;
+    return { type: 'any', native: `json_extract(${target.json}, ${path})`, json: `(${target.json} -> ${path})` };
+  }
+  const path = `(CASE WHEN ${index.native} < 0 THEN '$[#' || ${index.native} || ']' ELSE '$[' || ${index.native} || ']' END)`;
+  if (target.type === 'nodes') return fromNative('node', `json_extract(${target.native}, ${path})`);
+  if (target.type === 'rels') return fromNative('rel', `json_extract(${target.native}, ${path})`);
+  return { type: 'any', native: `json_extract(${target.json}, ${path})`, json: `(${target.json} -> ${path})` };
+}
+
+function caseExpr(e: Extract<Expr, { kind: 'case' }>, c: (x: Expr) => Sql): Sql {
+  const subject = e.subject ? c(e.subject) : null;
+  const branches = e.branches.map((b) => ({ when: c(b.when), then: c(b.then) }));
+  const otherwise = e.otherwise ? c(e.otherwise) : fromNative('null', 'NULL');
+  const results = [...branches.map((b) => b.then), otherwise].filter((r) => r.type !== 'null');
+  const first = results[0]?.type ?? 'null';
+  const same = results.every((r) => r.type === first);
+  const type: VType = same ? first : 'any';
+  const build = (form: (v: Sql) => string): string => {
+    const head = subject ? `CASE ${subject.native}` : 'CASE';
+    const whens = branches.map((b) => `WHEN ${b.when.native} THEN ${form(b.then)}`).join(' ');
+    return `(${head} ${whens} ELSE ${form(otherwise)} END)`;
+  };
+  if (type === 'any') return fromJson(build((v) => (v.type === 'null' ? 'NULL' : v.json)));
+  return fromNative(type, build((v) => v.native));
+}
+
+function needArgs(e: Extract<Expr, { kind: 'call' }>, min: number, max = min): void {
+  if (e.args.length < min || e.args.length > max) {
+    const want = min === max ? `${min}` : `${min} to ${max}`;
+    throw invalid(`${e.name}() takes ${want} argument${max === 1 ? '' : 's'}, got ${e.args.length}; fix the call ${e.text}.`);
+  }
+}
+
+function nodeOrRel(e: Extract<Expr, { kind: 'call' }>, v: Sql, want: 'node' | 'rel' | 'either'): Sql {
+  const ok = want === 'either' ? v.type === 'node' || v.type === 'rel' : v.type === want;
+  if (!ok && v.type !== 'null') throw invalid(`${e.name}() takes a ${want === 'either' ? 'node or relationship' : want === 'rel' ? 'relationship' : 'node'}, not a ${describe(v.type)}; fix ${e.text}.`);
+  return v;
+}
+
+function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, ctx: ExprContext, scope: Scope): Sql {
+  const args = (): Sql[] => e.args.map(c);
+  const one = (): Sql => {
+    needArgs(e, 1);
+    return c(e.args[0] as Expr);
+  };
+  if (AGGREGATES.has(e.name)) {
+    if (!ctx.aggregates) throw invalid(`the aggregate ${e.text} is only allowed in WITH or RETURN items; move it there.`);
+    needArgs(e, 1);
+    return aggregate(e, compileExpr(e.args[0] as Expr, scope, { ...ctx, aggregates: false }));
+  }
+  if (e.distinct) throw invalid(`DISTINCT is only allowed inside aggregates; remove it from ${e.text}.`);
+  switch (e.name) {
+    case 'id': {
+      const v = nodeOrRel(e, one(), 'either');
+      return fromNative('num', v.type === 'null' ? 'NULL' : v.native);
+    }
+    case 'labels': {
+      const v = nodeOrRel(e, one(), 'node');
+      if (v.type === 'null') return fromNative('null', 'NULL');
+      return fromNative('list', `(CASE WHEN ${v.native} IS NULL THEN NULL ELSE (SELECT json_group_array(label) FROM (SELECT l.label FROM graph_labels l WHERE l.node_id = ${v.native} ORDER BY l.label)) END)`);
+    }
+    case 'type': {
+      const v = nodeOrRel(e, one(), 'rel');
+      if (v.type === 'null') return fromNative('null', 'NULL');
+      return fromNative('str', v.table ? `${v.table}.type` : `(SELECT g.type FROM graph_rels g WHERE g.id = ${v.native})`);
+    }
+    case 'startnode':
+    case 'endnode': {
+      const v = nodeOrRel(e, one(), 'rel');
+      if (v.type === 'null') return fromNative('null', 'NULL');
+      const col = e.name === 'startnode' ? 'src' : 'dst';
+      return fromNative('node', v.table ? `${v.table}.${col}` : `(SELECT g.${col} FROM graph_rels g WHERE g.id = ${v.native})`);
+    }
+    case 'properties': {
+      const v = one();
+      if (v.type === 'map' || v.type === 'null') return v;
+      nodeOrRel(e, v, 'either');
+      return fromNative('map', `json(${propsOf(v)})`);
+    }
+    case 'keys': {
+      const v = one();
+      if (v.type === 'null') return v;
+      const obj = v.type === 'node' || v.type === 'rel' ? propsOf(v) : v.json;
+      return fromNative('list', `(CASE WHEN ${obj} IS NULL THEN NULL ELSE (SELECT json_group_array(key) FROM json_each(${obj})) END)`);
+    }
+    case 'size':
+    case 'length': {
+      const v = one();
+      if (v.type === 'str') return fromNative('num', `length(${v.native})`);
+      if (v.type === 'nodes' || v.type === 'rels') return fromNative('num', `json_array_length(${v.native})`);
+      if (v.type === 'list') return fromNative('num', `json_array_length(${v.json})`);
+      if (v.type === 'null') return fromNative('null', 'NULL');
+      return fromNative('num', `(CASE json_type(${v.json}) WHEN 'array' THEN json_array_length(${v.json}) WHEN 'text' THEN length(json_extract(${v.json}, '$')) END)`);
+    }
+    case 'head':
+    case 'last': {
+      const v = one();
+      const path = e.name === 'head' ? `'$[0]'` : `'$[#-1]'`;
+      if (v.type === 'nodes') return fromNative('node', `json_extract(${v.native}, ${path})`);
+      if (v.type === 'rels') return fromNative('rel', `json_extract(${v.native}, ${path})`);
+      return { type: 'any', native: `json_extract(${v.json}, ${path})`, json: `(${v.json} -> ${path})` };
+    }
+    case 'coalesce': {
+      if (e.args.length === 0) throw invalid('coalesce() needs at least one argument.');
+      const vs = args().filter((v) => v.type !== 'null');
+      if (vs.length === 0) return fromNative('null', 'NULL');
+      const t = (vs[0] as Sql).type;
+      if (vs.every((v) => v.type === t)) return fromNative(t, `coalesce(${vs.map((v) => v.native).join(', ')}, NULL)`);
+      return fromJson(`coalesce(${vs.map((v) => v.json).join(', ')}, NULL)`);
+    }
+    case 'toupper':
+    case 'upper':
+      return fromNative('str', `upper(${one().native})`);
+    case 'tolower':
+    case 'lower':
+      return fromNative('str', `lower(${one().native})`);
+    case 'trim':
+    case 'ltrim':
+    case 'rtrim':
+      return fromNative('str', `${e.name}(${one().native})`);
+    case 'replace': {
+      needArgs(e, 3);
+      const [s, a, b] = args() as [Sql, Sql, Sql];
+      return fromNative('str', `replace(${s.native}, ${a.native}, ${b.native})`);
+    }
+    case 'substring': {
+      needArgs(e, 2, 3);
+      const [s, start, len] = args() as [Sql, Sql, Sql | undefined];
+      return fromNative('str', len ? `substr(${s.native}, ${start.native} + 1, ${len.native})` : `substr(${s.native}, ${start.native} + 1)`);
+    }
+    case 'left':
+    case 'right': {
+      needArgs(e, 2);
+      const [s, n] = args() as [Sql, Sql];
+      return fromNative('str', e.name === 'left' ? `substr(${s.native}, 1, ${n.native})` : `(CASE WHEN ${n.native} = 0 THEN '' ELSE substr(${s.native}, -${n.native}) END)`);
+    }
+    case 'tostring': {
+      const v = one();
+      if (v.type === 'bool') return fromNative('str', `(CASE WHEN ${v.native} IS NULL THEN NULL WHEN ${v.native} THEN 'true' ELSE 'false' END)`);
+      if (v.type === 'str' || v.type === 'num' || v.type === 'any' || v.type === 'null') {
+        const x = v.native;
+        return fromNative('str', `(CASE json_type(${v.type === 'any' ? v.json : scalarJson(x)}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(${x} AS TEXT) END)`);
+      }
+      throw invalid(`toString() takes a number, string or boolean, not a ${describe(v.type)}.`);
+    }
+    case 'tointeger':
+    case 'tofloat': {
+      const x = one().native;
+      const target = e.name === 'tointeger' ? 'INTEGER' : 'REAL';
+      return fromNative('num', `(CASE typeof(${x}) WHEN 'integer' THEN CAST(${x} AS ${target}) WHEN 'real' THEN CAST(${x} AS ${target}) WHEN 'text' THEN (CASE WHEN trim(${x}) <> '' AND trim(${x}) NOT GLOB '*[^0-9.eE+-]*' THEN CAST(CAST(trim(${x}) AS REAL) AS ${target}) END) END)`);
+    }
+    case 'abs':
+    case 'ceil':
+    case 'floor':
+    case 'sqrt':
+    case 'sign':
+    case 'exp':
+    case 'log':
+    case 'log10': {
+      const x = one().native;
+      const fn = e.name === 'log' ? 'ln' : e.name;
+      return fromNative('num', `${fn}(${x})`);
+    }
+    case 'round': {
+      needArgs(e, 1, 2);
+      const [x, p] = args() as [Sql, Sql | undefined];
+      return fromNative('num', p ? `round(${x.native}, ${p.native})` : `round(${x.native})`);
+    }
+    case 'exists': {
+      const v = one();
+      return bool(`(${v.type === 'any' ? v.json : v.native} IS NOT NULL)`);
+    }
+    case 'shortestpath':
+    case 'allshortestpaths':
+      throw unsupported('shortestPath', 'use a variable-length pattern such as -[*1..5]->');
+    default:
+      throw unsupported(`the function ${e.name}()`, 'use id, labels, type, properties, keys, size, coalesce, toString, toInteger, toFloat, toUpper, toLower, trim, substring, replace, head, last, abs, round, or the aggregates count, sum, avg, min, max, collect');
+  }
+}
+
+function aggregate(e: Extract<Expr, { kind: 'call' }>, v: Sql): Sql {
+  if (e.args.some(isAggregate)) throw invalid(`aggregates cannot be nested in ${e.text}; aggregate in two WITH steps.`);
+  const d = e.distinct ? 'DISTINCT ' : '';
+  const value = v.native;
+  const present = v.type === 'any' ? `${v.json} IS NOT NULL` : `${v.native} IS NOT NULL`;
+  switch (e.name) {
+    case 'count': {
+      const form = v.type === 'any' || v.type === 'list' || v.type === 'map' ? v.json : v.native;
+      return fromNative('num', `count(${d}${form})`);
+    }
+    case 'sum':
+      return fromNative('num', `coalesce(sum(${d}${value}), 0)`);
+    case 'avg':
+      return fromNative('num', `avg(${d}${value})`);
+    case 'min':
+    case 'max':
+      if (v.type === 'num' || v.type === 'str') return fromNative(v.type, `${e.name}(${value})`);
+      if (v.type === 'node' || v.type === 'rel' || v.type === 'bool') throw invalid(`${e.name}() of a ${describe(v.type)} is not supported; aggregate a property instead.`);
+      return fromNative('any', `${e.name}(${value})`);
+    case 'collect': {
+      if (v.type === 'node' || v.type === 'rel') return fromNative(v.type === 'node' ? 'nodes' : 'rels', `json_group_array(${d}${v.native}) FILTER (WHERE ${present})`);
+      if (v.type === 'null') return fromNative('list', `json_array()`);
+      return fromNative('list', `json_group_array(${d}${embed(v)}) FILTER (WHERE ${present})`);
+    }
+    default:
+      throw new CypherError('EUNSUPPORTED', `Cypher: the aggregate ${e.name}() is not supported; use count, sum, avg, min, max or collect.`);
+  }
+}
+

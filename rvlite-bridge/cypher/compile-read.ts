@@ -1,0 +1,573 @@
+import type { Clause, Expr, NodePattern, Pattern, Projection, ReadClause, RelPattern } from './ast.ts';
+import { bindValue, compileExpr, isAggregate, propertyOf, type ExprContext, type Scope } from './compile-expr.ts';
+import { CypherError, invalid, unsupported } from './errors.ts';
+import { carry, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
+
+/**
+ * Compiles the read clauses of a query (MATCH, OPTIONAL MATCH, UNWIND, WITH,
+ * CALL rvf.knn, RETURN) to ONE SQL statement: a chain of CTE stages, each a
+ * SELECT whose columns carry the variables bound so far (values.ts).
+ *
+ * - A MATCH is one SELECT joining graph_nodes / graph_labels / graph_rels
+ *   with comma joins, so SQLite's planner picks the order and the indexes
+ *   (graph_labels (label, node_id), graph_rels (src, type) and (dst, type)).
+ *   A named node gets a graph_nodes row only when its properties are read
+ *   somewhere in the query; otherwise the id from a label or an edge is enough.
+ * - A variable-length hop splits the MATCH: the part before it becomes a
+ *   stage, a recursive CTE walks from that stage's distinct start nodes,
+ *   keeping the relationship ids of each path in a ',1,5,9,' string so a path
+ *   never reuses a relationship, and the rest of the pattern joins its ends.
+ * - Relationship uniqueness inside one MATCH is a set of `<>` / instr
+ *   conditions between all relationship columns of that MATCH.
+ * - OPTIONAL MATCH numbers the incoming rows, matches them, and LEFT JOINs the
+ *   matches back by row number (SQLite has no LATERAL join).
+ *
+ * Write queries reuse this compiler for their read parts: the incoming rows
+ * are then a JSON array bound as @input (the `input` stage).
+ */
+
+export interface StageVar {
+  type: VType;
+  col: string;
+}
+
+export interface Stage {
+  name: string | null;
+  vars: Map<string, StageVar>;
+}
+
+interface Builder {
+  from: string[];
+  where: string[];
+  vars: Scope;
+}
+
+export interface OutputColumn {
+  name: string;
+  type: VType;
+}
+
+export interface CompiledRead {
+  sql: string;
+  binds: Record<string, unknown>;
+  /** the result columns: RETURN items, or (for `bindings`) the variables in scope */
+  columns: OutputColumn[];
+}
+
+/** Hidden variables (anonymous relationships, path starts) start with NUL and are never user-visible. */
+const HIDDEN = '\u0000';
+/** The row number of an OPTIONAL MATCH, kept through its inner MATCH. */
+const ROW_KEY = '\u0001rk';
+/** The name under which write queries pass their incoming rows. */
+export const INPUT_PARAM = 'input';
+
+export interface ReadOptions {
+  maxPathLength: number;
+  params: Record<string, unknown>;
+  /** variables whose properties the query reads (they get a graph_nodes join) */
+  propertyVariables: ReadonlySet<string>;
+}
+
+export class ReadCompiler {
+  private readonly ctes: string[] = [];
+  readonly binds: Record<string, unknown> = {};
+  private counter = 0;
+
+  constructor(private readonly options: ReadOptions) {}
+
+  private next(prefix: string): string {
+    return `${prefix}${this.counter++}`;
+  }
+
+  bind(value: unknown): string {
+    const key = this.next('p');
+    this.binds[key] = value;
+    return `@${key}`;
+  }
+
+  exprContext(aggregates: boolean): ExprContext {
+    return {
+      bind: (v) => this.bind(v),
+      param: (name) => {
+        if (!Object.prototype.hasOwnProperty.call(this.options.params, name)) throw invalid(`missing parameter $${name}; pass it in params.`);
+        return this.options.params[name];
+      },
+      aggregates,
+      patternExists: (p, scope) => this.patternExists(p, scope),
+    };
+  }
+
+  private expr(e: Expr, scope: Scope, aggregates = false): Sql {
+    return compileExpr(e, scope, this.exprContext(aggregates));
+  }
+
+  // ---------------------------------------------------------- stages
+
+  private builder(stage: Stage): Builder {
+    const vars: Scope = new Map();
+    for (const [name, v] of stage.vars) vars.set(name, fromColumn(`${stage.name}.${v.col}`, v.type));
+    return { from: stage.name ? [stage.name] : [], where: [], vars };
+  }
+
+  private flush(b: Builder, keepHidden: boolean, distinct = false): Stage {
+    const name = this.next('s');
+    const vars = new Map<string, StageVar>();
+    const select: string[] = [];
+    for (const [varName, v] of b.vars) {
+      if (!keepHidden && varName.startsWith(HIDDEN)) continue;
+      const col = this.next('c');
+      select.push(`${carry(v)} AS ${col}`);
+      vars.set(varName, { type: v.type, col });
+    }
+    if (select.length === 0) select.push(`1 AS ${this.next('c')}`);
+    this.ctes.push(`${name} AS (SELECT ${distinct ? 'DISTINCT ' : ''}${select.join(', ')}${clauses(b)})`);
+    return { name, vars };
+  }
+
+  /** The stage of a write query's incoming rows: @input is a JSON array of rows, each an array of values. */
+  inputStage(vars: OutputColumn[]): Stage {
+    const name = this.next('s');
+    const stageVars = new Map<string, StageVar>();
+    const select: string[] = [];
+    vars.forEach((v, i) => {
+      const col = this.next('c');
+      const path = `'$[${i}]'`;
+      const native = v.type === 'node' || v.type === 'rel' || v.type === 'num' || v.type === 'str' || v.type === 'bool';
+      select.push(`${native ? `json_extract(r.value, ${path})` : `nullif(r.value -> ${path}, 'null')`} AS ${col}`);
+      stageVars.set(v.name, { type: v.type, col });
+    });
+    if (select.length === 0) select.push(`1 AS ${this.next('c')}`);
+    this.ctes.push(`${name} AS (SELECT ${select.join(', ')} FROM json_each(@${INPUT_PARAM}) r)`);
+    return { name, vars: stageVars };
+  }
+
+  // ---------------------------------------------------------- the query
+
+  compile(clauseList: readonly Clause[], input: OutputColumn[] | null, mode: 'return' | 'bindings'): CompiledRead {
+    let stage: Stage = input ? this.inputStage(input) : { name: null, vars: new Map() };
+    let final: { sql: string; columns: OutputColumn[] } | null = null;
+    clauseList.forEach((clause, i) => {
+      if (final) throw invalid('RETURN must be the last clause; move it to the end or use WITH.');
+      switch (clause.kind) {
+        case 'match':
+          stage = clause.optional ? this.optionalMatch(stage, clause) : this.match(stage, clause);
+          break;
+        case 'unwind':
+          stage = this.unwind(stage, clause);
+          break;
+        case 'call':
+          stage = this.call(stage, clause);
+          break;
+        case 'with':
+          stage = this.with(stage, clause.projection, clause.where);
+          break;
+        case 'return':
+          if (mode !== 'return' || i !== clauseList.length - 1) throw invalid('RETURN must be the last clause; move it to the end or use WITH.');
+          final = this.finalReturn(stage, clause.projection);
+          break;
+        default:
+          throw new CypherError('EINVAL', `Cypher: ${clause.kind.toUpperCase()} is a write clause; run the query with write enabled.`);
+      }
+    });
+    let result = final as { sql: string; columns: OutputColumn[] } | null;
+    if (!result) {
+      if (mode === 'return') throw invalid('a read query must end with RETURN; add RETURN with the values you want.');
+      const columns: OutputColumn[] = [];
+      const select: string[] = [];
+      for (const [name, v] of stage.vars) {
+        if (name.startsWith(HIDDEN)) continue;
+        columns.push({ name, type: v.type });
+        select.push(`${stage.name}.${v.col}`);
+      }
+      if (select.length === 0) select.push('1');
+      result = { sql: `SELECT ${select.join(', ')}${stage.name ? ` FROM ${stage.name}` : ''}`, columns };
+    }
+    const sql = (this.ctes.length > 0 ? `WITH RECURSIVE ${this.ctes.join(',\n')}\n` : '') + result.sql;
+    return { sql, binds: this.binds, columns: result.columns };
+  }
+
+  // ---------------------------------------------------------- MATCH
+
+  match(stage: Stage, clause: Extract<Clause, { kind: 'match' }>): Stage {
+    let b = this.builder(stage);
+    const rels: { name: string; path: boolean }[] = [];
+    for (const p of clause.patterns) b = this.pattern(b, p, rels, true);
+    if (clause.where) b.where.push(this.expr(clause.where, b.vars).native);
+    b.where.push(...this.uniqueness(b, rels));
+    return this.flush(b, false);
+  }
+
+  private optionalMatch(stage: Stage, clause: Extract<Clause, { kind: 'match' }>): Stage {
+    const numbered = this.next('s');
+    const rk = this.next('c');
+    if (stage.name) this.ctes.push(`${numbered} AS MATERIALIZED (SELECT row_number() OVER () AS ${rk}, * FROM ${stage.name})`);
+    else this.ctes.push(`${numbered} AS (SELECT 1 AS ${rk})`);
+    const numberedStage: Stage = { name: numbered, vars: new Map(stage.vars) };
+    numberedStage.vars.set(ROW_KEY, { type: 'num', col: rk });
+    const matched = this.match(numberedStage, { ...clause, optional: false });
+    const name = this.next('s');
+    const vars = new Map<string, StageVar>();
+    const select: string[] = [];
+    for (const [varName, v] of stage.vars) {
+      const col = this.next('c');
+      select.push(`${numbered}.${v.col} AS ${col}`);
+      vars.set(varName, { type: v.type, col });
+    }
+    for (const [varName, v] of matched.vars) {
+      if (varName === ROW_KEY || stage.vars.has(varName)) continue;
+      const col = this.next('c');
+      select.push(`${matched.name}.${v.col} AS ${col}`);
+      vars.set(varName, { type: v.type, col });
+    }
+    if (select.length === 0) select.push(`1 AS ${this.next('c')}`);
+    const mrk = (matched.vars.get(ROW_KEY) as StageVar).col;
+    this.ctes.push(`${name} AS (SELECT ${select.join(', ')} FROM ${numbered} LEFT JOIN ${matched.name} ON ${matched.name}.${mrk} = ${numbered}.${rk})`);
+    return { name, vars };
+  }
+
+  /** Adds one pattern to the builder; returns the builder to continue with (a new one after a variable-length hop). */
+  private pattern(b: Builder, p: Pattern, rels: { name: string; path: boolean }[], allowVarLength: boolean): Builder {
+    let cur = this.node(b, p.nodes[0] as NodePattern, null);
+    p.rels.forEach((rel, i) => {
+      const next = p.nodes[i + 1] as NodePattern;
+      let endpoint: string;
+      if (rel.range) {
+        if (!allowVarLength) throw unsupported('a variable-length pattern inside a predicate', 'MATCH it and filter with WHERE');
+        const walked = this.varLength(b, cur, rel, rels);
+        b = walked.builder;
+        endpoint = walked.endpoint;
+      } else {
+        endpoint = this.hop(b, cur, rel, rels);
+      }
+      cur = this.node(b, next, endpoint);
+    });
+    return b;
+  }
+
+  private node(b: Builder, np: NodePattern, endpoint: string | null): Sql {
+    const name = np.variable;
+    const bound = name !== null ? b.vars.get(name) : undefined;
+    if (bound) {
+      if (bound.type !== 'node' && bound.type !== 'null') throw invalid(`variable ${name} is a ${bound.type === 'rel' ? 'relationship' : 'value'}, not a node; use another name in the pattern.`);
+      if (bound.type === 'null') {
+        b.where.push('0');
+        return bound;
+      }
+      if (endpoint !== null) b.where.push(`${bound.native} = ${endpoint}`);
+      for (const label of np.labels) b.where.push(`EXISTS (SELECT 1 FROM graph_labels l WHERE l.node_id = ${bound.native} AND l.label = ${this.bind(label)})`);
+      this.propertyConditions(b, bound, np.properties);
+      return bound;
+    }
+    const needsRow = np.properties !== null || (name !== null && this.options.propertyVariables.has(name)) || (endpoint === null && np.labels.length === 0);
+    let id: string;
+    let table: string | undefined;
+    let labels = np.labels;
+    if (needsRow) {
+      table = this.next('n');
+      b.from.push(`graph_nodes ${table}`);
+      id = `${table}.id`;
+      if (endpoint !== null) b.where.push(`${id} = ${endpoint}`);
+    } else if (endpoint !== null) {
+      id = endpoint;
+    } else {
+      const l = this.next('l');
+      b.from.push(`graph_labels ${l}`);
+      b.where.push(`${l}.label = ${this.bind(labels[0])}`);
+      id = `${l}.node_id`;
+      labels = labels.slice(1);
+    }
+    for (const label of new Set(labels)) {
+      const l = this.next('l');
+      b.from.push(`graph_labels ${l}`);
+      b.where.push(`${l}.node_id = ${id} AND ${l}.label = ${this.bind(label)}`);
+    }
+    const v: Sql = { ...fromNative('node', id), ...(table ? { table } : {}) };
+    this.propertyConditions(b, v, np.properties);
+    if (name !== null) b.vars.set(name, v);
+    return v;
+  }
+
+  /** `{k: v, ...}` in a pattern: one equality per key (a $map parameter is expanded). */
+  private propertyConditions(b: Builder, target: Sql, props: Expr | null): void {
+    if (!props) return;
+    let entries: [string, Sql][];
+    if (props.kind === 'map') entries = props.entries.map(([k, e]) => [k, this.expr(e, b.vars)]);
+    else if (props.kind === 'param') {
+      const value = this.exprContext(false).param(props.name);
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(`$${props.name} must be a map of properties to match, e.g. {"name": "Ann"}.`);
+      entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, bindValue(this.exprContext(false), v, `$${props.name}.${k}`)]);
+    } else throw invalid('pattern properties must be a map or a $parameter.');
+    for (const [key, value] of entries) {
+      const prop = propertyOf(target, key);
+      const structured = value.type === 'list' || value.type === 'map';
+      b.where.push(structured ? `json(${prop.json}) = json(${value.json})` : `${prop.native} = ${value.native}`);
+    }
+  }
+
+  private relConditions(r: string, rel: RelPattern, scope: Scope): string[] {
+    const where: string[] = [];
+    if (rel.types.length === 1) where.push(`${r}.type = ${this.bind(rel.types[0])}`);
+    else if (rel.types.length > 1) where.push(`${r}.type IN (${rel.types.map((t) => this.bind(t)).join(', ')})`);
+    if (rel.properties) {
+      const b: Builder = { from: [], where: [], vars: scope };
+      this.propertyConditions(b, { ...fromNative('rel', `${r}.id`), table: r }, rel.properties);
+      where.push(...b.where);
+    }
+    return where;
+  }
+
+  private hop(b: Builder, from: Sql, rel: RelPattern, rels: { name: string; path: boolean }[]): string {
+    const r = this.next('r');
+    b.from.push(`graph_rels ${r}`);
+    const bound = rel.variable !== null ? b.vars.get(rel.variable) : undefined;
+    if (bound) {
+      if (bound.type !== 'rel') throw invalid(`variable ${rel.variable} is not a relationship; use another name in the pattern.`);
+      b.where.push(`${r}.id = ${bound.native}`);
+    }
+    b.where.push(...this.relConditions(r, rel, b.vars));
+    let endpoint: string;
+    if (rel.direction === 'out') {
+      b.where.push(`${r}.src = ${from.native}`);
+      endpoint = `${r}.dst`;
+    } else if (rel.direction === 'in') {
+      b.where.push(`${r}.dst = ${from.native}`);
+      endpoint = `${r}.src`;
+    } else {
+      b.where.push(`(${r}.src = ${from.native} OR ${r}.dst = ${from.native})`);
+      endpoint = `(CASE WHEN ${r}.src = ${from.native} THEN ${r}.dst ELSE ${r}.src END)`;
+    }
+    const v: Sql = { ...fromNative('rel', `${r}.id`), table: r };
+    if (rel.variable !== null && !bound) b.vars.set(rel.variable, v);
+    const hidden = `${HIDDEN}${this.next('h')}`;
+    b.vars.set(hidden, fromNative('rel', `${r}.id`));
+    rels.push({ name: hidden, path: false });
+    return endpoint;
+  }
+
+  private varLength(b: Builder, from: Sql, rel: RelPattern, rels: { name: string; path: boolean }[]): { builder: Builder; endpoint: string } {
+    const range = rel.range as { min: number; max: number | null };
+    const cap = this.options.maxPathLength;
+    if (range.max === null || range.max > cap) {
+      throw new CypherError('ELIMIT', `Cypher: variable-length patterns need an upper bound of at most ${cap}; write it like -[*1..${Math.min(cap, 5)}]->.`);
+    }
+    if (rel.variable !== null && b.vars.has(rel.variable)) throw unsupported(`reusing the bound variable ${rel.variable} as a variable-length relationship`, 'use a new name');
+    const startName = `${HIDDEN}${this.next('start')}`;
+    b.vars.set(startName, from);
+    const stage = this.flush(b, true);
+    const startCol = `${stage.name}.${(stage.vars.get(startName) as StageVar).col}`;
+    const w = this.next('w');
+    const conditions = this.relConditions('r', rel, new Map()).map((c) => ` AND ${c}`).join('');
+    const step = (join: string, nextNode: string, extra = ''): string =>
+      `SELECT w.start, ${nextNode}, w.rels || r.id || ',', w.depth + 1 FROM ${w} w JOIN graph_rels r ON ${join} WHERE w.depth < ${range.max} AND instr(w.rels, ',' || r.id || ',') = 0${extra}${conditions}`;
+    const parts = [`SELECT DISTINCT ${startCol}, ${startCol}, ',', 0 FROM ${stage.name} WHERE ${startCol} IS NOT NULL`];
+    if ((range.max ?? 0) > 0) {
+      if (rel.direction === 'out') parts.push(step('r.src = w.node', 'r.dst'));
+      else if (rel.direction === 'in') parts.push(step('r.dst = w.node', 'r.src'));
+      else parts.push(step('r.src = w.node', 'r.dst'), step('r.dst = w.node', 'r.src', ' AND r.src <> r.dst'));
+    }
+    this.ctes.push(`${w}(start, node, rels, depth) AS (${parts.join(' UNION ALL ')})`);
+    const nb = this.builder(stage);
+    nb.vars.delete(startName);
+    nb.from.push(w);
+    nb.where.push(`${w}.start = ${startCol}`);
+    if (range.min > 0) nb.where.push(`${w}.depth >= ${range.min}`);
+    if (rel.variable !== null) nb.vars.set(rel.variable, fromNative('rels', `('[' || substr(${w}.rels, 2, length(${w}.rels) - 2) || ']')`));
+    const hidden = `${HIDDEN}${this.next('h')}`;
+    nb.vars.set(hidden, fromNative('str', `${w}.rels`));
+    rels.push({ name: hidden, path: true });
+    return { builder: nb, endpoint: `${w}.node` };
+  }
+
+  /** Within one MATCH no relationship is used twice: between hops, paths and patterns. */
+  private uniqueness(b: Builder, rels: { name: string; path: boolean }[]): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < rels.length; i++) {
+      for (let j = i + 1; j < rels.length; j++) {
+        const x = rels[i] as { name: string; path: boolean };
+        const y = rels[j] as { name: string; path: boolean };
+        const a = (b.vars.get(x.name) as Sql).native;
+        const c = (b.vars.get(y.name) as Sql).native;
+        if (!x.path && !y.path) out.push(`${a} <> ${c}`);
+        else if (x.path && y.path) out.push(`NOT EXISTS (SELECT 1 FROM json_each('[' || substr(${a}, 2, length(${a}) - 2) || ']') u WHERE instr(${c}, ',' || u.value || ',') > 0)`);
+        else out.push(x.path ? `instr(${a}, ',' || ${c} || ',') = 0` : `instr(${c}, ',' || ${a} || ',') = 0`);
+      }
+    }
+    return out;
+  }
+
+  /** `WHERE (a)-[:KNOWS]->(b)`: an EXISTS subquery correlated with the variables in scope. */
+  private patternExists(p: Pattern, scope: Scope): string {
+    const b: Builder = { from: [], where: [], vars: new Map(scope) };
+    const rels: { name: string; path: boolean }[] = [];
+    this.pattern(b, p, rels, false);
+    b.where.push(...this.uniqueness(b, rels));
+    return `EXISTS (SELECT 1${clauses(b)})`;
+  }
+
+  // ---------------------------------------------------------- UNWIND, CALL
+
+  private unwind(stage: Stage, clause: Extract<Clause, { kind: 'unwind' }>): Stage {
+    const b = this.builder(stage);
+    if (b.vars.has(clause.variable)) throw invalid(`variable ${clause.variable} is already defined; UNWIND into a new name.`);
+    const list = this.expr(clause.expr, b.vars);
+    const j = this.next('j');
+    let v: Sql;
+    if (list.type === 'nodes' || list.type === 'rels') {
+      b.from.push(`json_each(${list.native}) ${j}`);
+      v = fromNative(list.type === 'nodes' ? 'node' : 'rel', `${j}.value`);
+    } else if (list.type === 'num' || list.type === 'str' || list.type === 'bool' || list.type === 'node' || list.type === 'rel') {
+      v = list;
+    } else {
+      b.from.push(`json_each(${list.json}) ${j}`);
+      v = { type: 'any', native: `${j}.value`, json: `(CASE ${j}.type WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'array' THEN ${j}.value WHEN 'object' THEN ${j}.value ELSE json_quote(${j}.value) END)` };
+    }
+    b.vars.set(clause.variable, v);
+    return this.flush(b, false);
+  }
+
+  private call(stage: Stage, clause: Extract<Clause, { kind: 'call' }>): Stage {
+    if (clause.procedure.toLowerCase() !== 'rvf.knn') throw unsupported(`the procedure ${clause.procedure}`, 'the only procedure is rvf.knn($vector, k[, filter]) YIELD id, distance');
+    if (clause.args.length < 2 || clause.args.length > 3) throw invalid('rvf.knn takes ($vector, k) or ($vector, k, filter); fix the CALL arguments.');
+    const b = this.builder(stage);
+    const [vector, k, filter] = clause.args.map((a) => this.expr(a, b.vars)) as [Sql, Sql, Sql | undefined];
+    if (vector.type !== 'list' && vector.type !== 'any') throw invalid('rvf.knn needs the query vector as a list of numbers, e.g. $vector; pass it as the first argument.');
+    if (k.type !== 'num' && k.type !== 'any') throw invalid('rvf.knn needs k as an integer; pass it as the second argument.');
+    if (filter && filter.type !== 'map' && filter.type !== 'any' && filter.type !== 'null') throw invalid('rvf.knn takes the metadata filter as a map, e.g. {topic: "rust"}; pass it as the third argument.');
+    const t = this.next('k');
+    b.from.push(`rvf_knn(${vector.json}, CAST(${k.native} AS INTEGER)${filter ? `, ${filter.json}` : ''}) ${t}`);
+    const yields = clause.yields ?? [
+      { name: 'id', alias: 'id' },
+      { name: 'distance', alias: 'distance' },
+    ];
+    for (const y of yields) {
+      if (y.name !== 'id' && y.name !== 'distance') throw invalid(`rvf.knn yields id and distance, not ${y.name}; fix the YIELD list.`);
+      if (b.vars.has(y.alias)) throw invalid(`variable ${y.alias} is already defined; YIELD it AS another name.`);
+      b.vars.set(y.alias, fromNative('num', `${t}.${y.name}`));
+    }
+    if (clause.where) b.where.push(this.expr(clause.where, b.vars).native);
+    return this.flush(b, false);
+  }
+
+  // ---------------------------------------------------------- WITH, RETURN
+
+  private project(stage: Stage, proj: Projection): { stage: Stage; items: { name: string; type: VType; col: string }[]; order: string[]; paging: string } {
+    const b = this.builder(stage);
+    const items = proj.star ? [...[...b.vars.keys()].filter((n) => !n.startsWith(HIDDEN) && n !== ROW_KEY).sort().map((name) => ({ expr: { kind: 'var', name } as Expr, name, aliased: true })), ...proj.items] : proj.items;
+    if (items.length === 0) throw invalid('RETURN * needs at least one variable in scope; name the values to return.');
+    const seen = new Set<string>();
+    for (const item of items) {
+      if (seen.has(item.name)) throw invalid(`the column name ${item.name} appears twice; give one of them another alias with AS.`);
+      seen.add(item.name);
+    }
+    const compiled = items.map((i) => this.expr(i.expr, b.vars, true));
+    const aggregating = items.some((i) => isAggregate(i.expr));
+    const name = this.next('s');
+    const out = items.map((item, i) => ({ name: item.name, type: (compiled[i] as Sql).type, col: this.next('c') }));
+    const select = out.map((o, i) => `${carry(compiled[i] as Sql)} AS ${o.col}`);
+    // Constant keys do not split groups, and SQLite would read a bare integer key as a column number.
+    const groupBy = aggregating ? compiled.filter((_c, i) => !isAggregate((items[i] as { expr: Expr }).expr) && usesVariables((items[i] as { expr: Expr }).expr)).map((c) => carry(c)) : [];
+
+    // ORDER BY sees the projected names (and repeated item expressions); without
+    // aggregation or DISTINCT it may also use the incoming variables.
+    const projected: Scope = new Map(out.map((o) => [o.name, fromColumn(`${name}.${o.col}`, o.type)]));
+    const itemKeys = items.map((i) => JSON.stringify(i.expr, bigintSafe));
+    const order: string[] = [];
+    for (const s of proj.order) {
+      let sql: string;
+      try {
+        const ctx = this.exprContext(false);
+        ctx.override = (e) => {
+          const k = itemKeys.indexOf(JSON.stringify(e, bigintSafe));
+          return k === -1 ? undefined : projected.get((out[k] as { name: string }).name);
+        };
+        sql = compileExpr(s.expr, projected, ctx).native;
+      } catch (err) {
+        if (!(err instanceof CypherError) || aggregating || proj.distinct) throw err;
+        const col = this.next('c');
+        select.push(`${this.expr(s.expr, b.vars).native} AS ${col}`);
+        sql = `${name}.${col}`;
+      }
+      order.push(`${sql} ${s.descending ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`);
+    }
+    const where = b.where.length > 0 ? ` WHERE ${b.where.join(' AND ')}` : '';
+    this.ctes.push(`${name} AS (SELECT ${proj.distinct ? 'DISTINCT ' : ''}${select.join(', ')}${b.from.length > 0 ? ` FROM ${b.from.join(', ')}` : ''}${where}${groupBy.length > 0 ? ` GROUP BY ${groupBy.join(', ')}` : ''})`);
+    const vars = new Map(out.map((o) => [o.name, { type: o.type, col: o.col }]));
+    return { stage: { name, vars }, items: out, order, paging: this.paging(proj) };
+  }
+
+  private paging(proj: Projection): string {
+    const count = (e: Expr | null, what: string): string | null => {
+      if (!e) return null;
+      const v = e.kind === 'param' ? this.exprContext(false).param(e.name) : e.kind === 'literal' ? e.value : undefined;
+      const n = typeof v === 'bigint' ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw invalid(`${what} takes a non-negative integer literal or $parameter; fix ${what}.`);
+      return this.bind(n);
+    };
+    const skip = count(proj.skip, 'SKIP');
+    const limit = count(proj.limit, 'LIMIT');
+    if (skip === null && limit === null) return '';
+    return ` LIMIT ${limit ?? -1}${skip !== null ? ` OFFSET ${skip}` : ''}`;
+  }
+
+  private with(stage: Stage, proj: Projection, where: Expr | null): Stage {
+    const p = this.project(stage, proj);
+    let result = p.stage;
+    if (p.order.length > 0 || p.paging) {
+      const name = this.next('s');
+      const cols = p.items.map((i) => `${p.stage.name}.${i.col} AS ${i.col}`);
+      this.ctes.push(`${name} AS (SELECT ${cols.join(', ')} FROM ${p.stage.name}${p.order.length > 0 ? ` ORDER BY ${p.order.join(', ')}` : ''}${p.paging})`);
+      result = { name, vars: p.stage.vars };
+    }
+    if (!where) return result;
+    const b = this.builder(result);
+    b.where.push(this.expr(where, b.vars).native);
+    return this.flush(b, false);
+  }
+
+  private finalReturn(stage: Stage, proj: Projection): { sql: string; columns: OutputColumn[] } {
+    const p = this.project(stage, proj);
+    const select = p.items.map((i) => {
+      const v = fromColumn(`${p.stage.name}.${i.col}`, i.type);
+      return outputsNative(i.type) ? v.native : v.json;
+    });
+    const sql = `SELECT ${select.join(', ')} FROM ${p.stage.name}${p.order.length > 0 ? ` ORDER BY ${p.order.join(', ')}` : ''}${p.paging}`;
+    return { sql, columns: p.items.map((i) => ({ name: i.name, type: i.type })) };
+  }
+}
+
+function clauses(b: Builder): string {
+  return `${b.from.length > 0 ? ` FROM ${b.from.join(', ')}` : ''}${b.where.length > 0 ? ` WHERE ${b.where.map((w) => `(${w})`).join(' AND ')}` : ''}`;
+}
+
+function usesVariables(e: unknown): boolean {
+  if (Array.isArray(e)) return e.some(usesVariables);
+  if (e === null || typeof e !== 'object') return false;
+  if ((e as { kind?: string }).kind === 'var') return true;
+  return Object.values(e as Record<string, unknown>).some(usesVariables);
+}
+
+function bigintSafe(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? `${value}n` : value;
+}
+
+/** Variables whose properties (or property maps) the query reads anywhere: their MATCH joins graph_nodes. */
+export function propertyVariables(clauseList: readonly Clause[]): Set<string> {
+  const found = new Set<string>();
+  const visit = (x: unknown): void => {
+    if (Array.isArray(x)) {
+      x.forEach(visit);
+      return;
+    }
+    if (x === null || typeof x !== 'object') return;
+    const o = x as Record<string, unknown>;
+    if (o.kind === 'prop' && (o.target as { kind?: string }).kind === 'var') found.add((o.target as { name: string }).name);
+    if (o.kind === 'call' && (o.name === 'properties' || o.name === 'keys')) {
+      for (const a of o.args as Expr[]) if (a.kind === 'var') found.add(a.name);
+    }
+    for (const v of Object.values(o)) visit(v);
+  };
+  visit(clauseList);
+  return found;
+}
+
+export type { ReadClause };

@@ -1,0 +1,80 @@
+import type Database from 'better-sqlite3';
+import { CypherError } from './errors.ts';
+import type { CompiledRead, OutputColumn } from './compile-read.ts';
+import { fromSqlite, outputsNative, parseJsonValue, type VType } from './values.ts';
+
+export { toJsonText } from './values.ts';
+
+/**
+ * Runs a compiled read statement. Every statement is prepared on its own and
+ * must be one SQLite itself reports as read-only and returning rows: that is
+ * a layer of the read guard (with the read-only connection and query_only),
+ * and it also catches a compiler bug before it could write.
+ */
+
+const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const STATEMENT_CACHE = 100;
+
+export function prepareRead(db: Database.Database, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let stmt = cache.get(sql);
+  if (!stmt) {
+    try {
+      stmt = db.prepare(sql);
+    } catch (err) {
+      throw new CypherError('EINVAL', `Cypher: SQLite refused the compiled query (${(err as Error).message}); simplify the query or report it.`);
+    }
+    if (!stmt.readonly || !stmt.reader) throw new CypherError('EREADONLY', 'Cypher: the compiled query is not a read-only statement; it was refused.');
+    if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value as string);
+    cache.set(sql, stmt);
+  }
+  return stmt;
+}
+
+/** One cell as returned to the caller. */
+export function outputCell(type: VType, raw: unknown): unknown {
+  if (outputsNative(type)) return fromSqlite(raw);
+  if (raw === null || raw === undefined) return null;
+  return parseJsonValue(typeof raw === 'string' ? raw : String(raw));
+}
+
+/** One cell as a binding a write carries on with: ids stay ids. */
+export function bindingCell(type: VType, raw: unknown): unknown {
+  switch (type) {
+    case 'node':
+    case 'rel':
+    case 'num':
+    case 'str':
+      return fromSqlite(raw);
+    case 'bool':
+      return raw === null ? null : fromSqlite(raw) !== 0;
+    case 'null':
+      return null;
+    default:
+      return raw === null ? null : parseJsonValue(String(raw));
+  }
+}
+
+export interface SqlRun {
+  rows: unknown[][];
+  truncated: boolean;
+}
+
+export function runCompiled(db: Database.Database, compiled: CompiledRead, decode: (type: VType, raw: unknown) => unknown, maxRows: number): SqlRun {
+  const stmt = prepareRead(db, compiled.sql);
+  const columns: OutputColumn[] = compiled.columns;
+  const rows: unknown[][] = [];
+  let truncated = false;
+  for (const raw of stmt.raw(true).safeIntegers(true).iterate(compiled.binds) as IterableIterator<unknown[]>) {
+    if (rows.length >= maxRows) {
+      truncated = true;
+      break;
+    }
+    rows.push(columns.map((c, i) => decode(c.type, raw[i])));
+  }
+  return { rows, truncated };
+}

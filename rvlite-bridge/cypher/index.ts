@@ -1,0 +1,53 @@
+import type Database from 'better-sqlite3';
+import { propertyVariables, ReadCompiler } from './compile-read.ts';
+import { CypherError } from './errors.ts';
+import { outputCell, runCompiled } from './execute-sql.ts';
+import { errorWrites, isWriteText, parseQuery } from './parse.ts';
+import { runWrite } from './run-write.ts';
+import type { CypherOptions, CypherResult, CypherStats } from './types.ts';
+
+/**
+ * Cypher over the store's property graph (graph_nodes, graph_labels,
+ * graph_rels), compiled to SQL. Modules: parse-tree.ts (the openCypher
+ * grammar) → parse.ts (typed AST, ast.ts) → compile-expr.ts and
+ * compile-read.ts (one SQL statement per read) → execute-sql.ts; writes run
+ * in run-write.ts.
+ */
+
+export { CypherError } from './errors.ts';
+export type { CypherErrorCode } from './errors.ts';
+export type { CypherOptions, CypherResult, CypherStats } from './types.ts';
+
+const DEFAULT_MAX_PATH_LENGTH = 10;
+
+function noStats(): CypherStats {
+  return { nodesCreated: 0, nodesDeleted: 0, relationshipsCreated: 0, relationshipsDeleted: 0, propertiesSet: 0, labelsAdded: 0, labelsRemoved: 0 };
+}
+
+const READ_ONLY_MESSAGE = 'Cypher: this query writes (CREATE, MERGE, SET, REMOVE or DELETE) but runs read-only; send a read query, or run it where writes are enabled.';
+
+/** true when the query has any write clause (CREATE, MERGE, SET, REMOVE, DELETE, DETACH DELETE), decided by the parser */
+export function isCypherWrite(query: string): boolean {
+  return isWriteText(query);
+}
+
+export function runCypher(db: Database.Database, query: string, params: Record<string, unknown>, options: CypherOptions): CypherResult {
+  if (!Number.isInteger(options.maxRows) || options.maxRows < 0) throw new CypherError('EINVAL', 'Cypher: maxRows must be a non-negative integer; pass a row cap.');
+  const maxPathLength = options.maxPathLength ?? DEFAULT_MAX_PATH_LENGTH;
+  if (!Number.isInteger(maxPathLength) || maxPathLength < 0) throw new CypherError('EINVAL', 'Cypher: maxPathLength must be a non-negative integer.');
+  const safeParams = params ?? {};
+  if (typeof safeParams !== 'object' || Array.isArray(safeParams)) throw new CypherError('EINVAL', 'Cypher: params must be an object such as {"name": "Ada"} for $name.');
+  let ast;
+  try {
+    ast = parseQuery(query);
+  } catch (err) {
+    // a refused statement that would write is reported as a write to a read-only caller
+    if (err instanceof CypherError && !options.write && errorWrites(err)) throw new CypherError('EREADONLY', READ_ONLY_MESSAGE);
+    throw err;
+  }
+  if (ast.writes && !options.write) throw new CypherError('EREADONLY', READ_ONLY_MESSAGE);
+  if (ast.writes) return runWrite(db, ast.clauses, safeParams, options.maxRows, maxPathLength);
+  const compiled = new ReadCompiler({ maxPathLength, params: safeParams, propertyVariables: propertyVariables(ast.clauses) }).compile(ast.clauses, null, 'return');
+  const r = runCompiled(db, compiled, outputCell, options.maxRows);
+  return { columns: compiled.columns.map((c) => c.name), rows: r.rows, truncated: r.truncated, stats: noStats() };
+}

@@ -1,0 +1,160 @@
+import { createRequire } from 'node:module';
+
+/**
+ * Runs the openCypher grammar of `@neo4j-cypher/antlr4` (the grammar of
+ * Neo4j's cypher-editor) and returns a plain, typed copy of its parse tree.
+ *
+ * Measured before choosing it: the package parses every construct this layer
+ * needs, names every clause type, and costs about 200 ms on the first parse
+ * (building its ATN tables) and a few ms after; queries are also cached by
+ * text in parse.ts. It ships CommonJS plus an ES build whose imports lack
+ * file extensions (Node cannot load it), so it is loaded with require, and it
+ * has no type declarations, so the few members used are typed here.
+ *
+ * The grammar keeps whitespace and comments as SP tokens in the tree; they
+ * are dropped here so the AST builder only sees meaningful tokens.
+ */
+
+interface AntlrToken {
+  type: number;
+  start: number;
+  stop: number;
+  line: number;
+  column: number;
+}
+
+interface AntlrTree {
+  ruleIndex?: number;
+  symbol?: AntlrToken;
+  children?: AntlrTree[] | null;
+  start?: AntlrToken;
+  stop?: AntlrToken | null;
+}
+
+interface ErrorListener {
+  syntaxError(recognizer: unknown, offending: unknown, line: number, column: number, message: string): void;
+  reportAmbiguity(): void;
+  reportAttemptingFullContext(): void;
+  reportContextSensitivity(): void;
+}
+
+interface Recognizer {
+  removeErrorListeners(): void;
+  addErrorListener(listener: ErrorListener): void;
+}
+
+interface AntlrParser extends Recognizer {
+  ruleNames: string[];
+  symbolicNames: (string | null)[];
+  literalNames: (string | null)[];
+  cypher(): AntlrTree;
+}
+
+interface AntlrModule {
+  CypherLexer: new (input: unknown) => Recognizer;
+  CypherParser: (new (tokens: unknown) => AntlrParser) & Record<string, number>;
+}
+
+interface TokenStream {
+  fill(): void;
+  tokens: (AntlrToken & { text: string })[];
+}
+
+interface AntlrRuntime {
+  InputStream: new (text: string) => unknown;
+  CommonTokenStream: new (lexer: unknown) => TokenStream;
+}
+
+/**
+ * Function names the grammar lexes as keywords, so `labels(n)`, `type(r)` or
+ * `replace(s, a, b)` would not parse as calls. When such a token is directly
+ * followed by `(` it is re-typed as a plain name before parsing.
+ */
+const KEYWORD_FUNCTIONS = new Set(['labels', 'type', 'replace', 'nodes', 'relationships', 'keys', 'properties', 'range', 'index']);
+
+const require = createRequire(import.meta.url);
+let loaded: { grammar: AntlrModule; runtime: AntlrRuntime } | undefined;
+
+function antlr(): { grammar: AntlrModule; runtime: AntlrRuntime } {
+  if (!loaded) {
+    const grammar = require('@neo4j-cypher/antlr4') as AntlrModule;
+    const runtimeModule = require('@neo4j-cypher/antlr4-browser') as { default?: AntlrRuntime } & AntlrRuntime;
+    loaded = { grammar, runtime: runtimeModule.default ?? runtimeModule };
+  }
+  return loaded;
+}
+
+/** A node of the parse tree: a rule with children, or a token. */
+export interface PTree {
+  /** the grammar rule name, for rule nodes */
+  rule: string | null;
+  /** the token name (e.g. `MATCH`, `StringLiteral`, `(`), for tokens */
+  token: string | null;
+  /** the source text this node covers */
+  text: string;
+  children: PTree[];
+}
+
+export interface ParsedTree {
+  tree: PTree;
+  /** syntax errors as "line:column message" */
+  errors: string[];
+}
+
+export function parseTree(query: string): ParsedTree {
+  const { grammar, runtime } = antlr();
+  const errors: string[] = [];
+  const listener: ErrorListener = {
+    syntaxError: (_r, _o, line, column, message) => errors.push(`line ${line}:${column + 1} ${message}`),
+    reportAmbiguity: () => {},
+    reportAttemptingFullContext: () => {},
+    reportContextSensitivity: () => {},
+  };
+  const lexer = new grammar.CypherLexer(new runtime.InputStream(query));
+  lexer.removeErrorListeners();
+  lexer.addErrorListener(listener);
+  const stream = new runtime.CommonTokenStream(lexer);
+  stream.fill();
+  const nameType = grammar.CypherParser.UnescapedSymbolicName as number;
+  const spType = grammar.CypherParser.SP as number;
+  const all = stream.tokens;
+  for (let i = 0; i < all.length; i++) {
+    const t = all[i] as AntlrToken & { text: string };
+    if (!KEYWORD_FUNCTIONS.has(t.text.toLowerCase())) continue;
+    let j = i + 1;
+    while (j < all.length && (all[j] as AntlrToken).type === spType) j++;
+    if (all[j]?.text === '(') t.type = nameType;
+  }
+  const parser = new grammar.CypherParser(stream);
+  parser.removeErrorListeners();
+  parser.addErrorListener(listener);
+  const root = parser.cypher();
+
+  const tokenName = (type: number): string => {
+    if (type === -1) return 'EOF';
+    const symbolic = parser.symbolicNames[type];
+    if (symbolic) return symbolic;
+    const literal = parser.literalNames[type];
+    return literal ? literal.replace(/^'|'$/g, '') : `#${type}`;
+  };
+
+  const convert = (node: AntlrTree): PTree | null => {
+    if (node.symbol) {
+      const name = tokenName(node.symbol.type);
+      if (name === 'SP' || name === 'EOF') return null;
+      const text = node.symbol.start >= 0 ? query.slice(node.symbol.start, node.symbol.stop + 1) : '';
+      return { rule: null, token: name, text, children: [] };
+    }
+    const children: PTree[] = [];
+    for (const c of node.children ?? []) {
+      const converted = convert(c);
+      if (converted) children.push(converted);
+    }
+    const start = node.start?.start ?? 0;
+    const stop = node.stop ? node.stop.stop + 1 : start;
+    const rule = node.ruleIndex !== undefined ? (parser.ruleNames[node.ruleIndex] ?? '?') : '?';
+    return { rule, token: null, text: query.slice(start, Math.max(start, stop)).trim(), children };
+  };
+  const tree = convert(root) ?? { rule: 'cypher', token: null, text: '', children: [] };
+  return { tree, errors };
+}

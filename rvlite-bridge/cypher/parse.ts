@@ -1,0 +1,628 @@
+import type { Clause, Direction, Expr, NodePattern, Pattern, Projection, ProjectionItem, Query, RelPattern, RemoveItem, SetItem, SortItem } from './ast.ts';
+import { WRITE_CLAUSE_KINDS } from './ast.ts';
+import { CypherError, invalid, unsupported } from './errors.ts';
+import { parseTree, type PTree } from './parse-tree.ts';
+
+/**
+ * Turns Cypher text into the typed AST of ast.ts by walking the openCypher
+ * parse tree (parse-tree.ts). Every grammar construct this layer does not
+ * compile is refused here by name, so nothing is dropped later.
+ *
+ * Whether a query writes is decided from the tree (isWriteTree), never from
+ * the text: a write clause is a write wherever it sits (after MATCH, WITH,
+ * UNWIND, in any letter case, behind comments), and so are schema and admin
+ * commands.
+ */
+
+const WRITE_RULES = new Set(['createClause', 'createUniqueClause', 'mergeClause', 'setClause', 'deleteClause', 'removeClause', 'foreachClause', 'command', 'systemCommand', 'mergeAction']);
+const WRITE_TOKENS = new Set(['CREATE', 'MERGE', 'SET', 'DELETE', 'DETACH', 'REMOVE', 'FOREACH', 'DROP', 'LOAD']);
+
+// ------------------------------------------------------------ tree helpers
+
+function kids(n: PTree, rule: string): PTree[] {
+  return n.children.filter((c) => c.rule === rule);
+}
+
+function kid(n: PTree, rule: string): PTree | null {
+  return n.children.find((c) => c.rule === rule) ?? null;
+}
+
+function need(n: PTree, rule: string): PTree {
+  const c = kid(n, rule);
+  if (!c) throw invalid(`could not read ${JSON.stringify(n.text)} (expected ${rule}); check the syntax.`);
+  return c;
+}
+
+function hasToken(n: PTree, token: string): boolean {
+  return n.children.some((c) => c.token === token);
+}
+
+function containsRule(n: PTree, rules: ReadonlySet<string>): boolean {
+  if (n.rule !== null && rules.has(n.rule)) return true;
+  return n.children.some((c) => containsRule(c, rules));
+}
+
+function containsToken(n: PTree, tokens: ReadonlySet<string>): boolean {
+  if (n.token !== null && tokens.has(n.token)) return true;
+  return n.children.some((c) => containsToken(c, tokens));
+}
+
+/** A name: plain, or in backticks with `` for a backtick. */
+function symbolicName(n: PTree): string {
+  const t = n.text;
+  if (t.startsWith('`') && t.endsWith('`') && t.length >= 2) return t.slice(1, -1).replace(/``/g, '`');
+  return t;
+}
+
+function nameOf(n: PTree, rule: string): string {
+  return symbolicName(need(n, rule));
+}
+
+// ------------------------------------------------------------ entry points
+
+/**
+ * True when the query has a write clause. A query the grammar cannot parse
+ * counts as a write when it holds any write keyword token, so a malformed
+ * write is never routed as a read.
+ */
+export function isWriteText(query: string): boolean {
+  const { tree, errors } = parseTree(query);
+  if (containsRule(tree, WRITE_RULES)) return true;
+  return errors.length > 0 && containsToken(tree, WRITE_TOKENS);
+}
+
+const cache = new Map<string, Query | CypherError>();
+const CACHE_SIZE = 200;
+
+/** The AST of `query`; throws CypherError for syntax errors and unsupported constructs. */
+export function parseQuery(query: string): Query {
+  let hit = cache.get(query);
+  if (hit === undefined) {
+    try {
+      hit = build(query);
+    } catch (err) {
+      if (!(err instanceof CypherError)) throw err;
+      hit = err;
+    }
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    cache.set(query, hit);
+  }
+  if (hit instanceof CypherError) throw new CypherError(hit.code, hit.message);
+  return hit;
+}
+
+function build(query: string): Query {
+  const { tree, errors } = parseTree(query);
+  const writes = containsRule(tree, WRITE_RULES) || (errors.length > 0 && containsToken(tree, WRITE_TOKENS));
+  if (errors.length > 0) {
+    const err = invalid(`syntax error at ${errors[0]}; fix the query text.`);
+    // A malformed write is reported as a write so a read-only caller refuses it the same way.
+    (err as CypherError & { writes?: boolean }).writes = writes;
+    throw err;
+  }
+  const parts = kids(tree, 'cypherPart');
+  if (parts.length !== 1) throw invalid('send exactly one statement per call (no semicolon-separated list).');
+  const part = parts[0] as PTree;
+  if (kid(part, 'cypherConsoleCommand')) throw unsupported('a console command (:command)', 'send a Cypher query');
+  const cq = need(part, 'cypherQuery');
+  const options = kid(cq, 'queryOptions');
+  if (options && options.children.length > 0) throw unsupported(`the query option ${JSON.stringify(options.text)}`, 'send the query without EXPLAIN, PROFILE or CYPHER options');
+  const statement = need(cq, 'statement');
+  if (kid(statement, 'command') || kid(statement, 'systemCommand')) {
+    const err = unsupported('schema and administration commands (indexes, constraints, databases, users)', 'the graph is schemaless here; send MATCH/CREATE/MERGE queries');
+    return failWith(err, writes);
+  }
+  const q = need(statement, 'query');
+  if (kid(q, 'bulkImportQuery')) return failWith(unsupported('USING PERIODIC COMMIT / LOAD CSV', 'pass rows as a $parameter list and UNWIND it'), writes);
+  const regular = need(q, 'regularQuery');
+  if (kid(regular, 'union')) return failWith(unsupported('UNION', 'run the parts as separate queries'), writes);
+  const single = need(regular, 'singleQuery');
+  const clauses = kids(single, 'clause').map(clause);
+  const hasWrite = clauses.some((c) => WRITE_CLAUSE_KINDS.has(c.kind));
+  return { clauses, writes: writes || hasWrite };
+}
+
+/** Unsupported write-ish statements still report that they write, for the read-only gate. */
+function failWith(err: CypherError, writes: boolean): never {
+  (err as CypherError & { writes?: boolean }).writes = writes;
+  throw err;
+}
+
+/** Whether a CypherError came from a query that would write (set by build for refused statements). */
+export function errorWrites(err: CypherError): boolean {
+  return (err as CypherError & { writes?: boolean }).writes === true;
+}
+
+// ------------------------------------------------------------ clauses
+
+function clause(c: PTree): Clause {
+  const n = c.children[0];
+  if (!n || n.rule === null) throw invalid(`could not read clause ${JSON.stringify(c.text)}; check the syntax.`);
+  switch (n.rule) {
+    case 'matchClause': {
+      if (kids(n, 'hint').length > 0) throw unsupported('USING hints', 'remove the USING clause');
+      const where = kid(n, 'where');
+      return { kind: 'match', optional: hasToken(n, 'OPTIONAL'), patterns: pattern(need(n, 'pattern')), where: where ? expression(need(where, 'expression')) : null };
+    }
+    case 'unwindClause':
+      return { kind: 'unwind', expr: expression(need(n, 'expression')), variable: nameOf(n, 'variable') };
+    case 'withClause': {
+      const where = kid(n, 'where');
+      return { kind: 'with', projection: projection(n), where: where ? expression(need(where, 'expression')) : null };
+    }
+    case 'returnClause':
+      return { kind: 'return', projection: projection(n) };
+    case 'call':
+      return call(n);
+    case 'createClause':
+      return { kind: 'create', patterns: pattern(need(n, 'pattern')) };
+    case 'mergeClause': {
+      const onCreate: SetItem[] = [];
+      const onMatch: SetItem[] = [];
+      for (const action of kids(n, 'mergeAction')) {
+        const items = kids(need(action, 'setClause'), 'setItem').map(setItem);
+        (hasToken(action, 'CREATE') ? onCreate : onMatch).push(...items);
+      }
+      return { kind: 'merge', pattern: patternPart(need(n, 'patternPart')), onCreate, onMatch };
+    }
+    case 'setClause':
+      return { kind: 'set', items: kids(n, 'setItem').map(setItem) };
+    case 'removeClause':
+      return { kind: 'remove', items: kids(n, 'removeItem').map(removeItem) };
+    case 'deleteClause':
+      return { kind: 'delete', detach: hasToken(n, 'DETACH'), exprs: kids(n, 'expression').map(expression) };
+    case 'createUniqueClause':
+      throw unsupported('CREATE UNIQUE', 'use MERGE');
+    case 'foreachClause':
+      throw unsupported('FOREACH', 'use UNWIND over the list followed by the write clause');
+    case 'loadCSVClause':
+      throw unsupported('LOAD CSV', 'pass rows as a $parameter list and UNWIND it');
+    case 'startClause':
+      throw unsupported('START', 'use MATCH');
+    default:
+      throw unsupported(`the clause ${JSON.stringify(n.text.split(/\s/)[0])}`, 'use MATCH, OPTIONAL MATCH, UNWIND, WITH, RETURN, CALL rvf.knn, CREATE, MERGE, SET, REMOVE or DELETE');
+  }
+}
+
+function projection(n: PTree): Projection {
+  const body = need(n, 'returnBody');
+  const itemsNode = need(body, 'returnItems');
+  if (kid(itemsNode, 'func')) throw unsupported('a procedure call inside RETURN', 'use CALL ... YIELD before RETURN');
+  const items: ProjectionItem[] = kids(itemsNode, 'returnItem').map((item) => {
+    const expr = expression(need(item, 'expression'));
+    const alias = kid(item, 'variable');
+    return { expr, name: alias ? symbolicName(alias) : need(item, 'expression').text, aliased: alias !== null };
+  });
+  const order: SortItem[] = [];
+  const orderNode = kid(body, 'order');
+  if (orderNode) {
+    for (const s of kids(orderNode, 'sortItem')) {
+      order.push({ expr: expression(need(s, 'expression')), descending: hasToken(s, 'DESC') || hasToken(s, 'DESCENDING') });
+    }
+  }
+  const skip = kid(body, 'skip');
+  const limit = kid(body, 'limit');
+  return {
+    distinct: hasToken(n, 'DISTINCT'),
+    star: hasToken(itemsNode, '*'),
+    items,
+    order,
+    skip: skip ? expression(need(skip, 'expression')) : null,
+    limit: limit ? expression(need(limit, 'expression')) : null,
+  };
+}
+
+function call(n: PTree): Clause {
+  const inv = need(n, 'procedureInvocation');
+  const name = need(inv, 'procedureInvocationBody').text.replace(/\s+/g, '');
+  const argsNode = kid(inv, 'procedureArguments');
+  const args = argsNode ? kids(argsNode, 'expression').map(expression) : [];
+  const results = kid(n, 'procedureResults');
+  let yields: { name: string; alias: string }[] | null = null;
+  let where: Expr | null = null;
+  if (results) {
+    yields = kids(results, 'procedureResult').map((r) => {
+      const aliased = kid(r, 'aliasedProcedureResult');
+      if (aliased) return { name: nameOf(aliased, 'procedureOutput'), alias: nameOf(aliased, 'variable') };
+      const simple = need(r, 'simpleProcedureResult');
+      const out = nameOf(simple, 'procedureOutput');
+      return { name: out, alias: out };
+    });
+    const w = kid(results, 'where');
+    if (w) where = expression(need(w, 'expression'));
+  }
+  return { kind: 'call', procedure: name, args, yields, where };
+}
+
+function propertyTarget(n: PTree): { variable: string; key: string } {
+  // propertyExpression: atom propertyLookup+
+  const atom = need(n, 'atom');
+  const v = kid(atom, 'variable');
+  const lookups = kids(n, 'propertyLookup');
+  if (!v || atom.children.length !== 1 || lookups.length !== 1) {
+    throw unsupported(`setting the nested property ${JSON.stringify(n.text)}`, 'set a property of a variable, e.g. SET n.name = $v');
+  }
+  return { variable: symbolicName(v), key: nameOf(lookups[0] as PTree, 'propertyKeyName') };
+}
+
+function setItem(n: PTree): SetItem {
+  const prop = kid(n, 'propertyExpression');
+  if (prop) {
+    const { variable, key } = propertyTarget(prop);
+    return { kind: 'setProp', variable, key, value: expression(need(n, 'expression')) };
+  }
+  const variable = nameOf(n, 'variable');
+  const labels = kid(n, 'nodeLabels');
+  if (labels) return { kind: 'setLabels', variable, labels: nodeLabels(labels) };
+  return { kind: 'setAll', variable, value: expression(need(n, 'expression')), merge: hasToken(n, '+=') };
+}
+
+function removeItem(n: PTree): RemoveItem {
+  const prop = kid(n, 'propertyExpression');
+  if (prop) return { kind: 'removeProp', ...propertyTarget(prop) };
+  return { kind: 'removeLabels', variable: nameOf(n, 'variable'), labels: nodeLabels(need(n, 'nodeLabels')) };
+}
+
+// ------------------------------------------------------------ patterns
+
+function pattern(n: PTree): Pattern[] {
+  return kids(n, 'patternPart').map(patternPart);
+}
+
+function patternPart(n: PTree): Pattern {
+  if (kid(n, 'variable')) throw unsupported(`the path variable in ${JSON.stringify(n.text)}`, 'name the relationships instead, e.g. MATCH (a)-[r*1..3]->(b) RETURN r');
+  const anon = need(n, 'anonymousPatternPart');
+  if (kid(anon, 'shortestPathPatternFunction')) {
+    throw unsupported('shortestPath', 'use a variable-length pattern such as -[*1..5]-> with ORDER BY size(r) LIMIT 1');
+  }
+  return patternElement(need(anon, 'patternElement'));
+}
+
+function patternElement(n: PTree): Pattern {
+  const inner = kid(n, 'patternElement');
+  if (inner) return patternElement(inner);
+  const nodes: NodePattern[] = [nodePattern(need(n, 'nodePattern'))];
+  const rels: RelPattern[] = [];
+  for (const chain of kids(n, 'patternElementChain')) {
+    rels.push(relPattern(need(chain, 'relationshipPattern')));
+    nodes.push(nodePattern(need(chain, 'nodePattern')));
+  }
+  return { nodes, rels };
+}
+
+function nodeLabels(n: PTree): string[] {
+  return kids(n, 'nodeLabel').map((l) => nameOf(l, 'labelName'));
+}
+
+function properties(n: PTree | null): Expr | null {
+  if (!n) return null;
+  const map = kid(n, 'mapLiteral');
+  if (map) return mapLiteral(map);
+  return parameter(need(n, 'parameter'));
+}
+
+function nodePattern(n: PTree): NodePattern {
+  const v = kid(n, 'variable');
+  const labels = kid(n, 'nodeLabels');
+  return { variable: v ? symbolicName(v) : null, labels: labels ? nodeLabels(labels) : [], properties: properties(kid(n, 'properties')) };
+}
+
+function relPattern(n: PTree): RelPattern {
+  const left = kid(need(n, 'relationshipPatternStart'), 'leftArrowHead') !== null;
+  const right = kid(need(n, 'relationshipPatternEnd'), 'rightArrowHead') !== null;
+  const direction: Direction = left === right ? 'both' : left ? 'in' : 'out';
+  const detail = kid(n, 'relationshipDetail');
+  if (!detail) return { variable: null, types: [], direction, range: null, properties: null };
+  const v = kid(detail, 'variable');
+  const typesNode = kid(detail, 'relationshipTypes');
+  const types: string[] = [];
+  if (typesNode) {
+    for (const t of typesNode.children) {
+      if (t.rule === 'relationshipType' || t.rule === 'relationshipTypeOptionalColon') types.push(nameOf(t, 'relTypeName'));
+    }
+  }
+  const rangeNode = kid(detail, 'rangeLiteral');
+  return { variable: v ? symbolicName(v) : null, types, direction, range: rangeNode ? range(rangeNode) : null, properties: properties(kid(detail, 'properties')) };
+}
+
+/** `*`, `*n`, `*a..b`, `*..b`, `*a..`: an exact `*n` is n..n. */
+function range(n: PTree): { min: number; max: number | null } {
+  let min: number | null = null;
+  let max: number | null = null;
+  let dots = false;
+  for (const c of n.children) {
+    if (c.token === '..') dots = true;
+    else if (c.rule === 'integerLiteral') {
+      const v = Number(integerValue(c));
+      if (dots) max = v;
+      else min = v;
+    }
+  }
+  if (!dots) return min === null ? { min: 1, max: null } : { min, max: min };
+  return { min: min ?? 1, max };
+}
+
+// ------------------------------------------------------------ expressions
+
+function expression(n: PTree): Expr {
+  return orExpression(need(n, 'orExpression'));
+}
+
+function fold(n: PTree, operand: (p: PTree) => Expr, make: (op: string, left: Expr, right: Expr) => Expr): Expr {
+  let result: Expr | null = null;
+  let op = '';
+  for (const c of n.children) {
+    if (c.rule !== null) {
+      const value = operand(c);
+      result = result === null ? value : make(op, result, value);
+    } else {
+      op = c.token ?? '';
+    }
+  }
+  if (result === null) throw invalid(`could not read ${JSON.stringify(n.text)}; check the syntax.`);
+  return result;
+}
+
+function orExpression(n: PTree): Expr {
+  return fold(n, xorExpression, (_op, left, right) => ({ kind: 'logic', op: 'OR', left, right }));
+}
+
+function xorExpression(n: PTree): Expr {
+  return fold(n, andExpression, (_op, left, right) => ({ kind: 'logic', op: 'XOR', left, right }));
+}
+
+function andExpression(n: PTree): Expr {
+  return fold(n, notExpression, (_op, left, right) => ({ kind: 'logic', op: 'AND', left, right }));
+}
+
+function notExpression(n: PTree): Expr {
+  const nots = n.children.filter((c) => c.token === 'NOT').length;
+  let e = comparisonExpression(need(n, 'comparisonExpression'));
+  for (let i = 0; i < nots; i++) e = { kind: 'not', expr: e };
+  return e;
+}
+
+const COMPARE_OPS: Record<string, '=' | '<>' | '<' | '<=' | '>' | '>='> = { '=': '=', '<>': '<>', '!=': '<>', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
+
+/** `a < b < c` means `a < b AND b < c`, as in Cypher. */
+function comparisonExpression(n: PTree): Expr {
+  let left = addOrSubtract(need(n, 'addOrSubtractExpression'));
+  let result: Expr | null = null;
+  for (const p of kids(n, 'partialComparisonExpression')) {
+    const opText = p.children.find((c) => c.token !== null)?.text ?? '';
+    const op = COMPARE_OPS[opText];
+    if (!op) throw invalid(`unknown comparison ${JSON.stringify(opText)}; use =, <>, <, <=, > or >=.`);
+    const right = addOrSubtract(need(p, 'addOrSubtractExpression'));
+    const cmp: Expr = { kind: 'compare', op, left, right };
+    result = result === null ? cmp : { kind: 'logic', op: 'AND', left: result, right: cmp };
+    left = right;
+  }
+  return result ?? left;
+}
+
+function addOrSubtract(n: PTree): Expr {
+  return fold(n, multiplyDivide, (op, left, right) => ({ kind: 'arith', op: op === '-' ? '-' : '+', left, right }));
+}
+
+function multiplyDivide(n: PTree): Expr {
+  return fold(n, power, (op, left, right) => ({ kind: 'arith', op: op === '/' ? '/' : op === '%' ? '%' : '*', left, right }));
+}
+
+function power(n: PTree): Expr {
+  return fold(n, unary, (_op, left, right) => ({ kind: 'arith', op: '^', left, right }));
+}
+
+function unary(n: PTree): Expr {
+  const minus = n.children.filter((c) => c.token === '-').length;
+  const e = stringListNull(need(n, 'stringListNullOperatorExpression'));
+  if (minus % 2 === 0) return e;
+  if (e.kind === 'literal' && typeof e.value === 'number') return { kind: 'literal', value: -e.value };
+  if (e.kind === 'literal' && typeof e.value === 'bigint') {
+    const v = -e.value;
+    return { kind: 'literal', value: v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v };
+  }
+  return { kind: 'neg', expr: e };
+}
+
+function stringListNull(n: PTree): Expr {
+  const cs = n.children;
+  const first = cs[0];
+  if (!first || first.rule !== 'propertyOrLabelsExpression') throw invalid(`could not read ${JSON.stringify(n.text)}; check the syntax.`);
+  let e = propertyOrLabels(first);
+  let i = 1;
+  while (i < cs.length) {
+    const c = cs[i] as PTree;
+    const tok = c.token;
+    if (tok === '[') {
+      // '[' expression ']' or a slice '[' a? '..' b? ']'
+      let j = i + 1;
+      const inside: PTree[] = [];
+      while (j < cs.length && (cs[j] as PTree).token !== ']') inside.push(cs[j++] as PTree);
+      if (inside.some((x) => x.token === '..')) throw unsupported('list slicing [a..b]', 'index single elements, e.g. list[0]');
+      const idx = inside.find((x) => x.rule === 'expression');
+      if (!idx) throw invalid(`empty index in ${JSON.stringify(n.text)}; give an index.`);
+      e = { kind: 'index', target: e, index: expression(idx) };
+      i = j + 1;
+      continue;
+    }
+    if (tok === '=~') throw unsupported('the regular expression operator =~', 'use STARTS WITH, ENDS WITH or CONTAINS');
+    if (tok === 'IN' || tok === 'CONTAINS' || tok === 'STARTS' || tok === 'ENDS') {
+      let j = i + 1;
+      while (j < cs.length && (cs[j] as PTree).rule !== 'propertyOrLabelsExpression') j++;
+      const rightNode = cs[j];
+      if (!rightNode) throw invalid(`missing operand after ${tok} in ${JSON.stringify(n.text)}.`);
+      const right = propertyOrLabels(rightNode);
+      if (tok === 'IN') e = { kind: 'in', left: e, right };
+      else e = { kind: 'string', op: tok === 'CONTAINS' ? 'CONTAINS' : tok === 'STARTS' ? 'STARTS WITH' : 'ENDS WITH', left: e, right };
+      i = j + 1;
+      continue;
+    }
+    if (tok === 'IS') {
+      let j = i + 1;
+      let negated = false;
+      while (j < cs.length && (cs[j] as PTree).token !== 'NULL') {
+        if ((cs[j] as PTree).token === 'NOT') negated = true;
+        j++;
+      }
+      e = { kind: 'isNull', expr: e, negated };
+      i = j + 1;
+      continue;
+    }
+    i++;
+  }
+  return e;
+}
+
+function propertyOrLabels(n: PTree): Expr {
+  let e = atom(need(n, 'atom'));
+  for (const c of n.children.slice(1)) {
+    if (c.rule === 'propertyLookup') e = { kind: 'prop', target: e, key: nameOf(c, 'propertyKeyName') };
+    else if (c.rule === 'nodeLabels') e = { kind: 'hasLabels', expr: e, labels: nodeLabels(c) };
+  }
+  return e;
+}
+
+const UNSUPPORTED_ATOMS: Record<string, [string, string]> = {
+  listComprehension: ['list comprehensions', 'use UNWIND and collect()'],
+  patternComprehension: ['pattern comprehensions', 'use OPTIONAL MATCH and collect()'],
+  filterFunction: ['filter()', 'use UNWIND with WHERE and collect()'],
+  extractFunction: ['extract()', 'use UNWIND and collect()'],
+  reduceFunction: ['reduce()', 'use UNWIND with sum() or collect()'],
+  allFunction: ['all()', 'use UNWIND with WHERE and count()'],
+  anyFunction: ['any()', 'use UNWIND with WHERE and count(), or IN'],
+  noneFunction: ['none()', 'use UNWIND with WHERE and count()'],
+  singleFunction: ['single()', 'use UNWIND with WHERE and count()'],
+  shortestPathPatternFunction: ['shortestPath', 'use a variable-length pattern such as -[*1..5]-> with ORDER BY size(r) LIMIT 1'],
+};
+
+function atom(n: PTree): Expr {
+  const c = n.children[0];
+  if (!c) throw invalid(`empty expression ${JSON.stringify(n.text)}.`);
+  if (c.token === 'COUNT') return { kind: 'countStar' };
+  switch (c.rule) {
+    case 'literal':
+      return literal(c);
+    case 'parameter':
+      return parameter(c);
+    case 'variable':
+      return { kind: 'var', name: symbolicName(c) };
+    case 'parenthesizedExpression':
+      return expression(need(c, 'expression'));
+    case 'functionInvocation': {
+      const name = need(c, 'functionInvocationBody').text.replace(/\s+/g, '');
+      return { kind: 'call', name: name.toLowerCase(), distinct: hasToken(c, 'DISTINCT'), args: kids(c, 'expression').map(expression), text: c.text };
+    }
+    case 'existsFunction': {
+      const inner = expression(need(c, 'expression'));
+      if (inner.kind === 'pattern') return inner;
+      return { kind: 'isNull', expr: inner, negated: true };
+    }
+    case 'relationshipsPattern': {
+      const nodes: NodePattern[] = [nodePattern(need(c, 'nodePattern'))];
+      const rels: RelPattern[] = [];
+      for (const chain of kids(c, 'patternElementChain')) {
+        rels.push(relPattern(need(chain, 'relationshipPattern')));
+        nodes.push(nodePattern(need(chain, 'nodePattern')));
+      }
+      return { kind: 'pattern', pattern: { nodes, rels } };
+    }
+    case 'caseExpression': {
+      let subject: Expr | null = null;
+      let otherwise: Expr | null = null;
+      const branches: { when: Expr; then: Expr }[] = [];
+      let afterElse = false;
+      for (const x of c.children) {
+        if (x.token === 'ELSE') afterElse = true;
+        else if (x.rule === 'caseAlternatives') {
+          const [w, t] = kids(x, 'expression');
+          if (!w || !t) throw invalid(`incomplete WHEN ... THEN in ${JSON.stringify(c.text)}.`);
+          branches.push({ when: expression(w), then: expression(t) });
+        } else if (x.rule === 'expression') {
+          if (afterElse) otherwise = expression(x);
+          else subject = expression(x);
+        }
+      }
+      return { kind: 'case', subject, branches, otherwise };
+    }
+    default: {
+      const u = c.rule ? UNSUPPORTED_ATOMS[c.rule] : undefined;
+      if (u) throw unsupported(u[0], u[1]);
+      throw unsupported(`the expression ${JSON.stringify(n.text)}`, 'rewrite it with the supported operators and functions');
+    }
+  }
+}
+
+function parameter(n: PTree): Expr {
+  const p = kid(n, 'newParameter');
+  if (!p) throw unsupported(`the legacy parameter syntax ${n.text}`, 'write parameters as $name');
+  return { kind: 'param', name: symbolicName(need(p, 'parameterName')) };
+}
+
+function integerValue(n: PTree): number | bigint {
+  const t = n.text;
+  let v: bigint;
+  if (/^0x/i.test(t)) v = BigInt(t);
+  else if (/^0o/i.test(t)) v = BigInt(t);
+  else if (/^0[0-7]+$/.test(t)) v = BigInt('0o' + t.slice(1));
+  else v = BigInt(t);
+  if (v > 9223372036854775807n) throw invalid(`the integer ${t} is larger than a 64-bit integer; use a smaller number.`);
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+function literal(n: PTree): Expr {
+  const c = n.children[0];
+  if (!c) throw invalid(`empty literal ${JSON.stringify(n.text)}.`);
+  if (c.token === 'NULL') return { kind: 'literal', value: null };
+  switch (c.rule) {
+    case 'numberLiteral': {
+      const int = kid(c, 'integerLiteral');
+      if (int) return { kind: 'literal', value: integerValue(int) };
+      return { kind: 'literal', value: Number(c.text) };
+    }
+    case 'stringLiteral':
+      return { kind: 'literal', value: unescapeString(c.text) };
+    case 'booleanLiteral':
+      return { kind: 'literal', value: hasToken(c, 'TRUE') };
+    case 'mapLiteral':
+      return mapLiteral(c);
+    case 'listLiteral':
+      return { kind: 'list', items: kids(c, 'expression').map(expression) };
+    case 'mapProjection':
+      throw unsupported('map projections n{.a, .b}', 'build the map with {a: n.a, b: n.b}');
+    default:
+      throw unsupported(`the literal ${JSON.stringify(n.text)}`, 'use numbers, strings, booleans, null, lists or maps');
+  }
+}
+
+function mapLiteral(n: PTree): Expr {
+  return { kind: 'map', entries: kids(n, 'literalEntry').map((e) => [nameOf(e, 'propertyKeyName'), expression(need(e, 'expression'))] as [string, Expr]) };
+}
+
+const ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+function unescapeString(quoted: string): string {
+  const body = quoted.slice(1, -1);
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i] as string;
+    if (ch !== '\\') {
+      out += ch;
+      continue;
+    }
+    const next = body[i + 1] ?? '';
+    const simple = ESCAPES[next] ?? ESCAPES[next.toLowerCase()];
+    if (simple !== undefined && next.toLowerCase() !== 'u') {
+      out += simple;
+      i++;
+    } else if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(body.slice(i + 2, i + 6))) {
+      out += String.fromCharCode(parseInt(body.slice(i + 2, i + 6), 16));
+      i += 5;
+    } else if (next === 'U' && /^[0-9a-fA-F]{8}$/.test(body.slice(i + 2, i + 10))) {
+      out += String.fromCodePoint(parseInt(body.slice(i + 2, i + 10), 16));
+      i += 9;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,342 @@
+import type Database from 'better-sqlite3';
+import type { Clause, Expr, NodePattern, Pattern, RemoveItem, SetItem } from './ast.ts';
+import { INPUT_PARAM, propertyVariables, ReadCompiler, type OutputColumn } from './compile-read.ts';
+import { invalid, unsupported } from './errors.ts';
+import { bindingCell, outputCell, runCompiled, toJsonText } from './execute-sql.ts';
+import type { CypherStats } from './types.ts';
+import type { VType } from './values.ts';
+
+/**
+ * Runs a query that writes. Its read parts (MATCH, UNWIND, WITH, RETURN...)
+ * are compiled to SQL by the read compiler with the rows so far passed in as
+ * JSON; its write clauses run here, row by row, as plain INSERT / UPDATE /
+ * DELETE statements on graph_nodes, graph_labels and graph_rels only, inside
+ * the caller's transaction (the caller records row changes with triggers).
+ * Expressions a write needs (property values) are evaluated by SQL too, so
+ * reads and writes share one set of semantics.
+ */
+
+type Row = unknown[];
+
+const SCALAR_TYPES = new Set(['string', 'number', 'boolean', 'bigint']);
+
+export interface WriteResult {
+  columns: string[];
+  rows: unknown[][];
+  truncated: boolean;
+  stats: CypherStats;
+}
+
+export function runWrite(db: Database.Database, clauses: readonly Clause[], params: Record<string, unknown>, maxRows: number, maxPathLength: number): WriteResult {
+  return new WriteRun(db, params, maxPathLength, propertyVariables(clauses)).run(clauses, maxRows);
+}
+
+class WriteRun {
+  private vars: OutputColumn[] = [];
+  private rows: Row[] = [[]];
+  readonly stats: CypherStats = { nodesCreated: 0, nodesDeleted: 0, relationshipsCreated: 0, relationshipsDeleted: 0, propertiesSet: 0, labelsAdded: 0, labelsRemoved: 0 };
+  /** nodes deleted without DETACH: they must have no relationships when the query ends */
+  private readonly plainDeleted = new Set<number>();
+  private readonly sql: Record<string, Database.Statement>;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly params: Record<string, unknown>,
+    private readonly maxPathLength: number,
+    private readonly propertyVars: Set<string>,
+  ) {
+    const p = (s: string): Database.Statement => db.prepare(s);
+    this.sql = {
+      insertNode: p('INSERT INTO graph_nodes (props) VALUES (?)'),
+      insertLabel: p('INSERT OR IGNORE INTO graph_labels (node_id, label) VALUES (?, ?)'),
+      deleteLabel: p('DELETE FROM graph_labels WHERE node_id = ? AND label = ?'),
+      insertRel: p('INSERT INTO graph_rels (type, src, dst, props) VALUES (?, ?, ?, ?)'),
+      nodeProps: p('SELECT props FROM graph_nodes WHERE id = ?'),
+      relProps: p('SELECT props FROM graph_rels WHERE id = ?'),
+      setNodeProps: p('UPDATE graph_nodes SET props = ? WHERE id = ?'),
+      setRelProps: p('UPDATE graph_rels SET props = ? WHERE id = ?'),
+      deleteNodeRels: p('DELETE FROM graph_rels WHERE src = ? OR dst = ?'),
+      deleteNodeLabels: p('DELETE FROM graph_labels WHERE node_id = ?'),
+      deleteNode: p('DELETE FROM graph_nodes WHERE id = ?'),
+      deleteRel: p('DELETE FROM graph_rels WHERE id = ?'),
+      hasRels: p('SELECT 1 FROM graph_rels WHERE src = ? OR dst = ? LIMIT 1'),
+    };
+  }
+
+  run(clauses: readonly Clause[], maxRows: number): WriteResult {
+    let pending: Clause[] = [];
+    let output: WriteResult | null = null;
+    for (const clause of clauses) {
+      if (clause.kind === 'return') {
+        const r = this.read([...pending, clause], 'return', maxRows);
+        output = { columns: r.columns.map((c) => c.name), rows: r.rows, truncated: r.truncated, stats: this.stats };
+        pending = [];
+        continue;
+      }
+      if (clause.kind === 'match' || clause.kind === 'unwind' || clause.kind === 'with' || clause.kind === 'call') {
+        pending.push(clause);
+        continue;
+      }
+      if (pending.length > 0) this.advance(pending);
+      pending = [];
+      this.write(clause);
+    }
+    if (pending.length > 0) this.advance(pending);
+    for (const id of this.plainDeleted) {
+      if (this.sql.hasRels!.get(id, id)) {
+        throw invalid(`cannot delete node ${id} because it still has relationships; use DETACH DELETE to delete it with its relationships.`);
+      }
+    }
+    return output ?? { columns: [], rows: [], truncated: false, stats: this.stats };
+  }
+
+  // ---------------------------------------------------------- read parts
+
+  private compiler(): ReadCompiler {
+    return new ReadCompiler({ maxPathLength: this.maxPathLength, params: this.params, propertyVariables: this.propertyVars });
+  }
+
+  private read(clauses: Clause[], mode: 'return' | 'bindings', maxRows = Number.MAX_SAFE_INTEGER, rows: Row[] = this.rows): { columns: OutputColumn[]; rows: Row[]; truncated: boolean } {
+    const unit = this.vars.length === 0 && rows.length === 1;
+    const compiled = this.compiler().compile(clauses, unit ? null : this.vars, mode);
+    if (!unit) compiled.binds[INPUT_PARAM] = toJsonText(rows);
+    const r = runCompiled(this.db, compiled, mode === 'return' ? outputCell : bindingCell, maxRows);
+    return { columns: compiled.columns, rows: r.rows, truncated: r.truncated };
+  }
+
+  private advance(clauses: Clause[]): void {
+    const r = this.read(clauses, 'bindings');
+    this.vars = r.columns;
+    this.rows = r.rows;
+  }
+
+  private evaluate(exprs: Expr[], row: Row): unknown[] {
+    if (exprs.length === 0) return [];
+    const items = exprs.map((expr, i) => ({ expr, name: `e${i}`, aliased: true }));
+    const ret: Clause = { kind: 'return', projection: { distinct: false, star: false, items, order: [], skip: null, limit: null } };
+    const r = this.read([ret], 'return', 1, [row]);
+    return r.rows[0] ?? exprs.map(() => null);
+  }
+
+  private indexOf(name: string): number {
+    return this.vars.findIndex((v) => v.name === name);
+  }
+
+  private valueOf(row: Row, name: string, want: VType | 'node or rel'): { id: number; type: 'node' | 'rel' } | null {
+    const i = this.indexOf(name);
+    if (i === -1) throw invalid(`variable ${name} is not defined; bind it with MATCH or CREATE first.`);
+    const v = this.vars[i] as OutputColumn;
+    const ok = want === 'node or rel' ? v.type === 'node' || v.type === 'rel' : v.type === want;
+    if (!ok && v.type !== 'null') throw invalid(`variable ${name} is not a ${want === 'rel' ? 'relationship' : want}; use a node or relationship variable here.`);
+    const value = row[i];
+    if (value === null || value === undefined) return null;
+    return { id: Number(value), type: v.type as 'node' | 'rel' };
+  }
+
+  private addVar(name: string, type: VType): number {
+    const i = this.indexOf(name);
+    if (i !== -1) return i;
+    this.vars.push({ name, type });
+    for (const row of this.rows) row.push(null);
+    return this.vars.length - 1;
+  }
+
+  // ---------------------------------------------------------- write clauses
+
+  private write(clause: Clause): void {
+    switch (clause.kind) {
+      case 'create':
+        for (const row of this.rows) for (const p of clause.patterns) this.create(p, row);
+        return;
+      case 'merge':
+        this.merge(clause.pattern, clause.onCreate, clause.onMatch);
+        return;
+      case 'set':
+        for (const row of this.rows) for (const item of clause.items) this.set(item, row);
+        return;
+      case 'remove':
+        for (const row of this.rows) for (const item of clause.items) this.remove(item, row);
+        return;
+      case 'delete':
+        for (const row of this.rows) for (const e of clause.exprs) this.delete(e, row, clause.detach);
+        return;
+      default:
+        throw invalid(`${clause.kind} is not a write clause.`);
+    }
+  }
+
+  private properties(expr: Expr | null, row: Row, what: string): Record<string, unknown> {
+    if (!expr) return {};
+    const [value] = this.evaluate([expr], row);
+    if (value === null || value === undefined) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`the properties of ${what} must be a map, e.g. {name: 'Ann'}.`);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (v === null) continue;
+      out[k] = checkedProperty(k, v);
+    }
+    return out;
+  }
+
+  private createNode(np: NodePattern, row: Row): number {
+    const props = this.properties(np.properties, row, np.variable ?? 'a new node');
+    const id = Number(this.sql.insertNode!.run(toJsonText(props)).lastInsertRowid);
+    this.stats.nodesCreated++;
+    this.stats.propertiesSet += Object.keys(props).length;
+    for (const label of new Set(np.labels)) {
+      this.stats.labelsAdded += this.sql.insertLabel!.run(id, label).changes;
+    }
+    return id;
+  }
+
+  /** CREATE one pattern for one row: bound variables are reused, the rest created. */
+  private create(p: Pattern, row: Row, mergeCreate = false): void {
+    const ids: number[] = p.nodes.map((np) => {
+      const i = np.variable !== null ? this.indexOf(np.variable) : -1;
+      if (i !== -1) {
+        const bound = this.valueOf(row, np.variable as string, 'node');
+        if (!bound) throw invalid(`cannot create a relationship to ${np.variable}, which is null; MATCH it first or drop the OPTIONAL.`);
+        if (!mergeCreate && (np.labels.length > 0 || np.properties)) {
+          throw invalid(`variable ${np.variable} is already bound, so CREATE cannot add labels or properties to it; use SET, or a new variable.`);
+        }
+        return bound.id;
+      }
+      const id = this.createNode(np, row);
+      if (np.variable !== null) row[this.addVar(np.variable, 'node')] = id;
+      return id;
+    });
+    p.rels.forEach((rel, k) => {
+      if (rel.range) throw invalid('CREATE cannot create a variable-length relationship; create each hop.');
+      if (rel.types.length !== 1) throw invalid(`a created relationship needs exactly one type, e.g. -[:KNOWS]->; fix ${rel.variable ?? 'the relationship'}.`);
+      if (rel.direction === 'both' && !mergeCreate) throw invalid('a created relationship needs a direction; write -[:TYPE]-> or <-[:TYPE]-.');
+      if (rel.variable !== null && this.indexOf(rel.variable) !== -1) throw invalid(`variable ${rel.variable} is already bound; use a new name for the created relationship.`);
+      const a = ids[k] as number;
+      const b = ids[k + 1] as number;
+      const [src, dst] = rel.direction === 'in' ? [b, a] : [a, b];
+      const props = this.properties(rel.properties, row, rel.variable ?? 'a new relationship');
+      const id = Number(this.sql.insertRel!.run(rel.types[0], src, dst, toJsonText(props)).lastInsertRowid);
+      this.stats.relationshipsCreated++;
+      this.stats.propertiesSet += Object.keys(props).length;
+      if (rel.variable !== null) row[this.addVar(rel.variable, 'rel')] = id;
+    });
+  }
+
+  private merge(p: Pattern, onCreate: SetItem[], onMatch: SetItem[]): void {
+    if (p.rels.some((r) => r.range)) throw unsupported('MERGE with a variable-length relationship', 'MERGE each hop');
+    const match: Clause = { kind: 'match', optional: false, patterns: [p], where: null };
+    const out: Row[] = [];
+    const before = this.vars.map((v) => v.name);
+    for (const row of this.rows) {
+      const found = this.read([match], 'bindings', Number.MAX_SAFE_INTEGER, [row]);
+      if (found.rows.length > 0) {
+        // adopt the MATCH's columns (input variables first, then the pattern's new ones)
+        for (const c of found.columns) if (!before.includes(c.name) && this.indexOf(c.name) === -1) this.addVar(c.name, c.type);
+        for (const f of found.rows) {
+          const merged = this.vars.map((v) => {
+            const j = found.columns.findIndex((c) => c.name === v.name);
+            return j === -1 ? row[this.indexOf(v.name)] ?? null : f[j];
+          });
+          for (const item of onMatch) this.set(item, merged);
+          out.push(merged);
+        }
+      } else {
+        const fresh = [...row];
+        while (fresh.length < this.vars.length) fresh.push(null);
+        this.create(p, fresh, true);
+        while (fresh.length < this.vars.length) fresh.push(null);
+        for (const item of onCreate) this.set(item, fresh);
+        out.push(fresh);
+      }
+    }
+    // rows created before later variables existed get nulls for them
+    for (const r of out) while (r.length < this.vars.length) r.push(null);
+    this.rows = out;
+  }
+
+  private readProps(target: { id: number; type: 'node' | 'rel' }): Record<string, unknown> | null {
+    const got = (target.type === 'node' ? this.sql.nodeProps! : this.sql.relProps!).get(target.id) as { props: string } | undefined;
+    return got ? (JSON.parse(got.props) as Record<string, unknown>) : null;
+  }
+
+  private writeProps(target: { id: number; type: 'node' | 'rel' }, props: Record<string, unknown>): void {
+    (target.type === 'node' ? this.sql.setNodeProps! : this.sql.setRelProps!).run(toJsonText(props), target.id);
+  }
+
+  private set(item: SetItem, row: Row): void {
+    if (item.kind === 'setLabels') {
+      const target = this.valueOf(row, item.variable, 'node');
+      if (!target) return;
+      for (const label of new Set(item.labels)) this.stats.labelsAdded += this.sql.insertLabel!.run(target.id, label).changes;
+      return;
+    }
+    const target = this.valueOf(row, item.variable, 'node or rel');
+    if (!target) return;
+    const [value] = this.evaluate([item.value], row);
+    const props = this.readProps(target);
+    if (!props) return; // deleted earlier in this query
+    if (item.kind === 'setProp') {
+      if (value === null) delete props[item.key];
+      else props[item.key] = checkedProperty(item.key, value);
+      this.stats.propertiesSet++;
+      this.writeProps(target, props);
+      return;
+    }
+    let map = value;
+    if (map !== null && typeof map === 'object' && !Array.isArray(map) && 'properties' in map && 'id' in map) map = (map as { properties: unknown }).properties;
+    if (map === null) map = {};
+    if (typeof map !== 'object' || Array.isArray(map)) throw invalid(`SET ${item.variable} ${item.merge ? '+=' : '='} needs a map, e.g. {name: 'Ann'}.`);
+    const next: Record<string, unknown> = item.merge ? props : {};
+    for (const [k, v] of Object.entries(map as Record<string, unknown>)) {
+      if (v === null) delete next[k];
+      else next[k] = checkedProperty(k, v);
+      this.stats.propertiesSet++;
+    }
+    if (!item.merge) this.stats.propertiesSet += Object.keys(props).filter((k) => !(k in next)).length;
+    this.writeProps(target, next);
+  }
+
+  private remove(item: RemoveItem, row: Row): void {
+    if (item.kind === 'removeLabels') {
+      const target = this.valueOf(row, item.variable, 'node');
+      if (!target) return;
+      for (const label of new Set(item.labels)) this.stats.labelsRemoved += this.sql.deleteLabel!.run(target.id, label).changes;
+      return;
+    }
+    const target = this.valueOf(row, item.variable, 'node or rel');
+    if (!target) return;
+    const props = this.readProps(target);
+    if (!props || !(item.key in props)) return;
+    delete props[item.key];
+    this.stats.propertiesSet++;
+    this.writeProps(target, props);
+  }
+
+  private delete(e: Expr, row: Row, detach: boolean): void {
+    if (e.kind !== 'var') throw unsupported(`DELETE of the expression ${JSON.stringify(e.kind)}`, 'DELETE variables bound by MATCH, e.g. DELETE n, r');
+    const i = this.indexOf(e.name);
+    if (i === -1) throw invalid(`variable ${e.name} is not defined; MATCH it before DELETE.`);
+    const v = this.vars[i] as OutputColumn;
+    const value = row[i];
+    if (value === null || value === undefined) return;
+    const ids = v.type === 'nodes' || v.type === 'rels' ? (value as unknown[]).map(Number) : [Number(value)];
+    const kind = v.type === 'node' || v.type === 'nodes' ? 'node' : v.type === 'rel' || v.type === 'rels' ? 'rel' : null;
+    if (kind === null) throw invalid(`DELETE ${e.name} needs a node or relationship, not a value.`);
+    for (const id of ids) {
+      if (kind === 'rel') {
+        this.stats.relationshipsDeleted += this.sql.deleteRel!.run(id).changes;
+        continue;
+      }
+      if (detach) this.stats.relationshipsDeleted += this.sql.deleteNodeRels!.run(id, id).changes;
+      else this.plainDeleted.add(id);
+      this.sql.deleteNodeLabels!.run(id);
+      this.stats.nodesDeleted += this.sql.deleteNode!.run(id).changes;
+    }
+  }
+}
+
+/** Property values are scalars or lists of scalars, as in Neo4j. */
+function checkedProperty(key: string, value: unknown): unknown {
+  if (SCALAR_TYPES.has(typeof value)) return value;
+  if (Array.isArray(value) && value.every((x) => x !== null && SCALAR_TYPES.has(typeof x))) return value;
+  throw invalid(`property ${key} must be a number, string, boolean or a list of them, not ${Array.isArray(value) ? 'a list with nulls, maps or nodes' : 'a map or node'}; store its fields as separate properties.`);
+}

@@ -1,0 +1,189 @@
+/**
+ * How Cypher values live in SQL, and how they come back to JS.
+ *
+ * Every compiled expression has a static type and two SQL forms: `native`
+ * (what comparisons and arithmetic use: an id for a node or relationship,
+ * a plain SQLite value for scalars, JSON text for lists and maps) and `json`
+ * (JSON text of the value as it is returned, SQL NULL for null). Keeping the
+ * type at compile time is what lets true stay a boolean, a list stay a list
+ * and a node come back as {id, labels, properties} although SQLite has none
+ * of these types.
+ *
+ * Between stages (CTEs) a value is carried in one column (`carry`): ids for
+ * nodes, relationships and lists of them, natives for scalars, JSON text for
+ * the rest; `fromColumn` rebuilds both forms from it.
+ */
+
+export type VType = 'node' | 'rel' | 'nodes' | 'rels' | 'num' | 'str' | 'bool' | 'list' | 'map' | 'any' | 'null';
+
+export interface Sql {
+  type: VType;
+  native: string;
+  json: string;
+  /** for a node or relationship matched in the current SELECT: its table alias, so properties read the row directly */
+  table?: string;
+}
+
+export const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export function nodeJson(id: string): string {
+  return `(SELECT json_object('id', g.id, 'labels', (SELECT json_group_array(label) FROM (SELECT l.label FROM graph_labels l WHERE l.node_id = g.id ORDER BY l.label)), 'properties', json(g.props)) FROM graph_nodes g WHERE g.id = ${id})`;
+}
+
+export function relJson(id: string): string {
+  return `(SELECT json_object('id', g.id, 'type', g.type, 'start', g.src, 'end', g.dst, 'properties', json(g.props)) FROM graph_rels g WHERE g.id = ${id})`;
+}
+
+function listOf(ids: string, element: (id: string) => string): string {
+  return `(SELECT json_group_array(json(${element('e.value')})) FROM json_each(${ids}) e)`;
+}
+
+export function boolJson(native: string): string {
+  return `(CASE WHEN ${native} IS NULL THEN NULL WHEN ${native} THEN 'true' ELSE 'false' END)`;
+}
+
+export function scalarJson(native: string): string {
+  return `nullif(json_quote(${native}), 'null')`;
+}
+
+/** Both forms of a value whose native form is known. */
+export function fromNative(type: VType, native: string): Sql {
+  switch (type) {
+    case 'node':
+      return { type, native, json: nodeJson(native) };
+    case 'rel':
+      return { type, native, json: relJson(native) };
+    case 'nodes':
+      return { type, native, json: listOf(native, nodeJson) };
+    case 'rels':
+      return { type, native, json: listOf(native, relJson) };
+    case 'bool':
+      return { type, native, json: boolJson(native) };
+    case 'num':
+    case 'str':
+      return { type, native, json: scalarJson(native) };
+    case 'list':
+    case 'map':
+      return { type, native, json: native };
+    case 'null':
+      return { type, native: 'NULL', json: 'NULL' };
+    case 'any':
+      return { type, native, json: scalarJson(native) };
+  }
+}
+
+/** A value of unknown type given by its JSON text. */
+export function fromJson(json: string): Sql {
+  return { type: 'any', native: `json_extract(${json}, '$')`, json };
+}
+
+/** The one column a value is carried in between stages. */
+export function carry(v: Sql): string {
+  switch (v.type) {
+    case 'node':
+    case 'rel':
+    case 'nodes':
+    case 'rels':
+    case 'num':
+    case 'str':
+    case 'bool':
+      return v.native;
+    case 'null':
+      return 'NULL';
+    default:
+      return v.json;
+  }
+}
+
+export function fromColumn(col: string, type: VType): Sql {
+  if (type === 'any') return fromJson(col);
+  return fromNative(type, col);
+}
+
+/** The form a value is embedded in with json_array / json_object. */
+export function embed(v: Sql): string {
+  switch (v.type) {
+    case 'num':
+    case 'str':
+      return v.native;
+    case 'null':
+      return 'NULL';
+    default:
+      return `json(${v.json})`;
+  }
+}
+
+/** Whether a final output column is read as a native value (true) or as JSON text. */
+export function outputsNative(type: VType): boolean {
+  return type === 'num' || type === 'str';
+}
+
+// ------------------------------------------------------------ back to JS
+
+/** A SQLite integer (read with safeIntegers) as a JS number, or a decimal string outside the safe range. */
+export function fromSqlite(value: unknown): unknown {
+  if (typeof value === 'bigint') return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value.toString();
+  return value;
+}
+
+/**
+ * JSON.parse, except that integers outside the safe range become decimal
+ * strings instead of losing digits. Quotes are tracked so numbers inside
+ * strings are left alone.
+ */
+export function parseJsonValue(text: string | null): unknown {
+  if (text === null) return null;
+  let needsCare = false;
+  let inString = false;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 92) i++;
+      else if (ch === 34) inString = false;
+    } else if (ch === 34) inString = true;
+    else if (ch >= 48 && ch <= 57) {
+      if (++digits >= 16) {
+        needsCare = true;
+        break;
+      }
+      continue;
+    }
+    digits = 0;
+  }
+  if (!needsCare) return JSON.parse(text);
+  // Quote long integers (outside strings), then turn them back into numbers where they are safe.
+  let out = '';
+  inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i] ?? '';
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') {
+      inString = true;
+      out += ch;
+      continue;
+    }
+    const m = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(text.slice(i, i + 40));
+    if (m && (ch === '-' || /\d/.test(ch))) {
+      const token = m[0];
+      if (!m[1] && !m[2] && token.replace('-', '').length >= 16) {
+        const big = BigInt(token);
+        out += big <= MAX_SAFE && big >= -MAX_SAFE ? token : JSON.stringify(token);
+      } else out += token;
+      i += token.length - 1;
+      continue;
+    }
+    out += ch;
+  }
+  return JSON.parse(out);
+}
+
+/** JSON text for binding (rows for @input, lists, properties): bigints (big ids) become numbers when safe, else strings. */
+export function toJsonText(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v));
+}

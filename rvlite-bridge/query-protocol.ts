@@ -1,0 +1,58 @@
+/** Messages between the query runner (parent) and its child process. One JSON object per line. */
+
+export type QueryLanguage = 'sql' | 'cypher' | 'sparql';
+
+export type QueryParams = unknown[] | Record<string, unknown> | undefined;
+
+/** JSON has no bigint: a bigint param crosses to the child as {"$bigint": "digits"} and binds as an integer. */
+export function encodeParams(params: QueryParams): QueryParams {
+  if (params === undefined) return undefined;
+  return JSON.parse(JSON.stringify(params, (_key, value: unknown) => (typeof value === 'bigint' ? { $bigint: value.toString() } : value))) as QueryParams;
+}
+
+export function isBigIntParam(value: unknown): value is { $bigint: string } {
+  return value !== null && typeof value === 'object' && Object.keys(value).length === 1 && typeof (value as { $bigint?: unknown }).$bigint === 'string';
+}
+
+export interface QueryRequest {
+  id: number;
+  lang: QueryLanguage;
+  /** The store's SQLite cache file. */
+  db: string;
+  text: string;
+  params: QueryParams;
+  rowCap: number;
+  byteCap: number;
+  /** The cache must be at this commit, or the child answers ESTALE. */
+  expect: { epoch: number; commitHash: string };
+  /** Whether a write may run (a writer's handle on a server started with --write). */
+  write: boolean;
+}
+
+export interface QueryRows {
+  columns: string[];
+  rows: unknown[][];
+  truncated: boolean;
+  /** The epoch a write committed at; absent for reads and for writes that changed nothing. */
+  epoch?: number;
+  /** Rows a SQL write changed (SQLite's count). */
+  changes?: number;
+  /** What a Cypher write did. */
+  stats?: Record<string, number>;
+  /** SPARQL results in the SPARQL 1.1 JSON results shape. */
+  sparql?: unknown;
+}
+
+export type QueryResponse = { id: number; ok: QueryRows } | { id: number; error: { code: string; message: string } };
+
+/**
+ * Calls from inside a running query to the parent: rvf_knn and rvf_distance
+ * on the engine, and the commit of a write's effects (base64 of the effects
+ * record), all answered synchronously.
+ */
+export type RpcCall =
+  | { call: 'knn'; vector: unknown; k: unknown; filter: unknown }
+  | { call: 'distance'; id: string; vector: unknown }
+  | { call: 'commit'; payload: string };
+
+export type RpcReply = { ok: unknown } | { error: { code: string; message: string } };

@@ -1,0 +1,57 @@
+import type { RvfDatabase } from '../store/database.ts';
+import { RvfError, isRvfError } from '../store/errors.ts';
+import { LIMITS } from '../schemas/limits.ts';
+import { encodeParams, type QueryLanguage, type QueryParams, type QueryRows } from './query-protocol.ts';
+import { queryRunner } from './query-runner.ts';
+
+/**
+ * SQL, Cypher and SPARQL over a store, run in a query child process
+ * (rvlite-bridge/query-child.ts) against the store's SQLite cache:
+ * - `vectors(id, metadata, epoch)`, the user tables, the graph tables and the
+ *   triples (store/cache-schema.ts);
+ * - rvf_knn(query_vector_json, k [, filter_json]) and
+ *   rvf_distance(id, query_vector_json), answered by the store's engine.
+ * Writes run only for a writer handle of a server started with --write, and
+ * commit through the .rvf log (RvfDatabase.writeSession).
+ */
+
+export type { QueryLanguage, QueryParams, QueryRows };
+
+export interface QueryOptions {
+  /** Whether the server was started with --write. */
+  write: boolean;
+  timeLimitMs?: number;
+}
+
+const LANGUAGE_NAMES: Record<QueryLanguage, string> = { sql: 'SQL', cypher: 'Cypher', sparql: 'SPARQL' };
+
+export async function runQuery(db: RvfDatabase, lang: QueryLanguage, text: string, params: QueryParams, options: QueryOptions): Promise<QueryRows> {
+  if (typeof text !== 'string' || text.trim() === '') throw new RvfError('EINVAL', `query must be a non-empty ${LANGUAGE_NAMES[lang]} string.`);
+  if (Buffer.byteLength(text) > LIMITS.maxQueryTextBytes) {
+    throw new RvfError('ELIMIT', `the query text is over the ${LIMITS.maxQueryTextBytes}-byte limit; pass large values as params.`);
+  }
+  const timeLimit = options.timeLimitMs ?? LIMITS.queryTimeLimitMs;
+  const request = (s: { cachePath: string; epoch: number; commitHash: string }, write: boolean) => ({
+    lang,
+    db: s.cachePath,
+    text,
+    params: encodeParams(params),
+    rowCap: LIMITS.maxQueryRows,
+    byteCap: LIMITS.maxQueryResultBytes,
+    expect: { epoch: s.epoch, commitHash: s.commitHash },
+    write,
+  });
+  if (options.write && !db.readOnly) {
+    return db.writeSession((s) => queryRunner().run(request(s, true), s, timeLimit));
+  }
+  // A reader sharing the writer's cache retries when the writer commits
+  // meanwhile; the third try uses a private cache, which cannot move.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.readSnapshot((s) => queryRunner().run(request(s, false), s, timeLimit), { privateCache: attempt === 2 });
+    } catch (err) {
+      if (!isRvfError(err) || err.code !== 'ESTALE' || attempt === 2) throw err;
+      await db.refresh();
+    }
+  }
+}

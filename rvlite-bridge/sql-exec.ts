@@ -1,0 +1,124 @@
+import type Database from 'better-sqlite3';
+import { INTERNAL_TABLES } from '../store/cache-schema.ts';
+import { reader, writer } from './child-connections.ts';
+import { QueryError } from './child-rpc.ts';
+import { isBigIntParam, type QueryRequest, type QueryRows } from './query-protocol.ts';
+import { capRows } from './result-rows.ts';
+import { firstKeyword, isReadShaped } from './sql-guard.ts';
+import { inWriteTransaction } from './write-transaction.ts';
+
+/**
+ * SQL in the query child. Reads run behind the guard combination of
+ * deps-facts.md on a read-only connection. Writes (a --write server's writer
+ * handle only) run on the writer connection, after three checks made by
+ * SQLite itself rather than by reading the text: prepare() takes exactly one
+ * statement; the compiled program (EXPLAIN) opens no write cursor on a table
+ * of the store's or on the TEMP database; and the schema after the write
+ * changed only user objects (store/effects-capture.ts).
+ */
+
+/** Statement kinds a write may be; the rest (ATTACH, VACUUM, PRAGMA, BEGIN, ...) act on more than rows and schema. */
+const WRITE_KEYWORDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'CREATE', 'DROP', 'ALTER', 'WITH']);
+
+function bindable(value: unknown): unknown {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (isBigIntParam(value)) return BigInt(value.$bigint);
+  if (value !== null && typeof value === 'object') return JSON.stringify(value); // a vector for rvf_knn, a JSON document
+  return value;
+}
+
+function bindParams(params: QueryRequest['params']): unknown[] {
+  if (params === undefined) return [];
+  if (Array.isArray(params)) return params.map(bindable);
+  return [Object.fromEntries(Object.entries(params).map(([k, v]) => [k.replace(/^[:@$]/, ''), bindable(v)]))];
+}
+
+function prepareOne(db: Database.Database, sql: string): Database.Statement {
+  try {
+    return db.prepare(sql);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/more than one statement/i.test(message)) throw new QueryError('EINVAL', 'send one SQL statement per call (no semicolon-separated lists).');
+    throw new QueryError('EINVAL', `SQLite refused the query: ${message}; fix it and retry.`);
+  }
+}
+
+/** Runs `read` in one read transaction in which the cache is at the commit the parent expects. */
+export function atExpectedCommit<T>(db: Database.Database, req: QueryRequest, read: () => T): T {
+  return db.transaction((): T => {
+    const state = db.prepare('SELECT epoch, commit_hash FROM cache_state WHERE one = 1').safeIntegers(false).get() as { epoch: number; commit_hash: string } | undefined;
+    if (!state || state.epoch !== req.expect.epoch || state.commit_hash !== req.expect.commitHash) {
+      throw new QueryError('ESTALE', 'the cache moved on while the query was sent');
+    }
+    return read();
+  })();
+}
+
+export function runSqlRequest(req: QueryRequest): QueryRows {
+  if (!isReadShaped(req.text)) {
+    if (!req.write) {
+      throw new QueryError('EREADONLY', 'this server is read-only: only SELECT, WITH and VALUES run; start it with --write to change stores.');
+    }
+    return writeSql(req);
+  }
+  const db = reader(req.db);
+  const stmt = prepareOne(db, req.text);
+  if (!stmt.readonly || !stmt.reader) {
+    if (req.write && WRITE_KEYWORDS.has(firstKeyword(req.text))) return writeSql(req); // WITH ... INSERT
+    throw new QueryError('EREADONLY', req.write ? 'this statement could change the store; only reads are allowed in a read-shaped statement.' : 'this server is read-only: this statement could change the store; start it with --write to change stores.');
+  }
+  return atExpectedCommit(db, req, () => {
+    const columns = stmt.columns().map((c) => c.name);
+    return { columns, ...capRows(stmt.raw(true).iterate(...bindParams(req.params)) as IterableIterator<unknown[]>, req.rowCap, req.byteCap) };
+  });
+}
+
+function writeSql(req: QueryRequest): QueryRows {
+  const keyword = firstKeyword(req.text);
+  if (!WRITE_KEYWORDS.has(keyword)) {
+    throw new QueryError('EINVAL', `${keyword || 'this'} statements are not available through rvlite_sql; send one INSERT, UPDATE, DELETE, REPLACE, CREATE, DROP or ALTER statement.`);
+  }
+  const w = writer(req.db);
+  w.capture.prepare();
+  const stmt = prepareOne(w.db, req.text);
+  const params = bindParams(req.params);
+  checkWriteTargets(w.db, req.text, params);
+  return inWriteTransaction(w, req, req.text, () => {
+    if (stmt.reader) {
+      // INSERT ... RETURNING: the rows come back; all of them run, only the capped ones are shown.
+      const all = stmt.raw(true).all(...params) as unknown[][];
+      const capped = capRows(all, req.rowCap, req.byteCap);
+      return { columns: stmt.columns().map((c) => c.name), ...capped, changes: all.length };
+    }
+    const info = stmt.run(...params);
+    return { columns: [], rows: [], truncated: false, changes: info.changes };
+  });
+}
+
+/**
+ * Refuses a statement whose compiled program writes a table of the store's
+ * (vectors, graph, triples, state) or anything in TEMP or an attached
+ * database, other than the capture table the effects triggers fill (their
+ * programs are listed too). OpenWrite opens a write cursor on a b-tree by
+ * root page; Clear empties one; Destroy drops one.
+ */
+function checkWriteTargets(db: Database.Database, sql: string, params: unknown[]): void {
+  const placeholders = INTERNAL_TABLES.map(() => '?').join(', ');
+  const protectedRoots = new Map(
+    (db.prepare(`SELECT rootpage, tbl_name FROM sqlite_schema WHERE lower(tbl_name) IN (${placeholders}) AND rootpage > 0`).safeIntegers(false).all(...INTERNAL_TABLES) as { rootpage: number; tbl_name: string }[]).map((r) => [r.rootpage, r.tbl_name]),
+  );
+  const captureRoot = db.prepare("SELECT rootpage FROM temp.sqlite_temp_schema WHERE name = 'rvf_changed'").pluck().safeIntegers(false).get() as number | undefined;
+  const program = db.prepare(`EXPLAIN ${sql}`).safeIntegers(false).all(...params) as { opcode: string; p1: number; p2: number; p3: number; p5: number }[];
+  for (const op of program) {
+    let root: number | undefined;
+    let dbIndex = 0;
+    if (op.opcode === 'OpenWrite' && (op.p5 & 0x10) === 0) [root, dbIndex] = [op.p2, op.p3];
+    else if (op.opcode === 'Clear') [root, dbIndex] = [op.p1, op.p2];
+    else if (op.opcode === 'Destroy') [root, dbIndex] = [op.p1, op.p3];
+    if (root === undefined || (dbIndex === 1 && root === captureRoot)) continue;
+    if (dbIndex !== 0) throw new QueryError('EINVAL', 'writes go to the store\'s own tables only, not to TEMP or attached databases; create a regular table.');
+    const table = protectedRoots.get(root);
+    if (table === 'vectors') throw new QueryError('EREADONLY', 'the vectors table changes only through the rvf_* tools (rvf_ingest, rvf_delete); SQL can read it but not write it.');
+    if (table !== undefined) throw new QueryError('EREADONLY', `${table} belongs to the store: change the graph with rvlite_cypher and triples with rvlite_sparql; SQL can read it but not write it.`);
+  }
+}

@@ -1,0 +1,161 @@
+import type Database from 'better-sqlite3';
+import { EFFECT_TABLES, INTERNAL_TABLES, isReservedName } from './cache-schema.ts';
+import { type Effects, quoteIdent, type SqlValue, type TableEffects, userTables, writableColumns } from './effects.ts';
+
+/**
+ * Learns what a write did, inside its still-open transaction, on a read-write
+ * connection to a store's cache. Row changes are caught by TEMP triggers on
+ * every user table and on the graph and triple tables (temp triggers belong to
+ * this connection alone, so they never fire for anyone else); schema changes
+ * by comparing sqlite_schema before and after.
+ *
+ * The effects are the net result: for each row touched, its state at the end
+ * (or its absence), read back from the table itself, so a statement's
+ * `random()` or `datetime('now')` is recorded as the value it produced.
+ */
+
+export class EffectsError extends Error {}
+
+interface SchemaObject {
+  type: string;
+  name: string;
+  tbl_name: string;
+  sql: string | null;
+}
+
+function schemaOf(db: Database.Database, schema: 'main' | 'temp'): Map<string, SchemaObject> {
+  const table = schema === 'main' ? 'main.sqlite_schema' : 'temp.sqlite_temp_schema';
+  const rows = db.prepare(`SELECT type, name, tbl_name, sql FROM ${table}`).safeIntegers(false).all() as SchemaObject[];
+  return new Map(rows.map((r) => [`${r.type}:${r.name}`, r]));
+}
+
+const TRIGGER_PREFIX = 'rvf_capture_';
+
+export class EffectsCapture {
+  readonly #db: Database.Database;
+  #triggersFor = -1;
+  #mainBefore = new Map<string, SchemaObject>();
+  #tempBefore = new Map<string, SchemaObject>();
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  /**
+   * Before the transaction: (re)creates the capture triggers when the schema
+   * changed since they were made (a table created by an earlier write, or by
+   * another connection replaying the log).
+   */
+  prepare(): void {
+    const db = this.#db;
+    const version = Number(db.pragma('schema_version', { simple: true }));
+    if (version === this.#triggersFor) return;
+    db.exec('CREATE TEMP TABLE IF NOT EXISTS rvf_changed (tbl TEXT NOT NULL, rid INTEGER NOT NULL)');
+    const old = db.prepare(`SELECT name FROM temp.sqlite_temp_schema WHERE type = 'trigger' AND name LIKE '${TRIGGER_PREFIX}%'`).pluck().all() as string[];
+    for (const name of old) db.exec(`DROP TRIGGER temp.${quoteIdent(name)}`);
+    const tables = [...userTables(db), ...EFFECT_TABLES];
+    tables.forEach((table, i) => {
+      const t = quoteIdent(table);
+      const lit = `'${table.replaceAll("'", "''")}'`;
+      db.exec(
+        `CREATE TEMP TRIGGER ${TRIGGER_PREFIX}${i}_i AFTER INSERT ON main.${t} BEGIN INSERT INTO rvf_changed VALUES (${lit}, NEW.rowid); END;` +
+          `CREATE TEMP TRIGGER ${TRIGGER_PREFIX}${i}_d AFTER DELETE ON main.${t} BEGIN INSERT INTO rvf_changed VALUES (${lit}, OLD.rowid); END;` +
+          `CREATE TEMP TRIGGER ${TRIGGER_PREFIX}${i}_u AFTER UPDATE ON main.${t} BEGIN INSERT INTO rvf_changed VALUES (${lit}, OLD.rowid), (${lit}, NEW.rowid); END;`,
+      );
+    });
+    // Creating temp triggers does not change the main schema's version.
+    this.#triggersFor = version;
+  }
+
+  /** Inside the transaction, before the write runs. */
+  begin(): void {
+    this.#db.exec('DELETE FROM temp.rvf_changed');
+    this.#mainBefore = schemaOf(this.#db, 'main');
+    this.#tempBefore = schemaOf(this.#db, 'temp');
+  }
+
+  /**
+   * Inside the transaction, after the write ran: its effects. `statement` is
+   * the SQL text to record when the write changed the schema (user SQL only;
+   * Cypher and SPARQL writes never do). Throws EffectsError for a schema change
+   * the store cannot keep; the caller rolls back.
+   */
+  collect(statement: string | undefined): Effects {
+    const db = this.#db;
+    const ddl: string[] = [];
+    const newTablesWithRows: string[] = [];
+    const mainAfter = schemaOf(db, 'main');
+    const changed = diff(this.#mainBefore, mainAfter);
+    if (changed.length > 0) {
+      if (statement === undefined) throw new EffectsError('the write changed the schema, which only SQL may do.');
+      for (const o of changed) checkSchemaChange(o);
+      for (const o of changed) {
+        if (o.type === 'table' && !this.#mainBefore.has(`table:${o.name}`) && mainAfter.has(`table:${o.name}`)) {
+          const has = db.prepare(`SELECT 1 FROM ${quoteIdent(o.name)} LIMIT 1`).get();
+          if (has) newTablesWithRows.push(o.name);
+        }
+      }
+      // CREATE TABLE ... AS SELECT: replaying the text would run its SELECT
+      // again; record the table's definition and its rows instead.
+      if (newTablesWithRows.length > 0) {
+        for (const name of newTablesWithRows) ddl.push((mainAfter.get(`table:${name}`) as SchemaObject).sql as string);
+      } else {
+        ddl.push(statement);
+      }
+    }
+    if (diff(this.#tempBefore, schemaOf(db, 'temp')).length > 0) {
+      throw new EffectsError('TEMP tables, views and triggers are not kept by the store; create regular tables instead.');
+    }
+
+    const tables: TableEffects[] = [];
+    for (const name of newTablesWithRows) tables.push(this.#rowsOf(name, undefined));
+    const touched = db.prepare('SELECT tbl, group_concat(rid) AS rids FROM (SELECT DISTINCT tbl, rid FROM temp.rvf_changed) GROUP BY tbl').safeIntegers(false).all() as { tbl: string; rids: string }[];
+    for (const t of touched) {
+      if (newTablesWithRows.includes(t.tbl) || !mainAfter.has(`table:${t.tbl}`)) continue; // whole table recorded, or dropped
+      tables.push(this.#rowsOf(t.tbl, t.rids.split(',').map((s) => BigInt(s))));
+    }
+    db.exec('DELETE FROM temp.rvf_changed');
+    return { ddl, tables };
+  }
+
+  /** The rows `rowids` (all rows when undefined) as they are now; those that are gone become deletes. */
+  #rowsOf(table: string, rowids: bigint[] | undefined): TableEffects {
+    const db = this.#db;
+    const columns = writableColumns(db, table);
+    const select = `SELECT rowid, ${columns.map(quoteIdent).join(', ')} FROM ${quoteIdent(table)}`;
+    if (rowids === undefined) {
+      const upserts = db.prepare(`${select} ORDER BY rowid`).safeIntegers(true).raw(true).all() as SqlValue[][];
+      return { table, columns, upserts, deletes: [] };
+    }
+    const upserts = db
+      .prepare(`${select} WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid`)
+      .safeIntegers(true)
+      .raw(true)
+      .all(`[${rowids.join(',')}]`) as SqlValue[][];
+    const present = new Set(upserts.map((r) => r[0] as bigint));
+    return { table, columns, upserts, deletes: rowids.filter((id) => !present.has(id)) };
+  }
+}
+
+function diff(before: Map<string, SchemaObject>, after: Map<string, SchemaObject>): SchemaObject[] {
+  const out: SchemaObject[] = [];
+  for (const [key, o] of after) if (before.get(key)?.sql !== o.sql || !before.has(key)) out.push(o);
+  for (const [key, o] of before) if (!after.has(key)) out.push(o);
+  return out;
+}
+
+/** Schema changes the store can replay from its log, and only to the user's own objects. */
+function checkSchemaChange(o: SchemaObject): void {
+  if (INTERNAL_TABLES.includes(o.tbl_name.toLowerCase()) || INTERNAL_TABLES.includes(o.name.toLowerCase())) {
+    throw new EffectsError(`${o.tbl_name} belongs to the store and cannot be altered, indexed or dropped through SQL.`);
+  }
+  if (isReservedName(o.name) && !o.name.startsWith('sqlite_autoindex_')) {
+    throw new EffectsError(`the name ${o.name} is reserved for the store (sqlite_, rvf_, graph_, rdf_); choose another.`);
+  }
+  if (o.type === 'trigger') {
+    throw new EffectsError('triggers are not supported: the store replays the effects of writes, so a trigger would apply twice; write the rows directly.');
+  }
+  if (o.sql !== null && /^\s*CREATE\s+VIRTUAL\b/i.test(o.sql)) {
+    throw new EffectsError('virtual tables are not supported in a store; use a regular table.');
+  }
+}
