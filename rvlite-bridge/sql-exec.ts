@@ -99,7 +99,9 @@ function writeSql(req: QueryRequest): QueryRows {
  * Refuses a statement whose compiled program writes a table of the store's
  * (vectors, graph, triples, state) or anything in TEMP or an attached
  * database, other than the capture table the effects triggers fill (their
- * programs are listed too). OpenWrite opens a write cursor on a b-tree by
+ * programs are listed too) and TEMP's schema table (where DDL rewrites the
+ * triggers; a TEMP object a statement creates is refused after it runs, by
+ * the schema comparison). OpenWrite opens a write cursor on a b-tree by
  * root page; Clear empties one; Destroy drops one.
  */
 function checkWriteTargets(db: Database.Database, sql: string, params: unknown[]): void {
@@ -115,7 +117,8 @@ function checkWriteTargets(db: Database.Database, sql: string, params: unknown[]
     if (op.opcode === 'OpenWrite' && (op.p5 & 0x10) === 0) [root, dbIndex] = [op.p2, op.p3];
     else if (op.opcode === 'Clear') [root, dbIndex] = [op.p1, op.p2];
     else if (op.opcode === 'Destroy') [root, dbIndex] = [op.p1, op.p3];
-    if (root === undefined || (dbIndex === 1 && root === captureRoot)) continue;
+    // DDL on a user table rewrites its capture triggers, which live in TEMP's schema table (root page 1).
+    if (root === undefined || (dbIndex === 1 && (root === captureRoot || (root === 1 && op.opcode === 'OpenWrite')))) continue;
     if (dbIndex !== 0) throw new QueryError('EINVAL', 'writes go to the store\'s own tables only, not to TEMP or attached databases; create a regular table.');
     const table = protectedRoots.get(root);
     if (table === 'vectors') throw new QueryError('EREADONLY', 'the vectors table changes only through the rvf_* tools (rvf_ingest, rvf_delete); SQL can read it but not write it.');

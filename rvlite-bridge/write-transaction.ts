@@ -35,7 +35,7 @@ export function inWriteTransaction(
     try {
       effects = w.capture.collect(ddlText);
     } catch (err) {
-      if (err instanceof EffectsError) throw new QueryError('EINVAL', `${err.message} Nothing was changed.`);
+      if (err instanceof EffectsError) throw new QueryError(err.code, `${err.message} Nothing was changed.`);
       throw err;
     }
     if (isEmptyEffects(effects)) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EmbedderConfig } from './embedder.ts';
 
 /** The server's command-line options, shared by the CLI parser and the README's flag table. */
 export const ServerOptions = z.object({
@@ -13,6 +14,7 @@ export const ServerOptions = z.object({
     .max(65535, { error: '--port must be a number from 0 to 65535' })
     .default(3333),
   token: z.string().min(16, { error: '--token must be at least 16 characters' }).optional(),
+  embedder: EmbedderConfig.default({ kind: 'lexical' }),
 });
 export type ServerOptions = z.infer<typeof ServerOptions>;
 
@@ -23,6 +25,8 @@ export const FLAGS: { flag: string; help: string }[] = [
   { flag: '--host H', help: 'HTTP bind address (default 127.0.0.1); others need --token' },
   { flag: '--port P', help: 'HTTP port (default 3333; 0 picks a free one)' },
   { flag: '--token T', help: 'HTTP bearer token, 16+ characters (or $RVF_MCP_TOKEN)' },
+  { flag: '--embedder-url URL', help: 'OpenAI-compatible embeddings endpoint for text memory, e.g. http://127.0.0.1:11434/v1 (or $RVF_EMBEDDER_URL; default: built-in lexical embedder)' },
+  { flag: '--embedder-model M', help: 'model name for --embedder-url (or $RVF_EMBEDDER_MODEL)' },
   { flag: '--help', help: 'show this help' },
   { flag: '--version', help: 'print the version' },
 ];

@@ -143,6 +143,7 @@ export const StoreStatus = z.object({
   fileId: z.string(),
   readOnly: z.boolean(),
   lineage: Lineage.nullable(),
+  embedder: z.object({ name: z.string(), dimensions: z.number() }).nullable().describe('The embedder of a text-memory store (rvf_remember / rvf_recall)'),
 });
 
 /** A status as the tools return it (clients and tests type their results with it). */
@@ -174,6 +175,17 @@ export const outputs = {
   },
   derive: { store: z.string(), child: z.string(), totalVectors: z.number(), epoch: z.number(), lineage: Lineage },
   compact: { store: z.string(), segmentsCompacted: z.number(), bytesReclaimed: z.number(), epoch: z.number() },
+  rebuild: {
+    store: z.string(),
+    epoch: z.number(),
+    vectors: z.number(),
+    withMetadata: z.number(),
+    tables: z.number().describe('User SQL tables'),
+    tableRows: z.number(),
+    nodes: z.number(),
+    relationships: z.number(),
+    quads: z.number(),
+  },
   export: { store: z.string(), target: z.string(), totalVectors: z.number(), fileSizeBytes: z.number() },
   rows: {
     store: z.string(),

@@ -38,7 +38,7 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
   }
   const log = new ServerLog();
   const registry = new StoreRegistry({ root: options.root, write: options.write, onWarning: (m) => log.warn(m) });
-  const ctx: ToolContext = { registry, log };
+  const ctx: ToolContext = { registry, log, embedder: options.embedder };
   const makeServer = (): McpServer => {
     const server = createServer(ctx);
     log.attach(server);

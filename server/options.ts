@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { embedderConfigFrom } from '../schemas/embedder.ts';
 import { FLAGS, ServerOptions } from '../schemas/server-options.ts';
 
 export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: ServerOptions } | { kind: 'error'; message: string };
@@ -32,6 +33,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
         host: { type: 'string' },
         port: { type: 'string' },
         token: { type: 'string' },
+        'embedder-url': { type: 'string' },
+        'embedder-model': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -42,6 +45,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
   if (values['help']) return { kind: 'help' };
   if (values['version']) return { kind: 'version' };
   const root = (values['root'] as string | undefined) ?? env['RVF_MCP_ROOT'] ?? join(homedir(), '.rvf-mcp');
+  const embedder = embedderConfigFrom({ url: values['embedder-url'] as string | undefined, model: values['embedder-model'] as string | undefined }, env);
+  if (!embedder.success) return { kind: 'error', message: `${embedder.error.issues[0]?.message ?? 'invalid embedder options'}; see --help.` };
   const parsed = ServerOptions.safeParse({
     write: values['write'] ?? false,
     root: resolve(root),
@@ -49,6 +54,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
     host: values['host'],
     port: values['port'],
     token: values['token'] ?? env['RVF_MCP_TOKEN'],
+    embedder: embedder.data,
   });
   if (!parsed.success) return { kind: 'error', message: `${parsed.error.issues[0]?.message ?? 'invalid options'}; see --help.` };
   return { kind: 'run', options: parsed.data };

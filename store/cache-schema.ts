@@ -9,6 +9,9 @@
  *   it can be indexed and joined with `rvf_knn(...)` ids.
  * - `rdf_quads`: RDF terms in N-Triples syntax (`<iri>`, `"lit"@en`,
  *   `"1"^^<xsd:int>`, `_:b0`); `g` is '' for the default graph.
+ * - `rvf_migrations`: what `rvf migrate` brought in, by source and content
+ *   fingerprint, so a rerun after a lost cache still knows (replayed from the
+ *   log like the rest).
  * - `rdf_version`: a counter bumped by every change to `rdf_quads`, so a SPARQL
  *   engine loaded from the quads knows when it is out of date.
  *
@@ -16,7 +19,7 @@
  * named in INTERNAL_TABLES.
  */
 
-export const CACHE_SCHEMA_VERSION = 2;
+export const CACHE_SCHEMA_VERSION = 3;
 
 export const CACHE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS cache_state (
@@ -61,6 +64,11 @@ CREATE TABLE IF NOT EXISTS rdf_quads (
   UNIQUE (s, p, o, g)
 );
 CREATE INDEX IF NOT EXISTS rdf_quads_p ON rdf_quads (p);
+CREATE TABLE IF NOT EXISTS rvf_migrations (
+  source TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  summary TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rdf_version (one INTEGER PRIMARY KEY CHECK (one = 1), v INTEGER NOT NULL);
 INSERT OR IGNORE INTO rdf_version (one, v) VALUES (1, 0);
 CREATE TRIGGER IF NOT EXISTS rdf_quads_ins AFTER INSERT ON rdf_quads BEGIN UPDATE rdf_version SET v = v + 1; END;
@@ -78,10 +86,11 @@ export const INTERNAL_TABLES: readonly string[] = [
   'graph_rels',
   'rdf_quads',
   'rdf_version',
+  'rvf_migrations',
 ];
 
 /** Internal tables whose rows are recorded as effects of rvlite writes (the rest are derived or the store's own). */
-export const EFFECT_TABLES: readonly string[] = ['graph_nodes', 'graph_labels', 'graph_rels', 'rdf_quads'];
+export const EFFECT_TABLES: readonly string[] = ['graph_nodes', 'graph_labels', 'graph_rels', 'rdf_quads', 'rvf_migrations'];
 
 /** Names user SQL may not create: the internal tables, and prefixes kept for the store. */
 export function isReservedName(name: string): boolean {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CACHE_SCHEMA as SCHEMA, CACHE_SCHEMA_VERSION } from './cache-schema.ts';
-import { applyEffects, clearEffectsState, type Effects, snapshotEffects } from './effects.ts';
+import { applyEffects, clearEffectsState, type Effects, quoteIdent, snapshotEffects, userTables } from './effects.ts';
 import { processAlive } from './lease.ts';
 
 /**
@@ -206,6 +206,21 @@ export class MetadataCache {
       for (const [k, v] of Object.entries(info)) putInfo.run(k, v);
       setState.run(state.epoch, state.commitHash, state.fileId, state.schemaVersion);
     })();
+  }
+
+  /** Counts of what the cache holds, by kind. */
+  contents(): { vectors: number; withMetadata: number; tables: number; tableRows: number; nodes: number; relationships: number; quads: number } {
+    const count = (sql: string): number => Number(this.#db.prepare(sql).pluck().safeIntegers(false).get() ?? 0);
+    const tables = userTables(this.#db);
+    return {
+      vectors: count('SELECT count(*) FROM vectors'),
+      withMetadata: count('SELECT count(*) FROM vectors WHERE metadata IS NOT NULL'),
+      tables: tables.length,
+      tableRows: tables.reduce((n, t) => n + count(`SELECT count(*) FROM ${quoteIdent(t)}`), 0),
+      nodes: count('SELECT count(*) FROM graph_nodes'),
+      relationships: count('SELECT count(*) FROM graph_rels'),
+      quads: count('SELECT count(*) FROM rdf_quads'),
+    };
   }
 
   /** The user tables, graph and triples as effects records (for compaction, derive and export). */

@@ -31,7 +31,7 @@ import {
   vecPayloadBytes,
 } from './payloads.ts';
 import { rebuildCache, reconcileCache, replayCommits } from './reconcile.ts';
-import { decodeEffects, isEffectsPayload } from './effects.ts';
+import { decodeEffects, type Effects, encodeEffects, isEffectsPayload, isEmptyEffects } from './effects.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanFrom, scanLog, type Scan } from './scan.ts';
 import { SegmentType } from './segment.ts';
@@ -40,6 +40,7 @@ import type {
   CompactResult,
   CreateOptions,
   DeleteResult,
+  EmbedderIdentity,
   DeriveResult,
   Entry,
   ExportResult,
@@ -82,6 +83,14 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function idToJson(id: bigint): Id {
   return id <= MAX_SAFE ? Number(id) : id.toString();
+}
+
+function checkEmbedder(embedder: CreateOptions['embedder'], dimensions: number): EmbedderIdentity | null {
+  if (embedder === undefined || embedder === null) return null;
+  if (typeof embedder.name !== 'string' || embedder.name === '' || embedder.dimensions !== dimensions) {
+    throw new RvfError('EINVAL', `the embedder must have a name and the store's dimension ${dimensions}.`);
+  }
+  return { name: embedder.name, dimensions };
 }
 
 function checkMetric(metric: unknown): Metric {
@@ -174,7 +183,7 @@ export class RvfDatabase {
       const tmp = tempPathFor(abs);
       await writeSnapshot(tmp, {
         dimensions,
-        storeInfo: { dimensions, metric, lineage: null },
+        storeInfo: { dimensions, metric, lineage: null, embedder: checkEmbedder(options.embedder, dimensions) },
         identity: rootIdentity(),
         epoch: 0,
         liveCount: 0,
@@ -497,6 +506,36 @@ export class RvfDatabase {
     });
   }
 
+  /**
+   * Commits rows of the store's own tables (graph, triples, migration records)
+   * written in this process rather than by a query language: the effects go to
+   * the file as one commit, then to the cache with the new epoch.
+   */
+  writeEffects(effects: Effects): Promise<{ epoch: number }> {
+    return this.#serial(async () => {
+      this.#assertWritable();
+      if (isEmptyEffects(effects)) return { epoch: this.#log.epoch };
+      const { epoch } = this.#commitEffects(encodeEffects(effects));
+      this.#afterCommit(() => this.#cache.apply({ upserts: [], deletes: [], effects: [effects] }, this.#cacheState()));
+      await this.#autoCompact();
+      return { epoch };
+    });
+  }
+
+  /**
+   * Rebuilds the cache from the file alone (vectors, metadata, tables, graph,
+   * triples), for a cache that is missing, damaged or suspect. Returns what it
+   * holds afterwards.
+   */
+  rebuildCache(): Promise<RebuildResult> {
+    return this.#serial(async () => {
+      this.#assertWritable();
+      const scan = scanLog(this.path, this.#log.fd);
+      rebuildCache(this.#cache, scan.commits, this.#index, this.#log.fd, { ...this.#fileState(), schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfoOf(this.#info));
+      return { epoch: this.#log.epoch, ...this.#cache.contents() };
+    });
+  }
+
   #commitEffects(payload: Buffer): { epoch: number; commitHash: string } {
     this.#assertWritable();
     if (!isEffectsPayload(payload)) throw new RvfError('EINVAL', 'an effects record must start with its magic.');
@@ -647,6 +686,7 @@ export class RvfDatabase {
         fileId: this.#identity.fileId.toString('hex'),
         readOnly: this.readOnly,
         lineage: this.#lineage(),
+        embedder: this.#info.embedder ?? null,
       };
     });
   }
@@ -679,6 +719,33 @@ export class RvfDatabase {
       const identity: FileIdentity = { fileId: randomBytes(16), parentId: this.#identity.fileId, parentHash, depth: lineage.depth };
       await this.#writeCopy(dest, { storeInfo: { ...this.#info, lineage }, identity, epoch: 0 }, control);
       return { path: dest, totalVectors: this.#index.live, epoch: 0, lineage };
+    });
+  }
+
+  /**
+   * Every live vector with its metadata, in file order, in batches of a few
+   * MiB, for an export to another format. Other calls on this handle wait
+   * until `each` has seen the last batch.
+   */
+  forEachEntry(each: (batch: { id: Id; vector: Float32Array; metadata: Metadata | null }[]) => Promise<void> | void): Promise<number> {
+    return this.#serial(async () => {
+      this.#assertReadable();
+      if (this.#sharedCache) this.#usePrivateCache();
+      const dim = this.#index.dimensions;
+      const rowBytes = this.#index.rowBytes;
+      let count = 0;
+      for (const chunk of this.#index.liveChunks(this.#log.fd)) {
+        const metadata = this.#cache.metadataFor(Array.from(chunk.ids));
+        const batch = Array.from(chunk.ids, (id, j) => {
+          const vector = new Float32Array(dim);
+          const at = chunk.rows.byteOffset + j * rowBytes + 8;
+          new Uint8Array(vector.buffer).set(new Uint8Array(chunk.rows.buffer, at, dim * 4));
+          return { id: idToJson(id), vector, metadata: parseMetadata(metadata.get(id)) };
+        });
+        count += batch.length;
+        await each(batch);
+      }
+      return count;
     });
   }
 
@@ -906,6 +973,18 @@ function realPath(path: string): string {
   } catch {
     return abs; // missing: the caller reports ENOENT
   }
+}
+
+/** What a cache rebuild recovered. */
+export interface RebuildResult {
+  epoch: number;
+  vectors: number;
+  withMetadata: number;
+  tables: number;
+  tableRows: number;
+  nodes: number;
+  relationships: number;
+  quads: number;
 }
 
 /** What an rvlite write gets of a store (RvfDatabase.writeSession). */

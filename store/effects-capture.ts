@@ -14,7 +14,15 @@ import { type Effects, quoteIdent, type SqlValue, type TableEffects, userTables,
  * `random()` or `datetime('now')` is recorded as the value it produced.
  */
 
-export class EffectsError extends Error {}
+/** A write the store cannot keep; `code` is EREADONLY for the store's own tables, EINVAL otherwise. */
+export class EffectsError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'EINVAL' | 'EREADONLY' = 'EINVAL',
+  ) {
+    super(message);
+  }
+}
 
 interface SchemaObject {
   type: string;
@@ -31,9 +39,15 @@ function schemaOf(db: Database.Database, schema: 'main' | 'temp'): Map<string, S
 
 const TRIGGER_PREFIX = 'rvf_capture_';
 
+/** The capture machinery's own TEMP objects, which DDL on a user table may rewrite or drop. */
+function isCaptureObject(name: string): boolean {
+  return name === 'rvf_changed' || name.startsWith(TRIGGER_PREFIX);
+}
+
 export class EffectsCapture {
   readonly #db: Database.Database;
-  #triggersFor = -1;
+  /** The main and TEMP schema versions the triggers were made for. */
+  #triggersFor = '';
   #mainBefore = new Map<string, SchemaObject>();
   #tempBefore = new Map<string, SchemaObject>();
 
@@ -48,8 +62,8 @@ export class EffectsCapture {
    */
   prepare(): void {
     const db = this.#db;
-    const version = Number(db.pragma('schema_version', { simple: true }));
-    if (version === this.#triggersFor) return;
+    const versions = (): string => `${String(db.pragma('main.schema_version', { simple: true }))}/${String(db.pragma('temp.schema_version', { simple: true }))}`;
+    if (versions() === this.#triggersFor) return;
     db.exec('CREATE TEMP TABLE IF NOT EXISTS rvf_changed (tbl TEXT NOT NULL, rid INTEGER NOT NULL)');
     const old = db.prepare(`SELECT name FROM temp.sqlite_temp_schema WHERE type = 'trigger' AND name LIKE '${TRIGGER_PREFIX}%'`).pluck().all() as string[];
     for (const name of old) db.exec(`DROP TRIGGER temp.${quoteIdent(name)}`);
@@ -63,8 +77,7 @@ export class EffectsCapture {
           `CREATE TEMP TRIGGER ${TRIGGER_PREFIX}${i}_u AFTER UPDATE ON main.${t} BEGIN INSERT INTO rvf_changed VALUES (${lit}, OLD.rowid), (${lit}, NEW.rowid); END;`,
       );
     });
-    // Creating temp triggers does not change the main schema's version.
-    this.#triggersFor = version;
+    this.#triggersFor = versions();
   }
 
   /** Inside the transaction, before the write runs. */
@@ -88,22 +101,23 @@ export class EffectsCapture {
     const changed = diff(this.#mainBefore, mainAfter);
     if (changed.length > 0) {
       if (statement === undefined) throw new EffectsError('the write changed the schema, which only SQL may do.');
-      for (const o of changed) checkSchemaChange(o);
-      for (const o of changed) {
-        if (o.type === 'table' && !this.#mainBefore.has(`table:${o.name}`) && mainAfter.has(`table:${o.name}`)) {
-          const has = db.prepare(`SELECT 1 FROM ${quoteIdent(o.name)} LIMIT 1`).get();
-          if (has) newTablesWithRows.push(o.name);
+      for (const o of changed) checkSchemaChange(db, o);
+      const created = changed.filter((o) => !this.#mainBefore.has(`${o.type}:${o.name}`));
+      if (created.length === changed.length) {
+        // Only new objects: record their definitions as SQLite keeps them, and
+        // the rows of new tables. Replaying the statement text of CREATE TABLE
+        // ... AS SELECT would run its SELECT again, over later data.
+        for (const o of created) if (o.sql !== null) ddl.push(o.sql);
+        for (const o of created) {
+          if (o.type === 'table' && db.prepare(`SELECT 1 FROM ${quoteIdent(o.name)} LIMIT 1`).get()) newTablesWithRows.push(o.name);
         }
-      }
-      // CREATE TABLE ... AS SELECT: replaying the text would run its SELECT
-      // again; record the table's definition and its rows instead.
-      if (newTablesWithRows.length > 0) {
-        for (const name of newTablesWithRows) ddl.push((mainAfter.get(`table:${name}`) as SchemaObject).sql as string);
       } else {
+        // DROP and ALTER are deterministic as written.
         ddl.push(statement);
       }
     }
-    if (diff(this.#tempBefore, schemaOf(db, 'temp')).length > 0) {
+    const tempChanged = diff(this.#tempBefore, schemaOf(db, 'temp')).filter((o) => !isCaptureObject(o.name));
+    if (tempChanged.length > 0) {
       throw new EffectsError('TEMP tables, views and triggers are not kept by the store; create regular tables instead.');
     }
 
@@ -145,9 +159,9 @@ function diff(before: Map<string, SchemaObject>, after: Map<string, SchemaObject
 }
 
 /** Schema changes the store can replay from its log, and only to the user's own objects. */
-function checkSchemaChange(o: SchemaObject): void {
+function checkSchemaChange(db: Database.Database, o: SchemaObject): void {
   if (INTERNAL_TABLES.includes(o.tbl_name.toLowerCase()) || INTERNAL_TABLES.includes(o.name.toLowerCase())) {
-    throw new EffectsError(`${o.tbl_name} belongs to the store and cannot be altered, indexed or dropped through SQL.`);
+    throw new EffectsError(`${o.tbl_name} belongs to the store and cannot be altered, indexed or dropped through SQL.`, 'EREADONLY');
   }
   if (isReservedName(o.name) && !o.name.startsWith('sqlite_autoindex_')) {
     throw new EffectsError(`the name ${o.name} is reserved for the store (sqlite_, rvf_, graph_, rdf_); choose another.`);
@@ -155,7 +169,9 @@ function checkSchemaChange(o: SchemaObject): void {
   if (o.type === 'trigger') {
     throw new EffectsError('triggers are not supported: the store replays the effects of writes, so a trigger would apply twice; write the rows directly.');
   }
-  if (o.sql !== null && /^\s*CREATE\s+VIRTUAL\b/i.test(o.sql)) {
-    throw new EffectsError('virtual tables are not supported in a store; use a regular table.');
+  if (o.type === 'table') {
+    const kind = db.prepare('SELECT type, wr FROM pragma_table_list WHERE schema = ? AND name = ?').safeIntegers(false).get('main', o.name) as { type: string; wr: number } | undefined;
+    if (kind?.type === 'virtual') throw new EffectsError('virtual tables are not supported in a store; use a regular table.');
+    if (kind?.wr === 1) throw new EffectsError('WITHOUT ROWID tables are not supported in a store (its log records rows by rowid); drop WITHOUT ROWID.');
   }
 }

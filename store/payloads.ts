@@ -1,5 +1,5 @@
 import { RvfError } from './errors.ts';
-import type { Lineage, Metric } from './types.ts';
+import type { EmbedderIdentity, Lineage, Metric } from './types.ts';
 
 /**
  * Payload codecs. VEC, JOURNAL and MANIFEST use the layouts the native reader
@@ -249,11 +249,12 @@ export function decodeManifest(p: Buffer): Manifest {
 
 const STORE_INFO_MAGIC = Buffer.from('RVFMCPS1', 'latin1');
 
-/** What the native format does not record: the metric, and our view of lineage. */
+/** What the native format does not record: the metric, our view of lineage, and the embedder of a text-memory store. */
 export interface StoreInfo {
   dimensions: number;
   metric: Metric;
   lineage: Lineage | null;
+  embedder?: EmbedderIdentity | null;
 }
 
 export function encodeStoreInfo(info: StoreInfo): Buffer {
@@ -272,7 +273,11 @@ export function decodeStoreInfo(p: Buffer): StoreInfo | undefined {
   if (typeof o['dimensions'] !== 'number' || (metric !== 'cosine' && metric !== 'l2' && metric !== 'dotproduct')) {
     throw new Error('store info lacks dimensions or metric');
   }
-  return { dimensions: o['dimensions'], metric, lineage: (o['lineage'] as Lineage | null) ?? null };
+  const embedder = o['embedder'] as EmbedderIdentity | null | undefined;
+  if (embedder !== undefined && embedder !== null && (typeof embedder.name !== 'string' || typeof embedder.dimensions !== 'number')) {
+    throw new Error('store info has a malformed embedder');
+  }
+  return { dimensions: o['dimensions'], metric, lineage: (o['lineage'] as Lineage | null) ?? null, embedder: embedder ?? null };
 }
 
 export function corrupt(path: string, offset: number, why: string): RvfError {

@@ -50,6 +50,8 @@ export interface StoreStatus {
   fileId: string;
   readOnly: boolean;
   lineage: Lineage | null;
+  /** The embedder the store was made for, when it holds text memory. */
+  embedder: EmbedderIdentity | null;
 }
 
 export interface SegmentInfo {
@@ -95,6 +97,14 @@ export interface ExportResult {
 export interface CreateOptions {
   dimensions: number;
   metric?: Metric;
+  /** The embedder whose vectors the store holds (text memory); recorded in the file, checked on every remember and recall. */
+  embedder?: EmbedderIdentity | null;
+}
+
+/** Which embedder made a store's vectors: its name (e.g. "lexical-v1", "openai:nomic-embed-text") and dimension. */
+export interface EmbedderIdentity {
+  name: string;
+  dimensions: number;
 }
 
 export interface OpenOptions {

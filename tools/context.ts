@@ -1,11 +1,14 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { EmbedderConfig } from '../schemas/embedder.ts';
 import type { StoreRegistry } from '../store/registry.ts';
 
 /** What every tool module gets from the server assembly. Tools never reach back into server/. */
 export interface ToolContext {
   registry: StoreRegistry;
   log: Logger;
+  /** The embedder text memory uses. */
+  embedder: EmbedderConfig;
 }
 
 export interface Logger {

@@ -43,6 +43,20 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
   );
 
   server.registerTool(
+    'rvf_rebuild',
+    {
+      title: 'Rebuild a store cache',
+      description:
+        'Rebuilds the store\'s SQLite cache from its .rvf file alone: vectors, metadata, SQL tables, graph and triples (the file records every committed change). ' +
+        'For a cache that is missing, damaged or suspect; it also runs by itself on open when needed. Answers do not change.',
+      inputSchema: inputs.store,
+      outputSchema: outputs.rebuild,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    ({ store }) => run(log, async () => ({ store, ...(await (await registry.get(store)).rebuildCache()) })),
+  );
+
+  server.registerTool(
     'rvf_export',
     {
       title: 'Export a store',

@@ -87,7 +87,11 @@ export function parseQuery(query: string): Query {
     if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
     cache.set(query, hit);
   }
-  if (hit instanceof CypherError) throw new CypherError(hit.code, hit.message);
+  if (hit instanceof CypherError) {
+    const copy = new CypherError(hit.code, hit.message);
+    if (errorWrites(hit)) (copy as CypherError & { writes?: boolean }).writes = true;
+    throw copy;
+  }
   return hit;
 }
 
@@ -117,7 +121,13 @@ function build(query: string): Query {
   const regular = need(q, 'regularQuery');
   if (kid(regular, 'union')) return failWith(unsupported('UNION', 'run the parts as separate queries'), writes);
   const single = need(regular, 'singleQuery');
-  const clauses = kids(single, 'clause').map(clause);
+  let clauses: Clause[];
+  try {
+    clauses = kids(single, 'clause').map(clause);
+  } catch (err) {
+    if (err instanceof CypherError) failWith(err, writes);
+    throw err;
+  }
   const hasWrite = clauses.some((c) => WRITE_CLAUSE_KINDS.has(c.kind));
   return { clauses, writes: writes || hasWrite };
 }

@@ -1,0 +1,112 @@
+import { basename, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { RvfDatabase } from '../../store/index.ts';
+import { CliError, keyValues, printer, progressBar, table } from './output.ts';
+import { parseMetric, parsePositiveInt, withStore } from './open-store.ts';
+import { writeJsonlExport } from './export-jsonl.ts';
+
+/** create, status, segments, derive, compact, export, rebuild. */
+export function registerStoreCommands(program: Command, json: () => boolean): void {
+  program
+    .command('create <path>')
+    .description('create an empty store')
+    .requiredOption('--dimension <n>', 'vector dimension, e.g. 384')
+    .option('--metric <metric>', 'cosine (default), l2 or dotproduct', 'cosine')
+    .action(async (path: string, o: { dimension: string; metric: string }) => {
+      const db = await RvfDatabase.create(resolve(path), { dimensions: parsePositiveInt(o.dimension, '--dimension'), metric: parseMetric(o.metric) ?? 'cosine' });
+      const status = await db.status();
+      await db.close();
+      printer(json()).result(status, () => `created ${path}: ${status.dimensions}-d, ${status.metric}`);
+    });
+
+  program
+    .command('status <path>')
+    .description('count, dimension, metric, epoch, size, dead space and lineage of a store')
+    .action((path: string) =>
+      withStore(path, 'read', async (db) => {
+        const s = await db.status();
+        printer(json()).result(s, () =>
+          keyValues({
+            path: s.path,
+            vectors: s.totalVectors,
+            dimension: s.dimensions,
+            metric: s.metric,
+            epoch: s.epoch,
+            'file size (bytes)': s.fileSizeBytes,
+            segments: s.totalSegments,
+            'dead space': `${(s.deadSpaceRatio * 100).toFixed(1)}%`,
+            'file id': s.fileId,
+            lineage: s.lineage ? `child of ${s.lineage.parentPath || s.lineage.parentFileId} at epoch ${s.lineage.parentEpoch} (depth ${s.lineage.depth})` : 'root',
+            embedder: s.embedder ? `${s.embedder.name} (${s.embedder.dimensions}-d)` : 'none',
+          }),
+        );
+      }),
+    );
+
+  program
+    .command('segments <path>')
+    .description('the segments of a store file, in file order')
+    .action((path: string) =>
+      withStore(path, 'read', async (db) => {
+        const segs = await db.segments();
+        printer(json()).result(segs, () => table(['id', 'type', 'offset', 'bytes', 'epoch'], segs.map((s) => [s.id, s.type, s.offset, s.payloadLength, s.epoch])));
+      }),
+    );
+
+  program
+    .command('derive <path> <child>')
+    .description('write a child store with the live data and a record of its parent (lineage)')
+    .action((path: string, child: string) =>
+      withStore(path, 'read', async (db) => {
+        const r = await db.derive(resolve(child));
+        printer(json()).result(r, () => `derived ${child} from ${basename(path)} at epoch ${r.lineage.parentEpoch}: ${r.totalVectors} vectors`);
+      }),
+    );
+
+  program
+    .command('compact <path>')
+    .description('rewrite the store with live data only (crash-safe: temp file, fsync, rename)')
+    .action((path: string) =>
+      withStore(path, 'write', async (db) => {
+        const bar = progressBar('compacting', json());
+        const r = await db.compact({ onProgress: (d, t) => bar.update(d, t) });
+        bar.finish();
+        printer(json()).result(r, () => `compacted ${path}: ${r.bytesReclaimed} bytes reclaimed, now at epoch ${r.epoch}`);
+      }),
+    );
+
+  program
+    .command('export <path>')
+    .description('write the store to another file: a compacted .rvf copy, or JSON lines {id, vector, metadata}')
+    .requiredOption('--output <file>', 'where to write')
+    .option('--format <format>', 'rvf (default) or jsonl', 'rvf')
+    .action((path: string, o: { output: string; format: string }) =>
+      withStore(path, 'read', async (db) => {
+        if (o.format === 'jsonl') {
+          const count = await writeJsonlExport(db, resolve(o.output));
+          printer(json()).result({ output: resolve(o.output), format: 'jsonl', totalVectors: count }, () => `wrote ${count} vectors to ${o.output}`);
+          return;
+        }
+        if (o.format !== 'rvf') throw new CliError(`--format must be rvf or jsonl, not ${JSON.stringify(o.format)}.`);
+        const r = await db.export(resolve(o.output));
+        printer(json()).result(r, () => `wrote ${r.totalVectors} vectors to ${o.output} (${r.fileSizeBytes} bytes)`);
+      }),
+    );
+
+  program
+    .command('rebuild <path>')
+    .description('rebuild the SQLite cache from the .rvf file alone (vectors, metadata, tables, graph, triples)')
+    .action((path: string) =>
+      withStore(path, 'write', async (db) => {
+        const bar = progressBar('rebuilding the cache', json());
+        bar.update(0, 1);
+        const r = await db.rebuildCache();
+        bar.update(1, 1);
+        bar.finish();
+        printer(json()).result(r, () =>
+          `rebuilt the cache of ${path} at epoch ${r.epoch}: ${r.vectors} vectors (${r.withMetadata} with metadata), ` +
+          `${r.tables} tables (${r.tableRows} rows), ${r.nodes} nodes, ${r.relationships} relationships, ${r.quads} quads`,
+        );
+      }),
+    );
+}
