@@ -17,6 +17,12 @@ import { inWriteTransaction } from './write-transaction.ts';
  * changed only user objects (store/effects-capture.ts).
  */
 
+/** Every statement kind SQLite has, to tell a typo from a write. */
+const SQL_STATEMENT_KEYWORDS = new Set([
+  'SELECT', 'WITH', 'VALUES', 'INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'CREATE', 'DROP', 'ALTER', 'ATTACH', 'DETACH', 'VACUUM',
+  'PRAGMA', 'BEGIN', 'COMMIT', 'END', 'ROLLBACK', 'SAVEPOINT', 'RELEASE', 'ANALYZE', 'REINDEX', 'EXPLAIN',
+]);
+
 /** Statement kinds a write may be; the rest (ATTACH, VACUUM, PRAGMA, BEGIN, ...) act on more than rows and schema. */
 const WRITE_KEYWORDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'CREATE', 'DROP', 'ALTER', 'WITH']);
 
@@ -57,6 +63,10 @@ export function atExpectedCommit<T>(db: Database.Database, req: QueryRequest, re
 export function runSqlRequest(req: QueryRequest): QueryRows {
   if (!isReadShaped(req.text)) {
     if (!req.write) {
+      // Never prepared here: SQLite runs some pragmas while compiling them.
+      if (!SQL_STATEMENT_KEYWORDS.has(firstKeyword(req.text))) {
+        throw new QueryError('EINVAL', `SQLite refused the query: no statement starts with ${JSON.stringify(firstKeyword(req.text) || req.text.trim().slice(0, 20))}; fix it and retry.`);
+      }
       throw new QueryError('EREADONLY', 'this server is read-only: only SELECT, WITH and VALUES run; start it with --write to change stores.');
     }
     return writeSql(req);

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ToolContext } from '../tools/context.ts';
 import { registerMaintenanceTools } from '../tools/maintenance-tools.ts';
+import { registerMemoryTools } from '../tools/memory-tools.ts';
 import { registerRvliteTools } from '../tools/rvlite-tools.ts';
 import { registerStoreTools } from '../tools/store-tools.ts';
 import { registerVectorTools } from '../tools/vector-tools.ts';
@@ -25,6 +26,7 @@ export function createServer(ctx: ToolContext): McpServer {
   );
   registerStoreTools(server, ctx);
   registerVectorTools(server, ctx);
+  registerMemoryTools(server, ctx);
   registerMaintenanceTools(server, ctx);
   registerRvliteTools(server, ctx);
   registerResources(server, ctx);

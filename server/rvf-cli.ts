@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { errorLine, EXIT_OK, EXIT_USER, exitCodeOf } from './cli/output.ts';
+import { registerMemoryCommands } from './cli/memory-commands.ts';
 import { registerQueryCommands } from './cli/query-commands.ts';
 import { registerStoreCommands } from './cli/store-commands.ts';
 import { registerVectorCommands } from './cli/vector-commands.ts';
@@ -26,6 +27,7 @@ const json = (): boolean => program.opts<{ json?: boolean }>().json === true;
 registerStoreCommands(program, json);
 registerVectorCommands(program, json);
 registerQueryCommands(program, json);
+registerMemoryCommands(program, json);
 for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
 
 try {

@@ -5,3 +5,5 @@ export { RvfError, isRvfError, type RvfErrorCode } from './errors.ts';
 export { LIMITS } from '../schemas/limits.ts';
 export type { Filter } from '../schemas/filter.ts';
 export type * from './types.ts';
+export { createEmbedder, type Embedder } from './embedders/index.ts';
+export { createMemoryStore, recall, remember } from './text-memory.ts';

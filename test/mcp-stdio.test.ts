@@ -62,7 +62,7 @@ function tempFiles(dir: string): string[] {
 
 // ------------------------------------------------------------ 1. tools/list
 
-test('tools/list: exactly the 9 read tools without --write, the 17 with it, each titled, with schemas and annotations', async () => {
+test('tools/list: exactly the 10 read tools without --write, the 19 with it, each titled, with schemas and annotations', async () => {
   const root = tempDir('rvf-mcp-');
   const [ro, rw] = await startServers([{ root, o: { name: 'ro' } }, { root, o: { write: true, name: 'rw' } }]);
   try {
@@ -70,7 +70,7 @@ test('tools/list: exactly the 9 read tools without --write, the 17 with it, each
     const rwTools = (await rw!.client.listTools()).tools;
     assert.deepEqual(roTools.map((t) => t.name).sort(), [...READ_TOOLS].sort());
     assert.deepEqual(rwTools.map((t) => t.name).sort(), [...READ_TOOLS, ...WRITE_TOOLS].sort());
-    assert.equal(rwTools.length, 17);
+    assert.equal(rwTools.length, 19);
     for (const t of [...roTools, ...rwTools]) {
       assert.ok(typeof t.title === 'string' && t.title.length > 0, `${t.name}: no title`);
       assert.ok(typeof t.description === 'string' && t.description.length > 0, `${t.name}: no description`);

@@ -191,10 +191,25 @@ export class ReadCompiler {
   match(stage: Stage, clause: Extract<Clause, { kind: 'match' }>): Stage {
     let b = this.builder(stage);
     const rels: { name: string; path: boolean }[] = [];
+    // WHERE conjuncts are applied as soon as their variables are bound, so a
+    // variable-length walk starts only from the nodes that pass them.
+    this.pendingWhere = clause.where ? conjuncts(clause.where) : [];
     for (const p of clause.patterns) b = this.pattern(b, p, rels, true);
-    if (clause.where) b.where.push(this.expr(clause.where, b.vars).native);
+    for (const w of this.pendingWhere) b.where.push(this.expr(w, b.vars).native);
+    this.pendingWhere = [];
     b.where.push(...this.uniqueness(b, rels));
     return this.flush(b, false);
+  }
+
+  private pendingWhere: Expr[] = [];
+
+  private applyReadyWhere(b: Builder): void {
+    const later: Expr[] = [];
+    for (const w of this.pendingWhere) {
+      if ([...freeVariables(w)].every((name) => b.vars.has(name))) b.where.push(this.expr(w, b.vars).native);
+      else later.push(w);
+    }
+    this.pendingWhere = later;
   }
 
   private optionalMatch(stage: Stage, clause: Extract<Clause, { kind: 'match' }>): Stage {
@@ -353,6 +368,7 @@ export class ReadCompiler {
     if (rel.variable !== null && b.vars.has(rel.variable)) throw unsupported(`reusing the bound variable ${rel.variable} as a variable-length relationship`, 'use a new name');
     const startName = `${HIDDEN}${this.next('start')}`;
     b.vars.set(startName, from);
+    this.applyReadyWhere(b);
     const stage = this.flush(b, true);
     const startCol = `${stage.name}.${(stage.vars.get(startName) as StageVar).col}`;
     const w = this.next('w');
@@ -398,8 +414,11 @@ export class ReadCompiler {
   /** `WHERE (a)-[:KNOWS]->(b)`: an EXISTS subquery correlated with the variables in scope. */
   private patternExists(p: Pattern, scope: Scope): string {
     const b: Builder = { from: [], where: [], vars: new Map(scope) };
+    const saved = this.pendingWhere;
+    this.pendingWhere = [];
     const rels: { name: string; path: boolean }[] = [];
     this.pattern(b, p, rels, false);
+    this.pendingWhere = saved;
     b.where.push(...this.uniqueness(b, rels));
     return `EXISTS (SELECT 1${clauses(b)})`;
   }
@@ -537,6 +556,25 @@ export class ReadCompiler {
 
 function clauses(b: Builder): string {
   return `${b.from.length > 0 ? ` FROM ${b.from.join(', ')}` : ''}${b.where.length > 0 ? ` WHERE ${b.where.map((w) => `(${w})`).join(' AND ')}` : ''}`;
+}
+
+/** `a AND b AND c` as [a, b, c]. */
+function conjuncts(e: Expr): Expr[] {
+  return e.kind === 'logic' && e.op === 'AND' ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e];
+}
+
+/** The variable names an expression mentions (pattern predicates included). */
+function freeVariables(e: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(e)) {
+    for (const x of e) freeVariables(x, out);
+    return out;
+  }
+  if (e === null || typeof e !== 'object') return out;
+  const o = e as Record<string, unknown>;
+  if (o.kind === 'var') out.add(o.name as string);
+  if (o.kind === undefined && typeof o.variable === 'string' && ('labels' in o || 'types' in o)) out.add(o.variable);
+  for (const v of Object.values(o)) freeVariables(v, out);
+  return out;
 }
 
 function usesVariables(e: unknown): boolean {

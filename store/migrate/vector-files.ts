@@ -29,7 +29,7 @@ export type VectorFileFormat = 'json' | 'jsonl' | 'csv';
 
 export interface VectorRecord extends Entry {
   id: string | number;
-  vector: number[];
+  vector: ArrayLike<number>;
   metadata: Metadata | null;
   /** Where the record is, for messages: "file.csv line 12". */
   at: string;

@@ -26,8 +26,8 @@ export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The query-language tools: listed in both modes, writing only under --write. */
 export const QUERY_TOOLS = ['rvlite_cypher', 'rvlite_sparql', 'rvlite_sql'];
-export const READ_TOOLS = ['rvf_close_store', 'rvf_list_stores', 'rvf_open_store', 'rvf_query', 'rvf_segments', 'rvf_status', ...QUERY_TOOLS];
-export const WRITE_TOOLS = ['rvf_compact', 'rvf_create_store', 'rvf_delete', 'rvf_delete_filter', 'rvf_derive', 'rvf_export', 'rvf_ingest', 'rvf_rebuild'];
+export const READ_TOOLS = ['rvf_close_store', 'rvf_list_stores', 'rvf_open_store', 'rvf_query', 'rvf_recall', 'rvf_segments', 'rvf_status', ...QUERY_TOOLS];
+export const WRITE_TOOLS = ['rvf_compact', 'rvf_create_store', 'rvf_delete', 'rvf_delete_filter', 'rvf_derive', 'rvf_export', 'rvf_ingest', 'rvf_rebuild', 'rvf_remember'];
 
 export type LogParams = LoggingMessageNotification['params'];
 
