@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { errorLine, EXIT_OK, EXIT_USER, exitCodeOf } from './cli/output.ts';
 import { registerMemoryCommands } from './cli/memory-commands.ts';
+import { registerMigrateCommand } from './cli/migrate-command.ts';
 import { registerQueryCommands } from './cli/query-commands.ts';
 import { registerStoreCommands } from './cli/store-commands.ts';
 import { registerVectorCommands } from './cli/vector-commands.ts';
@@ -27,6 +28,7 @@ const json = (): boolean => program.opts<{ json?: boolean }>().json === true;
 registerStoreCommands(program, json);
 registerVectorCommands(program, json);
 registerQueryCommands(program, json);
+registerMigrateCommand(program, json);
 registerMemoryCommands(program, json);
 for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
 

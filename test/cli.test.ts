@@ -213,3 +213,44 @@ test('remember then recall across processes, with metadata and a filter; a plain
   await fails(dir, 1, /EINVAL: .*plain.*not text memory/, 'recall', 'plain.rvf', 'anything');
   await fails(dir, 1, /--embedder-url must be an http\(s\) URL|embedder/, 'recall', 'mem.rvf', 'x', '--embedder-url', 'not a url', '--embedder-model', 'm');
 });
+
+test('migrate through the CLI: --dry-run writes nothing, --verify passes, a rerun is a no-op, a tampered store fails --verify with exit 2', async () => {
+  const dir = tempDir('rvf-cli-');
+  const state = {
+    version: 1,
+    saved_at: 0,
+    vectors: {
+      entries: [
+        { id: '1', vector: [1, 0, 0], metadata: { topic: 'a' } },
+        { id: '2', vector: [0, 1, 0], metadata: null },
+        { id: 'doc-x', vector: [-0.5, 0, 1], metadata: { topic: 'b' } },
+      ],
+      dimensions: 3,
+      distance_metric: 'euclidean',
+      next_id: 3,
+    },
+    graph: { nodes: [{ id: 'n1', labels: ['P'], properties: { name: { type: 'String', value: 'Ada' } } }], edges: [], next_node_id: 2, next_edge_id: 0 },
+    triples: { triples: [], named_graphs: {}, default_graph: [], next_id: 0 },
+    sql_schemas: [],
+  };
+  writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+  const sourceBytes = readFileSync(join(dir, 'state.json'));
+  const dry = JSON.parse(await ok(dir, '--json', 'migrate', 'state.json', 'm.rvf', '--dry-run')) as { vectors: number; nodes: number };
+  assert.deepEqual([dry.vectors, dry.nodes], [3, 1]);
+  assert.throws(() => readFileSync(join(dir, 'm.rvf')), 'a dry run writes no store');
+  const first = JSON.parse(await ok(dir, '--json', 'migrate', 'state.json', 'm.rvf', '--verify')) as { verify: { mismatches: string[] }; alreadyMigrated: boolean };
+  assert.deepEqual(first.verify.mismatches, []);
+  assert.equal(first.alreadyMigrated, false);
+  const bytes = readFileSync(join(dir, 'm.rvf'));
+  const again = JSON.parse(await ok(dir, '--json', 'migrate', 'state.json', 'm.rvf')) as { alreadyMigrated: boolean };
+  assert.equal(again.alreadyMigrated, true);
+  assert.deepEqual(readFileSync(join(dir, 'm.rvf')), bytes, 'a rerun changes no byte');
+  assert.deepEqual(readFileSync(join(dir, 'state.json')), sourceBytes, 'the source is never modified');
+  const hits = JSON.parse(await ok(dir, '--json', 'query', 'm.rvf', '--vector', '1,0,0', '--k', '1')) as Hit[];
+  assert.deepEqual([hits[0]?.id, hits[0]?.metadata], [1, { topic: 'a' }]);
+  // Tamper with the store, and --verify catches it.
+  writeFileSync(join(dir, 'changed.jsonl'), '{"id": 2, "vector": [0, 0.5, 0.5]}\n');
+  await ok(dir, 'ingest', 'm.rvf', '--input', 'changed.jsonl');
+  await fails(dir, 2, /--verify found \d+ mismatch/, 'migrate', 'state.json', 'm.rvf', '--verify');
+  await fails(dir, 1, /ENOENT: no source at .*; check the path/, 'migrate', 'changed.jsonl.missing', 'm.rvf');
+});

@@ -115,8 +115,27 @@ export async function migrate(sourcePath: string, destPath: string, options: Mig
   const dest = resolve(destPath);
   const source = await openSource(sourcePath, options.metric ? { metric: options.metric } : {});
   if (source.path === dest) throw new RvfError('EINVAL', 'the destination must be another file than the source.');
-  const p = await plan(source);
   const existing = await destInfo(dest);
+  const recorded = existing?.state.migrations.find((m) => m.fingerprint === source.fingerprint && m.summary.state === 'done');
+  if (existing && recorded && !options.verify) {
+    // Already here: answer from the record, without reading the source again.
+    const { vectors, idsMapped, nodes, relationships, quads } = recorded.summary;
+    return {
+      sourceKind: source.kind,
+      source: source.path,
+      fingerprint: source.fingerprint,
+      alreadyMigrated: true,
+      vectors,
+      idsMapped,
+      nodes,
+      relationships,
+      quads,
+      skipped: [...source.skipped],
+      dimensions: existing.dimensions,
+      metric: existing.metric,
+    };
+  }
+  const p = await plan(source);
   let declared: Metric | undefined;
   let metricNote: string | undefined;
   try {
