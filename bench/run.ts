@@ -117,7 +117,8 @@ if (process.env['BENCH_LANGUAGES'] !== '0') {
   langRows.push(`| Cypher: load ${f(num(cy, 'nodes'), 0)} nodes + ${f(num(cy, 'rels'), 0)} relationships as one effects commit, replayed into the cache (ms) | ${f(num(cy, 'loadMs'), 0)} | - | - | - |`);
   langRow('Cypher: 2-hop count from the 1,000 nodes of one group', timing(cy, 'twoHop'), 'hand-written SQL', '2-hop 98 ms');
   langRow('Cypher: `*1..5` from one node, distinct nodes reached', timing(cy, 'varLength'), 'hand-written SQL', '3.6 ms');
-  langRow('Cypher: aggregate over all 500k relationships, grouped', timing(cy, 'aggregate'), 'hand-written SQL', 'join count 115 ms');
+  langRow('Cypher: count of the (:Person)-[:KNOWS]->(:Person) join, all 500k relationships', timing(cy, 'aggregate'), 'hand-written SQL', 'join count 115 ms');
+  langRow('Cypher: grouped aggregate reading properties of both ends of all 500k relationships', timing(cy, 'grouped'), 'hand-written SQL', '-');
   process.stderr.write('bench: SPARQL, 100k triples\n');
   const sp = run('sparql', 20_000);
   langRows.push(`| SPARQL: load ${f(num(sp, 'quads'), 0)} quads from the cache into oxigraph (ms) | ${f(num(sp, 'loadMs'), 0)} | ${f(num(sp, 'rawLoadMs'), 0)} (oxigraph from N-Triples text) | ~500 ms | ${f(num(sp, 'loadMs') / num(sp, 'rawLoadMs'), 2)}x |`);

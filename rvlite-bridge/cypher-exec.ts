@@ -4,7 +4,7 @@ import { QueryError } from './child-rpc.ts';
 import { CypherError, isCypherWrite, runCypher, type CypherResult } from './cypher/index.ts';
 import { isBigIntParam, type QueryRequest, type QueryRows } from './query-protocol.ts';
 import { capRows } from './result-rows.ts';
-import { atExpectedCommit } from './sql-exec.ts';
+import { atExpectedCommit } from './expected-commit.ts';
 import { inWriteTransaction } from './write-transaction.ts';
 
 /**

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { reader, writer } from './child-connections.ts';
 import { QueryError } from './child-rpc.ts';
 import type { QueryRequest, QueryRows } from './query-protocol.ts';
-import { atExpectedCommit } from './sql-exec.ts';
+import { atExpectedCommit } from './expected-commit.ts';
 import { applyQuadDelta, isSparqlError, SparqlEngine } from './sparql/index.ts';
 import { inWriteTransaction } from './write-transaction.ts';
 

@@ -5,6 +5,7 @@ import { QueryError } from './child-rpc.ts';
 import { isBigIntParam, type QueryRequest, type QueryRows } from './query-protocol.ts';
 import { capRows } from './result-rows.ts';
 import { firstKeyword, isReadShaped } from './sql-guard.ts';
+import { atExpectedCommit } from './expected-commit.ts';
 import { inWriteTransaction } from './write-transaction.ts';
 
 /**
@@ -47,17 +48,6 @@ function prepareOne(db: Database.Database, sql: string): Database.Statement {
     if (/more than one statement/i.test(message)) throw new QueryError('EINVAL', 'send one SQL statement per call (no semicolon-separated lists).');
     throw new QueryError('EINVAL', `SQLite refused the query: ${message}; fix it and retry.`);
   }
-}
-
-/** Runs `read` in one read transaction in which the cache is at the commit the parent expects. */
-export function atExpectedCommit<T>(db: Database.Database, req: QueryRequest, read: () => T): T {
-  return db.transaction((): T => {
-    const state = db.prepare('SELECT epoch, commit_hash FROM cache_state WHERE one = 1').safeIntegers(false).get() as { epoch: number; commit_hash: string } | undefined;
-    if (!state || state.epoch !== req.expect.epoch || state.commit_hash !== req.expect.commitHash) {
-      throw new QueryError('ESTALE', 'the cache moved on while the query was sent');
-    }
-    return read();
-  })();
 }
 
 export function runSqlRequest(req: QueryRequest): QueryRows {

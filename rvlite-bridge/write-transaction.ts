@@ -3,6 +3,7 @@ import { encodeEffects, isEmptyEffects } from '../store/effects.ts';
 import { LIMITS } from '../schemas/limits.ts';
 import type { Writer } from './child-connections.ts';
 import { QueryError, rpc } from './child-rpc.ts';
+import { isAtExpectedCommit } from './expected-commit.ts';
 import type { QueryRequest, QueryRows } from './query-protocol.ts';
 
 /**
@@ -25,10 +26,7 @@ export function inWriteTransaction(
   db.exec('BEGIN IMMEDIATE');
   let committed: { epoch: number; commitHash: string } | undefined;
   try {
-    const state = db.prepare('SELECT epoch, commit_hash FROM cache_state WHERE one = 1').safeIntegers(false).get() as { epoch: number; commit_hash: string } | undefined;
-    if (!state || state.epoch !== req.expect.epoch || state.commit_hash !== req.expect.commitHash) {
-      throw new QueryError('ESTALE', 'the cache is not at the store\'s commit');
-    }
+    if (!isAtExpectedCommit(db, req)) throw new QueryError('ESTALE', 'the cache is not at the store\'s commit');
     w.capture.begin();
     const out = work();
     let effects;

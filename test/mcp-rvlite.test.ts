@@ -122,6 +122,7 @@ test('the gate: a read-only server refuses 40+ write attempts in three languages
   const writer = await startServer(root, { write: true, name: 'writer' });
   try {
     await fill(writer);
+    await callOk(writer.client, 'rvf_remember', { store: 'notes', text: 'the deploy key lives in the ops vault' });
   } finally {
     await writer.close();
   }
@@ -152,6 +153,8 @@ test('the gate: a read-only server refuses 40+ write attempts in three languages
     assert.ok((segs['segments'] as unknown[]).length > 0);
     const q = await callOk<Json>(c, 'rvf_query', { store: STORE, vector: [1, 0, 0, 0], k: 2 });
     assert.deepEqual((q['results'] as { id: number }[]).map((r) => r.id), [1, 2]);
+    const recalled = await callOk<Json>(c, 'rvf_recall', { store: 'notes', text: 'where is the deploy key', k: 1 });
+    assert.match(JSON.stringify(recalled), /ops vault/);
     await callOk(c, 'rvf_close_store', { store: STORE });
     assert.equal(sha256(file), rvfHash);
   } finally {
