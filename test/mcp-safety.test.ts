@@ -334,7 +334,9 @@ test('progress: compact, derive, export and ingest send progress notifications f
 test('cancellation: aborting a long compaction leaves the store unchanged and usable, with no temporary file', async () => {
   const root = tempDir('rvf-mcp-safe-');
   const file = join(root, 'big.rvf');
-  const rows = await makeStore(file, 50_000, 128, 41);
+  // Big enough (75 MiB of rows, about 20 chunks) that the cancellation reaches the server while
+  // the compaction is still writing, even on a loaded machine.
+  const rows = await makeStore(file, 150_000, 128, 41);
   const s = await startServer(root, { write: true });
   const c = s.client;
   try {
