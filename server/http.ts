@@ -7,6 +7,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { LIMITS } from '../schemas/limits.ts';
 import type { Logger } from '../tools/context.ts';
+import type { InspectorRoutes } from './inspector/routes.ts';
 
 /**
  * HTTP transports on plain node:http:
@@ -27,6 +28,8 @@ export interface HttpOptions {
   makeServer: () => McpServer;
   dropServer: (server: McpServer) => void;
   log: Logger;
+  /** The web inspector at / and /inspector/ (server/inspector/routes.ts); absent: no page. */
+  inspector?: InspectorRoutes;
 }
 
 export interface HttpHandle {
@@ -67,8 +70,12 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!wildcard) checkHostAndOrigin(req, allowedHosts);
-    checkToken(req, o.token);
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const inspector = o.inspector?.matches(url.pathname) ? o.inspector : undefined;
+    // The page and its static files load without the token (a browser navigation
+    // cannot send one; they hold no store data); the inspector's API needs it.
+    if (!inspector?.isPublic(url.pathname)) checkToken(req, o.token);
+    if (inspector) return inspector.handle(req, res, url);
     if (url.pathname === '/healthz' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', sessions: streamable.size + legacy.size }));
       return;

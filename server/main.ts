@@ -4,6 +4,7 @@ import { StoreRegistry } from '../store/registry.ts';
 import type { ToolContext } from '../tools/context.ts';
 import { createServer } from './create-server.ts';
 import { serveHttp, type HttpHandle } from './http.ts';
+import { inspectorRoutes } from './inspector/routes.ts';
 import { ServerLog } from './log.ts';
 import { helpText, isLoopback, parseCommand } from './options.ts';
 import { serveStdio } from './stdio.ts';
@@ -80,6 +81,7 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
         token: options.token,
         makeServer,
         dropServer: (server) => log.detach(server),
+        inspector: inspectorRoutes({ registry, log }),
         log,
       });
     } catch (err) {

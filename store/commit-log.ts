@@ -1,20 +1,13 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, ftruncateSync, writevSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
-import { chainCommit } from './commit-hash.ts';
+import { encodeCommit, type PlacedSegment, segmentsOf } from './commit-encode.ts';
 import { RvfError } from './errors.ts';
 import { readExactly, writeAll } from './file-io.ts';
-import { encodeManifest, type Manifest } from './payloads.ts';
+import type { Manifest } from './payloads.ts';
 import type { Commit, Scan } from './scan.ts';
-import { encodeHeader, encodeSegment, HEADER_BYTES, SegmentType, segmentTypeName } from './segment.ts';
 import type { SegmentInfo } from './types.ts';
 
-export interface PlacedSegment {
-  segId: bigint;
-  offset: number;
-  payloadLength: number;
-  type: number;
-}
+export type { PlacedSegment } from './commit-encode.ts';
 
 /**
  * The open .rvf file seen as a log of commits: where it ends, its epoch, the
@@ -105,28 +98,15 @@ export class CommitLog {
    * write error the file is cut back to where it was and nothing is committed.
    */
   append(data: { type: number; payload: Buffer }[], manifestFor: (placed: PlacedSegment[]) => Omit<Manifest, 'epoch'>): { epoch: number; placed: PlacedSegment[] } {
-    const epoch = this.#epoch + 1;
     const start = this.#end;
-    const placed: PlacedSegment[] = [];
-    const headers: Buffer[] = [];
-    const buffers: Buffer[] = [];
-    let pos = start;
-    for (const d of data) {
-      const segId = this.#nextSegId++;
-      // Header and payload go to writev separately: no copy of a batch's vectors.
-      const header = encodeHeader(d.type, segId, d.payload.length, crc32(d.payload) >>> 0);
-      headers.push(header);
-      buffers.push(header, d.payload);
-      placed.push({ segId, offset: pos, payloadLength: d.payload.length, type: d.type });
-      pos += HEADER_BYTES + d.payload.length;
-    }
-    const manifest = encodeManifest({ epoch, ...manifestFor(placed) });
-    const manifestId = this.#nextSegId++;
-    const manifestSeg = encodeSegment(SegmentType.MANIFEST, manifestId, manifest);
+    const commit = encodeCommit({ epoch: this.#epoch, commitHash: this.#commitHash, end: start, nextSegId: this.#nextSegId }, data, manifestFor);
+    // Segment ids are spent even if the write fails, as before the encoder was factored out.
+    this.#nextSegId = commit.after.nextSegId;
     try {
-      writevAll(this.#fd, buffers, start);
+      // Headers and payloads go to writev separately: no copy of a batch's vectors.
+      writevAll(this.#fd, commit.data, start);
       fdatasyncSync(this.#fd);
-      writeAll(this.#fd, manifestSeg, pos);
+      writeAll(this.#fd, commit.manifest, commit.manifestOffset);
       fdatasyncSync(this.#fd);
     } catch (err) {
       try {
@@ -137,14 +117,11 @@ export class CommitLog {
       }
       throw new RvfError('EIO', `could not write ${this.path} (${(err as Error).message}); nothing was committed, free disk space and retry.`);
     }
-    this.#end = pos + manifestSeg.length;
-    this.#epoch = epoch;
-    this.#commitHash = chainCommit(this.#commitHash, [...headers, manifestSeg.subarray(0, HEADER_BYTES)]);
-    for (const p of placed) {
-      this.#segments.push({ id: Number(p.segId), type: segmentTypeName(p.type), offset: p.offset, payloadLength: p.payloadLength, epoch });
-    }
-    this.#segments.push({ id: Number(manifestId), type: 'manifest', offset: pos, payloadLength: manifest.length, epoch });
-    return { epoch, placed };
+    this.#end = commit.after.end;
+    this.#epoch = commit.epoch;
+    this.#commitHash = commit.after.commitHash;
+    this.#segments.push(...commit.segments);
+    return { epoch: commit.epoch, placed: commit.placed };
   }
 
   /** Switches to the file a compaction put in place of the old one (`fd` is open on it). */
@@ -172,14 +149,4 @@ function writevAll(fd: number, buffers: Buffer[], position: number): void {
   const total = buffers.reduce((n, b) => n + b.length, 0);
   const written = writevSync(fd, buffers, position);
   if (written !== total) writeAll(fd, Buffer.concat(buffers).subarray(written), position + written);
-}
-
-function segmentsOf(commits: Commit[]): SegmentInfo[] {
-  const out: SegmentInfo[] = [];
-  for (const c of commits) {
-    for (const s of c.segments) {
-      out.push({ id: Number(s.segId), type: segmentTypeName(s.type), offset: s.offset, payloadLength: s.payloadLength, epoch: c.epoch });
-    }
-  }
-  return out;
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   type Stats,
   closeSync,
@@ -19,6 +19,7 @@ import { CACHE_SCHEMA_VERSION, cachePathFor, MetadataCache, type MetadataRow } f
 import { RvfError } from './errors.ts';
 import { parseEngineExport } from './engine-export.ts';
 import { compileFilter, type CompiledFilter } from './filter.ts';
+import { FdSource } from './file-io.ts';
 import { Lease } from './lease.ts';
 import {
   encodeJournal,
@@ -57,7 +58,8 @@ import type {
   StoreStatus,
 } from './types.ts';
 import { loadEngine, type EngineStore } from '../wasm/engine.ts';
-import { checkDimensions, checkK, parseId, writeVector } from '../wasm/validate.ts';
+import { checkDimensions, checkK, encodeMetadata, idToJson, parseId, writeVector } from '../wasm/validate.ts';
+import { fallbackIdentity } from './commit-encode.ts';
 import { LIMITS } from '../schemas/limits.ts';
 
 /**
@@ -79,11 +81,7 @@ const AUTO_COMPACT_DEAD_RATIO = 0.5;
 const AUTO_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 
 const METRICS: readonly Metric[] = ['cosine', 'l2', 'dotproduct'];
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-export function idToJson(id: bigint): Id {
-  return id <= MAX_SAFE ? Number(id) : id.toString();
-}
+export { idToJson };
 
 function checkEmbedder(embedder: CreateOptions['embedder'], dimensions: number): EmbedderIdentity | null {
   if (embedder === undefined || embedder === null) return null;
@@ -98,23 +96,6 @@ function checkMetric(metric: unknown): Metric {
     throw new RvfError('EINVAL', `metric must be one of ${METRICS.join(', ')}, got ${JSON.stringify(metric)}.`);
   }
   return metric as Metric;
-}
-
-function encodeMetadata(metadata: unknown, where: string): string | null {
-  if (metadata === undefined || metadata === null) return null;
-  if (typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new RvfError('EINVAL', `${where}: metadata must be a JSON object or null.`);
-  }
-  let json: string;
-  try {
-    json = JSON.stringify(metadata);
-  } catch (err) {
-    throw new RvfError('EINVAL', `${where}: metadata cannot be written as JSON (${(err as Error).message}).`);
-  }
-  if (Buffer.byteLength(json) > LIMITS.maxMetadataBytes) {
-    throw new RvfError('ELIMIT', `${where}: metadata is over the ${LIMITS.maxMetadataBytes}-byte limit; store large content elsewhere and keep a reference.`);
-  }
-  return json;
 }
 
 /** Everything an open handle holds of one file; a reader swaps it whole when the file is replaced. */
@@ -256,7 +237,7 @@ export class RvfDatabase {
     let engine: EngineStore | undefined;
     let cache: MetadataCache | undefined;
     try {
-      const scan = scanLog(path, fd);
+      const scan = scanLog(path, new FdSource(fd));
       if (lease) {
         if (scan.goodEnd < scan.fileSize) {
           warn(`cut ${scan.fileSize - scan.goodEnd} bytes of uncommitted tail off ${path} (${scan.tornReason})`);
@@ -266,10 +247,10 @@ export class RvfDatabase {
         removeTempFiles(path);
       }
       const info = storeInfoOf(scan, options.metric);
-      const identity = scan.manifest.identity ?? fallbackIdentity(scan);
+      const identity = scan.manifest.identity ?? fallbackIdentity(scan.commits);
       const index = RowIndex.fromScan(scan);
       engine = engineModule.createStore(scan.dimensions, info.metric);
-      index.loadInto(engine, fd, path);
+      index.loadInto(engine, new FdSource(fd), path);
       const last = scan.commits.at(-1) as Commit;
       const fileState = { fileId: identity.fileId.toString('hex'), epoch: last.epoch, commitHash: last.commitHash };
       const cacheInfo = cacheInfoOf(info);
@@ -530,7 +511,7 @@ export class RvfDatabase {
   rebuildCache(): Promise<RebuildResult> {
     return this.#serial(async () => {
       this.#assertWritable();
-      const scan = scanLog(this.path, this.#log.fd);
+      const scan = scanLog(this.path, new FdSource(this.#log.fd));
       rebuildCache(this.#cache, scan.commits, this.#index, this.#log.fd, { ...this.#fileState(), schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfoOf(this.#info));
       return { epoch: this.#log.epoch, ...this.#cache.contents() };
     });
@@ -554,7 +535,7 @@ export class RvfDatabase {
 
   /** Replays what the cache missed of the file (an rvlite write whose process died between its log append and its cache commit). */
   #catchUpCache(): void {
-    const scan = scanLog(this.path, this.#log.fd);
+    const scan = scanLog(this.path, new FdSource(this.#log.fd));
     const outcome = reconcileCache(this.#cache, scan, this.#index, this.#log.fd, this.#fileState(), cacheInfoOf(this.#info));
     if (outcome.warn) warnOf(this.#options)(`${this.path}: ${outcome.reason}`);
   }
@@ -599,7 +580,7 @@ export class RvfDatabase {
       },
       distance: (id, vector) => {
         const q = vectorOf(vector, 'rvf_distance');
-        const stored = this.#index.vectorOf(this.#log.fd, parseId(id, 'rvf_distance id'));
+        const stored = this.#index.vectorOf(new FdSource(this.#log.fd), parseId(id, 'rvf_distance id'));
         return stored ? distanceByEngine(this.#engine, stored, q) : null;
       },
     };
@@ -641,7 +622,7 @@ export class RvfDatabase {
   /** Reads the commits a writer appended since this handle last looked, and applies them. */
   async #applyTail(): Promise<void> {
     const vecSegments = new Map(this.#index.vecSegments.map((s) => [s.offset, { segId: s.segId, payloadLength: s.payloadLength }]));
-    const tail = scanFrom(this.path, this.#log.fd, {
+    const tail = scanFrom(this.path, new FdSource(this.#log.fd), {
       offset: this.#log.end,
       dimensions: this.#index.dimensions,
       chain: this.#log.commitHash,
@@ -653,7 +634,7 @@ export class RvfDatabase {
     this.#afterCommit(() => {
       const { dropped, added } = this.#index.applyTail(tail);
       if (dropped.length > 0) this.#engine.delete(BigUint64Array.from(dropped));
-      this.#index.loadInto(this.#engine, this.#log.fd, this.path, added);
+      this.#index.loadInto(this.#engine, new FdSource(this.#log.fd), this.path, added);
       this.#log.adopt(tail);
     });
     if (this.#sharedCache) {
@@ -734,7 +715,7 @@ export class RvfDatabase {
       const dim = this.#index.dimensions;
       const rowBytes = this.#index.rowBytes;
       let count = 0;
-      for (const chunk of this.#index.liveChunks(this.#log.fd)) {
+      for (const chunk of this.#index.liveChunks(new FdSource(this.#log.fd))) {
         const metadata = this.#cache.metadataFor(Array.from(chunk.ids));
         const batch = Array.from(chunk.ids, (id, j) => {
           const vector = new Float32Array(dim);
@@ -860,7 +841,7 @@ export class RvfDatabase {
     const fd = openSync(this.path, 'r+');
     let scan: Scan;
     try {
-      scan = scanLog(this.path, fd);
+      scan = scanLog(this.path, new FdSource(fd));
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -869,7 +850,7 @@ export class RvfDatabase {
     const index = RowIndex.fromScan(scan);
     this.#engine.close();
     this.#engine = this.#engine.recreate();
-    index.loadInto(this.#engine, fd, this.path);
+    index.loadInto(this.#engine, new FdSource(fd), this.path);
     this.#index = index;
     this.#cache.setState(this.#cacheState());
   }
@@ -882,7 +863,7 @@ export class RvfDatabase {
       identity: o.identity,
       epoch: o.epoch,
       liveCount: this.#index.live,
-      rows: this.#index.liveChunks(this.#log.fd),
+      rows: this.#index.liveChunks(new FdSource(this.#log.fd)),
       metadata: cache.metadataRows(),
       effects: cache.effectsSnapshot(),
     };
@@ -1034,13 +1015,6 @@ function parseMetadata(json: string | null | undefined): Metadata | null {
 
 function rootIdentity(): FileIdentity {
   return { fileId: randomBytes(16), parentId: Buffer.alloc(16), parentHash: Buffer.alloc(32), depth: 0 };
-}
-
-/** A file without an identity trailer gets a stable one derived from its first commit. */
-function fallbackIdentity(scan: Scan): FileIdentity {
-  const first = scan.commits[0] as Commit;
-  const fileId = createHash('sha256').update(`${first.epoch}:${first.commitHash}:${first.end}`).digest().subarray(0, 16);
-  return { fileId: Buffer.from(fileId), parentId: Buffer.alloc(16), parentHash: Buffer.alloc(32), depth: 0 };
 }
 
 function storeInfoOf(scan: Scan, metric: Metric | undefined): StoreInfo {

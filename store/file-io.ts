@@ -1,5 +1,6 @@
-import { closeSync, fdatasyncSync, fsyncSync, openSync, readSync, writeSync, constants } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, writeSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
+import type { ByteSource } from './byte-source.ts';
 
 /** Small synchronous file helpers: whole reads and writes at an offset, and the fsyncs. */
 
@@ -12,6 +13,19 @@ export function readExactly(fd: number, length: number, position: number, into?:
     done += n;
   }
   return buf;
+}
+
+/** An open file as a byte source for the shared reader (scan.ts, row-index.ts); its size is re-read each time, as a file may grow. */
+export class FdSource implements ByteSource {
+  constructor(readonly fd: number) {}
+
+  get size(): number {
+    return fstatSync(this.fd).size;
+  }
+
+  read(length: number, position: number, into?: Buffer): Buffer {
+    return readExactly(this.fd, length, position, into);
+  }
 }
 
 export function writeAll(fd: number, data: Uint8Array, position: number): void {

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
-import { readExactly } from './file-io.ts';
+import { FdSource, readExactly } from './file-io.ts';
 import { decodeStoreInfo } from './payloads.ts';
 import { verifiedManifestAt } from './scan.ts';
 import { decodeHeader, HEADER_BYTES, hasMagic, SEGMENT_MAGIC, SegmentType } from './segment.ts';
@@ -32,7 +32,7 @@ export function peekStore(path: string): StorePeek | undefined {
     const magic = Buffer.alloc(4);
     magic.writeUInt32LE(SEGMENT_MAGIC);
     for (let i = tail.lastIndexOf(magic); i >= 0; i = i === 0 ? -1 : tail.lastIndexOf(magic, i - 1)) {
-      const m = verifiedManifestAt(fd, start + i, size);
+      const m = verifiedManifestAt(new FdSource(fd), start + i, size);
       if (m) return { dimensions: m.dimensions, metric: metricOf(fd, size), totalVectors: m.totalVectors, epoch: m.epoch, fileSizeBytes: size };
     }
     return undefined;

@@ -1,7 +1,7 @@
 import { CACHE_SCHEMA_VERSION, type CacheState, type MetadataCache, type MetadataRow } from './cache.ts';
-import { readExactly } from './file-io.ts';
+import { FdSource, readExactly } from './file-io.ts';
+import { metadataChanges } from './metadata-log.ts';
 import { decodeEffects, type Effects, isEffectsPayload } from './effects.ts';
-import { decodeJournal, decodeMeta } from './payloads.ts';
 import type { RowIndex } from './row-index.ts';
 import type { Commit, Scan } from './scan.ts';
 import { HEADER_BYTES, SegmentType } from './segment.ts';
@@ -27,7 +27,6 @@ export interface FileState {
   commitHash: string;
 }
 
-type Change = { json: string | null; epoch: number } | 'deleted';
 
 export function reconcileCache(
   cache: MetadataCache,
@@ -69,7 +68,7 @@ export function reconcileCache(
 export function replayCommits(cache: MetadataCache, commits: readonly Commit[], index: RowIndex, fd: number, target: CacheState): boolean {
   const upserts: MetadataRow[] = [];
   const deletes: bigint[] = [];
-  for (const [id, change] of collectChanges(commits, fd)) {
+  for (const [id, change] of metadataChanges(commits, new FdSource(fd))) {
     if (change === 'deleted' || !index.rows.has(id)) deletes.push(id);
     else upserts.push({ id, json: change.json, epoch: change.epoch });
   }
@@ -85,7 +84,7 @@ export function rebuildCache(
   target: CacheState,
   info: Record<string, string>,
 ): void {
-  const changes = collectChanges(commits, fd);
+  const changes = metadataChanges(commits, new FdSource(fd));
   const rows = function* (): Generator<MetadataRow> {
     for (const id of index.rows.keys()) {
       const change = changes.get(id);
@@ -104,31 +103,4 @@ export function* effectsOf(commits: readonly Commit[], fd: number): Generator<Ef
       if (isEffectsPayload(payload)) yield decodeEffects(payload);
     }
   }
-}
-
-/**
- * The net effect of `commits` on the metadata rows, in commit order. Within a
- * commit the rows it ingests start with null metadata and take what its META
- * segments say; a native writer's commits have no META, so their vectors have
- * none.
- */
-function collectChanges(commits: readonly Commit[], fd: number): Map<bigint, Change> {
-  const changes = new Map<bigint, Change>();
-  for (const commit of commits) {
-    for (const seg of commit.segments) {
-      if (seg.type === SegmentType.VEC && seg.vecIds) {
-        for (const id of seg.vecIds) changes.set(id, { json: null, epoch: commit.epoch });
-      }
-    }
-    for (const seg of commit.segments) {
-      if (seg.type !== SegmentType.META && seg.type !== SegmentType.JOURNAL) continue;
-      const payload = readExactly(fd, seg.payloadLength, seg.offset + HEADER_BYTES);
-      if (seg.type === SegmentType.META) {
-        for (const entry of decodeMeta(payload) ?? []) changes.set(entry.id, { json: entry.json, epoch: commit.epoch });
-      } else {
-        for (const id of decodeJournal(payload)) changes.set(id, 'deleted');
-      }
-    }
-  }
-  return changes;
 }

@@ -1,4 +1,4 @@
-import { readExactly } from './file-io.ts';
+import type { ByteSource } from './byte-source.ts';
 import { corrupt, VEC_HEADER_BYTES, vecRowBytes } from './payloads.ts';
 import type { Scan } from './scan.ts';
 import { HEADER_BYTES, SegmentType } from './segment.ts';
@@ -104,7 +104,7 @@ export class RowIndex {
    * `rows` holds `ids.length` rows in VEC layout (id u64, floats). The buffer
    * is reused: use it before asking for the next chunk.
    */
-  *liveChunks(fd: number, segments: readonly VecSegmentRef[] = this.vecSegments): Generator<{ ids: BigUint64Array; rows: Buffer; fileOffset: number }> {
+  *liveChunks(source: ByteSource, segments: readonly VecSegmentRef[] = this.vecSegments): Generator<{ ids: BigUint64Array; rows: Buffer; fileOffset: number }> {
     const rowBytes = this.rowBytes;
     const rowsPerRead = Math.max(1, Math.floor((4 * 1024 * 1024) / rowBytes));
     const buffer = Buffer.allocUnsafe(rowsPerRead * rowBytes);
@@ -118,7 +118,7 @@ export class RowIndex {
           if (this.rows.get(seg.ids[i] as bigint) === first + i * rowBytes) keep.push(i - start);
         }
         if (keep.length === 0) continue;
-        const data = readExactly(fd, n * rowBytes, first + start * rowBytes, buffer);
+        const data = source.read(n * rowBytes, first + start * rowBytes, buffer);
         const ids = new BigUint64Array(keep.length);
         let out: Buffer = data;
         if (keep.length !== n) {
@@ -132,20 +132,20 @@ export class RowIndex {
   }
 
   /** The stored vector of a live id, read from the file; undefined when the id is not live. */
-  vectorOf(fd: number, id: bigint): Float32Array | undefined {
+  vectorOf(source: ByteSource, id: bigint): Float32Array | undefined {
     const at = this.rows.get(id);
     if (at === undefined) return undefined;
-    const bytes = readExactly(fd, this.dimensions * 4, at + 8);
+    const bytes = source.read(this.dimensions * 4, at + 8);
     const out = new Float32Array(this.dimensions);
     new Uint8Array(out.buffer).set(bytes);
     return out;
   }
 
   /** Streams the live rows of `segments` (all by default) from the file into `engine`; no second copy of the vectors is held. */
-  loadInto(engine: EngineStore, fd: number, path: string, segments: readonly VecSegmentRef[] = this.vecSegments): void {
+  loadInto(engine: EngineStore, source: ByteSource, path: string, segments: readonly VecSegmentRef[] = this.vecSegments): void {
     const dim = this.dimensions;
     const rowBytes = this.rowBytes;
-    for (const { ids, rows, fileOffset } of this.liveChunks(fd, segments)) {
+    for (const { ids, rows, fileOffset } of this.liveChunks(source, segments)) {
       engine.ingestWith(ids.length, (vectors, outIds) => {
         const bytes = new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength);
         outIds.set(ids);

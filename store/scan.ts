@@ -1,8 +1,7 @@
-import { fstatSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { chainCommit } from './commit-hash.ts';
 import { RvfError } from './errors.ts';
-import { readExactly } from './file-io.ts';
+import type { ByteSource } from './byte-source.ts';
 import {
   corrupt,
   decodeManifest,
@@ -93,8 +92,8 @@ export interface ScanStart {
   vecSegments: Map<number, { segId: bigint; payloadLength: number }>;
 }
 
-export function scanLog(path: string, fd: number): Scan {
-  const scan = scanFrom(path, fd, { offset: 0, dimensions: 0, chain: '', epoch: -1, maxSegId: 0n, vecSegments: new Map() });
+export function scanLog(path: string, source: ByteSource): Scan {
+  const scan = scanFrom(path, source, { offset: 0, dimensions: 0, chain: '', epoch: -1, maxSegId: 0n, vecSegments: new Map() });
   if (!scan) throw corrupt(path, 0, 'no committed manifest: this is not an RVF store');
   return scan;
 }
@@ -103,8 +102,8 @@ export function scanLog(path: string, fd: number): Scan {
  * Reads the commits from `start.offset` on. Returns undefined when no whole
  * commit follows (a reader catching up with a writer mid-commit sees that).
  */
-export function scanFrom(path: string, fd: number, start: ScanStart): Scan | undefined {
-  const fileSize = fstatSync(fd).size;
+export function scanFrom(path: string, source: ByteSource, start: ScanStart): Scan | undefined {
+  const fileSize = source.size;
   const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(fileSize - start.offset, HEADER_BYTES)));
   const commits: Commit[] = [];
   const vecSegments = new Map(start.vecSegments);
@@ -123,7 +122,7 @@ export function scanFrom(path: string, fd: number, start: ScanStart): Scan | und
 
   while (pos < fileSize) {
     try {
-      const seg = readSegment(path, fd, pos, fileSize, chunk, dimensions);
+      const seg = readSegment(path, source, pos, fileSize, chunk, dimensions);
       if (seg.storeInfo) pendingStoreInfo = seg.storeInfo;
       if (dimensions === 0 && seg.dimensions) dimensions = seg.dimensions;
       pending.push(seg.segment);
@@ -158,7 +157,7 @@ export function scanFrom(path: string, fd: number, start: ScanStart): Scan | und
     }
   }
 
-  if (failure && laterManifestVerifies(fd, failure.offset + 1, fileSize)) {
+  if (failure && laterManifestVerifies(source, failure.offset + 1, fileSize)) {
     throw corrupt(path, failure.offset, failure.reason);
   }
   if (!lastManifest) return undefined;
@@ -188,9 +187,9 @@ interface ReadSegment {
   dimensions?: number;
 }
 
-function readSegment(path: string, fd: number, pos: number, fileSize: number, chunk: Buffer, dimensions: number): ReadSegment {
+function readSegment(path: string, source: ByteSource, pos: number, fileSize: number, chunk: Buffer, dimensions: number): ReadSegment {
   if (fileSize - pos < HEADER_BYTES) throw new ScanFailure(pos, 'segment header cut short');
-  const head = Buffer.from(readExactly(fd, HEADER_BYTES, pos, chunk));
+  const head = Buffer.from(source.read(HEADER_BYTES, pos, chunk));
   if (!hasMagic(head)) throw new ScanFailure(pos, 'no segment magic');
   const h = decodeHeader(head);
   if (h.version > WIRE_VERSION) {
@@ -211,7 +210,7 @@ function readSegment(path: string, fd: number, pos: number, fileSize: number, ch
   let crc = 0;
 
   if (h.type === SegmentType.VEC) {
-    const shapeBytes = readExactly(fd, Math.min(VEC_HEADER_BYTES, h.payloadLength), payloadStart, chunk);
+    const shapeBytes = source.read(Math.min(VEC_HEADER_BYTES, h.payloadLength), payloadStart, chunk);
     const shape = decodeVecShape(shapeBytes, h.payloadLength);
     if (typeof shape === 'string') throw new ScanFailure(pos, shape);
     if (dimensions !== 0 && shape.dimensions !== dimensions) {
@@ -225,7 +224,7 @@ function readSegment(path: string, fd: number, pos: number, fileSize: number, ch
     let at = payloadStart + VEC_HEADER_BYTES;
     while (row < shape.count) {
       const n = Math.min(rowsPerChunk, shape.count - row);
-      const data = readExactly(fd, n * rowBytes, at, chunk);
+      const data = source.read(n * rowBytes, at, chunk);
       crc = crc32(data, crc);
       for (let i = 0; i < n; i++) ids[row + i] = data.readBigUInt64LE(i * rowBytes);
       row += n;
@@ -234,7 +233,7 @@ function readSegment(path: string, fd: number, pos: number, fileSize: number, ch
     segment.vecIds = ids;
     out.dimensions = shape.dimensions;
   } else if (h.type === SegmentType.MANIFEST || h.type === SegmentType.PROFILE) {
-    const payload = Buffer.from(readExactly(fd, h.payloadLength, payloadStart, chunk));
+    const payload = Buffer.from(source.read(h.payloadLength, payloadStart, chunk));
     crc = crc32(payload);
     if (payloadHashUnset(h) || (crc >>> 0) === h.payloadCrc) {
       try {
@@ -248,7 +247,7 @@ function readSegment(path: string, fd: number, pos: number, fileSize: number, ch
   } else {
     for (let done = 0; done < h.payloadLength; ) {
       const n = Math.min(chunk.length, h.payloadLength - done);
-      crc = crc32(readExactly(fd, n, payloadStart + done, chunk), crc);
+      crc = crc32(source.read(n, payloadStart + done, chunk), crc);
       done += n;
     }
   }
@@ -269,15 +268,15 @@ function checkDirectory(m: Manifest, vecSegments: Map<number, { segId: bigint; p
 }
 
 /** Is there a manifest at or after `from` whose header and payload verify? */
-function laterManifestVerifies(fd: number, from: number, fileSize: number): boolean {
+function laterManifestVerifies(source: ByteSource, from: number, fileSize: number): boolean {
   const magic = Buffer.alloc(4);
   magic.writeUInt32LE(SEGMENT_MAGIC);
   const window = Buffer.allocUnsafe(CHUNK);
   for (let start = from; start < fileSize; start += CHUNK - 3) {
     const len = Math.min(CHUNK, fileSize - start);
-    const data = readExactly(fd, len, start, window);
+    const data = source.read(len, start, window);
     for (let i = data.indexOf(magic); i !== -1; i = data.indexOf(magic, i + 1)) {
-      if (verifiedManifestAt(fd, start + i, fileSize)) return true;
+      if (verifiedManifestAt(source, start + i, fileSize)) return true;
     }
     if (start + len >= fileSize) break;
   }
@@ -285,14 +284,14 @@ function laterManifestVerifies(fd: number, from: number, fileSize: number): bool
 }
 
 /** The manifest at `pos` when its header and payload verify (also used to list stores cheaply). */
-export function verifiedManifestAt(fd: number, pos: number, fileSize: number): Manifest | undefined {
+export function verifiedManifestAt(source: ByteSource, pos: number, fileSize: number): Manifest | undefined {
   if (pos + HEADER_BYTES > fileSize) return undefined;
-  const head = readExactly(fd, HEADER_BYTES, pos);
+  const head = source.read(HEADER_BYTES, pos);
   const h = decodeHeader(head);
   if (h.version !== WIRE_VERSION || h.type !== SegmentType.MANIFEST || headerProblem(head, 0, h)) return undefined;
   if (payloadHashUnset(h) || pos + HEADER_BYTES + h.payloadLength > fileSize) return undefined;
   if (h.payloadLength > 64 * 1024 * 1024) return undefined;
-  const payload = readExactly(fd, h.payloadLength, pos + HEADER_BYTES);
+  const payload = source.read(h.payloadLength, pos + HEADER_BYTES);
   if (crc32(payload) >>> 0 !== h.payloadCrc) return undefined;
   try {
     return decodeManifest(payload);

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import init, { type RvfWasmExports } from '@ruvector/rvf-wasm';
 import { RvfError } from '../store/errors.ts';
 import type { Metric } from '../store/types.ts';
@@ -21,17 +19,32 @@ const PER_VECTOR_OVERHEAD = 48;
 /** Query results are 12-byte records: id u64 at +0, distance f32 at +8, unaligned. */
 const RESULT_BYTES = 12;
 
+/**
+ * What the engine is instantiated from: the .wasm bytes or a compiled
+ * WebAssembly.Module (named through the module's own signature, as Node's
+ * type library has no WebAssembly namespace without the DOM lib).
+ */
+export type WasmInput = NonNullable<Parameters<typeof init>[0]>;
+/** Supplies the engine's .wasm; each platform brings its own (no node:* import here). */
+export type WasmLoader = () => WasmInput | Promise<WasmInput>;
+
+/** Node's loader, imported only when used so this file stays free of node:fs and runs in a browser. */
+const nodeLoader: WasmLoader = async () => (await import('./load-node.ts')).readWasmBytes();
+
 let loading: Promise<Engine> | undefined;
 
-/** The shared engine, loaded on first use with its bytes passed explicitly. */
-export function loadEngine(): Promise<Engine> {
-  loading ??= (async () => {
-    // Passing bytes avoids the module's own path lookup, which breaks wherever a
-    // global __dirname exists (tsx, bundlers).
-    const require = createRequire(import.meta.url);
-    const bytes = readFileSync(require.resolve('@ruvector/rvf-wasm/wasm'));
-    return new Engine(await init(bytes));
-  })();
+/**
+ * The shared engine, loaded on first use. Node callers pass nothing (the bytes
+ * come from @ruvector/rvf-wasm on disk); a browser passes a loader that fetches
+ * the .wasm. Later calls get the first engine whatever they pass: the module
+ * keeps one instance per realm anyway.
+ */
+export function loadEngine(loader: WasmLoader = nodeLoader): Promise<Engine> {
+  loading ??= (async () => new Engine(await init(await loader())))().catch((err: unknown) => {
+    // A failed load (a fetch that failed, say) must not stick: the next call retries.
+    loading = undefined;
+    throw err;
+  });
   return loading;
 }
 

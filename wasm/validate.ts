@@ -113,3 +113,31 @@ export function allFinite(values: Float32Array): boolean {
   }
   return true;
 }
+
+/**
+ * Metadata as it is stored: a JSON object or null, at most LIMITS.maxMetadataBytes
+ * of UTF-8. Used by writers that run in a browser too (store/bytes-store.ts).
+ */
+export function encodeMetadata(metadata: unknown, where: string): string | null {
+  if (metadata === undefined || metadata === null) return null;
+  if (typeof metadata !== 'object' || Array.isArray(metadata)) {
+    throw new RvfError('EINVAL', `${where}: metadata must be a JSON object or null.`);
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(metadata);
+  } catch (err) {
+    throw new RvfError('EINVAL', `${where}: metadata cannot be written as JSON (${(err as Error).message}).`);
+  }
+  if (Buffer.byteLength(json) > LIMITS.maxMetadataBytes) {
+    throw new RvfError('ELIMIT', `${where}: metadata is over the ${LIMITS.maxMetadataBytes}-byte limit; store large content elsewhere and keep a reference.`);
+  }
+  return json;
+}
+
+const MAX_SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** An id as results carry it: a number up to 2^53-1, beyond that its decimal string (JSON keeps every digit). */
+export function idToJson(id: bigint): number | string {
+  return id <= MAX_SAFE_ID ? Number(id) : id.toString();
+}
