@@ -6,18 +6,16 @@ import {
   encodeMeta,
   encodeVec,
   type FileIdentity,
-  type ManifestEntry,
   manifestPayloadBytes,
-  vecPayloadBytes,
 } from './payloads.ts';
+import { nextManifest, packBatch, parseDeleteIds } from './batch.ts';
 import { metadataChanges } from './metadata-log.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanLog } from './scan.ts';
 import { SegmentType } from './segment.ts';
 import type { Entry, Id, IdInput, Metadata, Metric, SegmentInfo } from './types.ts';
 import { type EngineStore, loadEngine, type WasmLoader } from '../wasm/engine.ts';
-import { checkK, encodeMetadata, idToJson, parseId, writeVector } from '../wasm/validate.ts';
-import { LIMITS } from '../schemas/limits.ts';
+import { checkK, idToJson, writeVector } from '../wasm/validate.ts';
 
 /**
  * A .rvf store held in memory: opened from bytes, queried on the engine,
@@ -172,32 +170,10 @@ export class RvfBytes {
   /** Adds or replaces vectors in one commit (VEC + META + MANIFEST); an id given twice keeps its last entry. */
   add(entries: readonly Entry[]): { accepted: number; replaced: number; epoch: number } {
     this.#assertUsable();
-    if (!Array.isArray(entries)) throw new RvfError('EINVAL', 'entries must be an array of {id, vector, metadata?}.');
-    if (entries.length > LIMITS.maxBatchEntries) {
-      throw new RvfError('ELIMIT', `a batch holds at most ${LIMITS.maxBatchEntries} entries, got ${entries.length}; split it.`);
-    }
-    if (entries.length === 0) return { accepted: 0, replaced: 0, epoch: this.#position.epoch };
+    if (Array.isArray(entries) && entries.length === 0) return { accepted: 0, replaced: 0, epoch: this.#position.epoch };
     const dim = this.dimensions;
-    const last = new Map<bigint, number>();
-    entries.forEach((e, i) => {
-      if (e === null || typeof e !== 'object') throw new RvfError('EINVAL', `entries[${i}] must be an object {id, vector, metadata?}.`);
-      last.set(parseId(e.id, `entries[${i}].id`), i);
-    });
-    const n = last.size;
-    if (vecPayloadBytes(dim, n) > LIMITS.maxSegmentPayloadBytes) {
-      throw new RvfError('ELIMIT', `the batch is over the ${LIMITS.maxSegmentPayloadBytes}-byte segment limit; split it.`);
-    }
-    const ids = new BigUint64Array(n);
-    const vectors = new Float32Array(n * dim);
-    const json: (string | null)[] = [];
-    let j = 0;
-    for (const [id, i] of last) {
-      const e = entries[i] as Entry;
-      ids[j] = id;
-      writeVector(e.vector, dim, vectors, j * dim, `entries[${i}]`);
-      json.push(encodeMetadata(e.metadata, `entries[${i}]`));
-      j++;
-    }
+    const { ids, vectors, json, last } = packBatch(entries, dim, (length) => new Float32Array(length));
+    const n = ids.length;
     const replaced = [...last.keys()].filter((id) => this.#index.rows.has(id));
     const deletedAfter = [...this.#index.deleted].filter((d) => !last.has(d));
     this.#checkManifestRoom(this.#index.vecSegments.length + 1, deletedAfter.length);
@@ -221,12 +197,7 @@ export class RvfBytes {
   /** Deletes live ids in one commit (JOURNAL + MANIFEST); ids that are not live are skipped. */
   delete(ids: readonly IdInput[]): { deleted: number; epoch: number } {
     this.#assertUsable();
-    if (!Array.isArray(ids)) throw new RvfError('EINVAL', 'ids must be an array of ids.');
-    if (ids.length > LIMITS.maxDeleteIds) {
-      throw new RvfError('ELIMIT', `a delete takes at most ${LIMITS.maxDeleteIds} ids, got ${ids.length}; split it.`);
-    }
-    const parsed = ids.map((id, i) => parseId(id, `ids[${i}]`));
-    const doomed = [...new Set(parsed)].filter((id) => this.#index.rows.has(id));
+    const doomed = [...new Set(parseDeleteIds(ids))].filter((id) => this.#index.rows.has(id));
     if (doomed.length === 0) return { deleted: 0, epoch: this.#position.epoch };
     this.#checkManifestRoom(this.#index.vecSegments.length, this.#index.deleted.size + doomed.length);
     const list = BigUint64Array.from(doomed);
@@ -258,11 +229,7 @@ export class RvfBytes {
 
   /** Appends one commit whose manifest lists the live VEC segments (plus a new one) and `after.deleted`. */
   #append(data: { type: number; payload: Buffer }[], after: { newVec: boolean; deleted: bigint[]; live: number }): { epoch: number; placed: PlacedSegment[] } {
-    const commit = encodeCommit(this.#position, data, (placed) => {
-      const entries: ManifestEntry[] = this.#index.vecSegments.map((s) => ({ segId: s.segId, offset: s.offset, payloadLength: s.payloadLength, type: SegmentType.VEC }));
-      if (after.newVec) entries.push(placed[0] as PlacedSegment);
-      return { dimensions: this.dimensions, totalVectors: after.live, profile: 0, entries, deleted: after.deleted, identity: this.#identity };
-    });
+    const commit = encodeCommit(this.#position, data, (placed) => nextManifest(this.#index, this.#identity, after.newVec ? placed[0] : undefined, after));
     this.#log.append([...commit.data, commit.manifest]);
     this.#position = commit.after;
     this.#segments.push(...commit.segments);

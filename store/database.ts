@@ -26,13 +26,13 @@ import {
   encodeMeta,
   encodeVec,
   type FileIdentity,
-  type ManifestEntry,
   manifestPayloadBytes,
   type StoreInfo,
   vecPayloadBytes,
 } from './payloads.ts';
 import { rebuildCache, reconcileCache, replayCommits } from './reconcile.ts';
 import { decodeEffects, type Effects, encodeEffects, isEffectsPayload, isEmptyEffects } from './effects.ts';
+import { nextManifest, packBatch, parseDeleteIds } from './batch.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanFrom, scanLog, type Scan } from './scan.ts';
 import { SegmentType } from './segment.ts';
@@ -58,7 +58,7 @@ import type {
   StoreStatus,
 } from './types.ts';
 import { loadEngine, type EngineStore } from '../wasm/engine.ts';
-import { checkDimensions, checkK, encodeMetadata, idToJson, parseId, writeVector } from '../wasm/validate.ts';
+import { checkDimensions, checkK, idToJson, parseId, writeVector } from '../wasm/validate.ts';
 import { fallbackIdentity } from './commit-encode.ts';
 import { LIMITS } from '../schemas/limits.ts';
 
@@ -293,32 +293,10 @@ export class RvfDatabase {
   ingestBatch(entries: readonly Entry[], control: LongOperationOptions = {}): Promise<IngestResult> {
     return this.#serial(async () => {
       this.#assertWritable();
-      if (!Array.isArray(entries)) throw new RvfError('EINVAL', 'entries must be an array of {id, vector, metadata?}.');
-      if (entries.length > LIMITS.maxBatchEntries) {
-        throw new RvfError('ELIMIT', `a batch holds at most ${LIMITS.maxBatchEntries} entries, got ${entries.length}; split it.`);
-      }
-      if (entries.length === 0) return { accepted: 0, replaced: 0, epoch: this.#log.epoch };
+      if (Array.isArray(entries) && entries.length === 0) return { accepted: 0, replaced: 0, epoch: this.#log.epoch };
       const dim = this.#index.dimensions;
-      const last = new Map<bigint, number>();
-      entries.forEach((e, i) => {
-        if (e === null || typeof e !== 'object') throw new RvfError('EINVAL', `entries[${i}] must be an object {id, vector, metadata?}.`);
-        last.set(parseId(e.id, `entries[${i}].id`), i);
-      });
-      const n = last.size;
-      if (vecPayloadBytes(dim, n) > LIMITS.maxSegmentPayloadBytes) {
-        throw new RvfError('ELIMIT', `the batch is over the ${LIMITS.maxSegmentPayloadBytes}-byte segment limit; split it.`);
-      }
-      const ids = new BigUint64Array(n);
-      const vectors = this.#scratch.floats(n * dim);
-      const json: (string | null)[] = [];
-      let j = 0;
-      for (const [id, i] of last) {
-        const e = entries[i] as Entry;
-        ids[j] = id;
-        writeVector(e.vector, dim, vectors, j * dim, `entries[${i}]`);
-        json.push(encodeMetadata(e.metadata, `entries[${i}]`));
-        j++;
-      }
+      const { ids, vectors, json, last } = packBatch(entries, dim, (length) => this.#scratch.floats(length));
+      const n = ids.length;
       if (control.signal?.aborted) throw cancelled();
       await this.#makeManifestRoom(this.#index.vecSegments.length + 1, () => [...this.#index.deleted].filter((d) => !last.has(d)).length);
 
@@ -349,12 +327,7 @@ export class RvfDatabase {
   delete(ids: readonly IdInput[]): Promise<DeleteResult> {
     return this.#serial(async () => {
       this.#assertWritable();
-      if (!Array.isArray(ids)) throw new RvfError('EINVAL', 'ids must be an array of ids.');
-      if (ids.length > LIMITS.maxDeleteIds) {
-        throw new RvfError('ELIMIT', `a delete takes at most ${LIMITS.maxDeleteIds} ids, got ${ids.length}; split it.`);
-      }
-      const parsed = ids.map((id, i) => parseId(id, `ids[${i}]`));
-      return this.#deleteLive(parsed);
+      return this.#deleteLive(parseDeleteIds(ids));
     });
   }
 
@@ -783,11 +756,7 @@ export class RvfDatabase {
     after: { newVec: boolean; deleted: bigint[]; live: number },
   ): { epoch: number; placed: PlacedSegment[] } {
     (this.#lease as Lease).assertHeld();
-    return this.#log.append(data, (placed) => {
-      const entries: ManifestEntry[] = this.#index.vecSegments.map((s) => ({ segId: s.segId, offset: s.offset, payloadLength: s.payloadLength, type: SegmentType.VEC }));
-      if (after.newVec) entries.push(placed[0] as PlacedSegment);
-      return { dimensions: this.#index.dimensions, totalVectors: after.live, profile: 0, entries, deleted: after.deleted, identity: this.#identity };
-    });
+    return this.#log.append(data, (placed) => nextManifest(this.#index, this.#identity, after.newVec ? placed[0] : undefined, after));
   }
 
   /**

@@ -1,0 +1,73 @@
+import { RvfError } from './errors.ts';
+import type { FileIdentity, Manifest, ManifestEntry } from './payloads.ts';
+import { vecPayloadBytes } from './payloads.ts';
+import type { RowIndex } from './row-index.ts';
+import { SegmentType } from './segment.ts';
+import type { Entry, IdInput } from './types.ts';
+import { encodeMetadata, parseId, writeVector } from '../wasm/validate.ts';
+import { LIMITS } from '../schemas/limits.ts';
+
+/**
+ * What an ingest and a delete check and pack before their commit, the same in
+ * the Node store (database.ts) and the in-memory one a page uses
+ * (bytes-store.ts): browser-safe, so both share it.
+ */
+
+export interface PackedBatch {
+  /** Distinct ids, in the order of their last entry. */
+  ids: BigUint64Array;
+  vectors: Float32Array;
+  json: (string | null)[];
+  /** Id -> index of its last entry (an id given twice keeps its last). */
+  last: Map<bigint, number>;
+}
+
+/** Checks `entries` and packs them; `floats(n)` gives the vector buffer (the Node store reuses one). */
+export function packBatch(entries: readonly Entry[], dimensions: number, floats: (length: number) => Float32Array): PackedBatch {
+  if (!Array.isArray(entries)) throw new RvfError('EINVAL', 'entries must be an array of {id, vector, metadata?}.');
+  if (entries.length > LIMITS.maxBatchEntries) {
+    throw new RvfError('ELIMIT', `a batch holds at most ${LIMITS.maxBatchEntries} entries, got ${entries.length}; split it.`);
+  }
+  const last = new Map<bigint, number>();
+  entries.forEach((e, i) => {
+    if (e === null || typeof e !== 'object') throw new RvfError('EINVAL', `entries[${i}] must be an object {id, vector, metadata?}.`);
+    last.set(parseId(e.id, `entries[${i}].id`), i);
+  });
+  const n = last.size;
+  if (vecPayloadBytes(dimensions, n) > LIMITS.maxSegmentPayloadBytes) {
+    throw new RvfError('ELIMIT', `the batch is over the ${LIMITS.maxSegmentPayloadBytes}-byte segment limit; split it.`);
+  }
+  const ids = new BigUint64Array(n);
+  const vectors = floats(n * dimensions);
+  const json: (string | null)[] = [];
+  let j = 0;
+  for (const [id, i] of last) {
+    const e = entries[i] as Entry;
+    ids[j] = id;
+    writeVector(e.vector, dimensions, vectors, j * dimensions, `entries[${i}]`);
+    json.push(encodeMetadata(e.metadata, `entries[${i}]`));
+    j++;
+  }
+  return { ids, vectors, json, last };
+}
+
+/** The ids of a delete, checked and parsed. */
+export function parseDeleteIds(ids: readonly IdInput[]): bigint[] {
+  if (!Array.isArray(ids)) throw new RvfError('EINVAL', 'ids must be an array of ids.');
+  if (ids.length > LIMITS.maxDeleteIds) {
+    throw new RvfError('ELIMIT', `a delete takes at most ${LIMITS.maxDeleteIds} ids, got ${ids.length}; split it.`);
+  }
+  return ids.map((id, i) => parseId(id, `ids[${i}]`));
+}
+
+/** The manifest of the next commit: the live VEC segments (plus the commit's new one) and the deletion list. */
+export function nextManifest(
+  index: RowIndex,
+  identity: FileIdentity,
+  newVec: ManifestEntry | undefined,
+  after: { deleted: bigint[]; live: number },
+): Omit<Manifest, 'epoch'> {
+  const entries: ManifestEntry[] = index.vecSegments.map((s) => ({ segId: s.segId, offset: s.offset, payloadLength: s.payloadLength, type: SegmentType.VEC }));
+  if (newVec) entries.push(newVec);
+  return { dimensions: index.dimensions, totalVectors: after.live, profile: 0, entries, deleted: after.deleted, identity };
+}
