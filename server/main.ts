@@ -39,6 +39,8 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
   }
   const log = new ServerLog();
   const registry = new StoreRegistry({ root: options.root, write: options.write, onWarning: (m) => log.warn(m) });
+  // The web inspector only reads: its handles are lease-free readers, beside this process's writers.
+  const inspectorRegistry = options.write ? new StoreRegistry({ root: options.root, write: false, onWarning: (m) => log.warn(m) }) : registry;
   const ctx: ToolContext = { registry, log, embedder: options.embedder };
   const makeServer = (): McpServer => {
     const server = createServer(ctx);
@@ -61,6 +63,7 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
     void (async () => {
       await http?.close().catch(() => undefined);
       await registry.closeAll().catch((err: unknown) => log.error(`while closing stores: ${String(err)}`));
+      if (inspectorRegistry !== registry) await inspectorRegistry.closeAll().catch(() => undefined);
       process.exit(0);
     })();
   };
@@ -81,7 +84,7 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
         token: options.token,
         makeServer,
         dropServer: (server) => log.detach(server),
-        inspector: inspectorRoutes({ registry, log }),
+        inspector: inspectorRoutes({ registry: inspectorRegistry, serverWrites: options.write, log }),
         log,
       });
     } catch (err) {

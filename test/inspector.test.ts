@@ -356,6 +356,10 @@ test('the inspector lists stores, draws segments and lineage, answers k-NN and r
   assert.equal(notesRow[3], 'cosine');
   assert.equal(notesRow[4], String(parentStatus.epoch));
   assert.equal(notesRow[7], String(parentSegments.length));
+  // Looking never takes a writer lease, even on a --write server: another process can still write.
+  assert.ok(!existsSync(join(root, 'notes.rvf.lock')) && !existsSync(join(root, 'notes-child.rvf.lock')), 'the inspector took a writer lease');
+  const other = await RvfDatabase.open(join(root, 'notes-child.rvf'));
+  await other.close();
 
   await selectStore(page, 'notes');
   // One bar per committed segment, in file order, typed as the file says.

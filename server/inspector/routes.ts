@@ -19,7 +19,13 @@ import type { Logger } from '../../tools/context.ts';
  */
 
 export interface InspectorOptions {
+  /**
+   * Where the page's stores come from: a read-only registry, so that looking
+   * at a store never takes its writer lease (even on a --write server).
+   */
   registry: StoreRegistry;
+  /** Whether the server itself writes (the page says so; it only reads either way). */
+  serverWrites: boolean;
   log: Logger;
   /** Where the built page lives; default: dist/inspector of this package. */
   assetsDir?: string;
@@ -96,7 +102,7 @@ export function inspectorRoutes(o: InspectorOptions): InspectorRoutes {
     if (!file.startsWith(assets + sep)) throw new ApiError(404, 'ENOENT', 'no such inspector file.');
     if (!existsSync(file) || !statSync(file).isFile()) {
       if (relative === 'index.html') {
-        throw new ApiError(503, 'ENOTBUILT', `the inspector page is not built (${assets} has no index.html); build it with: node --import tsx server/inspector/build.ts`);
+        throw new ApiError(503, 'ENOTBUILT', `the inspector page is not built (${assets} has no index.html); build it with: npm run build`);
       }
       throw new ApiError(404, 'ENOENT', 'no such inspector file.');
     }
@@ -165,7 +171,7 @@ export function inspectorRoutes(o: InspectorOptions): InspectorRoutes {
         });
       }
     }
-    return { write: o.registry.write, stores };
+    return { write: o.serverWrites, stores };
   }
 
   /**
