@@ -242,21 +242,48 @@ export class ReadCompiler {
 
   /** Adds one pattern to the builder; returns the builder to continue with (a new one after a variable-length hop). */
   private pattern(b: Builder, p: Pattern, rels: { name: string; path: boolean }[], allowVarLength: boolean): Builder {
-    let cur = this.node(b, p.nodes[0] as NodePattern, null);
+    const first = p.nodes[0] as NodePattern;
+    const firstRel = p.rels[0];
+    let cur: Sql | null = null;
     p.rels.forEach((rel, i) => {
       const next = p.nodes[i + 1] as NodePattern;
       let endpoint: string;
-      if (rel.range) {
-        if (!allowVarLength) throw unsupported('a variable-length pattern inside a predicate', 'MATCH it and filter with WHERE');
-        const walked = this.varLength(b, cur, rel, rels);
-        b = walked.builder;
-        endpoint = walked.endpoint;
+      if (cur === null && this.startsAtRel(b, first, rel)) {
+        // the start node is the hop's own src/dst column (see startsAtRel)
+        const ends = this.hop(b, null, rel, rels);
+        this.node(b, first, ends.start);
+        endpoint = ends.end;
       } else {
-        endpoint = this.hop(b, cur, rel, rels);
+        cur ??= this.node(b, first, null);
+        if (rel.range) {
+          if (!allowVarLength) throw unsupported('a variable-length pattern inside a predicate', 'MATCH it and filter with WHERE');
+          const walked = this.varLength(b, cur, rel, rels);
+          b = walked.builder;
+          endpoint = walked.endpoint;
+        } else {
+          endpoint = this.hop(b, cur, rel, rels).end;
+        }
       }
       cur = this.node(b, next, endpoint);
     });
+    if (firstRel === undefined) this.node(b, first, null);
     return b;
+  }
+
+  /**
+   * Whether a pattern's start node can be read off its first relationship
+   * instead of being a row of its own: a new variable (or an anonymous node)
+   * with no label and no property map, whose properties the query never
+   * reads, before a single directed hop. Relationships cannot dangle (DELETE
+   * refuses a node that has some, DETACH DELETE removes them), so joining
+   * graph_nodes on the src/dst column would filter nothing. An undirected hop
+   * would need each relationship twice (once per end) and a variable-length
+   * one may have zero hops, so both keep the node row.
+   */
+  private startsAtRel(b: Builder, np: NodePattern, rel: RelPattern): boolean {
+    if (rel.range !== null || rel.direction === 'both') return false;
+    if (np.labels.length > 0 || np.properties !== null) return false;
+    return np.variable === null || (!b.vars.has(np.variable) && !this.options.propertyVariables.has(np.variable));
   }
 
   private node(b: Builder, np: NodePattern, endpoint: string | null): Sql {
@@ -331,7 +358,8 @@ export class ReadCompiler {
     return where;
   }
 
-  private hop(b: Builder, from: Sql, rel: RelPattern, rels: { name: string; path: boolean }[]): string {
+  /** One fixed hop from `from`, or (null) from any node; returns the SQL of its start and end node ids. */
+  private hop(b: Builder, from: Sql | null, rel: RelPattern, rels: { name: string; path: boolean }[]): { start: string; end: string } {
     const r = this.next('r');
     b.from.push(`graph_rels ${r}`);
     const bound = rel.variable !== null ? b.vars.get(rel.variable) : undefined;
@@ -340,23 +368,20 @@ export class ReadCompiler {
       b.where.push(`${r}.id = ${bound.native}`);
     }
     b.where.push(...this.relConditions(r, rel, b.vars));
-    let endpoint: string;
-    if (rel.direction === 'out') {
-      b.where.push(`${r}.src = ${from.native}`);
-      endpoint = `${r}.dst`;
-    } else if (rel.direction === 'in') {
-      b.where.push(`${r}.dst = ${from.native}`);
-      endpoint = `${r}.src`;
-    } else {
+    let ends: { start: string; end: string };
+    if (rel.direction === 'out') ends = { start: `${r}.src`, end: `${r}.dst` };
+    else if (rel.direction === 'in') ends = { start: `${r}.dst`, end: `${r}.src` };
+    else if (from !== null) {
       b.where.push(`(${r}.src = ${from.native} OR ${r}.dst = ${from.native})`);
-      endpoint = `(CASE WHEN ${r}.src = ${from.native} THEN ${r}.dst ELSE ${r}.src END)`;
-    }
+      ends = { start: from.native, end: `(CASE WHEN ${r}.src = ${from.native} THEN ${r}.dst ELSE ${r}.src END)` };
+    } else throw new Error('an undirected hop needs its start node bound');
+    if (from !== null && rel.direction !== 'both') b.where.push(`${ends.start} = ${from.native}`);
     const v: Sql = { ...fromNative('rel', `${r}.id`), table: r };
     if (rel.variable !== null && !bound) b.vars.set(rel.variable, v);
     const hidden = `${HIDDEN}${this.next('h')}`;
     b.vars.set(hidden, fromNative('rel', `${r}.id`));
     rels.push({ name: hidden, path: false });
-    return endpoint;
+    return ends;
   }
 
   private varLength(b: Builder, from: Sql, rel: RelPattern, rels: { name: string; path: boolean }[]): { builder: Builder; endpoint: string } {

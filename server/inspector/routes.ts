@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { type QueryLanguage, runQuery } from '../../rvlite-bridge/run-query.ts';
 import { LIMITS } from '../../schemas/limits.ts';
 import type { StoreRegistry } from '../../store/registry.ts';
-import type { Lineage, SegmentInfo, StoreStatus } from '../../store/types.ts';
+import type { StoreView } from './api-types.ts';
+import type { SegmentInfo, StoreStatus } from '../../store/types.ts';
 import type { Logger } from '../../tools/context.ts';
 
 /**
@@ -243,24 +244,7 @@ export function inspectorRoutes(o: InspectorOptions): InspectorRoutes {
   }
 }
 
-/** What the page gets of one store: no absolute paths, only names under the root. */
-export interface StoreView {
-  name: string;
-  status: {
-    totalVectors: number;
-    dimensions: number;
-    metric: string;
-    epoch: number;
-    fileSizeBytes: number;
-    totalSegments: number;
-    deadSpaceRatio: number;
-    fileId: string;
-    lineage: (Omit<Lineage, 'parentPath'> & { parentStore: string | null; parentName: string }) | null;
-    embedder: { name: string; dimensions: number } | null;
-  };
-  segments: SegmentInfo[];
-  error?: { code: string; message: string };
-}
+export type { StoreView };
 
 function viewOf(name: string, s: StoreStatus, segments: SegmentInfo[], root: string): StoreView {
   let lineage: StoreView['status']['lineage'] = null;

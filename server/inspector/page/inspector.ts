@@ -1,3 +1,4 @@
+import type { StoreView } from '../api-types.ts';
 import { loadEngine, RvfBytes } from './rvf-browser.ts';
 
 /**
@@ -11,31 +12,8 @@ import { loadEngine, RvfBytes } from './rvf-browser.ts';
 
 // ------------------------------------------------------------ API shapes (server/inspector/routes.ts)
 
-interface SegmentInfo {
-  id: number;
-  type: string;
-  offset: number;
-  payloadLength: number;
-  epoch: number;
-}
 
-interface StoreView {
-  name: string;
-  status: {
-    totalVectors: number;
-    dimensions: number;
-    metric: string;
-    epoch: number;
-    fileSizeBytes: number;
-    totalSegments: number;
-    deadSpaceRatio: number;
-    fileId: string;
-    lineage: { parentFileId: string; parentEpoch: number; parentHash: string; depth: number; parentStore: string | null; parentName: string } | null;
-    embedder: { name: string; dimensions: number } | null;
-  };
-  segments: SegmentInfo[];
-  error?: { code: string; message: string };
-}
+type SegmentInfo = StoreView['segments'][number];
 
 interface QueryRows {
   columns: string[];

@@ -1,0 +1,22 @@
+import type { Lineage, SegmentInfo } from '../../store/types.ts';
+
+/** The inspector API's shapes, shared by its routes (server) and its page (browser): types only. */
+
+/** What the page gets of one store: no absolute paths, only names under the root. */
+export interface StoreView {
+  name: string;
+  status: {
+    totalVectors: number;
+    dimensions: number;
+    metric: string;
+    epoch: number;
+    fileSizeBytes: number;
+    totalSegments: number;
+    deadSpaceRatio: number;
+    fileId: string;
+    lineage: (Omit<Lineage, 'parentPath'> & { parentStore: string | null; parentName: string }) | null;
+    embedder: { name: string; dimensions: number } | null;
+  };
+  segments: SegmentInfo[];
+  error?: { code: string; message: string };
+}
