@@ -273,16 +273,16 @@ export class ReadCompiler {
   /**
    * Whether a pattern's start node can be read off its first relationship
    * instead of being a row of its own: a new variable (or an anonymous node)
-   * with no label and no property map, whose properties the query never
-   * reads, before a single directed hop. Relationships cannot dangle (DELETE
-   * refuses a node that has some, DETACH DELETE removes them), so joining
-   * graph_nodes on the src/dst column would filter nothing. An undirected hop
-   * would need each relationship twice (once per end) and a variable-length
-   * one may have zero hops, so both keep the node row.
+   * with no property map, whose properties the query never reads, before a
+   * single directed hop. Relationships cannot dangle (DELETE refuses a node
+   * that has some, DETACH DELETE removes them), so joining graph_nodes on the
+   * src/dst column would filter nothing; labels still join graph_labels on
+   * that column (node()). An undirected hop would need each relationship
+   * twice (once per end) and a variable-length one may have zero hops, so
+   * both keep the node's own row.
    */
   private startsAtRel(b: Builder, np: NodePattern, rel: RelPattern): boolean {
-    if (rel.range !== null || rel.direction === 'both') return false;
-    if (np.labels.length > 0 || np.properties !== null) return false;
+    if (rel.range !== null || rel.direction === 'both' || np.properties !== null) return false;
     return np.variable === null || (!b.vars.has(np.variable) && !this.options.propertyVariables.has(np.variable));
   }
 
