@@ -22,7 +22,8 @@ export interface Writer {
 const readers = new Map<string, { db: Database.Database; ino: number }>();
 const writers = new Map<string, { db: Database.Database; ino: number; capture: EffectsCapture }>();
 
-function inodeOf(path: string): number | undefined {
+/** The inode of `path`, undefined when it is gone: a new inode is a new file. */
+export function inodeOf(path: string): number | undefined {
   try {
     return statSync(path).ino;
   } catch {

@@ -1,6 +1,5 @@
-import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { reader, writer } from './child-connections.ts';
+import { inodeOf, reader, writer } from './child-connections.ts';
 import { QueryError } from './child-rpc.ts';
 import type { QueryRequest, QueryRows } from './query-protocol.ts';
 import { atExpectedCommit } from './expected-commit.ts';
@@ -29,18 +28,10 @@ function rdfVersion(db: Database.Database): number {
   return Number(db.prepare('SELECT v FROM rdf_version WHERE one = 1').pluck().get() ?? 0);
 }
 
-function inode(path: string): number {
-  try {
-    return statSync(path).ino;
-  } catch {
-    return -1;
-  }
-}
-
 /** The engine for the cache at `path`, as of what `db` sees now (call inside its transaction). */
 function engineFor(path: string, db: Database.Database): Loaded {
   const version = rdfVersion(db);
-  const ino = inode(path);
+  const ino = inodeOf(path) ?? -1;
   const known = loaded.get(path);
   if (known && known.version === version && known.ino === ino) return known;
   known?.engine.free();

@@ -8,6 +8,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { LIMITS } from '../schemas/limits.ts';
 import type { Logger } from '../tools/context.ts';
 import type { InspectorRoutes } from './inspector/routes.ts';
+import { readJsonBody } from './read-json-body.ts';
 
 /**
  * HTTP transports on plain node:http:
@@ -186,20 +187,10 @@ function checkToken(req: IncomingMessage, token: string | undefined): void {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // Past the limit the rest is read and dropped rather than cut off, so the
-  // client gets the 413 instead of a reset connection.
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
-  }
-  if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body is over the ${MAX_BODY_BYTES}-byte limit; send fewer entries per call`);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'the request body is not JSON; send a JSON-RPC message');
-  }
+  const body = await readJsonBody(req, MAX_BODY_BYTES);
+  if (body.ok) return body.value;
+  if (body.reason === 'too-large') throw new HttpError(413, `request body is over the ${MAX_BODY_BYTES}-byte limit; send fewer entries per call`);
+  throw new HttpError(400, 'the request body is not JSON; send a JSON-RPC message');
 }
 
 function reply(res: ServerResponse, status: number, message: string): void {

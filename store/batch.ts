@@ -1,6 +1,6 @@
 import { RvfError } from './errors.ts';
 import type { FileIdentity, Manifest, ManifestEntry } from './payloads.ts';
-import { vecPayloadBytes } from './payloads.ts';
+import { manifestPayloadBytes, vecPayloadBytes } from './payloads.ts';
 import type { RowIndex } from './row-index.ts';
 import { SegmentType } from './segment.ts';
 import type { Entry, IdInput } from './types.ts';
@@ -58,6 +58,14 @@ export function parseDeleteIds(ids: readonly IdInput[]): bigint[] {
     throw new RvfError('ELIMIT', `a delete takes at most ${LIMITS.maxDeleteIds} ids, got ${ids.length}; split it.`);
   }
   return ids.map((id, i) => parseId(id, `ids[${i}]`));
+}
+
+/** The native reader looks for the newest manifest in the last 64 KiB only; ours stay under 60 KiB. */
+const MAX_MANIFEST_PAYLOAD = 60 * 1024;
+
+/** Whether a manifest listing `vecSegments` VEC segments and `deleted` ids fits the native reader's window. */
+export function manifestFits(vecSegments: number, deleted: number): boolean {
+  return manifestPayloadBytes(vecSegments, deleted, true) <= MAX_MANIFEST_PAYLOAD;
 }
 
 /** The manifest of the next commit: the live VEC segments (plus the commit's new one) and the deletion list. */

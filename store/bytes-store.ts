@@ -6,9 +6,8 @@ import {
   encodeMeta,
   encodeVec,
   type FileIdentity,
-  manifestPayloadBytes,
 } from './payloads.ts';
-import { nextManifest, packBatch, parseDeleteIds } from './batch.ts';
+import { manifestFits, nextManifest, packBatch, parseDeleteIds } from './batch.ts';
 import { metadataChanges } from './metadata-log.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanLog } from './scan.ts';
@@ -30,8 +29,6 @@ import { checkK, idToJson, writeVector } from '../wasm/validate.ts';
  * whose manifest would outgrow the native reader's window is refused).
  */
 
-/** Same bound as RvfDatabase: the native reader finds the manifest only in the file's last 64 KiB. */
-const MAX_MANIFEST_PAYLOAD = 60 * 1024;
 const METRICS: readonly Metric[] = ['cosine', 'l2', 'dotproduct'];
 
 export interface BytesOpenOptions {
@@ -238,7 +235,7 @@ export class RvfBytes {
 
   /** Without compaction, the only way to keep the bytes readable by the native reader is to refuse. */
   #checkManifestRoom(vecSegments: number, deleted: number): void {
-    if (manifestPayloadBytes(vecSegments, deleted, true) > MAX_MANIFEST_PAYLOAD) {
+    if (!manifestFits(vecSegments, deleted)) {
       throw new RvfError('ELIMIT', `${this.name}: the next manifest would outgrow the native reader's 64 KiB window; compact the file with the Node store (rvf compact) and open it again.`);
     }
   }

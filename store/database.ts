@@ -26,13 +26,12 @@ import {
   encodeMeta,
   encodeVec,
   type FileIdentity,
-  manifestPayloadBytes,
   type StoreInfo,
   vecPayloadBytes,
 } from './payloads.ts';
 import { rebuildCache, reconcileCache, replayCommits } from './reconcile.ts';
 import { decodeEffects, type Effects, encodeEffects, isEffectsPayload, isEmptyEffects } from './effects.ts';
-import { nextManifest, packBatch, parseDeleteIds } from './batch.ts';
+import { manifestFits, nextManifest, packBatch, parseDeleteIds } from './batch.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanFrom, scanLog, type Scan } from './scan.ts';
 import { SegmentType } from './segment.ts';
@@ -74,8 +73,6 @@ import { LIMITS } from '../schemas/limits.ts';
  * leaves a cache one epoch behind, replayed on the next open.
  */
 
-/** The native reader looks for the newest manifest in the last 64 KiB only. */
-const MAX_MANIFEST_PAYLOAD = 60 * 1024;
 /** Replaced and deleted rows beyond this share of the vector bytes trigger compaction. */
 const AUTO_COMPACT_DEAD_RATIO = 0.5;
 const AUTO_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
@@ -359,7 +356,7 @@ export class RvfDatabase {
       this.#cache.apply({ upserts: [], deletes: doomed }, this.#cacheState());
     });
     // One delete alone can list more ids than the native reader's window holds.
-    if (manifestPayloadBytes(this.#index.vecSegments.length, this.#index.deleted.size, true) > MAX_MANIFEST_PAYLOAD) {
+    if (!manifestFits(this.#index.vecSegments.length, this.#index.deleted.size)) {
       await this.#compactNow({});
     } else {
       await this.#autoCompact();
@@ -775,7 +772,7 @@ export class RvfDatabase {
 
   /** Compacts first when the next manifest would not fit the native reader's window. */
   async #makeManifestRoom(vecSegments: number, deletedCount: () => number): Promise<void> {
-    if (manifestPayloadBytes(vecSegments, deletedCount(), true) > MAX_MANIFEST_PAYLOAD && (this.#index.vecSegments.length > 1 || this.#index.deleted.size > 0)) {
+    if (!manifestFits(vecSegments, deletedCount()) && (this.#index.vecSegments.length > 1 || this.#index.deleted.size > 0)) {
       await this.#compactNow({});
     }
   }

@@ -1,33 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import init from '@ruvector/rvf-wasm';
 import { RvfDatabase, RvfError } from '../store/index.ts';
+import { engineExportOf } from './helpers/engine-export.ts';
 import { tempDir } from './helpers/temp.ts';
 import { rng } from './helpers/random.ts';
 
 /** Exports a raw engine store of `count` vectors with the engine's own rvf_store_export. */
 async function engineExport(count: number, dimensions: number, seed: number): Promise<{ bytes: Buffer; vectors: Float32Array }> {
-  const require = createRequire(import.meta.url);
-  const wasm = await init(readFileSync(require.resolve('@ruvector/rvf-wasm/wasm')));
   const next = rng(seed);
   const vectors = Float32Array.from({ length: count * dimensions }, () => next() * 2 - 1);
-  const handle = wasm.rvf_store_create(dimensions, 0);
-  const vp = wasm.rvf_alloc(vectors.byteLength) >>> 0;
-  const ip = wasm.rvf_alloc(count * 8) >>> 0;
-  new Float32Array(wasm.memory.buffer, vp, vectors.length).set(vectors);
-  new BigUint64Array(wasm.memory.buffer, ip, count).set(BigUint64Array.from({ length: count }, (_, i) => BigInt(i)));
-  assert.equal(wasm.rvf_store_ingest(handle, vp, ip, count), count);
-  wasm.rvf_free(vp, vectors.byteLength);
-  wasm.rvf_free(ip, count * 8);
-  const need = -wasm.rvf_store_export(handle, 0, 0);
-  const out = wasm.rvf_alloc(need) >>> 0;
-  const written = wasm.rvf_store_export(handle, out, need);
-  const bytes = Buffer.from(new Uint8Array(wasm.memory.buffer, out, written));
-  wasm.rvf_free(out, need);
-  wasm.rvf_store_close(handle);
+  const bytes = await engineExportOf(dimensions, 0, vectors, BigUint64Array.from({ length: count }, (_, i) => BigInt(i)));
   return { bytes, vectors };
 }
 

@@ -7,15 +7,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import init from '@ruvector/rvf-wasm';
 import { RvfDatabase } from '../store/index.ts';
 import { migrate, type MigrateReport } from '../store/migrate/run.ts';
 import { hashId } from '../store/migrate/ids.ts';
 import { queryRunner } from '../rvlite-bridge/query-runner.ts';
 import { runQuery } from '../rvlite-bridge/run-query.ts';
+import { engineExportOf } from './helpers/engine-export.ts';
 import { tempDir } from './helpers/temp.ts';
 import { randomVectors } from './helpers/random.ts';
 import { distance, expectRvfError, type Metric } from './helpers/assertions.ts';
@@ -115,25 +114,9 @@ function rvliteDb(vectors: Float32Array[], ids: string[]): { vectors: Record<str
 }
 
 async function engineExport(vectors: Float32Array[], ids: bigint[]): Promise<Buffer> {
-  const require = createRequire(import.meta.url);
-  const wasm = await init(readFileSync(require.resolve('@ruvector/rvf-wasm/wasm')));
   const flat = new Float32Array(vectors.length * DIM);
   vectors.forEach((v, i) => flat.set(v, i * DIM));
-  const handle = wasm.rvf_store_create(DIM, 1);
-  const vp = wasm.rvf_alloc(flat.byteLength) >>> 0;
-  const ip = wasm.rvf_alloc(ids.length * 8) >>> 0;
-  new Float32Array(wasm.memory.buffer, vp, flat.length).set(flat);
-  new BigUint64Array(wasm.memory.buffer, ip, ids.length).set(ids);
-  assert.equal(wasm.rvf_store_ingest(handle, vp, ip, ids.length), ids.length);
-  wasm.rvf_free(vp, flat.byteLength);
-  wasm.rvf_free(ip, ids.length * 8);
-  const need = -wasm.rvf_store_export(handle, 0, 0);
-  const out = wasm.rvf_alloc(need) >>> 0;
-  const written = wasm.rvf_store_export(handle, out, need);
-  const bytes = Buffer.from(new Uint8Array(wasm.memory.buffer, out, written));
-  wasm.rvf_free(out, need);
-  wasm.rvf_store_close(handle);
-  return bytes;
+  return engineExportOf(DIM, 1, flat, BigUint64Array.from(ids));
 }
 
 // Odd ids: decimal, non-canonical decimal, text, unicode, a u64 above 2^63-1, a number.

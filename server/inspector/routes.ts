@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type QueryLanguage, runQuery } from '../../rvlite-bridge/run-query.ts';
 import { LIMITS } from '../../schemas/limits.ts';
 import type { StoreRegistry } from '../../store/registry.ts';
+import { readJsonBody } from '../read-json-body.ts';
 import type { StoreView } from './api-types.ts';
 import type { SegmentInfo, StoreStatus } from '../../store/types.ts';
 import type { Logger } from '../../tools/context.ts';
@@ -137,7 +138,7 @@ export function inspectorRoutes(o: InspectorOptions): InspectorRoutes {
     }
     if (rest === 'query') {
       requireMethod(req, 'POST');
-      const body = await readJsonBody(req);
+      const body = await readQueryBody(req);
       return sendJson(res, 200, await query(body));
     }
     throw new ApiError(404, 'ENOENT', 'no such inspector API; it has GET stores, GET stores/<name>/bytes and POST query.');
@@ -284,19 +285,11 @@ function requireMethod(req: IncomingMessage, method: 'GET' | 'POST'): void {
   throw new ApiError(405, 'EMETHOD', `use ${method} here.`);
 }
 
-async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= MAX_QUERY_BODY) chunks.push(chunk as Buffer);
-  }
-  if (size > MAX_QUERY_BODY) throw new ApiError(413, 'ELIMIT', `the request is over ${MAX_QUERY_BODY} bytes; pass a shorter query.`);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new ApiError(400, 'EINVAL', 'the request body is not JSON.');
-  }
+async function readQueryBody(req: IncomingMessage): Promise<unknown> {
+  const body = await readJsonBody(req, MAX_QUERY_BODY);
+  if (body.ok) return body.value;
+  if (body.reason === 'too-large') throw new ApiError(413, 'ELIMIT', `the request is over ${MAX_QUERY_BODY} bytes; pass a shorter query.`);
+  throw new ApiError(400, 'EINVAL', 'the request body is not JSON.');
 }
 
 function sendJson(res: ServerResponse, status: number, data: unknown): void {
