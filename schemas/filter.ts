@@ -3,7 +3,8 @@
  *   { genre: "jazz" }                      equality (several keys: all must hold)
  *   { year: { $gte: 1990, $lt: 2000 } }    $eq $ne $gt $gte $lt $lte $in $nin $exists
  *   { $or: [ {...}, {...} ] }, { $and: [...] }
- * Field names may use dots for nested objects ("author.name"). The structure
+ * Field names may use dots for nested objects ("author.name"); `\.` is a dot
+ * inside a key and `\\` a backslash ("author\.name" is the key author.name). The structure
  * is checked, with a message per mistake, by store/filter.ts.
  */
 export type FilterScalar = string | number | boolean | null;

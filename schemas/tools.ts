@@ -56,7 +56,7 @@ export const Entry = z.object({
 export const Filter = z
   .record(z.string(), z.unknown(), { error: 'filter must be a JSON object of conditions, e.g. {"topic": "rust", "year": {"$gte": 2020}}' })
   .describe(
-    'Metadata filter, MongoDB style: {"topic": "rust", "year": {"$gte": 2020}}; in a field: $eq $ne $gt $gte $lt $lte $in $nin $exists; at any level: $and $or; dotted names reach nested fields',
+    'Metadata filter, MongoDB style: {"topic": "rust", "year": {"$gte": 2020}}; in a field: $eq $ne $gt $gte $lt $lte $in $nin $exists; at any level: $and $or; dotted names reach nested fields, and \\. is a dot inside a key (JSON "a\\\\.b" is the key a.b)',
   );
 
 const StoreOnly = { store: StoreName };

@@ -11,6 +11,9 @@ import type { FilterScalar } from '../schemas/filter.ts';
  * - `$ne` and `$nin` match documents that lack the field;
  * - arrays and objects are not compared.
  *
+ * A field name's dots separate nested names; `\.` is a dot inside a key and
+ * `\\` a backslash, so that a metadata key holding a dot can be named too.
+ *
  * SQLite parses `a OR b OR c` as a tree as deep as the list is long and stops
  * at depth 1000, so $and/$or are joined as balanced trees, and $in lists are
  * bound as one JSON array read with json_each.
@@ -23,7 +26,8 @@ export interface CompiledFilter {
   empty: boolean;
 }
 
-const FIELD_SEGMENT = /^[^".\u0000-\u001f]+$/;
+/** A quoted label of a SQLite JSON path ends at `"`, and a key with control characters cannot be spelled in one. */
+const UNNAMEABLE = /["\u0000-\u001f]/;
 const MATCH_ALL = '1';
 
 /**
@@ -34,6 +38,11 @@ export function compileFilter(input: unknown): CompiledFilter {
   const params: unknown[] = [];
   const where = compileNode(input, 'filter', params, 1, { nodes: 0 });
   return { where, params, empty: where === MATCH_ALL };
+}
+
+/** True when `input` is a valid filter with no condition at all, which matches every vector; throws as compileFilter does. */
+export function isEmptyFilter(input: unknown): boolean {
+  return compileFilter(input).empty;
 }
 
 const SYNTAX = 'e.g. {"topic": "rust", "year": {"$gte": 2020}}';
@@ -87,12 +96,46 @@ function balanced(clauses: string[], op: 'AND' | 'OR'): string {
   return `(${balanced(clauses.slice(0, mid), op)} ${op} ${balanced(clauses.slice(mid), op)})`;
 }
 
-function jsonPath(field: string): string {
-  const segments = field.split('.');
-  if (segments.some((s) => !FIELD_SEGMENT.test(s))) {
-    throw new RvfError('EINVAL', `filter field ${JSON.stringify(field)} is not a valid name; use letters, digits and dots between nested names.`);
+/**
+ * The keys a field name walks through: a plain dot separates them, `\.` is a
+ * dot and `\\` a backslash inside one. Any other backslash is refused, so
+ * that a later escape (say `\"`) can never change what an accepted name means.
+ */
+function fieldKeys(field: string): string[] {
+  const keys: string[] = [];
+  let key = '';
+  for (const [token, escaped] of field.matchAll(/\\(.?)|\.|[^\\.]+/gsu)) {
+    if (token === '.') {
+      keys.push(key);
+      key = '';
+    } else if (escaped === undefined) {
+      key += token;
+    } else if (escaped === '.' || escaped === '\\') {
+      key += escaped;
+    } else {
+      throw new RvfError(
+        'EINVAL',
+        `filter field ${JSON.stringify(field)} has a backslash that starts neither \\. nor \\\\; write a dot inside a key as \\. and a backslash as \\\\ (in JSON text "a\\\\.b" is the key a.b), since a plain dot separates nested names.`,
+      );
+    }
   }
-  return '$' + segments.map((s) => `."${s}"`).join('');
+  keys.push(key);
+  return keys;
+}
+
+/**
+ * SQLite reads a quoted path label with JSON's escapes, so `$."a.b"` selects
+ * the key a.b itself and a backslash in a key is written `\\` in the label.
+ */
+function jsonPath(field: string): string {
+  const keys = fieldKeys(field);
+  if (keys.some((k) => k === '')) {
+    throw new RvfError('EINVAL', `filter field ${JSON.stringify(field)} has an empty name before, after or between dots; name every nested field, e.g. "author.name".`);
+  }
+  if (keys.some((k) => UNNAMEABLE.test(k))) {
+    throw new RvfError('EINVAL', `filter field ${JSON.stringify(field)} holds a double quote or a control character, which a filter cannot name; rename that metadata key.`);
+  }
+  return '$' + keys.map((k) => `."${k.replaceAll('\\', '\\\\')}"`).join('');
 }
 
 function compileOperators(field: string, path: string, ops: Record<string, unknown>, params: unknown[]): string {

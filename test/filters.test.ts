@@ -32,7 +32,11 @@ function metadataFor(i: number, next: () => number): Record<string, unknown> | n
   if (i % 4 === 0) m.nested = { level: i % 4 === 0 ? (i / 4) % 4 : 0, tag: `x${i % 6}`, deep: { v: i % 9 } };
   else if (i % 4 === 1) m.nested = { level: i % 3, tag: `x${i % 6}` };
   else if (i % 4 === 2) m.nested = 'flat';
-  if (i % 19 === 0) m['x.y'] = 1; // a literal dotted key: "x.y" in a filter means nested x -> y
+  if (i % 19 === 0) m['x.y'] = 1; // a literal dotted key: "x.y" in a filter means nested x -> y, "x\\.y" this key
+  if (i % 41 === 0) m['back\\slash'] = i % 3; // a key holding a backslash: named "back\\\\slash" in a filter
+  if (i % 43 === 0) m['p\\q.r'] = { 's.t': i % 2 }; // a backslash and dots in keys at two levels
+  if (i % 47 === 0) m['u\\u0041'] = 1; // must not be read as the JSON escape of "uA"
+  if (i % 53 === 0) m.uA = 2;
   if (i % 23 === 0) m.x = { y: 2 };
   if (i % 9 === 0) m.tags = ['a', 'b'];
   if (i % 31 === 0) m.big = Number.MAX_SAFE_INTEGER - i;
@@ -130,6 +134,17 @@ function cases(model: Model): Case[] {
     { name: 'dotted $exists on an object', filter: { 'nested.deep': { $exists: true } } },
     { name: 'dotted name means nesting, not a literal key', filter: { 'x.y': 1 }, count: [0, 0] },
     { name: 'dotted name reaches the nested value', filter: { 'x.y': 2 }, count: [50, 80] },
+    { name: 'nested path x.y exists', filter: { 'x.y': { $exists: true } }, count: [50, 80] },
+    { name: 'escaped dot names the literal key x.y', filter: { 'x\\.y': 1 }, count: [60, 80] },
+    { name: 'escaped dot: the literal key never holds the nested value', filter: { 'x\\.y': 2 }, count: [0, 0] },
+    { name: 'escaped dot: $exists false on the literal key', filter: { 'x\\.y': { $exists: false } } },
+    { name: 'literal key or nested path', filter: { $or: [{ 'x\\.y': 1 }, { 'x.y': 2 }] }, count: [110, 160] },
+    { name: 'escaped backslash names a key holding a backslash', filter: { 'back\\\\slash': 0 }, count: [5, 20] },
+    { name: 'escaped backslash: $exists', filter: { 'back\\\\slash': { $exists: true } }, count: [30, 40] },
+    { name: 'escaped backslash: $gte', filter: { 'back\\\\slash': { $gte: 1 } }, count: [15, 30] },
+    { name: 'backslash and dots in keys at two levels', filter: { 'p\\\\q\\.r.s\\.t': 1 }, count: [10, 25] },
+    { name: 'a backslash before u is a backslash, not \\u0041', filter: { 'u\\\\u0041': 1 }, count: [25, 35] },
+    { name: 'the key uA is not the key u\\u0041', filter: { uA: { $exists: true } }, count: [20, 30] },
     { name: 'arrays are not compared', filter: { tags: 'a' }, count: [0, 0] },
     { name: '$exists on an array', filter: { tags: { $exists: true } } },
     { name: '$ne against an array field', filter: { tags: { $ne: 'a' } }, count: [COUNT, COUNT] },
@@ -197,6 +212,8 @@ test('deleteByFilter removes exactly the matching ids, in one commit each, and t
     { s: { $lt: 'B' } },
     { cat: 'nope' },
     { $or: [{ n: null }, { 'x.y': 2 }] },
+    { 'x\\.y': 1 },
+    { 'back\\\\slash': { $gte: 1 } },
     { zone: 'far', score: { $gt: 0.5 } },
   ];
   for (const filter of filters) {
@@ -281,6 +298,12 @@ test('invalid filters are refused with EINVAL / ELIMIT and change nothing', asyn
     ['empty field name', { '': 1 }, 'EINVAL'],
     ['empty segment', { 'nested..level': 1 }, 'EINVAL'],
     ['leading dot', { '.cat': 1 }, 'EINVAL'],
+    ['backslash before a letter', { 'a\\b': 1 }, 'EINVAL'],
+    ['backslash before u (no JSON escapes)', { 'u\\u0041': 1 }, 'EINVAL'],
+    ['trailing backslash', { 'x\\': 1 }, 'EINVAL'],
+    ['escaped double quote', { 'a\\"b': 1 }, 'EINVAL'],
+    ['escaped dot beside a double quote', { 'a\\."': 1 }, 'EINVAL'],
+    ['escaped dot then an empty name', { 'x\\..': 1 }, 'EINVAL'],
     ['$gt with a boolean', { n: { $gt: true } }, 'EINVAL'],
     ['$in with a non-array', { cat: { $in: 'c1' } }, 'EINVAL'],
     ['$in with an array element', { cat: { $in: [['c1']] } }, 'EINVAL'],
@@ -292,6 +315,20 @@ test('invalid filters are refused with EINVAL / ELIMIT and change nothing', asyn
     [`nesting deeper than ${LIMITS.maxFilterDepth}`, nest(LIMITS.maxFilterDepth + 1), 'ELIMIT'],
     [`more than ${LIMITS.maxFilterNodes} conditions`, { $or: Array.from({ length: 2 * LIMITS.maxFilterNodes }, (_, i) => ({ n: i })) }, 'ELIMIT'],
   ]);
+});
+
+test('a backslash that escapes neither a dot nor a backslash is refused with a sentence that explains the escape', async () => {
+  const dir = tempDir();
+  const db = await RvfDatabase.create(join(dir, 'escape.rvf'), { dimensions: DIM, metric: 'l2' });
+  for (const field of ['a\\b', 'x\\', 'u\\u0041']) {
+    const err = await rejectsWith(db.query(new Float32Array(DIM), 10, { filter: { [field]: 1 } }), 'EINVAL', `field ${field}`);
+    assert.ok(err.message.includes(JSON.stringify(field)), `the message names the field: ${err.message}`);
+    assert.ok(err.message.includes('\\.') && err.message.includes('\\\\'), `the message shows both escapes: ${err.message}`);
+    assert.match(err.message, /plain dot separates nested names\.$/, err.message);
+  }
+  const quote = await rejectsWith(db.query(new Float32Array(DIM), 10, { filter: { 'a"b': 1 } }), 'EINVAL', 'a double quote');
+  assert.match(quote.message, /double quote or a control character.*rename/, quote.message);
+  await db.close();
 });
 
 test('a number or a boolean given as the filter is refused (EINVAL) by query as by deleteByFilter, not ignored', async () => {
