@@ -6,6 +6,7 @@ import { isBigIntParam, type QueryRequest, type QueryRows } from './query-protoc
 import { capRows } from './result-rows.ts';
 import { atExpectedCommit } from './expected-commit.ts';
 import { inWriteTransaction } from './write-transaction.ts';
+import { readOnlyMessage } from './read-only-words.ts';
 
 /**
  * Cypher in the query child: compiled to SQL over the graph tables
@@ -50,7 +51,7 @@ export function runCypherRequest(req: QueryRequest): QueryRows {
     });
   }
   if (!req.write) {
-    throw new QueryError('EREADONLY', 'this server is read-only: Cypher CREATE, MERGE, SET, REMOVE and DELETE are refused; start it with --write to change stores.');
+    throw new QueryError('EREADONLY', readOnlyMessage(req.readOnlyContext, 'Cypher CREATE, MERGE, SET, REMOVE and DELETE are refused'));
   }
   const w = writer(req.db);
   return inWriteTransaction(w, req, undefined, () => {

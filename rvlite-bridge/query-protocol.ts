@@ -1,3 +1,5 @@
+import type { ReadOnlyContext } from './read-only-words.ts';
+
 /** Messages between the query runner (parent) and its child process. One JSON object per line. */
 
 export type QueryLanguage = 'sql' | 'cypher' | 'sparql';
@@ -27,6 +29,8 @@ export interface QueryRequest {
   expect: { epoch: number; commitHash: string };
   /** Whether a write may run (a writer's handle on a server started with --write). */
   write: boolean;
+  /** Where a read-only query runs, for the wording of a refused write. */
+  readOnlyContext: ReadOnlyContext;
 }
 
 export interface QueryRows {

@@ -3,6 +3,7 @@ import { RvfError, isRvfError } from '../store/errors.ts';
 import { LIMITS } from '../schemas/limits.ts';
 import { encodeParams, type QueryLanguage, type QueryParams, type QueryRows } from './query-protocol.ts';
 import { queryRunner } from './query-runner.ts';
+import type { ReadOnlyContext } from './read-only-words.ts';
 
 /**
  * SQL, Cypher and SPARQL over a store, run in a query child process
@@ -15,11 +16,18 @@ import { queryRunner } from './query-runner.ts';
  * commit through the .rvf log (RvfDatabase.writeSession).
  */
 
-export type { QueryLanguage, QueryParams, QueryRows };
+export type { QueryLanguage, QueryParams, QueryRows, ReadOnlyContext };
 
 export interface QueryOptions {
   /** Whether the server was started with --write. */
   write: boolean;
+  /**
+   * Who runs the query when it may not write, so that a refused write says
+   * what to do there: 'server' (the default) says to start the server with
+   * --write, 'cli' to add --write to the command, 'inspector' to write
+   * through the MCP tools or the command line instead.
+   */
+  readOnlyContext?: ReadOnlyContext;
   timeLimitMs?: number;
 }
 
@@ -40,6 +48,7 @@ export async function runQuery(db: RvfDatabase, lang: QueryLanguage, text: strin
     byteCap: LIMITS.maxQueryResultBytes,
     expect: { epoch: s.epoch, commitHash: s.commitHash },
     write,
+    readOnlyContext: options.readOnlyContext ?? 'server',
   });
   if (options.write && !db.readOnly) {
     return db.writeSession((s) => queryRunner().run(request(s, true), s, timeLimit));

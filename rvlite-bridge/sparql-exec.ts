@@ -5,6 +5,7 @@ import type { QueryRequest, QueryRows } from './query-protocol.ts';
 import { atExpectedCommit } from './expected-commit.ts';
 import { applyQuadDelta, isSparqlError, SparqlEngine } from './sparql/index.ts';
 import { inWriteTransaction } from './write-transaction.ts';
+import { readOnlyMessage } from './read-only-words.ts';
 
 /**
  * SPARQL in the query child. Each store's triples are loaded into an
@@ -63,12 +64,14 @@ export function runSparqlRequest(req: QueryRequest): QueryRows {
         const r = engineFor(req.db, rdb).engine.query(req.text, { maxRows: req.rowCap, maxBytes: req.byteCap });
         return { columns: r.columns, rows: r.rows, truncated: r.truncated, sparql: r.json };
       } catch (err) {
+        // A query that also holds an update ("SELECT ... ; DROP ALL"): refused as the update it holds.
+        if (isSparqlError(err) && err.code === 'EREADONLY' && !req.write) throw new QueryError('EREADONLY', readOnlyMessage(req.readOnlyContext, 'SPARQL updates are refused'));
         asQueryError(err);
       }
     });
   }
   if (!req.write) {
-    throw new QueryError('EREADONLY', 'this server is read-only: SPARQL updates are refused; start it with --write to change stores.');
+    throw new QueryError('EREADONLY', readOnlyMessage(req.readOnlyContext, 'SPARQL updates are refused'));
   }
   const w = writer(req.db);
   let entry: Loaded | undefined;

@@ -7,6 +7,7 @@ import { capRows } from './result-rows.ts';
 import { firstKeyword, isReadShaped } from './sql-guard.ts';
 import { atExpectedCommit } from './expected-commit.ts';
 import { inWriteTransaction } from './write-transaction.ts';
+import { readOnlyMessage } from './read-only-words.ts';
 
 /**
  * SQL in the query child. Reads run behind the guard combination of
@@ -57,7 +58,7 @@ export function runSqlRequest(req: QueryRequest): QueryRows {
       if (!SQL_STATEMENT_KEYWORDS.has(firstKeyword(req.text))) {
         throw new QueryError('EINVAL', `SQLite refused the query: no statement starts with ${JSON.stringify(firstKeyword(req.text) || req.text.trim().slice(0, 20))}; fix it and retry.`);
       }
-      throw new QueryError('EREADONLY', 'this server is read-only: only SELECT, WITH and VALUES run; start it with --write to change stores.');
+      throw new QueryError('EREADONLY', readOnlyMessage(req.readOnlyContext, 'only SELECT, WITH and VALUES run'));
     }
     return writeSql(req);
   }
@@ -65,7 +66,8 @@ export function runSqlRequest(req: QueryRequest): QueryRows {
   const stmt = prepareOne(db, req.text);
   if (!stmt.readonly || !stmt.reader) {
     if (req.write && WRITE_KEYWORDS.has(firstKeyword(req.text))) return writeSql(req); // WITH ... INSERT
-    throw new QueryError('EREADONLY', req.write ? 'this statement could change the store; only reads are allowed in a read-shaped statement.' : 'this server is read-only: this statement could change the store; start it with --write to change stores.');
+    if (req.write) throw new QueryError('EREADONLY', 'this statement could change the store; only reads are allowed in a read-shaped statement.');
+    throw new QueryError('EREADONLY', readOnlyMessage(req.readOnlyContext, 'this statement could change the store'));
   }
   return atExpectedCommit(db, req, () => {
     const columns = stmt.columns().map((c) => c.name);

@@ -392,6 +392,9 @@ test('the inspector lists stores, draws segments and lineage, answers k-NN and r
   ] as const) {
     const r = await pageQuery(page, lang, text);
     assert.match(r.error, /EREADONLY/, `${lang} write "${text}" was not refused: ${JSON.stringify(r)}`);
+    // On a --write server "the server is read-only" would be false: the box is what only reads.
+    assert.doesNotMatch(r.error, /server is read-only|start it with --write/, `${lang} refusal blames the server: ${r.error}`);
+    assert.match(r.error, /the inspector's query box only reads: .+; change stores with the MCP tools rvlite_sql, rvlite_cypher and rvlite_sparql of a server started with --write, or with the rvf command line and --write\./, r.error);
   }
   // The browser logs each refused request (403) as a failed resource; nothing else may show.
   errors.splice(0, errors.length, ...errors.filter((e) => !/status of 403/.test(e)));
@@ -402,7 +405,9 @@ test('the inspector lists stores, draws segments and lineage, answers k-NN and r
     body: JSON.stringify({ store: 'notes', lang: 'sql', query: 'CREATE TABLE scratch2 (x)' }),
   });
   assert.equal(direct.status, 403, direct.body);
-  assert.equal((JSON.parse(direct.body) as { error: { code: string } }).error.code, 'EREADONLY');
+  const directError = (JSON.parse(direct.body) as { error: { code: string; message: string } }).error;
+  assert.equal(directError.code, 'EREADONLY');
+  assert.match(directError.message, /^the inspector's query box only reads: .*rvlite_sql.*rvf command line and --write\.$/, directError.message);
   const tables = await pageQuery(page, 'sql', "SELECT name FROM sqlite_master WHERE name LIKE 'scratch%'");
   assert.equal(tables.error, '');
   assert.deepEqual(tables.rows, [], 'a refused write left a table behind');

@@ -179,6 +179,12 @@ test('writes are refused with EREADONLY (worded with and without --write) and ch
   assert.match(rwText, /^EREADONLY/);
   assert.notEqual(roText, rwText, 'the two servers word the refusal differently');
   assert.match(roText, /--write/);
+  // Without --write, each language's refusal says the server is read-only and to start it with --write.
+  const serverReadOnly = /^EREADONLY: this server is read-only: .+; start it with --write to change stores\.$/;
+  assert.match(roText, serverReadOnly);
+  assert.match(await callErr(ro.client, 'rvlite_cypher', { store: 'alpha', query: "CREATE (:P {name: 'a'})" }), serverReadOnly);
+  assert.match(await callErr(ro.client, 'rvlite_sparql', { store: 'alpha', query: 'INSERT DATA { <a:s> <a:p> "o" }' }), serverReadOnly);
+  assert.match(await callErr(ro.client, 'rvlite_sparql', { store: 'alpha', query: 'SELECT * { ?s ?p ?o } ; DROP ALL' }), serverReadOnly);
   for (const p of [ro, rw]) {
     for (const query of [
       "INSERT INTO vectors VALUES (1, '{}', 1)",

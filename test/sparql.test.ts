@@ -529,7 +529,7 @@ test('gate: update attempts through query() are refused and change neither the S
   assert.ok(attempts.length >= 12);
   for (const a of attempts) {
     const err = expectCode(() => e.query(a, LIMITS), 'EREADONLY', a);
-    assert.match(err.message, /restart the server with --write to change data\.$/);
+    assert.match(err.message, /SPARQL update, which a query cannot run; send the update on its own where writes are allowed\.$/);
     assert.equal(e.isUpdate(a), !a.includes(' ; ') || a.startsWith('INSERT DATA'), `isUpdate(${a})`);
   }
   assert.deepEqual(allQuads(e), quadsBefore);

@@ -737,6 +737,24 @@ test('a refused write says EREADONLY, worded for a server with and without --wri
   assert.equal((await sql(db, 'SELECT count(*) FROM vectors')).rows[0]?.[0], stores.l2.rows.size);
 });
 
+test('a write refused read-only is worded for where it ran: the server (the default), the rvf command line, the inspector', async () => {
+  const { db } = stores.l2;
+  const wording: [QueryOptions['readOnlyContext'], RegExp][] = [
+    [undefined, /^this server is read-only: .+; start it with --write to change stores\.$/],
+    ['server', /^this server is read-only: .+; start it with --write to change stores\.$/],
+    ['cli', /^this rvf command is read-only: .+; add --write to the command to change the store\.$/],
+    ['inspector', /^the inspector's query box only reads: .+; change stores with the MCP tools rvlite_sql, rvlite_cypher and rvlite_sparql of a server started with --write, or with the rvf command line and --write\.$/],
+  ];
+  for (const [readOnlyContext, words] of wording) {
+    // Both refusals: by the first keyword, and by SQLite's verdict on a read-shaped statement.
+    for (const statement of ['DELETE FROM vectors', 'WITH x AS (SELECT 1) DELETE FROM vectors']) {
+      const err = await expectRvfError(runSql(db, statement, undefined, { write: false, ...(readOnlyContext ? { readOnlyContext } : {}) }), 'EREADONLY');
+      assert.match(err.message, words, `${String(readOnlyContext)}: ${statement}`);
+    }
+  }
+  assert.equal((await sql(db, 'SELECT count(*) FROM vectors')).rows[0]?.[0], stores.l2.rows.size);
+});
+
 // ------------------------------------------------------------ 6. limits
 
 test('a runaway recursive CTE is stopped at the time limit with ELIMIT; SQL and rvf_* answer right after', async () => {

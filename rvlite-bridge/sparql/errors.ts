@@ -19,8 +19,9 @@ export function isSparqlError(err: unknown): err is SparqlError {
   return err instanceof SparqlError;
 }
 
+/** Worded for any caller: the query child says who refused and what to do there (rvlite-bridge/read-only-words.ts). */
 export const READONLY_MESSAGE =
-  'this is a SPARQL update and SPARQL queries only read; restart the server with --write to change data.';
+  'this text is or holds a SPARQL update, which a query cannot run; send the update on its own where writes are allowed.';
 
 export const SERVICE_MESSAGE =
   'SERVICE (federated query) is not supported: this server makes no network requests; query only the local store.';

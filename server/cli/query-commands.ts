@@ -22,7 +22,7 @@ export function registerQueryCommands(program: Command, json: () => boolean): vo
         if (params !== undefined && (typeof params !== 'object' || params === null)) throw new CliError('--params must be a JSON array or object.');
         try {
           await withStore(path, o.write ? 'write' : 'read', async (db) => {
-            const r = await runQuery(db, lang, query, params as unknown[] | Record<string, unknown> | undefined, { write: o.write === true });
+            const r = await runQuery(db, lang, query, params as unknown[] | Record<string, unknown> | undefined, { write: o.write === true, readOnlyContext: 'cli' });
             printer(json()).result(r, () => {
               const lines = r.columns.length > 0 ? [table(r.columns, lang === 'sparql' ? r.rows.map((row) => row.map(sparqlCell)) : r.rows)] : [];
               if (r.truncated) lines.push('(truncated: the row or byte cap cut the result)');
