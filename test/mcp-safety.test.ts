@@ -144,7 +144,8 @@ test('bad inputs: each is an isError result with one actionable sentence, and th
       ['filter $and empty', 'rvf_query', query({ filter: { $and: [] } }), [/\$and/]],
       ['filter nested 40 deep', 'rvf_query', query({ filter: deep(40) }), [FILTER_HELP, /16|deep|depth/]],
       ['filter $in of 10001 values', 'rvf_query', query({ filter: { tag: { $in: Array.from({ length: 10_001 }, (_, i) => i) } } }), [/\$in/, '10000']],
-      ['delete_filter empty', 'rvf_delete_filter', { store: 'notes', filter: {} }, ['EINVAL', /rvf_delete|ids|delete\(\)/]],
+      ['delete_filter empty', 'rvf_delete_filter', { store: 'notes', filter: {} }, ['EINVAL', /at least one condition/, /\brvf_delete\b/]],
+      ['delete_filter $and of an empty filter', 'rvf_delete_filter', { store: 'notes', filter: { $and: [{}] } }, ['EINVAL', /\brvf_delete\b/]],
       ['create: dimensions 0', 'rvf_create_store', { store: 'd0', dimensions: 0 }, ['65535', /dimensions/]],
       ['create: dimensions 65536', 'rvf_create_store', { store: 'd1', dimensions: 65536 }, ['65535', /dimensions/]],
       ['create: metric hamming', 'rvf_create_store', { store: 'd2', dimensions: 2, metric: 'hamming' }, [/cosine/, /l2/, /dotproduct/]],
@@ -182,6 +183,14 @@ test('bad inputs: each is an isError result with one actionable sentence, and th
         }
       }
       assert.deepEqual(failures, [], `some bad inputs were not answered with one actionable sentence:\n${failures.join('\n')}`);
+    });
+    await t.test('an empty rvf_delete_filter names the tool rvf_delete, not the library call delete()', () => {
+      const empty = answers.filter((a) => a.label.startsWith('delete_filter '));
+      assert.equal(empty.length, 2);
+      for (const { label, text } of empty) {
+        assert.equal(text, 'EINVAL: filter has no condition, so it would delete every vector; give at least one condition, or delete by id with rvf_delete.', label);
+        assert.doesNotMatch(text, /delete\(\)|deleteByFilter/, label);
+      }
     });
   } finally {
     await s.close();

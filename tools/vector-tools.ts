@@ -2,6 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { inputs, outputs } from '../schemas/tools.ts';
 import { progressOf, type ToolContext } from './context.ts';
 import { run } from './result.ts';
+import { RvfError } from '../store/errors.ts';
+import { isEmptyFilter } from '../store/filter.ts';
 
 /** Vectors in and out: ingest, query, delete, delete by filter. */
 
@@ -66,6 +68,13 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
       outputSchema: outputs.delete,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ store, filter }) => run(log, async () => ({ store, ...(await (await registry.get(store)).deleteByFilter(filter)) })),
+    ({ store, filter }) =>
+      run(log, async () => {
+        // Refused here rather than by deleteByFilter, whose message names the library's delete(), not this server's rvf_delete.
+        if (isEmptyFilter(filter)) {
+          throw new RvfError('EINVAL', 'filter has no condition, so it would delete every vector; give at least one condition, or delete by id with rvf_delete.');
+        }
+        return { store, ...(await (await registry.get(store)).deleteByFilter(filter)) };
+      }),
   );
 }
