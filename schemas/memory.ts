@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
 import { StoreName } from './store-name.ts';
-import { Filter, IdOutput, Metadata } from './tools.ts';
+import { optional, withDefault } from './optional.ts';
+import { Filter, FILTER_HELP, IdOutput, K, Metadata } from './tools.ts';
 
 /**
  * Input and output schemas of the text-memory tools (rvf_remember,
@@ -12,50 +13,51 @@ import { Filter, IdOutput, Metadata } from './tools.ts';
 /** Texts in one rvf_remember call: a remote embedder sees them in requests of 64, and a tool call should not run for minutes. */
 export const MAX_REMEMBER_TEXTS = 1_000;
 
-const Text = z.string({ error: 'text must be a string' }).min(1, { error: 'text must not be empty' });
+// Not .min(1): minLength is outside what strict function calling takes, so the descriptions state it.
+const Text = z.string({ error: 'text must be a string' }).refine((s) => s.length > 0, { error: 'text must not be empty' });
 
-const MemoryMetadata = Metadata.describe('Your own JSON metadata kept with the text (any keys but "text"), for filters and context');
+const TEXT_RULE = 'not empty, at most 32 KiB of UTF-8';
+const METADATA_HELP = 'Your own JSON object kept with the text (any keys but "text"), for filters and context; null for none';
 
-const MemoryEntry = z.object({ text: Text.describe('A note to remember'), metadata: MemoryMetadata.optional() });
-
-const K = z
-  .number({ error: `k must be an integer from 1 to ${LIMITS.maxK}` })
-  .int({ error: `k must be an integer from 1 to ${LIMITS.maxK}` })
-  .min(1, { error: `k must be an integer from 1 to ${LIMITS.maxK}` })
-  .max(LIMITS.maxK, { error: `k is at most ${LIMITS.maxK} (the limit); ask for fewer results` });
+const MemoryEntry = z.strictObject({
+  text: Text.describe(`A note to remember, ${TEXT_RULE}`),
+  metadata: optional(Metadata).describe(METADATA_HELP),
+});
 
 export const memoryInputs = {
-  remember: {
+  remember: z.strictObject({
     store: StoreName,
-    text: Text.optional().describe('The note to remember; or pass `entries` for several at once'),
-    metadata: MemoryMetadata.optional(),
-    entries: z
-      .array(MemoryEntry, { error: 'entries must be an array of {text, metadata?}' })
-      .min(1, { error: 'entries must hold at least one entry' })
-      .max(MAX_REMEMBER_TEXTS, { error: `one call remembers at most ${MAX_REMEMBER_TEXTS} texts; split them` })
-      .optional()
-      .describe('Several notes in one atomic commit, instead of `text` and `metadata`'),
-  },
-  recall: {
+    text: optional(Text).describe(`The note to remember, ${TEXT_RULE}. Give either text (with metadata) or entries, not both; null when entries is given`),
+    metadata: optional(Metadata).describe(`${METADATA_HELP}. Goes with text; null when entries is given`),
+    entries: optional(
+      z
+        .array(MemoryEntry, { error: 'entries must be an array of {text, metadata}' })
+        .min(1, { error: 'entries must hold at least one entry' })
+        .max(MAX_REMEMBER_TEXTS, { error: `one call remembers at most ${MAX_REMEMBER_TEXTS} texts; split them` }),
+    ).describe(
+      `Several notes in one atomic commit (1 to ${MAX_REMEMBER_TEXTS}), instead of text and metadata; null when text is given`,
+    ),
+  }),
+  recall: z.strictObject({
     store: StoreName,
-    text: Text.describe('What to look for'),
-    k: K.default(5).describe(`How many notes to return (1 to ${LIMITS.maxK}, default 5)`),
-    filter: Filter.optional(),
-  },
+    text: Text.describe(`What to look for, ${TEXT_RULE}`),
+    k: withDefault(K, 5).describe(`How many notes to return, an integer from 1 to ${LIMITS.maxK}; null means 5`),
+    filter: optional(Filter).describe(`${FILTER_HELP}; null for none`),
+  }),
 };
 
 const EmbedderOutput = z.object({ name: z.string(), dimensions: z.number() }).describe('The embedder that turned the text into vectors');
 
 export const memoryOutputs = {
-  remember: {
+  remember: z.object({
     store: z.string(),
     ids: z.array(IdOutput).describe('One id per text, in order: derived from the text, so the same text again replaces its entry'),
     replaced: z.number().describe('How many texts were already remembered and were replaced'),
     epoch: z.number(),
     created: z.boolean().describe('true when this call created the store'),
     embedder: EmbedderOutput,
-  },
-  recall: {
+  }),
+  recall: z.object({
     store: z.string(),
     embedder: EmbedderOutput,
     results: z.array(
@@ -66,5 +68,5 @@ export const memoryOutputs = {
         metadata: Metadata.nullable(),
       }),
     ),
-  },
+  }),
 };

@@ -12,4 +12,4 @@ export const StoreName = z
   .regex(STORE_NAME_PATTERN, {
     error: 'a store name is 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit (no paths); list the stores with rvf_list_stores',
   })
-  .describe('Store name, e.g. "notes" for <root>/notes.rvf');
+  .describe('Store name: 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit, e.g. "notes" for <root>/notes.rvf; rvf_list_stores lists them');

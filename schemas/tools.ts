@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
+import { optional, withDefault } from './optional.ts';
 import { StoreName } from './store-name.ts';
 
 /**
@@ -18,18 +19,20 @@ export const IdInput = z
   .union(
     [
       // One check with one message per case: zod's own int() and max() would both fire for 2^53.
+      // The meta states in the JSON Schema what the check enforces (zod cannot see inside superRefine).
       z
         .number({ error: ID_RULE })
         .min(0, { error: `${ID_RULE}; this one is negative` })
         .superRefine((n, ctx) => {
           if (n > MAX_SAFE) ctx.addIssue({ code: 'custom', message: 'ids above 2^53-1 lose digits as JSON numbers; send this one as a decimal string' });
           else if (n >= 0 && !Number.isInteger(n)) ctx.addIssue({ code: 'custom', message: `${ID_RULE}; this one has a fraction` });
-        }),
+        })
+        .meta({ type: 'integer', maximum: MAX_SAFE }),
       z.string().regex(/^(0|[1-9][0-9]{0,18})$/, { error: `${ID_RULE}; a string id is digits only, no sign or leading zeros` }),
     ],
     { error: ID_RULE },
   )
-  .describe('Vector id: an integer, or a decimal string for ids above 2^53-1');
+  .describe('Vector id: an integer from 0 to 2^53-1, or a decimal string of digits for ids up to 2^63-1 (e.g. "9007199254740993")');
 
 /** Ids come back as a JSON number when <= 2^53-1, otherwise as a decimal string. */
 export const IdOutput = z.union([z.number().int(), z.string()]);
@@ -43,83 +46,103 @@ export const Vector = z
 
 export const Metadata = z.record(z.string(), z.unknown(), { error: 'metadata must be a JSON object' });
 
-export const Entry = z.object({
-  id: IdInput,
-  vector: Vector,
-  metadata: Metadata.nullable().optional(),
+const METADATA_HELP = `Your JSON object kept with the vector and returned with results (at most ${LIMITS.maxMetadataBytes / 1024} KiB as JSON); filters match its fields; null for none`;
+
+export const Entry = z.strictObject({
+  id: IdInput.describe('Vector id: an integer from 0 to 2^53-1, or a decimal string of digits for ids up to 2^63-1; an id that exists is replaced'),
+  vector: Vector.describe("The embedding: finite numbers, exactly as many as the store's dimension (rvf_status shows it)"),
+  metadata: optional(Metadata).describe(METADATA_HELP),
 });
 
 /**
  * Any JSON object here: store/filter.ts checks the structure by hand and says
  * exactly what is wrong, where zod could only say "Invalid input".
  */
-export const Filter = z
-  .record(z.string(), z.unknown(), { error: 'filter must be a JSON object of conditions, e.g. {"topic": "rust", "year": {"$gte": 2020}}' })
-  .describe(
-    'Metadata filter, MongoDB style: {"topic": "rust", "year": {"$gte": 2020}}; in a field: $eq $ne $gt $gte $lt $lte $in $nin $exists; at any level: $and $or; dotted names reach nested fields, and \\. is a dot inside a key (JSON "a\\\\.b" is the key a.b)',
-  );
+export const Filter = z.record(z.string(), z.unknown(), { error: 'filter must be a JSON object of conditions, e.g. {"topic": "rust", "year": {"$gte": 2020}}' });
 
-const StoreOnly = { store: StoreName };
+export const FILTER_HELP =
+  'Metadata filter, MongoDB style: {"topic": "rust", "year": {"$gte": 2020}}; in a field: $eq $ne $gt $gte $lt $lte $in $nin $exists; at any level: $and $or; dotted names reach nested fields, and \\. is a dot inside a key (JSON "a\\\\.b" is the key a.b)';
+
+const StoreOnly = z.strictObject({ store: StoreName });
+
+const K_RULE = `k must be an integer from 1 to ${LIMITS.maxK}`;
+export const K = z
+  .number({ error: K_RULE })
+  .int({ error: K_RULE })
+  .min(1, { error: K_RULE })
+  .max(LIMITS.maxK, { error: `k is at most ${LIMITS.maxK} (the limit); ask for fewer results` });
+
+const DIMENSIONS_RULE = `dimensions must be an integer from 1 to ${LIMITS.maxDimensions}`;
 
 export const inputs = {
-  createStore: {
+  createStore: z.strictObject({
     store: StoreName,
     dimensions: z
-      .number({ error: `dimensions must be an integer from 1 to ${LIMITS.maxDimensions}` })
-      .int({ error: `dimensions must be an integer from 1 to ${LIMITS.maxDimensions}` })
-      .min(1, { error: `dimensions must be an integer from 1 to ${LIMITS.maxDimensions}` })
-      .max(LIMITS.maxDimensions, { error: `dimensions must be an integer from 1 to ${LIMITS.maxDimensions}` })
-      .describe('Vector length, e.g. 384 for all-MiniLM-L6-v2'),
-    metric: Metric.default('cosine').describe('cosine (default), l2 (squared euclidean) or dotproduct (negative dot product)'),
-  },
+      .number({ error: DIMENSIONS_RULE })
+      .int({ error: DIMENSIONS_RULE })
+      .min(1, { error: DIMENSIONS_RULE })
+      .max(LIMITS.maxDimensions, { error: DIMENSIONS_RULE })
+      .describe(`Vector length, an integer from 1 to ${LIMITS.maxDimensions}: your embedding model's output size (384 for all-MiniLM-L6-v2, 1536 for text-embedding-3-small)`),
+    metric: withDefault(Metric, 'cosine').describe(
+      'Distance: "cosine" for most text embeddings, "dotproduct" for models that say so, "l2" (squared euclidean) for raw geometric data; null means cosine. Fixed for the life of the store',
+    ),
+  }),
   store: StoreOnly,
-  ingest: {
+  none: z.strictObject({}),
+  ingest: z.strictObject({
     store: StoreName,
     entries: z
-      .array(Entry, { error: 'entries must be an array of {id, vector, metadata?}' })
+      .array(Entry, { error: 'entries must be an array of {id, vector, metadata}' })
       .min(1, { error: 'entries must hold at least one entry' })
-      .max(LIMITS.maxBatchEntries, { error: `one call ingests at most ${LIMITS.maxBatchEntries} entries; split the batch` }),
-  },
-  query: {
+      .max(LIMITS.maxBatchEntries, { error: `one call ingests at most ${LIMITS.maxBatchEntries} entries; split the batch` })
+      .describe(`The vectors to add or replace, 1 to ${LIMITS.maxBatchEntries} per call, committed together (all or none)`),
+  }),
+  query: z.strictObject({
     store: StoreName,
-    vector: Vector,
-    k: z
-      .number({ error: `k must be an integer from 1 to ${LIMITS.maxK}` })
-      .int({ error: `k must be an integer from 1 to ${LIMITS.maxK}` })
-      .min(1, { error: `k must be an integer from 1 to ${LIMITS.maxK}` })
-      .max(LIMITS.maxK, { error: `k is at most ${LIMITS.maxK} (the limit); ask for fewer results` })
-      .default(10)
-      .describe(`How many nearest vectors to return (1 to ${LIMITS.maxK}, default 10)`),
-    filter: Filter.optional(),
-  },
-  delete: {
+    vector: Vector.describe("The query embedding: finite numbers, exactly as many as the store's dimension (rvf_status shows it)"),
+    k: withDefault(K, 10).describe(`How many nearest vectors to return, an integer from 1 to ${LIMITS.maxK}; null means 10`),
+    filter: optional(Filter).describe(`${FILTER_HELP}; null for none`),
+  }),
+  delete: z.strictObject({
     store: StoreName,
     ids: z
       .array(IdInput, { error: 'ids must be an array of ids' })
       .min(1, { error: 'ids must hold at least one id' })
-      .max(LIMITS.maxDeleteIds, { error: `one call deletes at most ${LIMITS.maxDeleteIds} ids; split it` }),
-  },
-  deleteFilter: { store: StoreName, filter: Filter },
-  derive: { store: StoreName, child: StoreName.describe('Name of the new child store') },
-  sql: queryInput('SQL', 'One SQL statement (SQLite dialect)', 'Values for ? (an array) or :name (an object); arrays and objects inside bind as JSON text, e.g. a query vector for rvf_knn'),
-  cypher: queryInput('Cypher', 'One Cypher query', 'Values for $name parameters (an object)'),
-  sparql: queryInput('SPARQL', 'One SPARQL 1.1 query, or an update under --write', 'Not used by SPARQL: write values into the query'),
-  export: { store: StoreName, target: StoreName.describe('Name of the standalone copy to write under the root') },
+      .max(LIMITS.maxDeleteIds, { error: `one call deletes at most ${LIMITS.maxDeleteIds} ids; split it` })
+      .describe(`Ids to delete, 1 to ${LIMITS.maxDeleteIds}: integers from 0 to 2^53-1, or decimal strings for ids up to 2^63-1; ids that do not exist are skipped`),
+  }),
+  deleteFilter: z.strictObject({ store: StoreName, filter: Filter.describe(`${FILTER_HELP}; needs at least one condition`) }),
+  derive: z.strictObject({ store: StoreName, child: StoreName.describe('Name of the new child store, under the same rules as store names; it must not exist yet') }),
+  sql: z.strictObject({
+    store: StoreName,
+    query: queryText('One SQL statement (SQLite dialect)'),
+    params: optional(
+      z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())], { error: 'params must be an array (for ?) or an object (for :name)' }),
+    ).describe(
+      'Values for ? placeholders (an array, in order) or :name placeholders (an object); arrays and objects inside bind as JSON text, e.g. the query vector of rvf_knn; null for none',
+    ),
+  }),
+  cypher: z.strictObject({
+    store: StoreName,
+    query: queryText('One Cypher query'),
+    params: optional(z.record(z.string(), z.unknown(), { error: 'params must be an object of $name parameters, e.g. {"name": "ada"}' })).describe(
+      'Values for $name parameters, as an object such as {"name": "ada", "vector": [0.1, 0.2]}; null for none',
+    ),
+  }),
+  sparql: z.strictObject({
+    store: StoreName,
+    query: queryText('One SPARQL 1.1 query, or one SPARQL 1.1 update on a server started with --write; SPARQL takes no parameters, so write values into the query'),
+  }),
+  export: z.strictObject({ store: StoreName, target: StoreName.describe('Name of the standalone copy to write under the root, under the same rules as store names; it must not exist yet') }),
 };
 
-function queryInput(language: string, what: string, paramsHelp: string) {
-  return {
-    store: StoreName,
-    query: z
-      .string({ error: `query must be a ${language} string` })
-      .min(1, { error: 'query must not be empty' })
-      .max(LIMITS.maxQueryTextBytes, { error: `the query text is at most ${LIMITS.maxQueryTextBytes} characters; pass large values as params` })
-      .describe(what),
-    params: z
-      .union([z.array(z.unknown()), z.record(z.string(), z.unknown())], { error: 'params must be an array (for ?) or an object (for :name or $name)' })
-      .optional()
-      .describe(paramsHelp),
-  };
+/** Lengths are checked by refinements, not .min/.max: minLength and maxLength are outside what strict function calling takes, so the description states them. */
+function queryText(what: string) {
+  return z
+    .string({ error: 'query must be a string' })
+    .refine((s) => s.length > 0, { error: 'query must not be empty' })
+    .refine((s) => s.length <= LIMITS.maxQueryTextBytes, { error: `the query text is at most ${LIMITS.maxQueryTextBytes} characters; pass large values as params` })
+    .describe(`${what}; not empty, at most ${LIMITS.maxQueryTextBytes / 1024} KiB`);
 }
 
 const Lineage = z.object({
@@ -160,22 +183,22 @@ export const StoreSummary = z.object({
 });
 
 export const outputs = {
-  status: StoreStatus.shape,
-  close: { store: z.string(), closed: z.boolean().describe('false when the store was not open') },
-  list: { root: z.string(), stores: z.array(StoreSummary) },
-  ingest: { store: z.string(), accepted: z.number(), replaced: z.number(), epoch: z.number() },
-  query: {
+  status: StoreStatus,
+  close: z.object({ store: z.string(), closed: z.boolean().describe('false when the store was not open') }),
+  list: z.object({ root: z.string(), stores: z.array(StoreSummary) }),
+  ingest: z.object({ store: z.string(), accepted: z.number(), replaced: z.number(), epoch: z.number() }),
+  query: z.object({
     store: z.string(),
     results: z.array(z.object({ id: IdOutput, distance: z.number(), metadata: Metadata.nullable() })),
-  },
-  delete: { store: z.string(), deleted: z.number(), epoch: z.number() },
-  segments: {
+  }),
+  delete: z.object({ store: z.string(), deleted: z.number(), epoch: z.number() }),
+  segments: z.object({
     store: z.string(),
     segments: z.array(z.object({ id: z.number(), type: z.string(), offset: z.number(), payloadLength: z.number(), epoch: z.number() })),
-  },
-  derive: { store: z.string(), child: z.string(), totalVectors: z.number(), epoch: z.number(), lineage: Lineage },
-  compact: { store: z.string(), segmentsCompacted: z.number(), bytesReclaimed: z.number(), epoch: z.number() },
-  rebuild: {
+  }),
+  derive: z.object({ store: z.string(), child: z.string(), totalVectors: z.number(), epoch: z.number(), lineage: Lineage }),
+  compact: z.object({ store: z.string(), segmentsCompacted: z.number(), bytesReclaimed: z.number(), epoch: z.number() }),
+  rebuild: z.object({
     store: z.string(),
     epoch: z.number(),
     vectors: z.number(),
@@ -185,9 +208,9 @@ export const outputs = {
     nodes: z.number(),
     relationships: z.number(),
     quads: z.number(),
-  },
-  export: { store: z.string(), target: z.string(), totalVectors: z.number(), fileSizeBytes: z.number() },
-  rows: {
+  }),
+  export: z.object({ store: z.string(), target: z.string(), totalVectors: z.number(), fileSizeBytes: z.number() }),
+  rows: z.object({
     store: z.string(),
     columns: z.array(z.string()),
     rows: z.array(z.array(z.unknown())),
@@ -196,5 +219,5 @@ export const outputs = {
     changes: z.number().optional().describe('Rows a SQL write changed'),
     stats: z.record(z.string(), z.number()).optional().describe('What a Cypher write did'),
     sparql: z.unknown().optional().describe('The result in the SPARQL 1.1 Query Results JSON shape'),
-  },
+  }),
 };

@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ToolContext } from '../tools/context.ts';
 import { registerMaintenanceTools } from '../tools/maintenance-tools.ts';
 import { registerMemoryTools } from '../tools/memory-tools.ts';
+import { listToolsPortably } from '../tools/register-tool.ts';
 import { registerRvliteTools } from '../tools/rvlite-tools.ts';
 import { registerStoreTools } from '../tools/store-tools.ts';
 import { registerVectorTools } from '../tools/vector-tools.ts';
@@ -31,5 +32,6 @@ export function createServer(ctx: ToolContext): McpServer {
   registerRvliteTools(server, ctx);
   registerResources(server, ctx);
   registerPrompts(server);
+  listToolsPortably(server);
   return server;
 }

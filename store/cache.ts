@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CACHE_SCHEMA as SCHEMA, CACHE_SCHEMA_VERSION } from './cache-schema.ts';
-import { applyEffects, clearEffectsState, type Effects, quoteIdent, snapshotEffects, userTables } from './effects.ts';
+import { applyEffects, clearEffectsState, snapshotEffects, userTables } from './effects-apply.ts';
+import { type Effects, quoteIdent } from './effects.ts';
 import { processAlive } from './lease.ts';
 
 /**

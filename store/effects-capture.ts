@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { EFFECT_TABLES, INTERNAL_TABLES, isReservedName } from './cache-schema.ts';
-import { type Effects, quoteIdent, type SqlValue, type TableEffects, userTables, writableColumns } from './effects.ts';
+import { userTables, writableColumns } from './effects-apply.ts';
+import { type Effects, quoteIdent, type SqlValue, type TableEffects } from './effects.ts';
 
 /**
  * Learns what a write did, inside its still-open transaction, on a read-write

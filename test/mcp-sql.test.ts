@@ -101,7 +101,8 @@ test('tools/list: rvlite_sql with and without --write, {store, query, params} in
     const tool = (await p.client.listTools()).tools.find((t) => t.name === 'rvlite_sql');
     assert.ok(tool, 'rvlite_sql is listed');
     assert.deepEqual(Object.keys(tool.inputSchema.properties ?? {}).sort(), ['params', 'query', 'store']);
-    assert.deepEqual([...(tool.inputSchema.required ?? [])].sort(), ['query', 'store']);
+    // params is optional: listed as required and nullable, the form strict function calling takes (test/tool-schemas.test.ts).
+    assert.deepEqual([...(tool.inputSchema.required ?? [])].sort(), ['params', 'query', 'store']);
     assert.ok(tool.outputSchema, 'an output schema');
     // Writes add epoch and changes, Cypher stats, SPARQL its JSON results: all optional.
     assert.deepEqual(Object.keys(tool.outputSchema.properties ?? {}).sort(), ['changes', 'columns', 'epoch', 'rows', 'sparql', 'stats', 'store', 'truncated']);

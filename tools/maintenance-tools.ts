@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { basename } from 'node:path';
 import { inputs, outputs } from '../schemas/tools.ts';
 import { progressOf, type ToolContext } from './context.ts';
+import { registerTool } from './register-tool.ts';
 import { run } from './result.ts';
 
 /** Whole-file work: derive a child, compact, export. Each reports progress and honours cancellation. */
@@ -10,7 +11,8 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
   const { registry, log } = ctx;
   if (!registry.write) return;
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_derive',
     {
       title: 'Derive a child store',
@@ -29,7 +31,8 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
       }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_compact',
     {
       title: 'Compact a store',
@@ -42,7 +45,8 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
       run(log, async () => ({ store, ...(await (await registry.get(store)).compact({ onProgress: progressOf(extra), signal: extra.signal })) })),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_rebuild',
     {
       title: 'Rebuild a store cache',
@@ -56,7 +60,8 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
     ({ store }) => run(log, async () => ({ store, ...(await (await registry.get(store)).rebuildCache()) })),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_export',
     {
       title: 'Export a store',

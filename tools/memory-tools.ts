@@ -8,6 +8,7 @@ import type { RvfDatabase } from '../store/database.ts';
 import type { StoreRegistry } from '../store/registry.ts';
 import { checkEntries, memoryStoreOptions, recall, remember, type MemoryEntry } from '../store/text-memory.ts';
 import type { ToolContext } from './context.ts';
+import { registerTool } from './register-tool.ts';
 import { run } from './result.ts';
 
 /** Text memory: remember notes as text and recall the nearest ones, with the server's embedder. */
@@ -33,7 +34,8 @@ function embedderFor(config: EmbedderConfig): Promise<Embedder> {
 export function registerMemoryTools(server: McpServer, ctx: ToolContext): void {
   const { registry, log } = ctx;
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_recall',
     {
       title: 'Recall notes by text',
@@ -56,7 +58,8 @@ export function registerMemoryTools(server: McpServer, ctx: ToolContext): void {
 
   if (!registry.write) return;
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_remember',
     {
       title: 'Remember notes as text',

@@ -1,8 +1,9 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { type QueryLanguage, runQuery } from '../rvlite-bridge/run-query.ts';
+import { type QueryLanguage, type QueryParams, runQuery } from '../rvlite-bridge/run-query.ts';
 import { LIMITS } from '../schemas/limits.ts';
 import { inputs, outputs } from '../schemas/tools.ts';
 import type { ToolContext } from './context.ts';
+import { registerTool } from './register-tool.ts';
 import { run } from './result.ts';
 
 /**
@@ -20,12 +21,13 @@ export function registerRvliteTools(server: McpServer, ctx: ToolContext): void {
     ? { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false }
     : { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 
+  // SPARQL's input has no params; the one handler takes them where the schema has them.
+  const answer =
+    (lang: QueryLanguage) =>
+    ({ store, query, params }: { store: string; query: string; params?: QueryParams }) =>
+      run(log, async () => ({ store, ...(await runQuery(await registry.get(store), lang, query, params, { write })) }));
   const register = (name: string, lang: QueryLanguage, title: string, description: string): void => {
-    server.registerTool(
-      name,
-      { title, description: `${description} ${limits}`, inputSchema: inputs[lang], outputSchema: outputs.rows, annotations },
-      ({ store, query, params }) => run(log, async () => ({ store, ...(await runQuery(await registry.get(store), lang, query, params, { write })) })),
-    );
+    registerTool(server, name, { title, description: `${description} ${limits}`, inputSchema: inputs[lang], outputSchema: outputs.rows, annotations }, answer(lang));
   };
 
   register(

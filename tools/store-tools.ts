@@ -3,6 +3,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { RvfDatabase } from '../store/database.ts';
 import { inputs, outputs } from '../schemas/tools.ts';
 import type { ToolContext } from './context.ts';
+import { registerTool } from './register-tool.ts';
 import { run } from './result.ts';
 
 /** Store lifecycle and inspection: create, open, close, list, status, segments. */
@@ -19,7 +20,8 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
   const { registry, log } = ctx;
 
   if (registry.write) {
-    server.registerTool(
+    registerTool(
+      server,
       'rvf_create_store',
       {
         title: 'Create a vector store',
@@ -34,7 +36,8 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
     );
   }
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_open_store',
     {
       title: 'Open a store',
@@ -46,7 +49,8 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
     ({ store }) => run(log, async () => statusOf(store, await registry.get(store))),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_close_store',
     {
       title: 'Close a store',
@@ -58,19 +62,21 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
     ({ store }) => run(log, async () => ({ store, closed: await registry.close(store) })),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_list_stores',
     {
       title: 'List stores',
       description: 'Lists every store under the root, open or not, with its dimension, metric, vector count and epoch.',
-      inputSchema: {},
+      inputSchema: inputs.none,
       outputSchema: outputs.list,
       annotations: READ,
     },
     () => run(log, async () => ({ root: registry.root, stores: await registry.list() })),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_status',
     {
       title: 'Store status',
@@ -82,7 +88,8 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
     ({ store }) => run(log, async () => statusOf(store, await registry.get(store))),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_segments',
     {
       title: 'Store segments',

@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { inputs, outputs } from '../schemas/tools.ts';
 import { progressOf, type ToolContext } from './context.ts';
+import { registerTool } from './register-tool.ts';
 import { run } from './result.ts';
 import { RvfError } from '../store/errors.ts';
 import { isEmptyFilter } from '../store/filter.ts';
@@ -10,7 +11,8 @@ import { isEmptyFilter } from '../store/filter.ts';
 export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
   const { registry, log } = ctx;
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_query',
     {
       title: 'Nearest-neighbour search',
@@ -26,7 +28,8 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
 
   if (!registry.write) return;
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_ingest',
     {
       title: 'Add or replace vectors',
@@ -47,7 +50,8 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
       }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_delete',
     {
       title: 'Delete vectors by id',
@@ -59,7 +63,8 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
     ({ store, ids }) => run(log, async () => ({ store, ...(await (await registry.get(store)).delete(ids)) })),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     'rvf_delete_filter',
     {
       title: 'Delete vectors by metadata',

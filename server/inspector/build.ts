@@ -71,7 +71,6 @@ export async function buildInspector(options: { outdir?: string; entries?: strin
     // One shared chunk, so the page and rvf-browser.js share one engine and one copy of the store code.
     splitting: true,
     chunkNames: 'chunk-[hash]',
-    sourcemap: true,
     inject: [join(SHIMS, 'buffer.ts')],
     plugins: [browserOnly()],
     logLevel: 'silent',
