@@ -14,6 +14,16 @@ export const ServerOptions = z.object({
     .max(65535, { error: '--port must be a number from 0 to 65535' })
     .default(3333),
   token: z.string().min(16, { error: '--token must be at least 16 characters' }).optional(),
+  maxSessions: z.coerce
+    .number({ error: '--max-sessions must be a whole number of sessions, 1 or more' })
+    .int({ error: '--max-sessions must be a whole number of sessions, 1 or more' })
+    .min(1, { error: '--max-sessions must be a whole number of sessions, 1 or more' })
+    .default(100),
+  sessionIdleTimeout: z.coerce
+    .number({ error: '--session-idle-timeout must be a whole number of seconds, 1 or more' })
+    .int({ error: '--session-idle-timeout must be a whole number of seconds, 1 or more' })
+    .min(1, { error: '--session-idle-timeout must be a whole number of seconds, 1 or more' })
+    .default(1800),
   embedder: EmbedderConfig.default({ kind: 'lexical' }),
 });
 export type ServerOptions = z.infer<typeof ServerOptions>;
@@ -25,6 +35,8 @@ export const FLAGS: { flag: string; help: string }[] = [
   { flag: '--host H', help: 'HTTP bind address (default 127.0.0.1); others need --token' },
   { flag: '--port P', help: 'HTTP port (default 3333; 0 picks a free one)' },
   { flag: '--token T', help: 'HTTP bearer token, 16+ characters (or $RVF_MCP_TOKEN)' },
+  { flag: '--max-sessions N', help: 'HTTP sessions open at once, Streamable and legacy SSE together (default 100); past it initialize gets 503' },
+  { flag: '--session-idle-timeout SECONDS', help: 'close an HTTP session after this long without a request or a message (default 1800)' },
   { flag: '--embedder-url URL', help: 'OpenAI-compatible embeddings endpoint for text memory, e.g. http://127.0.0.1:11434/v1 (or $RVF_EMBEDDER_URL; default: built-in lexical embedder)' },
   { flag: '--embedder-model M', help: 'model name for --embedder-url (or $RVF_EMBEDDER_MODEL)' },
   { flag: '--help', help: 'show this help' },

@@ -1,23 +1,31 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { LIMITS } from '../schemas/limits.ts';
 import type { Logger } from '../tools/context.ts';
+import type { BodyBudget } from './body-budget.ts';
+import { HttpError, replyError } from './http-error.ts';
+import { checkHostAndOrigin, checkOriginNotNull, checkToken, hostsFor } from './http-gates.ts';
+import { SessionTable } from './http-sessions.ts';
 import type { InspectorRoutes } from './inspector/routes.ts';
-import { readJsonBody } from './read-json-body.ts';
+import { discardBody, readJsonBody } from './read-json-body.ts';
+import { SessionActivity } from './session-activity.ts';
 
 /**
  * HTTP transports on plain node:http:
  * - Streamable HTTP at /mcp, one McpServer per session;
  * - the legacy SSE pair (GET /sse, POST /messages?sessionId=) for old clients;
  * - GET /healthz.
- * Every request passes three gates first: the Host (and any Origin) must name
- * this server, against DNS rebinding; the bearer token when one is set; and a
- * body size limit.
+ * Every request passes the gates first (server/http-gates.ts: Host, Origin,
+ * token). A POST's method, session and content type are checked before its
+ * body is read, and its bytes count against the process-wide body budget.
+ * Sessions of both transports share one cap and one idle timeout
+ * (server/http-sessions.ts).
  */
 
 const MAX_BODY_BYTES = LIMITS.maxRequestBytes;
@@ -26,8 +34,14 @@ export interface HttpOptions {
   host: string;
   port: number;
   token: string | undefined;
-  makeServer: () => McpServer;
-  dropServer: (server: McpServer) => void;
+  /** --max-sessions: Streamable HTTP and legacy SSE sessions together. */
+  maxSessions: number;
+  /** --session-idle-timeout, in milliseconds. */
+  sessionIdleTimeoutMs: number;
+  /** Shared with the inspector's API: the bytes of request bodies held at once. */
+  bodyBudget: BodyBudget;
+  /** Makes a session's McpServer and connects it to `transport`. */
+  connectSession: (transport: Transport) => Promise<void>;
   log: Logger;
   /** The web inspector at / and /inspector/ (server/inspector/routes.ts); absent: no page. */
   inspector?: InspectorRoutes;
@@ -38,38 +52,32 @@ export interface HttpHandle {
   close(): Promise<void>;
 }
 
-interface Session {
-  server: McpServer;
-  close(): Promise<void>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
-  const streamable = new Map<string, { transport: StreamableHTTPServerTransport; session: Session }>();
-  const legacy = new Map<string, { transport: SSEServerTransport; session: Session }>();
+  const sessions = new SessionTable(o.maxSessions, o.sessionIdleTimeoutMs, o.log);
   let allowedHosts = new Set<string>();
   // A wildcard bind (0.0.0.0, ::) has no one name to check Host against; it requires a token instead (server/main.ts).
   const wildcard = o.host === '0.0.0.0' || o.host === '::';
 
-  const open = (server: McpServer, close: () => Promise<void>): Session => ({ server, close });
-
   const http: Server = createHttpServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (err instanceof HttpError) return reply(res, err.status, err.message);
-      o.log.error(`HTTP ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
-      reply(res, 500, 'internal error; the server is still running, retry');
-    });
+    handle(req, res).catch((err: unknown) => refuse(req, res, err));
   });
 
+  async function refuse(req: IncomingMessage, res: ServerResponse, err: unknown): Promise<void> {
+    let status = 500;
+    let message = 'internal error; the server is still running, retry';
+    let headers: Record<string, string> = {};
+    try {
+      if (err instanceof HttpError) ({ status, message, headers } = err);
+      else o.log.error(`HTTP ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
+      await discardBody(req);
+      replyError(res, status, message, headers);
+    } catch {
+      res.destroy();
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    checkOriginNotNull(req);
     if (!wildcard) checkHostAndOrigin(req, allowedHosts);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const inspector = o.inspector?.matches(url.pathname) ? o.inspector : undefined;
@@ -78,57 +86,104 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     if (!inspector?.isPublic(url.pathname)) checkToken(req, o.token);
     if (inspector) return inspector.handle(req, res, url);
     if (url.pathname === '/healthz' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', sessions: streamable.size + legacy.size }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', sessions: sessions.size }));
       return;
     }
     if (url.pathname === '/mcp') return handleStreamable(req, res);
     if (url.pathname === '/sse' && req.method === 'GET') return openLegacy(res);
-    if (url.pathname === '/messages' && req.method === 'POST') {
-      const entry = legacy.get(url.searchParams.get('sessionId') ?? '');
-      if (!entry) throw new HttpError(404, 'unknown SSE session; open GET /sse first');
-      await entry.transport.handlePostMessage(req, res, await readJson(req));
-      return;
-    }
+    if (url.pathname === '/messages' && req.method === 'POST') return postLegacy(req, res, url);
     throw new HttpError(404, 'not found; the MCP endpoint is /mcp (legacy SSE: /sse)');
   }
 
   async function handleStreamable(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const sessionId = req.headers['mcp-session-id'];
-    const existing = typeof sessionId === 'string' ? streamable.get(sessionId) : undefined;
-    if (req.method === 'POST') {
-      const body = await readJson(req);
-      if (existing) return existing.transport.handleRequest(req, res, body);
-      if (sessionId !== undefined) throw new HttpError(404, 'unknown or expired session; initialize a new one');
-      if (!isInitializeRequest(body)) throw new HttpError(400, 'no session: send an initialize request first');
-      const server = o.makeServer();
-      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        enableDnsRebindingProtection: !wildcard,
-        allowedHosts: [...allowedHosts],
-        onsessioninitialized: (id) => {
-          streamable.set(id, { transport, session: open(server, () => transport.close()) });
-        },
-      });
-      transport.onclose = () => {
-        if (transport.sessionId) streamable.delete(transport.sessionId);
-        o.dropServer(server);
-      };
-      await server.connect(transport);
-      return transport.handleRequest(req, res, body);
+    if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
+      throw new HttpError(405, `${req.method} is not an MCP method; use POST, GET or DELETE on /mcp`, { allow: 'GET, POST, DELETE' });
     }
-    if (!existing) throw new HttpError(sessionId === undefined ? 400 : 404, 'unknown or missing mcp-session-id; initialize a session with POST /mcp');
-    return existing.transport.handleRequest(req, res);
+    const header = req.headers['mcp-session-id'];
+    const sessionId = typeof header === 'string' ? header : undefined;
+    const existing = sessionId === undefined ? undefined : sessions.streamable.get(sessionId);
+    // Refused before the body is read: a body for a session that does not exist is never held.
+    if (sessionId !== undefined && !existing) throw new HttpError(404, 'unknown or expired session; initialize a new one with POST /mcp');
+    if (req.method !== 'POST') {
+      if (!existing) throw new HttpError(400, 'missing mcp-session-id; initialize a session with POST /mcp');
+      existing.activity.touch();
+      return existing.transport.handleRequest(req, res);
+    }
+    checkJsonContentType(req);
+    if (existing) {
+      existing.activity.touch();
+      return existing.transport.handleRequest(req, res, await readJson(req));
+    }
+    checkAcceptsBoth(req);
+    if (sessions.isFull()) throw new HttpError(503, sessions.fullMessage());
+    const body = await readJson(req);
+    if (!isInitializeRequest(body)) throw new HttpError(400, 'no session: send an initialize request first');
+    return startStreamable(req, res, body);
+  }
+
+  async function startStreamable(req: IncomingMessage, res: ServerResponse, initialize: unknown): Promise<void> {
+    // Checked again after the body: other initializes may have taken the places meanwhile.
+    const release = sessions.reserve();
+    if (!release) throw new HttpError(503, sessions.fullMessage());
+    const activity = new SessionActivity();
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      // Off: the gates in handle() have already checked Host and Origin on every
+      // request, Host case-insensitively; the SDK's check compares Host exactly,
+      // so it would refuse a Host (LocalHost:3333) that ours accepts.
+      enableDnsRebindingProtection: false,
+      onsessioninitialized: (id) => {
+        sessions.streamable.set(id, { transport, activity, close: () => transport.close() });
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) sessions.streamable.delete(transport.sessionId);
+    };
+    activity.watch(transport);
+    try {
+      await o.connectSession(transport);
+      await transport.handleRequest(req, res, initialize);
+    } finally {
+      release();
+      // An initialize the SDK refused got no session id, and nothing would ever close its server: close it here.
+      if (transport.sessionId === undefined) await transport.close();
+    }
   }
 
   async function openLegacy(res: ServerResponse): Promise<void> {
-    const server = o.makeServer();
-    const transport = new SSEServerTransport('/messages', res, { enableDnsRebindingProtection: !wildcard, allowedHosts: [...allowedHosts] });
-    legacy.set(transport.sessionId, { transport, session: open(server, () => transport.close()) });
+    if (sessions.isFull()) throw new HttpError(503, sessions.fullMessage());
+    const activity = new SessionActivity();
+    // No DNS-rebinding check of the SDK's own: the gates in handle() ran first, and case-insensitively.
+    const transport = new SSEServerTransport('/messages', res, { enableDnsRebindingProtection: false });
+    sessions.legacy.set(transport.sessionId, { transport, activity, close: () => transport.close() });
     transport.onclose = () => {
-      legacy.delete(transport.sessionId);
-      o.dropServer(server);
+      sessions.legacy.delete(transport.sessionId);
     };
-    await server.connect(transport);
+    activity.watch(transport);
+    try {
+      await o.connectSession(transport);
+    } catch (err) {
+      sessions.legacy.delete(transport.sessionId);
+      throw err;
+    }
+  }
+
+  async function postLegacy(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const entry = sessions.legacy.get(url.searchParams.get('sessionId') ?? '');
+    if (!entry) throw new HttpError(404, 'unknown SSE session; open GET /sse first');
+    checkJsonContentType(req);
+    entry.activity.touch();
+    await entry.transport.handlePostMessage(req, res, await readJson(req));
+  }
+
+  async function readJson(req: IncomingMessage): Promise<unknown> {
+    const body = await readJsonBody(req, MAX_BODY_BYTES, o.bodyBudget);
+    if (body.ok) return body.value;
+    if (body.reason === 'too-large') throw new HttpError(413, `request body is over the ${MAX_BODY_BYTES}-byte limit; send fewer entries per call`);
+    if (body.reason === 'busy') {
+      throw new HttpError(503, `the server is already reading ${o.bodyBudget.limitBytes / (1024 * 1024)} MiB of request bodies at once; retry in a moment`, { 'retry-after': '1' });
+    }
+    throw new HttpError(400, 'the request body is not JSON; send a JSON-RPC message');
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -141,64 +196,26 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
   return {
     url: `http://${shownHost}:${port}/mcp`,
     async close() {
-      const sessions = [...streamable.values(), ...legacy.values()].map((e) => e.session);
-      await Promise.all(sessions.map((s) => s.close().catch(() => undefined)));
+      await sessions.closeAll();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
 }
 
-/** Host header values that name this server: the bound address and the loopback names, with the port. */
-function hostsFor(host: string, port: number): Set<string> {
-  const names = new Set([host, host.includes(':') ? `[${host}]` : host]);
-  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') {
-    for (const n of ['127.0.0.1', 'localhost', '[::1]']) names.add(n);
-  }
-  return new Set([...names].map((n) => `${n}:${port}`));
-}
-
-/** Exact match, as the SDK transports check it too, so both gates agree. */
-function checkHostAndOrigin(req: IncomingMessage, allowed: Set<string>): void {
-  const host = req.headers.host ?? '';
-  if (!allowed.has(host)) {
-    throw new HttpError(403, `Host ${JSON.stringify(req.headers.host ?? '')} is not this server's; connect to ${[...allowed][0] ?? 'the bound address'}`);
-  }
-  const origin = req.headers.origin;
-  if (origin !== undefined && origin !== 'null') {
-    let originHost: string;
-    try {
-      originHost = new URL(origin).host.toLowerCase();
-    } catch {
-      throw new HttpError(403, 'the Origin header is not a URL');
-    }
-    if (!allowed.has(originHost)) throw new HttpError(403, `Origin ${origin} may not use this server`);
+function checkJsonContentType(req: IncomingMessage): void {
+  if (!isJsonContentType(req.headers['content-type'])) {
+    throw new HttpError(415, 'the body must be a JSON-RPC message; send it with Content-Type: application/json');
   }
 }
 
-function checkToken(req: IncomingMessage, token: string | undefined): void {
-  if (token === undefined) return;
-  const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new HttpError(401, 'missing or wrong bearer token; send Authorization: Bearer <the --token value>');
+/**
+ * The Accept rule of the MCP spec, checked as the SDK checks it, but before a
+ * server is made: an initialize the SDK would refuse then costs no McpServer.
+ */
+function checkAcceptsBoth(req: IncomingMessage): void {
+  const accept = req.headers.accept ?? '';
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+    throw new HttpError(406, 'the client must accept both application/json and text/event-stream; send Accept: application/json, text/event-stream');
   }
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const body = await readJsonBody(req, MAX_BODY_BYTES);
-  if (body.ok) return body.value;
-  if (body.reason === 'too-large') throw new HttpError(413, `request body is over the ${MAX_BODY_BYTES}-byte limit; send fewer entries per call`);
-  throw new HttpError(400, 'the request body is not JSON; send a JSON-RPC message');
-}
-
-function reply(res: ServerResponse, status: number, message: string): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (status === 401) headers['www-authenticate'] = 'Bearer';
-  res.writeHead(status, headers).end(JSON.stringify({ jsonrpc: '2.0', error: { code: status === 413 ? -32600 : -32000, message }, id: null }));
 }

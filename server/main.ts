@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { LIMITS } from '../schemas/limits.ts';
 import { StoreRegistry } from '../store/registry.ts';
 import type { ToolContext } from '../tools/context.ts';
+import { BodyBudget } from './body-budget.ts';
 import { createServer } from './create-server.ts';
 import { serveHttp, type HttpHandle } from './http.ts';
 import { inspectorRoutes } from './inspector/routes.ts';
@@ -42,10 +44,11 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
   // The web inspector only reads: its handles are lease-free readers, beside this process's writers.
   const inspectorRegistry = options.write ? new StoreRegistry({ root: options.root, write: false, onWarning: (m) => log.warn(m) }) : registry;
   const ctx: ToolContext = { registry, log, embedder: options.embedder };
-  const makeServer = (): McpServer => {
+  // One McpServer per session (one on stdio), its log routed to its own client.
+  const connectSession = async (transport: Transport): Promise<void> => {
     const server = createServer(ctx);
+    await server.connect(transport);
     log.attach(server);
-    return server;
   };
 
   // A request must never take the process down; log what slipped through,
@@ -74,17 +77,22 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
 
   const mode = options.write ? 'read-write' : 'read-only';
   if (options.transport === 'stdio') {
-    await serveStdio(makeServer(), log, shutdown);
+    await serveStdio(connectSession, log, shutdown);
     log.info(`rvf-mcp-server ${VERSION} on stdio, ${mode}, root ${registry.root}`);
   } else {
+    // Room for two bodies at the size limit at once (a big ingest still goes through beside another),
+    // and a bound on the memory bodies take whatever the number of clients.
+    const bodyBudget = new BodyBudget(2 * LIMITS.maxRequestBytes);
     try {
       http = await serveHttp({
         host: options.host,
         port: options.port,
         token: options.token,
-        makeServer,
-        dropServer: (server) => log.detach(server),
-        inspector: inspectorRoutes({ registry: inspectorRegistry, serverWrites: options.write, log }),
+        maxSessions: options.maxSessions,
+        sessionIdleTimeoutMs: options.sessionIdleTimeout * 1000,
+        bodyBudget,
+        connectSession,
+        inspector: inspectorRoutes({ registry: inspectorRegistry, serverWrites: options.write, log, bodyBudget }),
         log,
       });
     } catch (err) {

@@ -9,7 +9,7 @@ export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'ru
 export function helpText(): string {
   const width = Math.max(...FLAGS.map((f) => f.flag.length));
   return [
-    'Usage: rvf-mcp-server [--write] [--root DIR] [--transport stdio|http] [--host H] [--port P] [--token T]',
+    'Usage: rvf-mcp-server [--write] [--root DIR] [--transport stdio|http] [--host H] [--port P] [--token T] [--max-sessions N] [--session-idle-timeout SECONDS]',
     '',
     'An MCP server that gives agents durable vector memory in local .rvf stores.',
     '',
@@ -33,6 +33,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
         host: { type: 'string' },
         port: { type: 'string' },
         token: { type: 'string' },
+        'max-sessions': { type: 'string' },
+        'session-idle-timeout': { type: 'string' },
         'embedder-url': { type: 'string' },
         'embedder-model': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -54,6 +56,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
     host: values['host'],
     port: values['port'],
     token: values['token'] ?? env['RVF_MCP_TOKEN'],
+    maxSessions: values['max-sessions'],
+    sessionIdleTimeout: values['session-idle-timeout'],
     embedder: embedder.data,
   });
   if (!parsed.success) return { kind: 'error', message: `${parsed.error.issues[0]?.message ?? 'invalid options'}; see --help.` };

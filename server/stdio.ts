@@ -1,14 +1,15 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LIMITS } from '../schemas/limits.ts';
 import type { Logger } from '../tools/context.ts';
 import { LineSplitter } from './line-splitter.ts';
 
 /**
- * Serves one McpServer on stdin/stdout. `onEnd` runs when the client closes
- * stdin or the transport closes for any reason, so leases are always released.
+ * Serves one session on stdin/stdout: `connectSession` makes its McpServer and
+ * connects it. `onEnd` runs when the client closes stdin or the transport
+ * closes for any reason, so leases are always released.
  */
-export async function serveStdio(server: McpServer, log: Logger, onEnd: (why: string) => void): Promise<void> {
+export async function serveStdio(connectSession: (transport: Transport) => Promise<void>, log: Logger, onEnd: (why: string) => void): Promise<void> {
   let transport: StdioServerTransport | undefined;
   const lines = new LineSplitter(LIMITS.maxRequestBytes, (bytes, id) => {
     log.warn(`refused a ${bytes}-byte request over the ${LIMITS.maxRequestBytes}-byte limit`);
@@ -29,5 +30,5 @@ export async function serveStdio(server: McpServer, log: Logger, onEnd: (why: st
   transport.onerror = (err) => log.error(`stdio: ${err.message}`);
   transport.onclose = () => onEnd('transport closed');
   process.stdin.on('end', () => onEnd('stdin closed'));
-  await server.connect(transport);
+  await connectSession(transport);
 }

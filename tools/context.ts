@@ -14,7 +14,8 @@ export interface ToolContext {
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
-  error(message: string): void;
+  /** `detail` (a stack trace) goes to stderr only, never to a client. */
+  error(message: string, detail?: string): void;
 }
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;

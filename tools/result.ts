@@ -15,7 +15,7 @@ export function ok(data: Record<string, unknown>): CallToolResult {
 export function failure(err: unknown, log: Logger): CallToolResult {
   if (isRvfError(err)) return { isError: true, content: [{ type: 'text', text: `${err.code}: ${err.message}` }] };
   const message = err instanceof Error ? err.message : String(err);
-  log.error(`internal error: ${err instanceof Error && err.stack ? err.stack : message}`);
+  log.error(`internal error: ${message}`, err instanceof Error ? err.stack : undefined);
   return {
     isError: true,
     content: [{ type: 'text', text: `EINTERNAL: ${message}; nothing is known to have changed and the server is still running, so retry once and report it if it repeats.` }],

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type QueryLanguage, runQuery } from '../../rvlite-bridge/run-query.ts';
 import { LIMITS } from '../../schemas/limits.ts';
 import type { StoreRegistry } from '../../store/registry.ts';
+import type { BodyBudget } from '../body-budget.ts';
 import { readJsonBody } from '../read-json-body.ts';
 import type { StoreView } from './api-types.ts';
 import type { SegmentInfo, StoreStatus } from '../../store/types.ts';
@@ -29,6 +30,8 @@ export interface InspectorOptions {
   /** Whether the server itself writes (the page says so; it only reads either way). */
   serverWrites: boolean;
   log: Logger;
+  /** The process-wide budget of request-body bytes held at once, shared with /mcp. */
+  bodyBudget: BodyBudget;
   /** Where the built page lives; default: dist/inspector of this package. */
   assetsDir?: string;
 }
@@ -138,7 +141,7 @@ export function inspectorRoutes(o: InspectorOptions): InspectorRoutes {
     }
     if (rest === 'query') {
       requireMethod(req, 'POST');
-      const body = await readQueryBody(req);
+      const body = await readQueryBody(req, o.bodyBudget);
       return sendJson(res, 200, await query(body));
     }
     throw new ApiError(404, 'ENOENT', 'no such inspector API; it has GET stores, GET stores/<name>/bytes and POST query.');
@@ -285,10 +288,11 @@ function requireMethod(req: IncomingMessage, method: 'GET' | 'POST'): void {
   throw new ApiError(405, 'EMETHOD', `use ${method} here.`);
 }
 
-async function readQueryBody(req: IncomingMessage): Promise<unknown> {
-  const body = await readJsonBody(req, MAX_QUERY_BODY);
+async function readQueryBody(req: IncomingMessage, budget: BodyBudget): Promise<unknown> {
+  const body = await readJsonBody(req, MAX_QUERY_BODY, budget);
   if (body.ok) return body.value;
   if (body.reason === 'too-large') throw new ApiError(413, 'ELIMIT', `the request is over ${MAX_QUERY_BODY} bytes; pass a shorter query.`);
+  if (body.reason === 'busy') throw new ApiError(503, 'EBUSY', 'the server is reading too many request bodies at once; retry in a moment.');
   throw new ApiError(400, 'EINVAL', 'the request body is not JSON.');
 }
 
@@ -324,7 +328,7 @@ function errorOf(err: unknown): { code: string; message: string } {
 function apiFailure(res: ServerResponse, err: unknown, log: Logger): void {
   const { code, message } = errorOf(err);
   const status = err instanceof ApiError ? err.status : (STATUS_OF[code] ?? (code === 'EINTERNAL' ? 500 : 400));
-  if (status >= 500 && !(err instanceof ApiError)) log.error(`inspector: ${err instanceof Error ? (err.stack ?? message) : message}`);
+  if (status >= 500 && !(err instanceof ApiError)) log.error(`inspector: ${message}`, err instanceof Error ? err.stack : undefined);
   if (res.headersSent) {
     res.destroy();
     return;
