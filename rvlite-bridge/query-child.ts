@@ -1,5 +1,9 @@
 import { createInterface } from 'node:readline';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { LIMITS } from '../schemas/limits.ts';
 import { forgetAnswers, QueryError, writeLine } from './child-rpc.ts';
+import { isOutOfMemory, memoryMessage } from './memory-limit.ts';
 import type { QueryRequest, QueryResponse, QueryRows } from './query-protocol.ts';
 import { runCypherRequest } from './cypher-exec.ts';
 import { runSparqlRequest } from './sparql-exec.ts';
@@ -12,6 +16,21 @@ import { runSqlRequest } from './sql-exec.ts';
  * runaway recursive CTE could not be terminated. Requests come on stdin,
  * answers go to stdout; calls to the parent go through child-rpc.ts.
  */
+
+// The main thread may be deep in one long SQLite statement, deaf to stdin
+// closing; a thread of its own notices when the parent is gone (the server
+// was killed, or exited mid-query) and ends the process, so no runaway query
+// outlives the server. The parent names itself: this process's own ppid may
+// already be 1 if the parent died while it started.
+const parentPid = Number(process.env.RVF_QUERY_PARENT_PID ?? process.ppid);
+new Worker(
+  `const { workerData } = require('node:worker_threads');
+   setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, 'SIGKILL'); }, 500);`,
+  { eval: true, workerData: parentPid },
+).unref();
+
+// SQLite's heap limit is one setting for the whole process: past it, a statement fails with SQLITE_NOMEM instead of growing.
+new Database(':memory:').pragma(`hard_heap_limit = ${LIMITS.queryHeapBytes}`);
 
 const ENGINE_NAMES: Record<string, string> = { sql: 'SQLite', cypher: 'Cypher', sparql: 'SPARQL' };
 
@@ -38,6 +57,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     answer({ id: req.id, ok: run(req) });
   } catch (err) {
     if (err instanceof QueryError) answer({ id: req.id, error: { code: err.code, message: err.message } });
+    else if (isOutOfMemory(err)) answer({ id: req.id, error: { code: 'ELIMIT', message: memoryMessage() } });
     else answer({ id: req.id, error: { code: 'EINVAL', message: `${ENGINE_NAMES[req.lang] ?? 'the engine'} refused the query: ${(err as Error).message}; fix it and retry.` } });
   } finally {
     forgetAnswers();

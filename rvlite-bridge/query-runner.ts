@@ -1,20 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { LIMITS } from '../schemas/limits.ts';
 import { RvfError, isRvfError } from '../store/errors.ts';
+import { FairSlots, type Ticket } from './fair-slots.ts';
+import { memoryMessage } from './memory-limit.ts';
 import type { QueryRequest, QueryResponse, QueryRows, RpcCall, RpcReply } from './query-protocol.ts';
 
 /**
- * Runs queries in child processes (rvlite-bridge/query-child.ts), at most a
- * couple at once, each killed at its time limit. While a query runs, its
+ * Runs queries in child processes (rvlite-bridge/query-child.ts), a few at
+ * once, handed out fairly among clients (fair-slots.ts), each killed at its
+ * time limit or when it outgrows its memory. While a query runs, its
  * rvf_knn / rvf_distance calls, and a write's commit, arrive here and are
  * answered by `host`.
  *
  * Once a write has committed to the file, its child is no longer killed at
- * the time limit: it only has its cache transaction left to commit, and the
- * caller must learn that the write took effect.
+ * the time limit or for memory: it only has its cache transaction left to
+ * commit, and the caller must learn that the write took effect.
  */
 
 export interface QueryHost {
@@ -24,7 +29,6 @@ export interface QueryHost {
   commit?(payload: Buffer): { epoch: number; commitHash: string };
 }
 
-const MAX_CHILDREN = 2;
 const CHILD_SCRIPT = fileURLToPath(new URL(`./query-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 class Child {
@@ -34,7 +38,11 @@ class Child {
 
   constructor(onExit: (child: Child) => void) {
     // The parent's --import flags carry tsx into the child when the sources run directly (tests).
-    this.proc = spawn(process.execPath, [...process.execArgv, CHILD_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit', 'pipe', 'pipe'] });
+    const heapMiB = Math.floor(LIMITS.queryHeapBytes / 1048576);
+    this.proc = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMiB}`, CHILD_SCRIPT], {
+      stdio: ['pipe', 'pipe', 'inherit', 'pipe', 'pipe'],
+      env: { ...process.env, RVF_QUERY_PARENT_PID: String(process.pid) },
+    });
     createInterface({ input: this.proc.stdout as Readable }).on('line', (line) => {
       const pending = this.#pending;
       this.#pending = undefined;
@@ -59,20 +67,23 @@ class Child {
     // Whether it could not start ('error') or stopped ('exit', possibly after
     // 'error'), the child is gone once: its query fails, not the server.
     let gone = false;
-    const finish = (why: string): void => {
+    const finish = (why: string, outOfMemory = false): void => {
       this.dead = true;
       const committed = this.#pending?.committed;
       this.#pending?.reject(
         committed
           ? new RvfError('EIO', `${why} after the write committed at epoch ${committed.epoch}; it took effect, but its result rows were lost.`)
-          : new RvfError('EIO', `${why}; retry the query.`),
+          : outOfMemory
+            ? new RvfError('ELIMIT', memoryMessage())
+            : new RvfError('EIO', `${why}; retry the query.`),
       );
       this.#pending = undefined;
       if (!gone) onExit(this);
       gone = true;
     };
     this.proc.on('error', (err) => finish(`could not run the SQL process (${err.message})`));
-    this.proc.on('exit', () => finish('the SQL process stopped unexpectedly'));
+    // V8 aborts a process whose heap passed --max-old-space-size.
+    this.proc.on('exit', (code, signal) => finish('the SQL process stopped unexpectedly', signal === 'SIGABRT' || code === 134));
     this.#idle();
   }
 
@@ -92,6 +103,16 @@ class Child {
   kill(): void {
     this.dead = true;
     this.proc.kill('SIGKILL');
+  }
+
+  /** Resident memory in bytes, where the system tells (Linux's /proc); undefined elsewhere. */
+  residentBytes(): number | undefined {
+    try {
+      const pages = Number(readFileSync(`/proc/${this.proc.pid}/statm`, 'utf8').split(' ')[1]);
+      return Number.isFinite(pages) ? pages * 4096 : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   #answer(call: RpcCall): void {
@@ -130,16 +151,24 @@ class Child {
 
 export class QueryRunner {
   readonly #idle: Child[] = [];
-  #count = 0;
+  /** Every live child, busy ones too: a server that exits must not leave a runaway query behind. */
+  readonly #all = new Set<Child>();
+  readonly #slots = new FairSlots({ slots: LIMITS.queryProcesses, perAsker: LIMITS.queryProcessesPerClient, maxWaiting: LIMITS.maxWaitingQueriesPerClient });
   #nextId = 1;
-  readonly #waiting: (() => void)[] = [];
 
-  async run(req: Omit<QueryRequest, 'id'>, host: QueryHost, timeLimitMs: number): Promise<QueryRows> {
-    const child = await this.#take();
+  constructor() {
+    process.once('exit', () => this.close());
+  }
+
+  async run(req: Omit<QueryRequest, 'id'>, host: QueryHost, timeLimitMs: number, ticket: Ticket = {}): Promise<QueryRows> {
+    const release = await this.#slots.acquire(ticket);
+    // Holding a slot means a child is idle or may be started: there are as many children as slots at most.
+    const child = this.#idle.pop() ?? this.#start();
     const id = this.#nextId++;
     let timer: NodeJS.Timeout | undefined;
+    let watch: NodeJS.Timeout | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => {
+      const stopped = new Promise<never>((_, reject) => {
         const expire = (): void => {
           if (child.committed) {
             timer = setTimeout(expire, 100);
@@ -149,42 +178,39 @@ export class QueryRunner {
           reject(new RvfError('ELIMIT', `the query ran past the ${timeLimitMs} ms time limit and was stopped; nothing was changed. Narrow it or add a LIMIT.`));
         };
         timer = setTimeout(expire, timeLimitMs);
+        // The heap flag and SQLite's limit bound most memory, but not oxigraph's WebAssembly memory: watch the whole process.
+        watch = setInterval(() => {
+          if (child.committed || (child.residentBytes() ?? 0) <= LIMITS.queryProcessMemoryBytes) return;
+          child.kill();
+          reject(new RvfError('ELIMIT', memoryMessage()));
+        }, 100);
       });
-      const res = await Promise.race([child.send({ ...req, id }, host), timeout]);
+      const res = await Promise.race([child.send({ ...req, id }, host), stopped]);
       if ('error' in res) throw new RvfError(res.error.code as RvfError['code'], res.error.message);
       return res.ok;
     } finally {
       clearTimeout(timer);
-      this.#give(child);
+      clearInterval(watch);
+      if (!child.dead) this.#idle.push(child);
+      release();
     }
   }
 
-  /** Stops every child (they also exit by themselves when this process does). */
+  /** Stops every child, a running query's too (a child also stops by itself once this process is gone). */
   close(): void {
-    for (const c of this.#idle.splice(0)) c.kill();
+    this.#idle.length = 0;
+    for (const c of this.#all) c.kill();
+    this.#all.clear();
   }
 
-  async #take(): Promise<Child> {
-    for (;;) {
-      const idle = this.#idle.pop();
-      if (idle && !idle.dead) return idle;
-      if (!idle && this.#count < MAX_CHILDREN) {
-        this.#count++;
-        return new Child((c) => {
-          this.#count--;
-          const at = this.#idle.indexOf(c);
-          if (at !== -1) this.#idle.splice(at, 1);
-          this.#waiting.shift()?.();
-        });
-      }
-      if (!idle) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    }
-  }
-
-  #give(child: Child): void {
-    if (child.dead) return;
-    this.#idle.push(child);
-    this.#waiting.shift()?.();
+  #start(): Child {
+    const child = new Child((c) => {
+      this.#all.delete(c);
+      const at = this.#idle.indexOf(c);
+      if (at !== -1) this.#idle.splice(at, 1);
+    });
+    this.#all.add(child);
+    return child;
   }
 }
 

@@ -29,6 +29,15 @@ export interface QueryOptions {
    */
   readOnlyContext?: ReadOnlyContext;
   timeLimitMs?: number;
+  /**
+   * Who asks (an MCP session id, "stdio", "inspector"): queries wait for a
+   * query process fairly across askers, so one asker's slow queries never
+   * hold up the others' (rvlite-bridge/fair-slots.ts), and one asker may have
+   * only so many waiting. Absent for the library's own caller.
+   */
+  asker?: string;
+  /** Aborts a query still waiting for a query process (the client cancelled or went away). */
+  signal?: AbortSignal;
 }
 
 const LANGUAGE_NAMES: Record<QueryLanguage, string> = { sql: 'SQL', cypher: 'Cypher', sparql: 'SPARQL' };
@@ -50,17 +59,28 @@ export async function runQuery(db: RvfDatabase, lang: QueryLanguage, text: strin
     write,
     readOnlyContext: options.readOnlyContext ?? 'server',
   });
-  if (options.write && !db.readOnly) {
-    return db.writeSession((s) => queryRunner().run(request(s, true), s, timeLimit));
-  }
-  // A reader sharing the writer's cache retries when the writer commits
-  // meanwhile; the third try uses a private cache, which cannot move.
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await db.readSnapshot((s) => queryRunner().run(request(s, false), s, timeLimit), { privateCache: attempt === 2 });
-    } catch (err) {
-      if (!isRvfError(err) || err.code !== 'ESTALE' || attempt === 2) throw err;
-      await db.refresh();
+  const ticket = { ...(options.asker === undefined ? {} : { asker: options.asker }), ...(options.signal ? { signal: options.signal } : {}) };
+  const read = async (): Promise<QueryRows> => {
+    // A reader sharing the writer's cache retries when the writer commits
+    // meanwhile; the third try uses a private cache, which cannot move.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await db.readSnapshot((s) => queryRunner().run(request(s, false), s, timeLimit, ticket), { privateCache: attempt === 2 });
+      } catch (err) {
+        if (!isRvfError(err) || err.code !== 'ESTALE' || attempt === 2) throw err;
+        await db.refresh();
+      }
     }
+  };
+  if (!options.write || db.readOnly) return read();
+  // On a writer, a query runs as a read first: reads then run beside the
+  // store's other calls instead of in turn with its writes. Only what the
+  // engines refuse as a write (EREADONLY, decided before anything runs) goes
+  // on to the write path, which takes the store's writes in turn.
+  try {
+    return await read();
+  } catch (err) {
+    if (!isRvfError(err) || err.code !== 'EREADONLY') throw err;
   }
+  return db.writeSession((s) => queryRunner().run(request(s, true), s, timeLimit, ticket));
 }

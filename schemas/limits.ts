@@ -26,6 +26,21 @@ export const LIMITS = {
   maxRequestBytes: 64 * 1024 * 1024,
   /** A query in a query language (SQL, Cypher, SPARQL): its time, rows and JSON bytes. */
   queryTimeLimitMs: 5_000,
+  /**
+   * Query processes: how many run queries at once, how many of them one
+   * client may hold (fewer, so another client always finds one), and how many
+   * queries one client may have waiting.
+   */
+  queryProcesses: 3,
+  queryProcessesPerClient: 2,
+  maxWaitingQueriesPerClient: 64,
+  /**
+   * Memory of one query process (resident set, checked while a query runs),
+   * and the shares of it the JavaScript heap and SQLite may take; oxigraph's
+   * WebAssembly memory is bounded by the resident-set check alone.
+   */
+  queryProcessMemoryBytes: 768 * 1024 * 1024,
+  queryHeapBytes: 384 * 1024 * 1024,
   maxQueryRows: 10_000,
   /**
    * Rows of one result in JSON bytes. A tool result carries the rows twice

@@ -420,16 +420,20 @@ export class RvfDatabase {
   /**
    * Runs `fn` with one consistent view for a query language (rvlite-bridge):
    * the cache file at this handle's commit, and the engine for rvf_knn and
-   * rvf_distance. Other calls on this handle wait until `fn` settles.
+   * rvf_distance. The view is taken in turn with the handle's other calls, but
+   * `fn` runs beside them, so one slow query never holds up the store: once
+   * the handle moves past the view's commit, the view answers ESTALE and the
+   * caller retries on a new one (the query child checks the cache's side).
    * `privateCache` makes a reader stop sharing the writer's cache first, for
    * when that cache keeps moving under it.
    */
-  readSnapshot<T>(fn: (snapshot: ReadSnapshot) => Promise<T>, options: { privateCache?: boolean } = {}): Promise<T> {
-    return this.#serial(async () => {
+  async readSnapshot<T>(fn: (snapshot: ReadSnapshot) => Promise<T>, options: { privateCache?: boolean } = {}): Promise<T> {
+    const snapshot = await this.#serial(async () => {
       this.#assertReadable();
       if (options.privateCache && this.#sharedCache) this.#usePrivateCache();
-      return fn(this.#readSnapshot());
+      return this.#readSnapshot();
     });
+    return fn(snapshot);
   }
 
   /**
@@ -531,11 +535,19 @@ export class RvfDatabase {
       writeVector(fromJsonText(value, `${where}: the query vector must be a JSON array of ${dim} numbers.`) as ArrayLike<number>, dim, q, 0, where);
       return q;
     };
+    const epoch = this.#log.epoch;
+    const commitHash = this.#log.commitHash;
+    // A read runs beside the handle's other calls (readSnapshot): the engine must still be at the view's commit.
+    const assertCurrent = (): void => {
+      this.#assertReadable();
+      if (this.#log.epoch !== epoch || this.#log.commitHash !== commitHash) throw new RvfError('ESTALE', 'the store moved on while the query ran; it is retried.');
+    };
     return {
       cachePath: this.#cache.path,
-      epoch: this.#log.epoch,
-      commitHash: this.#log.commitHash,
+      epoch,
+      commitHash,
       knn: (vector, k, filter) => {
+        assertCurrent();
         const q = vectorOf(vector, 'rvf_knn');
         const kk = checkK(typeof k === 'string' ? Number(k) : k);
         const f = fromJsonText(filter, 'rvf_knn: the filter must be a JSON object, e.g. \'{"topic": "rust"}\'.');
@@ -549,6 +561,7 @@ export class RvfDatabase {
         return picked.map((p) => [p.id.toString(), p.distance]);
       },
       distance: (id, vector) => {
+        assertCurrent();
         const q = vectorOf(vector, 'rvf_distance');
         const stored = this.#index.vectorOf(new FdSource(this.#log.fd), parseId(id, 'rvf_distance id'));
         return stored ? distanceByEngine(this.#engine, stored, q) : null;

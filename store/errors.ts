@@ -16,6 +16,7 @@ export type RvfErrorCode =
   | 'EVERSION' // written by a newer wire version
   | 'ECANCELED' // the caller's AbortSignal stopped a long operation; nothing was changed
   | 'ESTALE' // a query saw the cache move under it (retried inside; rarely seen)
+  | 'EBUSY' // one client has too many queries running or waiting; retry once its answers are in
   | 'EIO'; // the file system refused a write; nothing was committed
 
 export class RvfError extends Error {

@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { type QueryLanguage, type QueryParams, runQuery } from '../rvlite-bridge/run-query.ts';
 import { LIMITS } from '../schemas/limits.ts';
 import { inputs, outputs } from '../schemas/tools.ts';
-import type { ToolContext } from './context.ts';
+import type { Extra, ToolContext } from './context.ts';
 import { registerTool } from './register-tool.ts';
 import { run } from './result.ts';
 
@@ -22,10 +22,14 @@ export function registerRvliteTools(server: McpServer, ctx: ToolContext): void {
     : { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 
   // SPARQL's input has no params; the one handler takes them where the schema has them.
+  // The asker is the session (HTTP) or the one stdio client: query processes are shared fairly among askers.
   const answer =
     (lang: QueryLanguage) =>
-    ({ store, query, params }: { store: string; query: string; params?: QueryParams }) =>
-      run(log, async () => ({ store, ...(await runQuery(await registry.get(store), lang, query, params, { write })) }));
+    ({ store, query, params }: { store: string; query: string; params?: QueryParams }, extra: Extra) =>
+      run(log, async () => ({
+        store,
+        ...(await runQuery(await registry.get(store), lang, query, params, { write, asker: extra.sessionId ?? 'stdio', signal: extra.signal })),
+      }));
   const register = (name: string, lang: QueryLanguage, title: string, description: string): void => {
     registerTool(server, name, { title, description: `${description} ${limits}`, inputSchema: inputs[lang], outputSchema: outputs.rows, annotations }, answer(lang));
   };

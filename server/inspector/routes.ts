@@ -243,7 +243,7 @@ export function inspectorRoutes(o: InspectorOptions): InspectorRoutes {
     if (params !== undefined && params !== null && typeof params !== 'object') throw new ApiError(400, 'EINVAL', 'params must be an array or an object.');
     const db = await o.registry.get(store);
     // The inspector only reads, whatever --write says; a refused write says where writes go instead.
-    const rows = await runQuery(db, lang as QueryLanguage, text, (params ?? undefined) as unknown[] | Record<string, unknown> | undefined, { write: false, readOnlyContext: 'inspector' });
+    const rows = await runQuery(db, lang as QueryLanguage, text, (params ?? undefined) as unknown[] | Record<string, unknown> | undefined, { write: false, readOnlyContext: 'inspector', asker: 'inspector' });
     return { store, lang, ...rows };
   }
 }
