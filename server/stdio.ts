@@ -1,15 +1,15 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { LIMITS } from '../schemas/limits.ts';
 import type { Logger } from '../tools/context.ts';
 import { LineSplitter } from './line-splitter.ts';
+import { LineTransport } from './stdio-transport.ts';
 
 /**
  * Serves one McpServer on stdin/stdout. `onEnd` runs when the client closes
  * stdin or the transport closes for any reason, so leases are always released.
  */
 export async function serveStdio(server: McpServer, log: Logger, onEnd: (why: string) => void): Promise<void> {
-  let transport: StdioServerTransport | undefined;
+  let transport: LineTransport | undefined;
   const lines = new LineSplitter(LIMITS.maxRequestBytes, (bytes, id) => {
     log.warn(`refused a ${bytes}-byte request over the ${LIMITS.maxRequestBytes}-byte limit`);
     if (id === null) return; // no id to answer: a notification, or too mangled to tell
@@ -22,10 +22,10 @@ export async function serveStdio(server: McpServer, log: Logger, onEnd: (why: st
       .catch(() => undefined);
   });
   process.stdin.pipe(lines);
-  // The SDK waits for 'drain' once per reply written while stdout is full, so a
+  // The transport waits for 'drain' once per reply written while stdout is full, so a
   // burst of concurrent calls legitimately holds many listeners at once.
   process.stdout.setMaxListeners(10_000);
-  transport = new StdioServerTransport(lines, process.stdout, { maxBufferSize: LIMITS.maxRequestBytes + 1 });
+  transport = new LineTransport(lines, process.stdout, (why) => log.warn(`stdio: refused a line: ${why}`));
   transport.onerror = (err) => log.error(`stdio: ${err.message}`);
   transport.onclose = () => onEnd('transport closed');
   process.stdin.on('end', () => onEnd('stdin closed'));
