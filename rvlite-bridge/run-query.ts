@@ -1,6 +1,7 @@
 import type { RvfDatabase } from '../store/database.ts';
 import { RvfError, isRvfError } from '../store/errors.ts';
 import { LIMITS } from '../schemas/limits.ts';
+import { checkParamsDepth } from './params-depth.ts';
 import { encodeParams, type QueryLanguage, type QueryParams, type QueryRows } from './query-protocol.ts';
 import { queryRunner } from './query-runner.ts';
 import type { ReadOnlyContext } from './read-only-words.ts';
@@ -42,11 +43,25 @@ export interface QueryOptions {
 
 const LANGUAGE_NAMES: Record<QueryLanguage, string> = { sql: 'SQL', cypher: 'Cypher', sparql: 'SPARQL' };
 
+/** Where a value holding NUL goes instead of the query text. */
+const NUL_INSTEAD: Record<QueryLanguage, string> = {
+  sql: 'pass a value that holds NUL as a param',
+  cypher: 'pass a value that holds NUL as a $param',
+  sparql: 'write a NUL inside a literal as \\u0000',
+};
+
 export async function runQuery(db: RvfDatabase, lang: QueryLanguage, text: string, params: QueryParams, options: QueryOptions): Promise<QueryRows> {
   if (typeof text !== 'string' || text.trim() === '') throw new RvfError('EINVAL', `query must be a non-empty ${LANGUAGE_NAMES[lang]} string.`);
   if (Buffer.byteLength(text) > LIMITS.maxQueryTextBytes) {
     throw new RvfError('ELIMIT', `the query text is over the ${LIMITS.maxQueryTextBytes}-byte limit; pass large values as params.`);
   }
+  // SQLite reads statement text only up to a NUL, so whatever follows it would be dropped
+  // unseen; Cypher becomes SQL, and SPARQL is refused alike so the three languages agree.
+  const nul = text.indexOf('\u0000');
+  if (nul !== -1) {
+    throw new RvfError('EINVAL', `the ${LANGUAGE_NAMES[lang]} query holds a NUL character at position ${nul + 1}, which query text may not hold; remove it, and ${NUL_INSTEAD[lang]}.`);
+  }
+  checkParamsDepth(params);
   const timeLimit = options.timeLimitMs ?? LIMITS.queryTimeLimitMs;
   const request = (s: { cachePath: string; epoch: number; commitHash: string }, write: boolean) => ({
     lang,

@@ -49,6 +49,8 @@ export const LIMITS = {
    */
   maxQueryResultBytes: 2 * 1024 * 1024,
   maxQueryTextBytes: 256 * 1024,
+  /** Levels of arrays and objects in a query's params, the params themselves being level 1. */
+  maxParamsDepth: 64,
   /** The recorded effects of one rvlite write (every row it touched): one segment of the log. */
   maxEffectsBytes: 64 * 1024 * 1024,
   /** Hops of a Cypher variable-length pattern (*a..b): b may be at most this. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { LIMITS } from './limits.ts';
 import { StoreName } from './store-name.ts';
 import { optional, withDefault } from './optional.ts';
-import { Filter, FILTER_HELP, IdOutput, K, Metadata } from './tools.ts';
+import { Filter, FILTER_HELP, IdOutput, K, Metadata, StoredMetadata } from './tools.ts';
 
 /**
  * Input and output schemas of the text-memory tools (rvf_remember,
@@ -65,7 +65,7 @@ export const memoryOutputs = {
         id: IdOutput,
         distance: z.number().describe('Cosine distance (1 - cosine similarity): 0 is the same text, smaller is nearer'),
         text: z.string(),
-        metadata: Metadata.nullable(),
+        metadata: StoredMetadata.nullable(),
       }),
     ),
   }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonObject } from './json-object.ts';
 import { LIMITS } from './limits.ts';
 import { optional, withDefault } from './optional.ts';
 import { StoreName } from './store-name.ts';
@@ -44,7 +45,10 @@ export const Vector = z
   .min(1, { error: 'vector must not be empty' })
   .max(LIMITS.maxDimensions, { error: `a vector has at most ${LIMITS.maxDimensions} dimensions` });
 
-export const Metadata = z.record(z.string(), z.unknown(), { error: 'metadata must be a JSON object' });
+export const Metadata = jsonObject('metadata must be a JSON object');
+
+/** Metadata in results, for output schemas: an input's transform (jsonObject) has no output JSON Schema. */
+export const StoredMetadata = z.record(z.string(), z.unknown());
 
 const METADATA_HELP = `Your JSON object kept with the vector and returned with results (at most ${LIMITS.maxMetadataBytes / 1024} KiB as JSON); filters match its fields; null for none`;
 
@@ -58,7 +62,7 @@ export const Entry = z.strictObject({
  * Any JSON object here: store/filter.ts checks the structure by hand and says
  * exactly what is wrong, where zod could only say "Invalid input".
  */
-export const Filter = z.record(z.string(), z.unknown(), { error: 'filter must be a JSON object of conditions, e.g. {"topic": "rust", "year": {"$gte": 2020}}' });
+export const Filter = jsonObject('filter must be a JSON object of conditions, e.g. {"topic": "rust", "year": {"$gte": 2020}}');
 
 export const FILTER_HELP =
   'Metadata filter, MongoDB style: {"topic": "rust", "year": {"$gte": 2020}}; in a field: $eq $ne $gt $gte $lt $lte $in $nin $exists; at any level: $and $or; dotted names reach nested fields, and \\. is a dot inside a key (JSON "a\\\\.b" is the key a.b)';
@@ -189,7 +193,7 @@ export const outputs = {
   ingest: z.object({ store: z.string(), accepted: z.number(), replaced: z.number(), epoch: z.number() }),
   query: z.object({
     store: z.string(),
-    results: z.array(z.object({ id: IdOutput, distance: z.number(), metadata: Metadata.nullable() })),
+    results: z.array(z.object({ id: IdOutput, distance: z.number(), metadata: StoredMetadata.nullable() })),
   }),
   delete: z.object({ store: z.string(), deleted: z.number(), epoch: z.number() }),
   segments: z.object({

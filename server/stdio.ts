@@ -1,8 +1,8 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LIMITS } from '../schemas/limits.ts';
 import type { Logger } from '../tools/context.ts';
 import { LineSplitter } from './line-splitter.ts';
+import { LineTransport } from './stdio-transport.ts';
 
 /**
  * Serves one session on stdin/stdout: `connectSession` makes its McpServer and
@@ -10,7 +10,7 @@ import { LineSplitter } from './line-splitter.ts';
  * closes for any reason, so leases are always released.
  */
 export async function serveStdio(connectSession: (transport: Transport) => Promise<void>, log: Logger, onEnd: (why: string) => void): Promise<void> {
-  let transport: StdioServerTransport | undefined;
+  let transport: LineTransport | undefined;
   const lines = new LineSplitter(LIMITS.maxRequestBytes, (bytes, id) => {
     log.warn(`refused a ${bytes}-byte request over the ${LIMITS.maxRequestBytes}-byte limit`);
     if (id === null) return; // no id to answer: a notification, or too mangled to tell
@@ -23,10 +23,10 @@ export async function serveStdio(connectSession: (transport: Transport) => Promi
       .catch(() => undefined);
   });
   process.stdin.pipe(lines);
-  // The SDK waits for 'drain' once per reply written while stdout is full, so a
+  // The transport waits for 'drain' once per reply written while stdout is full, so a
   // burst of concurrent calls legitimately holds many listeners at once.
   process.stdout.setMaxListeners(10_000);
-  transport = new StdioServerTransport(lines, process.stdout, { maxBufferSize: LIMITS.maxRequestBytes + 1 });
+  transport = new LineTransport(lines, process.stdout, (why) => log.warn(`stdio: refused a line: ${why}`));
   transport.onerror = (err) => log.error(`stdio: ${err.message}`);
   transport.onclose = () => onEnd('transport closed');
   process.stdin.on('end', () => onEnd('stdin closed'));

@@ -14,7 +14,7 @@ import { type Commit, scanLog } from './scan.ts';
 import { SegmentType } from './segment.ts';
 import type { Entry, Id, IdInput, Metadata, Metric, SegmentInfo } from './types.ts';
 import { type EngineStore, loadEngine, type WasmLoader } from '../wasm/engine.ts';
-import { checkK, idToJson, writeVector } from '../wasm/validate.ts';
+import { checkK, checkQueryDirection, idToJson, writeVector } from '../wasm/validate.ts';
 
 /**
  * A .rvf store held in memory: opened from bytes, queried on the engine,
@@ -155,6 +155,7 @@ export class RvfBytes {
     checkK(k);
     const q = new Float32Array(this.dimensions);
     writeVector(vector, this.dimensions, q, 0, 'query');
+    checkQueryDirection(q, this.metric, 'query');
     const live = this.#index.live;
     if (live === 0) return [];
     const hits = engine.query(q, Math.min(k, live));

@@ -57,7 +57,7 @@ import type {
   StoreStatus,
 } from './types.ts';
 import { loadEngine, type EngineStore } from '../wasm/engine.ts';
-import { checkDimensions, checkK, idToJson, parseId, writeVector } from '../wasm/validate.ts';
+import { checkDimensions, checkK, checkQueryDirection, idToJson, parseId, writeVector } from '../wasm/validate.ts';
 import { fallbackIdentity } from './commit-encode.ts';
 import { LIMITS } from '../schemas/limits.ts';
 
@@ -382,6 +382,7 @@ export class RvfDatabase {
       const dim = this.#index.dimensions;
       const q = new Float32Array(dim);
       writeVector(vector, dim, q, 0, 'query');
+      checkQueryDirection(q, this.#info.metric, 'query');
       const compiled = options.filter === undefined || options.filter === null ? undefined : compileFilter(options.filter);
       return this.#withCache((cache) => {
         const picked = this.#rank(q, k, compiled, cache);
@@ -533,6 +534,7 @@ export class RvfDatabase {
     const vectorOf = (value: unknown, where: string): Float32Array => {
       const q = new Float32Array(dim);
       writeVector(fromJsonText(value, `${where}: the query vector must be a JSON array of ${dim} numbers.`) as ArrayLike<number>, dim, q, 0, where);
+      checkQueryDirection(q, this.#info.metric, where);
       return q;
     };
     const epoch = this.#log.epoch;

@@ -1,6 +1,7 @@
 import { RvfError } from './errors.ts';
 import { LIMITS } from '../schemas/limits.ts';
 import type { FilterScalar } from '../schemas/filter.ts';
+import { PROTO_KEY } from './proto-key.ts';
 
 /**
  * Compiles a metadata filter (schemas/filter.ts) to a SQL condition over the
@@ -13,6 +14,8 @@ import type { FilterScalar } from '../schemas/filter.ts';
  *
  * A field name's dots separate nested names; `\.` is a dot inside a key and
  * `\\` a backslash, so that a metadata key holding a dot can be named too.
+ * A key named __proto__ is refused wherever it appears (a key, an operator, a
+ * name in a dotted path), as it is in metadata.
  *
  * SQLite parses `a OR b OR c` as a tree as deep as the list is long and stops
  * at depth 1000, so $and/$or are joined as balanced trees, and $in lists are
@@ -48,6 +51,13 @@ export function isEmptyFilter(input: unknown): boolean {
 const SYNTAX = 'e.g. {"topic": "rust", "year": {"$gte": 2020}}';
 const OPERATORS = ['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists'];
 
+/** Metadata never holds the key (store/proto-key.ts), so a filter naming it, anywhere, is a mistake to report. */
+function refuseProtoKey(key: string): void {
+  if (key === PROTO_KEY) {
+    throw new RvfError('EINVAL', `filter names the key "${PROTO_KEY}", which metadata may not hold because many JSON tools drop it or turn it into a prototype; remove that condition.`);
+  }
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -66,6 +76,7 @@ function compileNode(filter: unknown, at: string, params: unknown[], depth: numb
   const clauses: string[] = [];
   for (const [key, value] of Object.entries(filter)) {
     if (value === undefined) continue;
+    refuseProtoKey(key);
     if (++budget.nodes > LIMITS.maxFilterNodes) {
       throw new RvfError('ELIMIT', `filter has more than ${LIMITS.maxFilterNodes} conditions; split the query.`);
     }
@@ -120,6 +131,7 @@ function fieldKeys(field: string): string[] {
     }
   }
   keys.push(key);
+  keys.forEach(refuseProtoKey);
   return keys;
 }
 
@@ -142,6 +154,7 @@ function compileOperators(field: string, path: string, ops: Record<string, unkno
   const clauses: string[] = [];
   for (const [op, value] of Object.entries(ops)) {
     if (value === undefined) continue;
+    refuseProtoKey(op);
     checkOperand(field, op, value);
     switch (op) {
       case '$eq':

@@ -5,6 +5,7 @@ import { RvfError } from './errors.ts';
 import type { Embedder } from './embedders/embedder.ts';
 import type { CreateOptions, Id, IdInput, Metadata, OpenOptions } from './types.ts';
 import { LIMITS } from '../schemas/limits.ts';
+import { encodeMetadata } from '../wasm/validate.ts';
 
 /**
  * Text memory: remember texts and recall the nearest ones to a text, on a
@@ -112,7 +113,13 @@ export function checkEntries(entries: MemoryEntry[]): PreparedEntry[] {
   if (entries.length > LIMITS.maxBatchEntries) {
     throw new RvfError('ELIMIT', `one remember holds at most ${LIMITS.maxBatchEntries} texts, got ${entries.length}; split it.`);
   }
-  return entries.map((e, i) => prepare(e, entries.length === 1 ? 'text' : `entries[${i}]`));
+  return entries.map((e, i) => {
+    const prepared = prepare(e, entries.length === 1 ? 'text' : `entries[${i}]`);
+    // The ingest's own metadata check (size, a "__proto__" key), with its words, so a
+    // refusal comes before a first use creates the store.
+    encodeMetadata(prepared.metadata, `entries[${i}]`);
+    return prepared;
+  });
 }
 
 export interface PreparedEntry {

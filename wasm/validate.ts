@@ -1,6 +1,7 @@
 import { RvfError } from '../store/errors.ts';
+import { jsonHasProtoKey } from '../store/proto-key.ts';
 import { LIMITS } from '../schemas/limits.ts';
-import type { IdInput } from '../store/types.ts';
+import type { IdInput, Metric } from '../store/types.ts';
 
 /**
  * Checks run before anything reaches WASM: the engine trusts its inputs (a NaN
@@ -95,6 +96,20 @@ export function writeVector(
   }
 }
 
+/**
+ * Refuses a query vector with no direction under cosine: length 0 in the
+ * engine's f32 arithmetic (every element zero, or so small that its square
+ * rounds to 0). The engine would rank such a query at distance 1 from every
+ * vector, an answer that looks like a result and means nothing.
+ */
+export function checkQueryDirection(query: Float32Array, metric: Metric, where: string): void {
+  if (metric !== 'cosine' || !query.every((x) => Math.fround(x * x) === 0)) return;
+  throw new RvfError(
+    'EINVAL',
+    `${where}: a zero vector has no direction under cosine, so its distance to every vector is undefined (this one's length is 0 in f32); send a non-zero query vector.`,
+  );
+}
+
 export function checkK(k: unknown): number {
   if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > LIMITS.maxK) {
     throw new RvfError(
@@ -131,6 +146,9 @@ export function encodeMetadata(metadata: unknown, where: string): string | null 
   }
   if (Buffer.byteLength(json) > LIMITS.maxMetadataBytes) {
     throw new RvfError('ELIMIT', `${where}: metadata is over the ${LIMITS.maxMetadataBytes}-byte limit; store large content elsewhere and keep a reference.`);
+  }
+  if (jsonHasProtoKey(json)) {
+    throw new RvfError('EINVAL', `${where}: metadata has a key named "__proto__", which many JSON tools drop or turn into a prototype; rename that key.`);
   }
   return json;
 }
