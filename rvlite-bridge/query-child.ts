@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { closeAll } from './child-connections.ts';
 import { forgetAnswers, QueryError, writeLine } from './child-rpc.ts';
 import type { QueryRequest, QueryResponse, QueryRows } from './query-protocol.ts';
 import { runCypherRequest } from './cypher-exec.ts';
@@ -43,4 +44,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     forgetAnswers();
   }
 });
-process.stdin.on('end', () => process.exit(0));
+process.stdin.on('end', () => {
+  closeAll();
+  process.exit(0);
+});

@@ -94,6 +94,21 @@ class Child {
     this.proc.kill('SIGKILL');
   }
 
+  /** Ends the child's input, so it closes its connections and exits; killed if it has not within `graceMs`. */
+  stop(graceMs: number): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.resolve();
+    this.dead = true;
+    this.#busy(); // keep this process alive until the child is gone
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+      this.proc.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      (this.proc.stdin as Writable).end();
+    });
+  }
+
   #answer(call: RpcCall): void {
     // A killed child's last request may still sit in the pipe: its query already failed, so it must not commit.
     if (this.dead) return;
@@ -162,6 +177,15 @@ export class QueryRunner {
   /** Stops every child (they also exit by themselves when this process does). */
   close(): void {
     for (const c of this.#idle.splice(0)) c.kill();
+  }
+
+  /**
+   * Stops every child and waits until they are gone, each closing its cache
+   * connections first: call it after the stores are closed, so that the last
+   * connection to each cache checkpoints it and removes its side files.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
+    await Promise.all(this.#idle.splice(0).map((c) => c.stop(graceMs)));
   }
 
   async #take(): Promise<Child> {
