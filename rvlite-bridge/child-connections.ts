@@ -44,6 +44,19 @@ function closeGone(): void {
 // A closed reader's private cache is deleted by the parent; let go of it within a second.
 setInterval(closeGone, 1_000).unref();
 
+/**
+ * Closes every connection, before the child exits. The last connection to
+ * close a cache checkpoints it and removes its -wal and -shm; a process that
+ * exits with its connections open leaves them behind even after the writer
+ * closed cleanly, and a reader would then find a killed writer's side files.
+ */
+export function closeAll(): void {
+  for (const map of [readers, writers]) {
+    for (const c of map.values()) c.db.close();
+    map.clear();
+  }
+}
+
 /** rvf_knn and rvf_distance, answered by the parent's engine. */
 function addVectorFunctions(db: Database.Database): void {
   db.table('rvf_knn', {

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { LIMITS } from '../schemas/limits.ts';
+import { closeAll } from './child-connections.ts';
 import { forgetAnswers, QueryError, writeLine } from './child-rpc.ts';
 import { isOutOfMemory, memoryMessage } from './memory-limit.ts';
 import type { QueryRequest, QueryResponse, QueryRows } from './query-protocol.ts';
@@ -63,4 +64,7 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     forgetAnswers();
   }
 });
-process.stdin.on('end', () => process.exit(0));
+process.stdin.on('end', () => {
+  closeAll();
+  process.exit(0);
+});

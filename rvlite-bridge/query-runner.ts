@@ -115,6 +115,21 @@ class Child {
     }
   }
 
+  /** Ends the child's input, so it closes its connections and exits; killed if it has not within `graceMs`. */
+  stop(graceMs: number): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.resolve();
+    this.dead = true;
+    this.#busy(); // keep this process alive until the child is gone
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+      this.proc.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      (this.proc.stdin as Writable).end();
+    });
+  }
+
   #answer(call: RpcCall): void {
     // A killed child's last request may still sit in the pipe: its query already failed, so it must not commit.
     if (this.dead) return;
@@ -211,6 +226,19 @@ export class QueryRunner {
     });
     this.#all.add(child);
     return child;
+  }
+
+  /**
+   * Stops every child and waits until they are gone: an idle one closes its
+   * cache connections first (call this after the stores are closed, so that
+   * the last connection to each cache checkpoints it and removes its side
+   * files); one still running a query is killed.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
+    const idle = this.#idle.splice(0);
+    for (const c of this.#all) if (!idle.includes(c)) c.kill();
+    await Promise.all(idle.map((c) => c.stop(graceMs)));
+    this.#all.clear();
   }
 }
 

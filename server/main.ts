@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LIMITS } from '../schemas/limits.ts';
+import { queryRunner } from '../rvlite-bridge/query-runner.ts';
 import { StoreRegistry } from '../store/registry.ts';
 import type { ToolContext } from '../tools/context.ts';
 import { BodyBudget } from './body-budget.ts';
@@ -67,6 +68,8 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
       await http?.close().catch(() => undefined);
       await registry.closeAll().catch((err: unknown) => log.error(`while closing stores: ${String(err)}`));
       if (inspectorRegistry !== registry) await inspectorRegistry.closeAll().catch(() => undefined);
+      // Last, so the query children's connections are the last to close each cache and remove its -wal and -shm.
+      await queryRunner().stop().catch(() => undefined);
       process.exit(0);
     })();
   };

@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { cacheFilesLinked, copyQuietCache, privateCachePath, removeCacheFiles, sideFilesOf } from './cache-files.ts';
 import { CACHE_SCHEMA as SCHEMA, CACHE_SCHEMA_VERSION } from './cache-schema.ts';
 import { applyEffects, clearEffectsState, snapshotEffects, userTables } from './effects-apply.ts';
 import { type Effects, quoteIdent } from './effects.ts';
-import { processAlive } from './lease.ts';
 
 /**
  * The SQLite cache beside a .rvf file. It serves metadata and filters, and is
@@ -22,6 +18,7 @@ import { processAlive } from './lease.ts';
  */
 
 export { CACHE_SCHEMA_VERSION };
+export { cachePathFor, removeCacheFiles } from './cache-files.ts';
 
 export interface CacheState {
   epoch: number;
@@ -35,30 +32,6 @@ export interface MetadataRow {
   id: bigint;
   json: string | null;
   epoch: number;
-}
-
-export function cachePathFor(storePath: string): string {
-  return `${storePath}.sqlite`;
-}
-
-const PRIVATE_PREFIX = 'rvf-private-';
-
-/** Private caches of readers that were killed before they could delete theirs. */
-function removeOrphanedPrivateCaches(): void {
-  let names: string[];
-  try {
-    names = readdirSync(tmpdir());
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = /^rvf-private-(\d+)-[0-9a-f]{12}\.sqlite$/.exec(name)?.[1];
-    if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) removeCacheFiles(join(tmpdir(), name));
-  }
-}
-
-export function removeCacheFiles(cachePath: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(cachePath + suffix, { force: true });
 }
 
 type Db = Database.Database;
@@ -87,17 +60,23 @@ export class MetadataCache {
   }
 
   /**
-   * The writer's cache, created when missing. A cache SQLite cannot open or
-   * read is deleted and created anew: it holds nothing the file does not.
+   * The writer's cache, created when missing. It holds nothing the file does
+   * not, so a cache SQLite cannot open or read is deleted and created anew, and
+   * so is one whose files have other hard links: removing a name leaves the
+   * other names as they were, where writing would change them.
    */
-  static openWriter(path: string): { cache: MetadataCache; recreated: boolean } {
+  static openWriter(path: string): { cache: MetadataCache; recreated: 'unreadable' | 'hard-linked' | undefined } {
+    if (cacheFilesLinked(path)) {
+      removeCacheFiles(path);
+      return { cache: MetadataCache.#openWritable(path), recreated: 'hard-linked' };
+    }
     try {
       const cache = MetadataCache.#openWritable(path);
       cache.state(); // reads a page: a damaged file fails here
-      return { cache, recreated: false };
+      return { cache, recreated: undefined };
     } catch {
       removeCacheFiles(path);
-      return { cache: MetadataCache.#openWritable(path), recreated: true };
+      return { cache: MetadataCache.#openWritable(path), recreated: 'unreadable' };
     }
   }
 
@@ -119,17 +98,49 @@ export class MetadataCache {
     }
   }
 
-  /** A read-only view of a writer's cache, or undefined when there is none usable. */
-  static openReader(path: string): MetadataCache | undefined {
+  /**
+   * A read-only view of a live writer's cache, or undefined. Call it only while
+   * a writer holds the lease: a read-only connection would create the -wal and
+   * -shm of a cache that has none and leave them behind, so it opens only when
+   * both exist, and gives up if they were replaced meanwhile (the writer closed
+   * between the check and the open: that rare race leaves an empty -wal and a
+   * -shm, which the next writer uses and removes). Once open, this connection
+   * keeps them: a closing writer removes them only as the last connection.
+   */
+  static openShared(path: string): MetadataCache | undefined {
+    if (cacheFilesLinked(path)) return undefined;
+    const sideFiles = sideFilesOf(path);
+    if (sideFiles === undefined) return undefined;
     let db: Db | undefined;
     try {
       db = new Database(path, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 5000');
       const cache = new MetadataCache(db, false);
       cache.state();
+      if (sideFilesOf(path) !== sideFiles) throw new Error('the writer closed the cache while it was opened');
       return cache;
     } catch {
       db?.close();
+      return undefined;
+    }
+  }
+
+  /**
+   * A private copy of the cache at `path`, for a reader when no live writer has
+   * it open, or undefined when it cannot be copied whole (store/cache-files.ts).
+   * Copying reads and nothing more, so the reader leaves the root as it was;
+   * the caller checks that the copy is at its commit.
+   */
+  static privateCopyOf(path: string): MetadataCache | undefined {
+    if (cacheFilesLinked(path)) return undefined;
+    const dest = privateCachePath();
+    if (!copyQuietCache(path, dest)) return undefined;
+    try {
+      const cache = MetadataCache.#openPrivate(dest);
+      cache.state();
+      return cache;
+    } catch {
+      removeCacheFiles(dest);
       return undefined;
     }
   }
@@ -140,8 +151,10 @@ export class MetadataCache {
    * (rvlite-bridge) can open it too; it is deleted on close.
    */
   static private(): MetadataCache {
-    removeOrphanedPrivateCaches();
-    const path = join(tmpdir(), `${PRIVATE_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}.sqlite`);
+    return MetadataCache.#openPrivate(privateCachePath());
+  }
+
+  static #openPrivate(path: string): MetadataCache {
     const db = new Database(path);
     try {
       db.pragma('journal_mode = WAL');
@@ -156,6 +169,11 @@ export class MetadataCache {
     const cache = new MetadataCache(db, true);
     cache.#removeOnClose = true;
     return cache;
+  }
+
+  /** Whether this is a reader's own cache in the temp folder (deleted on close), not the one beside the store. */
+  get isPrivate(): boolean {
+    return this.#removeOnClose;
   }
 
   /** The SQLite file behind this cache. */

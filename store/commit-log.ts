@@ -19,7 +19,8 @@ export type { PlacedSegment } from './commit-encode.ts';
  * (store/scan.ts relies on that to tell damage from a torn tail).
  */
 export class CommitLog {
-  readonly path: string;
+  /** How messages name the file (its path, or the name a caller gave the store). */
+  readonly label: string;
   #fd: number;
   #epoch: number;
   #commitHash: string;
@@ -29,8 +30,8 @@ export class CommitLog {
   /** The commits as scanned at open; a reader never appends, so for readers this is the whole log. */
   #commits: Commit[];
 
-  constructor(path: string, fd: number, scan: Scan) {
-    this.path = path;
+  constructor(label: string, fd: number, scan: Scan) {
+    this.label = label;
     this.#fd = fd;
     this.#epoch = 0;
     this.#commitHash = '';
@@ -115,7 +116,7 @@ export class CommitLog {
       } catch {
         // The torn tail stays; it is invisible and the next writer cuts it off.
       }
-      throw new RvfError('EIO', `could not write ${this.path} (${(err as Error).message}); nothing was committed, free disk space and retry.`);
+      throw new RvfError('EIO', `could not write ${this.label} (${(err as Error).message}); nothing was committed, free disk space and retry.`);
     }
     this.#end = commit.after.end;
     this.#epoch = commit.epoch;

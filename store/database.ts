@@ -20,7 +20,7 @@ import { RvfError } from './errors.ts';
 import { parseEngineExport } from './engine-export.ts';
 import { compileFilter, type CompiledFilter } from './filter.ts';
 import { FdSource } from './file-io.ts';
-import { Lease } from './lease.ts';
+import { heldByLiveWriter, Lease } from './lease.ts';
 import {
   encodeJournal,
   encodeMeta,
@@ -35,6 +35,7 @@ import { manifestFits, nextManifest, packBatch, parseDeleteIds } from './batch.t
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanFrom, scanLog, type Scan } from './scan.ts';
 import { SegmentType } from './segment.ts';
+import { hardLinkedError, otherLinks } from './single-link.ts';
 import { cancelled, isTempFor, publishSnapshot, tempPathFor, writeSnapshot, type SnapshotSource } from './snapshot.ts';
 import type {
   CompactResult,
@@ -51,6 +52,7 @@ import type {
   LongOperationOptions,
   Metadata,
   Metric,
+  CopyOptions,
   OpenOptions,
   QueryResult,
   SegmentInfo,
@@ -109,6 +111,8 @@ interface Loaded {
 export class RvfDatabase {
   readonly path: string;
   readonly readOnly: boolean;
+  /** How errors and warnings name this store: OpenOptions.displayName, else its path. */
+  readonly #label: string;
   readonly #lease: Lease | undefined;
   readonly #options: OpenOptions;
   #log!: CommitLog;
@@ -131,6 +135,7 @@ export class RvfDatabase {
 
   private constructor(path: string, lease: Lease | undefined, options: OpenOptions, loaded: Loaded) {
     this.path = path;
+    this.#label = labelOf(path, options);
     this.readOnly = lease === undefined;
     this.#lease = lease;
     this.#options = options;
@@ -154,9 +159,10 @@ export class RvfDatabase {
     const dimensions = checkDimensions(options?.dimensions);
     const metric = checkMetric(options.metric ?? 'cosine');
     const abs = resolve(path);
-    if (existsSync(abs)) throw new RvfError('EEXIST', `${abs} already exists; open it, or choose another path.`);
+    const label = labelOf(abs, open);
+    if (existsSync(abs)) throw new RvfError('EEXIST', `${label} already exists; open it, or choose another path.`);
     mkdirSync(dirname(abs), { recursive: true });
-    const lease = Lease.acquire(abs);
+    const lease = Lease.acquire(abs, label);
     try {
       const tmp = tempPathFor(abs);
       await writeSnapshot(tmp, {
@@ -169,7 +175,7 @@ export class RvfDatabase {
         metadata: [],
         effects: [],
       });
-      publishSnapshot(tmp, abs, false);
+      publishSnapshot(tmp, abs, false, label);
       return await RvfDatabase.#openWith(abs, lease, open);
     } catch (err) {
       lease.release();
@@ -204,8 +210,8 @@ export class RvfDatabase {
   /** Opens a store for writing, taking its writer lease (ELOCK when another process holds it). */
   static async open(path: string, options: OpenOptions = {}): Promise<RvfDatabase> {
     const abs = realPath(path);
-    if (!existsSync(abs)) throw new RvfError('ENOENT', `no store at ${abs}; create it first.`);
-    const lease = Lease.acquire(abs);
+    if (!existsSync(abs)) throw new RvfError('ENOENT', `${labelOf(abs, options)} does not exist; create it first.`);
+    const lease = Lease.acquire(abs, labelOf(abs, options));
     try {
       return await RvfDatabase.#openWith(abs, lease, options);
     } catch (err) {
@@ -217,27 +223,31 @@ export class RvfDatabase {
   /** Opens a store for reading: no lease, the newest committed epoch at the time of opening. */
   static async openReadonly(path: string, options: OpenOptions = {}): Promise<RvfDatabase> {
     const abs = realPath(path);
-    if (!existsSync(abs)) throw new RvfError('ENOENT', `no store at ${abs}; check the path.`);
+    if (!existsSync(abs)) throw new RvfError('ENOENT', `${labelOf(abs, options)} does not exist; check the path.`);
     return RvfDatabase.#openWith(abs, undefined, options);
   }
 
   static async #openWith(path: string, lease: Lease | undefined, options: OpenOptions): Promise<RvfDatabase> {
-    if (lease?.tookOver) warnOf(options)(`took over the stale writer lease of ${path} (${lease.tookOver})`);
+    if (lease?.tookOver) warnOf(options)(`took over the stale writer lease of ${labelOf(path, options)} (${lease.tookOver})`);
     return new RvfDatabase(path, lease, options, await RvfDatabase.#load(path, lease, options));
   }
 
   /** Reads the file, loads the engine and brings the cache to the file's newest commit. */
   static async #load(path: string, lease: Lease | undefined, options: OpenOptions): Promise<Loaded> {
     const warn = warnOf(options);
+    const label = labelOf(path, options);
     const engineModule = await loadEngine();
     const fd = openSync(path, lease ? 'r+' : 'r');
     let engine: EngineStore | undefined;
     let cache: MetadataCache | undefined;
     try {
-      const scan = scanLog(path, new FdSource(fd));
+      // Checked on the open descriptor, so a link made after a path check is seen too.
+      const links = otherLinks(path, fstatSync(fd));
+      if (links > 0) throw hardLinkedError(label, links);
+      const scan = scanLog(label, new FdSource(fd));
       if (lease) {
         if (scan.goodEnd < scan.fileSize) {
-          warn(`cut ${scan.fileSize - scan.goodEnd} bytes of uncommitted tail off ${path} (${scan.tornReason})`);
+          warn(`cut ${scan.fileSize - scan.goodEnd} bytes of uncommitted tail off ${label} (${scan.tornReason})`);
           ftruncateSync(fd, scan.goodEnd);
           fdatasyncSync(fd);
         }
@@ -247,7 +257,7 @@ export class RvfDatabase {
       const identity = scan.manifest.identity ?? fallbackIdentity(scan.commits);
       const index = RowIndex.fromScan(scan);
       engine = engineModule.createStore(scan.dimensions, info.metric);
-      index.loadInto(engine, new FdSource(fd), path);
+      index.loadInto(engine, new FdSource(fd), label);
       const last = scan.commits.at(-1) as Commit;
       const fileState = { fileId: identity.fileId.toString('hex'), epoch: last.epoch, commitHash: last.commitHash };
       const cacheInfo = cacheInfoOf(info);
@@ -255,24 +265,29 @@ export class RvfDatabase {
       if (lease) {
         const opened = MetadataCache.openWriter(cachePathFor(path));
         cache = opened.cache;
-        if (opened.recreated) warn(`the cache of ${path} was unreadable; rebuilt it from the file`);
+        if (opened.recreated === 'unreadable') warn(`the cache of ${label} was unreadable; rebuilt it from the file`);
+        if (opened.recreated === 'hard-linked') warn(`the cache of ${label} had other hard links; replaced it with a file of its own (the other names are unchanged) and rebuilt it from the file`);
         const outcome = reconcileCache(cache, scan, index, fd, fileState, cacheInfo);
-        if (outcome.warn) warn(`${path}: ${outcome.reason}`);
+        if (outcome.warn) warn(`${label}: ${outcome.reason}`);
       } else {
-        const shared = MetadataCache.openReader(cachePathFor(path));
-        const state = shared?.state();
-        if (shared && state && state.fileId === fileState.fileId && state.epoch === fileState.epoch &&
+        // A reader must create or change no file beside the store: it opens
+        // the writer's cache only while a live writer keeps its side files,
+        // else it copies the cache, else rebuilds one from the file.
+        const cachePath = cachePathFor(path);
+        const found = (heldByLiveWriter(path) ? MetadataCache.openShared(cachePath) : undefined) ?? MetadataCache.privateCopyOf(cachePath);
+        const state = found?.state();
+        if (found && state && state.fileId === fileState.fileId && state.epoch === fileState.epoch &&
             state.commitHash === fileState.commitHash && state.schemaVersion === CACHE_SCHEMA_VERSION &&
-            shared.count() === index.live) {
-          cache = shared;
-          sharedCache = true;
+            found.count() === index.live) {
+          cache = found;
+          sharedCache = !found.isPrivate;
         } else {
-          shared?.close();
+          found?.close();
           cache = MetadataCache.private();
           rebuildCache(cache, scan.commits, index, fd, { ...fileState, schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfo);
         }
       }
-      return { log: new CommitLog(path, fd, scan), index, engine, cache, sharedCache, info, identity };
+      return { log: new CommitLog(label, fd, scan), index, engine, cache, sharedCache, info, identity };
     } catch (err) {
       engine?.close();
       cache?.close();
@@ -486,7 +501,7 @@ export class RvfDatabase {
   rebuildCache(): Promise<RebuildResult> {
     return this.#serial(async () => {
       this.#assertWritable();
-      const scan = scanLog(this.path, new FdSource(this.#log.fd));
+      const scan = scanLog(this.#label, new FdSource(this.#log.fd));
       rebuildCache(this.#cache, scan.commits, this.#index, this.#log.fd, { ...this.#fileState(), schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfoOf(this.#info));
       return { epoch: this.#log.epoch, ...this.#cache.contents() };
     });
@@ -510,9 +525,9 @@ export class RvfDatabase {
 
   /** Replays what the cache missed of the file (an rvlite write whose process died between its log append and its cache commit). */
   #catchUpCache(): void {
-    const scan = scanLog(this.path, new FdSource(this.#log.fd));
+    const scan = scanLog(this.#label, new FdSource(this.#log.fd));
     const outcome = reconcileCache(this.#cache, scan, this.#index, this.#log.fd, this.#fileState(), cacheInfoOf(this.#info));
-    if (outcome.warn) warnOf(this.#options)(`${this.path}: ${outcome.reason}`);
+    if (outcome.warn) warnOf(this.#options)(`${this.#label}: ${outcome.reason}`);
   }
 
   #fileState(): { fileId: string; epoch: number; commitHash: string } {
@@ -585,7 +600,7 @@ export class RvfDatabase {
       try {
         st = statSync(this.path);
       } catch {
-        throw new RvfError('ENOENT', `${this.path} is gone; it was deleted or moved while open.`);
+        throw new RvfError('ENOENT', `${this.#label} is gone; it was deleted or moved while open.`);
       }
       if (st.ino === this.#seen.ino && st.size === this.#seen.size && st.mtimeMs === this.#seen.mtimeMs) return false;
       const own = fstatSync(this.#log.fd);
@@ -607,7 +622,7 @@ export class RvfDatabase {
   /** Reads the commits a writer appended since this handle last looked, and applies them. */
   async #applyTail(): Promise<void> {
     const vecSegments = new Map(this.#index.vecSegments.map((s) => [s.offset, { segId: s.segId, payloadLength: s.payloadLength }]));
-    const tail = scanFrom(this.path, new FdSource(this.#log.fd), {
+    const tail = scanFrom(this.#label, new FdSource(this.#log.fd), {
       offset: this.#log.end,
       dimensions: this.#index.dimensions,
       chain: this.#log.commitHash,
@@ -619,7 +634,7 @@ export class RvfDatabase {
     this.#afterCommit(() => {
       const { dropped, added } = this.#index.applyTail(tail);
       if (dropped.length > 0) this.#engine.delete(BigUint64Array.from(dropped));
-      this.#index.loadInto(this.#engine, new FdSource(this.#log.fd), this.path, added);
+      this.#index.loadInto(this.#engine, new FdSource(this.#log.fd), this.#label, added);
       this.#log.adopt(tail);
     });
     if (this.#sharedCache) {
@@ -669,11 +684,11 @@ export class RvfDatabase {
    * records its lineage: parent path, file id, epoch and a SHA-256 of the
    * parent's committed bytes.
    */
-  derive(childPath: string, control: LongOperationOptions = {}): Promise<DeriveResult> {
+  derive(childPath: string, control: CopyOptions = {}): Promise<DeriveResult> {
     return this.#serial(async () => {
       this.#assertReadable();
       const dest = resolve(childPath);
-      if (existsSync(dest)) throw new RvfError('EEXIST', `${dest} already exists; choose another path for the child.`);
+      if (existsSync(dest)) throw new RvfError('EEXIST', `${control.displayName ?? dest} already exists; choose another path for the child.`);
       const parentHash = this.#log.hashCommittedBytes();
       const lineage: Lineage = {
         parentPath: this.path,
@@ -716,7 +731,7 @@ export class RvfDatabase {
   }
 
   /** Writes a standalone, compacted copy of the store (same identity and epoch) to `path`. */
-  export(path: string, control: LongOperationOptions = {}): Promise<ExportResult> {
+  export(path: string, control: CopyOptions = {}): Promise<ExportResult> {
     return this.#serial(async () => {
       this.#assertReadable();
       const dest = resolve(path);
@@ -749,13 +764,13 @@ export class RvfDatabase {
   }
 
   #assertReadable(): void {
-    if (this.#closed) throw new RvfError('ECLOSED', `${this.path} is closed; open it again.`);
+    if (this.#closed) throw new RvfError('ECLOSED', `${this.#label} is closed; open it again.`);
     if (this.#broken) throw this.#broken;
   }
 
   #assertWritable(): void {
     this.#assertReadable();
-    if (!this.#lease) throw new RvfError('EREADONLY', `${this.path} is open read-only; open it with RvfDatabase.open to write.`);
+    if (!this.#lease) throw new RvfError('EREADONLY', `${this.#label} is open read-only; open it with RvfDatabase.open to write.`);
   }
 
   #cacheState() {
@@ -780,7 +795,7 @@ export class RvfDatabase {
     try {
       apply();
     } catch (err) {
-      this.#broken = new RvfError('EIO', `${this.path}: epoch ${this.#log.epoch} is committed to the file, but updating memory failed (${(err as Error).message}); close and open the store again.`);
+      this.#broken = new RvfError('EIO', `${this.#label}: epoch ${this.#log.epoch} is committed to the file, but updating memory failed (${(err as Error).message}); close and open the store again.`);
       throw this.#broken;
     }
   }
@@ -822,7 +837,7 @@ export class RvfDatabase {
     const fd = openSync(this.path, 'r+');
     let scan: Scan;
     try {
-      scan = scanLog(this.path, new FdSource(fd));
+      scan = scanLog(this.#label, new FdSource(fd));
     } catch (err) {
       closeSync(fd);
       throw err;
@@ -831,7 +846,7 @@ export class RvfDatabase {
     const index = RowIndex.fromScan(scan);
     this.#engine.close();
     this.#engine = this.#engine.recreate();
-    index.loadInto(this.#engine, new FdSource(fd), this.path);
+    index.loadInto(this.#engine, new FdSource(fd), this.#label);
     this.#index = index;
     this.#cache.setState(this.#cacheState());
   }
@@ -850,11 +865,11 @@ export class RvfDatabase {
     };
   }
 
-  async #writeCopy(dest: string, o: { storeInfo: StoreInfo; identity: FileIdentity; epoch: number }, control: LongOperationOptions): Promise<number> {
+  async #writeCopy(dest: string, o: { storeInfo: StoreInfo; identity: FileIdentity; epoch: number }, control: CopyOptions): Promise<number> {
     mkdirSync(dirname(dest), { recursive: true });
     const tmp = tempPathFor(dest);
     const result = await this.#withCacheAsync(() => writeSnapshot(tmp, this.#snapshotSource(o), control));
-    publishSnapshot(tmp, dest, false);
+    publishSnapshot(tmp, dest, false, control.displayName ?? dest);
     return result.bytes;
   }
 
@@ -986,6 +1001,11 @@ function cacheInfoOf(info: StoreInfo): Record<string, string> {
   return { dimensions: String(info.dimensions), metric: info.metric };
 }
 
+/** How messages name the store at `path`: the caller's display name, else the path itself. */
+function labelOf(path: string, options: OpenOptions): string {
+  return options.displayName ?? path;
+}
+
 function warnOf(options: OpenOptions): (message: string) => void {
   return options.onWarning ?? ((m: string) => process.stderr.write(`rvf: ${m}\n`));
 }
@@ -1001,7 +1021,7 @@ function rootIdentity(): FileIdentity {
 function storeInfoOf(scan: Scan, metric: Metric | undefined): StoreInfo {
   if (scan.storeInfo) {
     if (scan.storeInfo.dimensions !== scan.dimensions) {
-      throw new RvfError('ECORRUPT', `${scan.path} records dimension ${scan.storeInfo.dimensions} but holds vectors of dimension ${scan.dimensions}; restore it from a backup.`);
+      throw new RvfError('ECORRUPT', `${scan.label} records dimension ${scan.storeInfo.dimensions} but holds vectors of dimension ${scan.dimensions}; restore it from a backup.`);
     }
     return scan.storeInfo;
   }

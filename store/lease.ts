@@ -114,9 +114,24 @@ function staleReason(holder: LockHolder | undefined, mtimeMs: number, now: numbe
   return undefined;
 }
 
+/**
+ * Whether a writer that is not stale holds the lease of `storePath` now (a
+ * lock being created counts). A reader uses it to tell a live writer's cache
+ * side files from those a killed writer left behind.
+ */
+export function heldByLiveWriter(storePath: string): boolean {
+  try {
+    const observed = readLock(lockPathFor(storePath));
+    return observed !== undefined && staleReason(observed.holder, observed.mtimeMs, Date.now()) === undefined;
+  } catch {
+    return false; // an unreadable lock: the reader takes the path that touches nothing
+  }
+}
+
 export class Lease {
   readonly #lockPath: string;
-  readonly #storePath: string;
+  /** How messages name the store: its path, or the name the caller gave it. */
+  readonly #label: string;
   readonly #writerId: Buffer;
   readonly #host = lockHostname();
   #timer: NodeJS.Timeout | undefined;
@@ -125,8 +140,8 @@ export class Lease {
   /** Set when a stale lease was taken over, for the caller to log. */
   readonly tookOver: string | undefined;
 
-  private constructor(storePath: string, writerId: Buffer, tookOver: string | undefined) {
-    this.#storePath = storePath;
+  private constructor(storePath: string, label: string, writerId: Buffer, tookOver: string | undefined) {
+    this.#label = label;
     this.#lockPath = lockPathFor(storePath);
     this.#writerId = writerId;
     this.tookOver = tookOver;
@@ -134,7 +149,15 @@ export class Lease {
     this.#timer.unref();
   }
 
-  static acquire(storePath: string): Lease {
+  /**
+   * Takes the lease of `storePath`, or throws ELOCK naming the holder.
+   * `label` is how messages name the store (default: its path).
+   *
+   * A lock file found in place is only ever read, renamed and unlinked, never
+   * written, so a lock that is a hard link to another file cannot change that
+   * file; the lock this call creates is checked to be a file of its own.
+   */
+  static acquire(storePath: string, label = storePath): Lease {
     const lockPath = lockPathFor(storePath);
     const writerId = Buffer.concat([OUR_MARK, randomBytes(12)]);
     let tookOver: string | undefined;
@@ -142,15 +165,25 @@ export class Lease {
     for (let attempt = 0; attempt < 5; attempt++) {
       if (createLockFile(lockPath, record)) {
         removeDeadStagingFiles(lockPath);
-        return new Lease(storePath, writerId, tookOver);
+        const lease = new Lease(storePath, label, writerId, tookOver);
+        lease.#assertOwnFile();
+        return lease;
       }
       const observed = readLock(lockPath);
       if (!observed) continue; // vanished between the attempt and the read: try again
       const reason = staleReason(observed.holder, observed.mtimeMs, Date.now());
-      if (!reason) throw lockedError(storePath, observed.holder);
+      if (!reason) throw lockedError(label, observed.holder);
       if (breakStaleLock(lockPath, observed.bytes)) tookOver = reason;
     }
-    throw new RvfError('ELOCK', `could not take the writer lease of ${storePath}: other processes keep racing for it; try again.`);
+    throw new RvfError('ELOCK', `could not take the writer lease of ${label}: other processes keep racing for it; try again.`);
+  }
+
+  /** The heartbeat writes the lock in place: a second name for it (linked by someone else) would be written too. */
+  #assertOwnFile(): void {
+    const links = statSync(this.#lockPath, { throwIfNoEntry: false })?.nlink ?? 1;
+    if (links === 1) return;
+    this.release();
+    throw new RvfError('EINVAL', `the lock file of ${this.#label} got ${links} hard links as it was created, so the lease was not taken: remove the other names of ${basename(this.#lockPath)} and retry.`);
   }
 
   /** Throws ELOCK when the lock file no longer carries our writer id (it was taken over). */
@@ -160,7 +193,7 @@ export class Lease {
       const observed = readLock(this.#lockPath);
       throw new RvfError(
         'ELOCK',
-        `lost the writer lease of ${this.#storePath}${observed?.holder ? ` to pid ${observed.holder.pid} on host ${observed.holder.host}` : ''}; nothing more was written, close the store and open it again.`,
+        `lost the writer lease of ${this.#label}${observed?.holder ? ` to pid ${observed.holder.pid} on host ${observed.holder.host}` : ''}; nothing more was written, close the store and open it again.`,
       );
     }
   }
@@ -290,12 +323,12 @@ function breakStaleLock(lockPath: string, staleBytes: Buffer): boolean {
   return false;
 }
 
-function lockedError(storePath: string, holder: LockHolder | undefined): RvfError {
+function lockedError(label: string, holder: LockHolder | undefined): RvfError {
   const who = holder
     ? `pid ${holder.pid} on host ${holder.host}, last heartbeat ${Math.max(0, Math.round((Date.now() - holder.timestampMs) / 1000))} s ago`
     : 'a process that is creating the lock right now';
   return new RvfError(
     'ELOCK',
-    `${storePath} is locked by another writer (${who}); close that writer, or open the store read-only.`,
+    `${label} is locked by another writer (${who}); close that writer, or open the store read-only.`,
   );
 }

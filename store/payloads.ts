@@ -280,9 +280,9 @@ export function decodeStoreInfo(p: Buffer): StoreInfo | undefined {
   return { dimensions: o['dimensions'], metric, lineage: (o['lineage'] as Lineage | null) ?? null, embedder: embedder ?? null };
 }
 
-export function corrupt(path: string, offset: number, why: string): RvfError {
+export function corrupt(label: string, offset: number, why: string): RvfError {
   return new RvfError(
     'ECORRUPT',
-    `${path} is damaged at byte ${offset} (${why}); restore it from a backup or export what still opens.`,
+    `${label} is damaged at byte ${offset} (${why}); restore it from a backup or export what still opens.`,
   );
 }

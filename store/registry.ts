@@ -3,6 +3,7 @@ import { basename, join, sep } from 'node:path';
 import { RvfDatabase } from './database.ts';
 import { RvfError } from './errors.ts';
 import { peekStore, type StorePeek } from './peek.ts';
+import { hardLinkedError, otherLinks } from './single-link.ts';
 import type { CreateOptions } from './types.ts';
 import { STORE_NAME_PATTERN } from '../schemas/store-name.ts';
 
@@ -13,8 +14,17 @@ import { STORE_NAME_PATTERN } from '../schemas/store-name.ts';
  * so every answer comes from the newest committed epoch.
  *
  * Nothing outside the root is reachable: names are checked against a pattern
- * with no separators or leading dot, and a store file (or its cache or lock)
- * that is a symlink must resolve inside the root.
+ * with no separators or leading dot, a store file (or its cache or lock) that
+ * is a symlink must resolve inside the root, and a store file with another
+ * hard link (the same bytes under another name, perhaps outside) is refused.
+ * The cache's hard links are handled where it is opened (store/cache.ts); a
+ * lock is never written unless this process created it (store/lease.ts), and
+ * its name has two links for an instant while a writer creates it.
+ *
+ * Messages name stores as "store <name>" and files relative to the root,
+ * never by absolute path: the library takes paths and names them, so stores
+ * open here with a display name, and withoutRoot() guards what comes from
+ * below (Node's file errors name absolute paths).
  */
 
 export interface RegistryOptions {
@@ -66,10 +76,28 @@ export class StoreRegistry {
         throw new RvfError('EINVAL', `store ${name}: ${basename(p)} is a dangling symlink; remove it from the root.`);
       }
       if (!target.startsWith(this.root + sep)) {
-        throw new RvfError('EINVAL', `store ${name}: ${basename(p)} is a symlink that leads out of the root; stores must live under ${this.root}.`);
+        throw new RvfError('EINVAL', `store ${name}: ${basename(p)} is a symlink that leads out of the root; move the file into the root, or remove the link.`);
       }
     }
+    const links = otherLinks(path);
+    if (links > 0) throw hardLinkedError(`${storeLabel(name)}: ${basename(path)}`, links);
     return path;
+  }
+
+  /** The file for a new store `name` that derive or export writes (`role`: 'child', 'copy'); EEXIST when the name is taken. */
+  pathForNew(name: string, role: string): string {
+    const path = this.pathFor(name);
+    if (existsSync(path)) throw new RvfError('EEXIST', `a store named ${name} already exists; pick another name for the ${role}.`);
+    return path;
+  }
+
+  /**
+   * `text` with paths under this root made relative, and the root itself
+   * called "the root": the last guard for messages from below the store's own.
+   */
+  withoutRoot(text: string): string {
+    if (this.root === sep) return text; // every path is under "/": nothing to shorten
+    return text.split(this.root + sep).join('').split(this.root).join('the root');
   }
 
   isOpen(name: string): boolean {
@@ -82,7 +110,7 @@ export class StoreRegistry {
     let opening = this.#open.get(key);
     if (!opening) {
       if (!existsSync(key)) throw this.#unknown(name);
-      const options = { ...(this.#onWarning ? { onWarning: this.#onWarning } : {}) };
+      const options = { ...(this.#onWarning ? { onWarning: this.#onWarning } : {}), displayName: storeLabel(name) };
       opening = this.write ? RvfDatabase.open(key, options) : RvfDatabase.openReadonly(key, options);
       this.#open.set(key, opening);
       opening.catch(() => this.#open.delete(key));
@@ -98,7 +126,7 @@ export class StoreRegistry {
     if (this.#open.has(key) || existsSync(key)) {
       throw new RvfError('EEXIST', `a store named ${name} already exists; use it, or pick another name.`);
     }
-    const creating = RvfDatabase.create(key, options, this.#onWarning ? { onWarning: this.#onWarning } : {});
+    const creating = RvfDatabase.create(key, options, { ...(this.#onWarning ? { onWarning: this.#onWarning } : {}), displayName: storeLabel(name) });
     this.#open.set(key, creating);
     creating.catch(() => this.#open.delete(key));
     return creating;
@@ -171,6 +199,11 @@ export class StoreRegistry {
     const next = this.write ? 'create it with rvf_create_store or use one of those' : 'use one of those (this server is read-only)';
     return new RvfError('ENOENT', `no store named ${name} under the root (${hint}); ${next}.`);
   }
+}
+
+/** How messages name store `name` (OpenOptions.displayName). */
+export function storeLabel(name: string): string {
+  return `store ${name}`;
 }
 
 /** Levenshtein distance, for "did you mean" hints; names are at most 64 characters. */

@@ -142,7 +142,7 @@ export class RowIndex {
   }
 
   /** Streams the live rows of `segments` (all by default) from the file into `engine`; no second copy of the vectors is held. */
-  loadInto(engine: EngineStore, source: ByteSource, path: string, segments: readonly VecSegmentRef[] = this.vecSegments): void {
+  loadInto(engine: EngineStore, source: ByteSource, label: string, segments: readonly VecSegmentRef[] = this.vecSegments): void {
     const dim = this.dimensions;
     const rowBytes = this.rowBytes;
     for (const { ids, rows, fileOffset } of this.liveChunks(source, segments)) {
@@ -152,7 +152,7 @@ export class RowIndex {
         for (let j = 0; j < ids.length; j++) {
           bytes.set(rows.subarray(j * rowBytes + 8, (j + 1) * rowBytes), j * dim * 4);
         }
-        if (!allFinite(vectors)) throw corrupt(path, fileOffset, 'a stored vector holds NaN or Infinity');
+        if (!allFinite(vectors)) throw corrupt(label, fileOffset, 'a stored vector holds NaN or Infinity');
       });
     }
   }

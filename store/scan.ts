@@ -59,7 +59,8 @@ export interface Commit {
 }
 
 export interface Scan {
-  path: string;
+  /** How messages name the file (its path, or the name a caller gave it). */
+  label: string;
   fileSize: number;
   /** End of the newest verified commit; bytes after it are a torn tail. */
   goodEnd: number;
@@ -92,9 +93,9 @@ export interface ScanStart {
   vecSegments: Map<number, { segId: bigint; payloadLength: number }>;
 }
 
-export function scanLog(path: string, source: ByteSource): Scan {
-  const scan = scanFrom(path, source, { offset: 0, dimensions: 0, chain: '', epoch: -1, maxSegId: 0n, vecSegments: new Map() });
-  if (!scan) throw corrupt(path, 0, 'no committed manifest: this is not an RVF store');
+export function scanLog(label: string, source: ByteSource): Scan {
+  const scan = scanFrom(label, source, { offset: 0, dimensions: 0, chain: '', epoch: -1, maxSegId: 0n, vecSegments: new Map() });
+  if (!scan) throw corrupt(label, 0, 'no committed manifest: this is not an RVF store');
   return scan;
 }
 
@@ -102,7 +103,7 @@ export function scanLog(path: string, source: ByteSource): Scan {
  * Reads the commits from `start.offset` on. Returns undefined when no whole
  * commit follows (a reader catching up with a writer mid-commit sees that).
  */
-export function scanFrom(path: string, source: ByteSource, start: ScanStart): Scan | undefined {
+export function scanFrom(label: string, source: ByteSource, start: ScanStart): Scan | undefined {
   const fileSize = source.size;
   const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(fileSize - start.offset, HEADER_BYTES)));
   const commits: Commit[] = [];
@@ -122,7 +123,7 @@ export function scanFrom(path: string, source: ByteSource, start: ScanStart): Sc
 
   while (pos < fileSize) {
     try {
-      const seg = readSegment(path, source, pos, fileSize, chunk, dimensions);
+      const seg = readSegment(label, source, pos, fileSize, chunk, dimensions);
       if (seg.storeInfo) pendingStoreInfo = seg.storeInfo;
       if (dimensions === 0 && seg.dimensions) dimensions = seg.dimensions;
       pending.push(seg.segment);
@@ -158,15 +159,15 @@ export function scanFrom(path: string, source: ByteSource, start: ScanStart): Sc
   }
 
   if (failure && laterManifestVerifies(source, failure.offset + 1, fileSize)) {
-    throw corrupt(path, failure.offset, failure.reason);
+    throw corrupt(label, failure.offset, failure.reason);
   }
   if (!lastManifest) return undefined;
-  if (dimensions === 0) throw corrupt(path, 0, 'the store records no vector dimension');
+  if (dimensions === 0) throw corrupt(label, 0, 'the store records no vector dimension');
   const goodEnd = (commits.at(-1) as Commit).end;
   let tornReason = failure?.reason;
   if (!tornReason && goodEnd < fileSize) tornReason = 'segments after the last manifest were never committed';
   return {
-    path,
+    label,
     fileSize,
     goodEnd,
     commits,
@@ -187,7 +188,7 @@ interface ReadSegment {
   dimensions?: number;
 }
 
-function readSegment(path: string, source: ByteSource, pos: number, fileSize: number, chunk: Buffer, dimensions: number): ReadSegment {
+function readSegment(label: string, source: ByteSource, pos: number, fileSize: number, chunk: Buffer, dimensions: number): ReadSegment {
   if (fileSize - pos < HEADER_BYTES) throw new ScanFailure(pos, 'segment header cut short');
   const head = Buffer.from(source.read(HEADER_BYTES, pos, chunk));
   if (!hasMagic(head)) throw new ScanFailure(pos, 'no segment magic');
@@ -195,7 +196,7 @@ function readSegment(path: string, source: ByteSource, pos: number, fileSize: nu
   if (h.version > WIRE_VERSION) {
     throw new RvfError(
       'EVERSION',
-      `${path} requires RVF wire version ${h.version}, but this build supports version ${WIRE_VERSION}. Run: npm update rvf-mcp-server`,
+      `${label} requires RVF wire version ${h.version}, but this build supports version ${WIRE_VERSION}. Run: npm update rvf-mcp-server`,
     );
   }
   const problem = h.version !== WIRE_VERSION ? `wire version ${h.version}` : headerProblem(head, 0, h);

@@ -163,8 +163,11 @@ export async function writeSnapshot(tmpPath: string, src: SnapshotSource, contro
   }
 }
 
-/** Gives a finished snapshot its name: replacing the old file (compaction) or refusing to (create, derive, export). */
-export function publishSnapshot(tmpPath: string, dest: string, replace: boolean): void {
+/**
+ * Gives a finished snapshot its name: replacing the old file (compaction) or
+ * refusing to (create, derive, export). `label` is how a refusal names `dest`.
+ */
+export function publishSnapshot(tmpPath: string, dest: string, replace: boolean, label = dest): void {
   try {
     if (replace) {
       renameSync(tmpPath, dest);
@@ -176,7 +179,7 @@ export function publishSnapshot(tmpPath: string, dest: string, replace: boolean)
   } catch (err) {
     rmSync(tmpPath, { force: true });
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new RvfError('EEXIST', `${dest} already exists; choose another path or remove it first.`);
+      throw new RvfError('EEXIST', `${label} already exists; choose another path or remove it first.`);
     }
     throw err;
   }

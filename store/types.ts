@@ -115,6 +115,11 @@ export interface OpenOptions {
   metric?: Metric;
   /** Where warnings go (a torn tail cut off, a cache rebuilt). Default: stderr. */
   onWarning?: (message: string) => void;
+  /**
+   * How errors and warnings name the store; default: its absolute path. The
+   * MCP server passes "store <name>", so no tool result names a path on disk.
+   */
+  displayName?: string;
 }
 
 /** Called during long operations; `done` and `total` count vectors. */
@@ -123,4 +128,10 @@ export type ProgressCallback = (done: number, total: number) => void;
 export interface LongOperationOptions {
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+}
+
+/** derive and export: a long operation writing a new file. */
+export interface CopyOptions extends LongOperationOptions {
+  /** How a refusal names the new file (it exists already); default: its absolute path. */
+  displayName?: string;
 }

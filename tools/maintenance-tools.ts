@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { basename } from 'node:path';
 import { inputs, outputs } from '../schemas/tools.ts';
+import { storeLabel } from '../store/registry.ts';
 import { progressOf, type ToolContext } from './context.ts';
 import { registerTool } from './register-tool.ts';
 import { run } from './result.ts';
@@ -8,7 +9,7 @@ import { run } from './result.ts';
 /** Whole-file work: derive a child, compact, export. Each reports progress and honours cancellation. */
 
 export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): void {
-  const { registry, log } = ctx;
+  const { registry } = ctx;
   if (!registry.write) return;
 
   registerTool(
@@ -23,10 +24,10 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     ({ store, child }, extra) =>
-      run(log, async () => {
+      run(ctx, async () => {
         const db = await registry.get(store);
-        const childPath = registry.pathFor(child);
-        const r = await db.derive(childPath, { onProgress: progressOf(extra), signal: extra.signal });
+        const childPath = registry.pathForNew(child, 'child');
+        const r = await db.derive(childPath, { onProgress: progressOf(extra), signal: extra.signal, displayName: storeLabel(child) });
         return { store, child, totalVectors: r.totalVectors, epoch: r.epoch, lineage: { ...r.lineage, parentPath: basename(r.lineage.parentPath) } };
       }),
   );
@@ -42,7 +43,7 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     ({ store }, extra) =>
-      run(log, async () => ({ store, ...(await (await registry.get(store)).compact({ onProgress: progressOf(extra), signal: extra.signal })) })),
+      run(ctx, async () => ({ store, ...(await (await registry.get(store)).compact({ onProgress: progressOf(extra), signal: extra.signal })) })),
   );
 
   registerTool(
@@ -57,7 +58,7 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
       outputSchema: outputs.rebuild,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    ({ store }) => run(log, async () => ({ store, ...(await (await registry.get(store)).rebuildCache()) })),
+    ({ store }) => run(ctx, async () => ({ store, ...(await (await registry.get(store)).rebuildCache()) })),
   );
 
   registerTool(
@@ -71,9 +72,9 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     ({ store, target }, extra) =>
-      run(log, async () => {
+      run(ctx, async () => {
         const db = await registry.get(store);
-        const r = await db.export(registry.pathFor(target), { onProgress: progressOf(extra), signal: extra.signal });
+        const r = await db.export(registry.pathForNew(target, 'copy'), { onProgress: progressOf(extra), signal: extra.signal, displayName: storeLabel(target) });
         return { store, target, totalVectors: r.totalVectors, fileSizeBytes: r.fileSizeBytes };
       }),
   );

@@ -32,7 +32,7 @@ function embedderFor(config: EmbedderConfig): Promise<Embedder> {
 }
 
 export function registerMemoryTools(server: McpServer, ctx: ToolContext): void {
-  const { registry, log } = ctx;
+  const { registry } = ctx;
 
   registerTool(
     server,
@@ -49,7 +49,7 @@ export function registerMemoryTools(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: ctx.embedder.kind === 'openai' },
     },
     ({ store, text, k, filter }) =>
-      run(log, async () => {
+      run(ctx, async () => {
         const db = await registry.get(store);
         const embedder = await embedderFor(ctx.embedder);
         return { store, embedder: embedder.identity, results: await recall(db, embedder, text, k, filter) };
@@ -70,7 +70,7 @@ export function registerMemoryTools(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: ctx.embedder.kind === 'openai' },
     },
     ({ store, text, metadata, entries }) =>
-      run(log, async () => {
+      run(ctx, async () => {
         const items = entriesOf(text, metadata, entries);
         checkEntries(items); // before a first use creates the store: bad input leaves no empty store behind
         const embedder = await embedderFor(ctx.embedder);

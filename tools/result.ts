@@ -1,20 +1,24 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { isRvfError } from '../store/errors.ts';
-import type { Logger } from './context.ts';
+import type { ToolContext } from './context.ts';
 
 /**
  * Tool results: structured content plus the same JSON as a text block; every
  * failure an isError result whose one sentence starts with its code and says
- * what to do next. A tool never throws: the server never dies from a request.
+ * what to do next, naming no absolute path (stores open under a display name;
+ * the registry's withoutRoot catches what comes from below, such as Node's
+ * file errors). A tool never throws: the server never dies from a request.
  */
+
+type RunContext = Pick<ToolContext, 'log' | 'registry'>;
 
 export function ok(data: Record<string, unknown>): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data };
 }
 
-export function failure(err: unknown, log: Logger): CallToolResult {
-  if (isRvfError(err)) return { isError: true, content: [{ type: 'text', text: `${err.code}: ${err.message}` }] };
-  const message = err instanceof Error ? err.message : String(err);
+export function failure(err: unknown, { log, registry }: RunContext): CallToolResult {
+  if (isRvfError(err)) return { isError: true, content: [{ type: 'text', text: `${err.code}: ${registry.withoutRoot(err.message)}` }] };
+  const message = registry.withoutRoot(err instanceof Error ? err.message : String(err));
   log.error(`internal error: ${message}`, err instanceof Error ? err.stack : undefined);
   return {
     isError: true,
@@ -23,10 +27,10 @@ export function failure(err: unknown, log: Logger): CallToolResult {
 }
 
 /** Runs a tool body and turns its value or its error into a result. */
-export async function run(log: Logger, body: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
+export async function run(ctx: RunContext, body: () => Promise<Record<string, unknown>>): Promise<CallToolResult> {
   try {
     return ok(await body());
   } catch (err) {
-    return failure(err, log);
+    return failure(err, ctx);
   }
 }

@@ -12,7 +12,7 @@ import { run } from './result.ts';
  * write, through the store's log.
  */
 export function registerRvliteTools(server: McpServer, ctx: ToolContext): void {
-  const { registry, log } = ctx;
+  const { registry } = ctx;
   const write = registry.write;
   const limits =
     `Results are capped at ${LIMITS.maxQueryRows} rows and ${LIMITS.maxQueryResultBytes / 1024 / 1024} MiB (then truncated is true), ` +
@@ -26,7 +26,7 @@ export function registerRvliteTools(server: McpServer, ctx: ToolContext): void {
   const answer =
     (lang: QueryLanguage) =>
     ({ store, query, params }: { store: string; query: string; params?: QueryParams }, extra: Extra) =>
-      run(log, async () => ({
+      run(ctx, async () => ({
         store,
         ...(await runQuery(await registry.get(store), lang, query, params, { write, asker: extra.sessionId ?? 'stdio', signal: extra.signal })),
       }));

@@ -17,7 +17,7 @@ export async function statusOf(store: string, db: RvfDatabase): Promise<Record<s
 }
 
 export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
-  const { registry, log } = ctx;
+  const { registry } = ctx;
 
   if (registry.write) {
     registerTool(
@@ -32,7 +32,7 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
         annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       },
       ({ store, dimensions, metric }) =>
-        run(log, async () => statusOf(store, await registry.create(store, { dimensions, metric }))),
+        run(ctx, async () => statusOf(store, await registry.create(store, { dimensions, metric }))),
     );
   }
 
@@ -46,7 +46,7 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
       outputSchema: outputs.status,
       annotations: READ,
     },
-    ({ store }) => run(log, async () => statusOf(store, await registry.get(store))),
+    ({ store }) => run(ctx, async () => statusOf(store, await registry.get(store))),
   );
 
   registerTool(
@@ -59,7 +59,7 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
       outputSchema: outputs.close,
       annotations: READ,
     },
-    ({ store }) => run(log, async () => ({ store, closed: await registry.close(store) })),
+    ({ store }) => run(ctx, async () => ({ store, closed: await registry.close(store) })),
   );
 
   registerTool(
@@ -72,7 +72,7 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
       outputSchema: outputs.list,
       annotations: READ,
     },
-    () => run(log, async () => ({ root: registry.root, stores: await registry.list() })),
+    () => run(ctx, async () => ({ root: registry.root, stores: await registry.list() })),
   );
 
   registerTool(
@@ -85,7 +85,7 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
       outputSchema: outputs.status,
       annotations: READ,
     },
-    ({ store }) => run(log, async () => statusOf(store, await registry.get(store))),
+    ({ store }) => run(ctx, async () => statusOf(store, await registry.get(store))),
   );
 
   registerTool(
@@ -98,6 +98,6 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
       outputSchema: outputs.segments,
       annotations: READ,
     },
-    ({ store }) => run(log, async () => ({ store, segments: await (await registry.get(store)).segments() })),
+    ({ store }) => run(ctx, async () => ({ store, segments: await (await registry.get(store)).segments() })),
   );
 }

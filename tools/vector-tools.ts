@@ -9,7 +9,7 @@ import { isEmptyFilter } from '../store/filter.ts';
 /** Vectors in and out: ingest, query, delete, delete by filter. */
 
 export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
-  const { registry, log } = ctx;
+  const { registry } = ctx;
 
   registerTool(
     server,
@@ -23,7 +23,7 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     ({ store, vector, k, filter }) =>
-      run(log, async () => ({ store, results: await (await registry.get(store)).query(vector, k, filter === undefined ? {} : { filter }) })),
+      run(ctx, async () => ({ store, results: await (await registry.get(store)).query(vector, k, filter === undefined ? {} : { filter }) })),
   );
 
   if (!registry.write) return;
@@ -40,7 +40,7 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     ({ store, entries }, extra) =>
-      run(log, async () => {
+      run(ctx, async () => {
         const progress = progressOf(extra);
         progress(0, entries.length);
         const db = await registry.get(store);
@@ -60,7 +60,7 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
       outputSchema: outputs.delete,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ store, ids }) => run(log, async () => ({ store, ...(await (await registry.get(store)).delete(ids)) })),
+    ({ store, ids }) => run(ctx, async () => ({ store, ...(await (await registry.get(store)).delete(ids)) })),
   );
 
   registerTool(
@@ -74,7 +74,7 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
     ({ store, filter }) =>
-      run(log, async () => {
+      run(ctx, async () => {
         // Refused here rather than by deleteByFilter, whose message names the library's delete(), not this server's rvf_delete.
         if (isEmptyFilter(filter)) {
           throw new RvfError('EINVAL', 'filter has no condition, so it would delete every vector; give at least one condition, or delete by id with rvf_delete.');

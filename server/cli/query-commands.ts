@@ -33,7 +33,8 @@ export function registerQueryCommands(program: Command, json: () => boolean): vo
             });
           });
         } finally {
-          queryRunner().close();
+          // After the store closed: the children close their cache connections last, so no side files stay behind.
+          await queryRunner().stop();
         }
       });
   }

@@ -82,7 +82,7 @@ export function inspectorRoutes(o: InspectorOptions): InspectorRoutes {
         if (url.pathname.startsWith(API) || url.pathname === API.slice(0, -1)) await api(req, res, url.pathname.slice(API.length));
         else serveAsset(req, res, url.pathname);
       } catch (err) {
-        apiFailure(res, err, o.log);
+        apiFailure(res, err, o.log, o.registry);
       }
     },
   };
@@ -156,7 +156,7 @@ export function inspectorRoutes(o: InspectorOptions): InspectorRoutes {
         stores.push(viewOf(entry.store, status, segments, o.registry.root));
       } catch (err) {
         // One store that cannot open (held by another writer, damaged) still shows what its file says.
-        const e = errorOf(err);
+        const e = errorOf(err, o.registry);
         stores.push({
           name: entry.store,
           status: {
@@ -317,16 +317,15 @@ const STATUS_OF: Record<string, number> = {
   ENOTBUILT: 503,
 };
 
-function errorOf(err: unknown): { code: string; message: string } {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return { code, message: err.message };
-  }
-  return { code: 'EINTERNAL', message: err instanceof Error ? err.message : String(err) };
+/** The code and message the page shows; like tool results, it names no absolute path. */
+function errorOf(err: unknown, registry: StoreRegistry): { code: string; message: string } {
+  const message = registry.withoutRoot(err instanceof Error ? err.message : String(err));
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) ? { code, message } : { code: 'EINTERNAL', message };
 }
 
-function apiFailure(res: ServerResponse, err: unknown, log: Logger): void {
-  const { code, message } = errorOf(err);
+function apiFailure(res: ServerResponse, err: unknown, log: Logger, registry: StoreRegistry): void {
+  const { code, message } = errorOf(err, registry);
   const status = err instanceof ApiError ? err.status : (STATUS_OF[code] ?? (code === 'EINTERNAL' ? 500 : 400));
   if (status >= 500 && !(err instanceof ApiError)) log.error(`inspector: ${message}`, err instanceof Error ? err.stack : undefined);
   if (res.headersSent) {
