@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,10 +61,31 @@ export function run(command: string, args: string[], cwd: string, options: { env
 }
 
 /**
+ * better-sqlite3's own install step (prebuild-install) takes a prebuilt binary
+ * from a local folder when one of the right name is there: this offers it the
+ * one `npm ci` already compiled for this checkout, so the tarball's install
+ * does not compile the same source again (about 90 s, and both cores). Only
+ * for the very version the checkout has: any other version is not in the
+ * folder, and compiles from source as it would for a user.
+ */
+async function compiledBetterSqlite3(dir: string): Promise<Record<string, string>> {
+  const source = join(PACKAGE_ROOT, 'node_modules', 'better-sqlite3');
+  const binary = join(source, 'build', 'Release', 'better_sqlite3.node');
+  if (!existsSync(binary)) return {};
+  const { version } = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { version: string };
+  const folder = join(dir, 'prebuilds');
+  mkdirSync(folder);
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  const packed = await run('tar', ['-czf', join(folder, name), '-C', source, 'build/Release/better_sqlite3.node'], dir);
+  assert.equal(packed.code, 0, `tar failed: ${packed.stderr}`);
+  return { npm_config_better_sqlite3_local_prebuilds: folder };
+}
+
+/**
  * Packs the checkout (its dist/ as `npm test` just built it: --ignore-scripts
  * skips the prepack build that `npm publish` runs) and installs the tarball
- * plus `extraPackages` into `<dir>/app`. The npm cache is reused; better-sqlite3
- * compiles once here, as it does for a user.
+ * plus `extraPackages` into `<dir>/app`, reusing the npm cache and the
+ * checkout's compiled better-sqlite3 (compiledBetterSqlite3).
  */
 export async function packAndInstall(dir: string, extraPackages: string[] = []): Promise<Installed> {
   for (const built of ['dist/server/main.js', 'dist/server/rvf-cli.js', 'dist/store/index.js', 'dist/inspector/index.html']) {
@@ -79,6 +100,7 @@ export async function packAndInstall(dir: string, extraPackages: string[] = []):
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'rvf-consumer', private: true, type: 'module' }, null, 2));
   const installed = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(dir, info.filename), ...extraPackages], app, {
+    env: userEnv(await compiledBetterSqlite3(dir)),
     timeoutMs: 600_000,
   });
   assert.equal(installed.code, 0, `npm install of the tarball failed:\n${installed.stderr}`);
