@@ -15,8 +15,13 @@ import { createRequire } from 'node:module';
  * are dropped here so the AST builder only sees meaningful tokens.
  */
 
+/** The ANTLR channel the parser does not read. */
+const HIDDEN_CHANNEL = 1;
+
 interface AntlrToken {
   type: number;
+  /** 0 for tokens the parser reads; any other channel hides a token from it */
+  channel: number;
   start: number;
   stop: number;
   line: number;
@@ -125,6 +130,7 @@ export function parseTree(query: string): ParsedTree {
     while (j < all.length && (all[j] as AntlrToken).type === spType) j++;
     if (all[j]?.text === '(') t.type = nameType;
   }
+  hideToleratedSpace(all, spType, grammar.CypherParser.EOF as number);
   const parser = new grammar.CypherParser(stream);
   parser.removeErrorListeners();
   parser.addErrorListener(listener);
@@ -157,4 +163,25 @@ export function parseTree(query: string): ParsedTree {
   };
   const tree = convert(root) ?? { rule: 'cypher', token: null, text: '', children: [] };
   return { tree, errors };
+}
+
+/**
+ * Hides whitespace the grammar refuses but people and agents write all the
+ * time, so it parses as if it were not there: after a colon (`(n: Label)`,
+ * `[r: TYPE]`, `n: Label`; the grammar allows none there, and no construct
+ * needs whitespace after a colon), and after a final `;` (the grammar takes
+ * `;` followed by whitespace as the start of a second statement).
+ */
+function hideToleratedSpace(tokens: (AntlrToken & { text: string })[], spType: number, eofType: number): void {
+  for (let i = 1; i < tokens.length; i++) {
+    const t = tokens[i] as AntlrToken;
+    if (t.type === spType && tokens[i - 1]?.text === ':') t.channel = HIDDEN_CHANNEL;
+  }
+  let last = tokens.length - 1;
+  while (last >= 0 && ((tokens[last] as AntlrToken).type === eofType || (tokens[last] as AntlrToken).type === spType)) last--;
+  if (last < 0 || tokens[last]?.text !== ';') return;
+  for (let i = last + 1; i < tokens.length; i++) {
+    const t = tokens[i] as AntlrToken;
+    if (t.type === spType) t.channel = HIDDEN_CHANNEL;
+  }
 }

@@ -1,0 +1,120 @@
+/**
+ * Cypher as agents use it for knowledge-graph memory (issue 12): entities with
+ * observation lists, relations between them, batch upserts, neighbourhood
+ * reads, paths.
+ *
+ * - a conformance table: each case runs on a fresh SQLite file with the
+ *   store's CACHE_SCHEMA (setup writes, then the query), and checks the rows,
+ *   the write stats, the error code, and what is stored (read back with SQL,
+ *   so a list must be a JSON array in the row, not text that looks like one);
+ * - node and relationship ids are never handed out again after a delete, on
+ *   a real store through runQuery, across compaction, rvf_rebuild, a deleted
+ *   cache and reopening (the high-water mark travels through the log);
+ * - an agent-memory session (batch upserts that append observations, pruning,
+ *   idempotent relations, neighbourhood reads, DETACH DELETE) through runQuery
+ *   with write: true, checked again after closing and reopening the store,
+ *   after rebuildCache(), after deleting the cache, and after compaction: the
+ *   log is the source of truth.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { CypherError, runCypher, type CypherErrorCode, type CypherOptions, type CypherResult, type CypherStats } from '../rvlite-bridge/cypher/index.ts';
+import { CACHE_SCHEMA } from '../store/cache-schema.ts';
+import { tempDir } from './helpers/temp.ts';
+
+type Params = Record<string, unknown>;
+
+interface Case {
+  /** what the case shows */
+  name: string;
+  /** writes run first, each in its own transaction */
+  setup?: (string | { q: string; params: Params })[];
+  q: string;
+  params?: Params;
+  options?: Partial<CypherOptions>;
+  rows?: unknown[][];
+  stats?: Partial<CypherStats>;
+  error?: CypherErrorCode;
+  message?: RegExp;
+  /** SQL run after the query (also after an error), with the rows it must give */
+  stored?: [string, unknown[][]];
+}
+
+const CASES: Case[] = [
+  // ---------------------------------------------------------- text agents send
+  { name: 'a trailing semicolon and newline', setup: ['CREATE (:E {n: 1})'], q: 'MATCH (n:E) RETURN count(n);\n', rows: [[1]] },
+  { name: 'a trailing semicolon, spaces and blank lines', setup: ['CREATE (:E {n: 1})'], q: 'MATCH (n:E) RETURN n.n ;  \n\n', rows: [[1]] },
+  { name: 'a trailing semicolon and a comment', q: 'RETURN 1 AS one; // done\n', rows: [[1]] },
+  { name: 'a write with a trailing semicolon', q: "CREATE (n:E {n: 2}) RETURN n.n;\n", rows: [[2]] },
+  { name: 'a space after the colon of a label', setup: ['CREATE (:E {n: 1})'], q: 'MATCH (n: E) RETURN count(n)', rows: [[1]] },
+  { name: 'a space after the colon of a type', setup: ['CREATE (:E)-[:R]->(:E)'], q: 'MATCH ()-[r: R]->() RETURN count(r)', rows: [[1]] },
+  { name: 'a space after the colon of a label test', setup: ['CREATE (:E {n: 1})'], q: 'MATCH (n) WHERE n: E RETURN count(n)', rows: [[1]] },
+  { name: 'a space after the colon in CREATE', q: 'CREATE (n: E {n: 3}) RETURN labels(n)', rows: [[['E']]] },
+  { name: 'two statements are still refused', q: 'MATCH (n) RETURN n; MATCH (m) RETURN m', error: 'EINVAL' },
+];
+
+function expectCypherError(fn: () => unknown, code: CypherErrorCode, label: string): CypherError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof CypherError, `${label}: expected CypherError ${code}, got ${caught === undefined ? 'success' : String(caught)}`);
+  assert.equal(caught.code, code, `${label}: ${caught.message}`);
+  assert.match(caught.message, /^Cypher: .+[.;]/, `${label}: message is a sentence`);
+  return caught;
+}
+
+const sortRows = (rows: unknown[][]): unknown[][] => [...rows].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0));
+
+describe('cypher memory conformance', () => {
+  const dir = tempDir('rvf-cypher-memory-');
+  let n = 0;
+
+  function check(c: Case): void {
+    const db = new Database(join(dir, `c${n++}.sqlite`));
+    try {
+      // as the store opens its cache: without a sync per statement
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.exec(CACHE_SCHEMA);
+      const run = (q: string, params: Params, options: Partial<CypherOptions> = {}): CypherResult =>
+        db.transaction(() => runCypher(db, q, params, { write: true, maxRows: 1000, ...options }))();
+      for (const s of c.setup ?? []) {
+        const [q, params] = typeof s === 'string' ? [s, {}] : [s.q, s.params];
+        run(q, params);
+      }
+      if (c.error) {
+        const e = expectCypherError(() => run(c.q, c.params ?? {}, c.options), c.error, c.name);
+        if (c.message) assert.match(e.message, c.message, c.name);
+      } else {
+        const r = run(c.q, c.params ?? {}, c.options);
+        const ordered = /RETURN[\s\S]*ORDER BY/i.test(c.q);
+        assert.deepEqual(ordered ? r.rows : sortRows(r.rows), ordered ? c.rows : sortRows(c.rows ?? []), `${c.name}: rows`);
+        for (const [k, v] of Object.entries(c.stats ?? {})) assert.equal(r.stats[k as keyof CypherStats], v, `${c.name}: stats.${k}`);
+      }
+      if (c.stored) {
+        const got = db.prepare(c.stored[0]).raw(true).all();
+        assert.deepEqual(got, c.stored[1], `${c.name}: stored rows`);
+      }
+    } finally {
+      db.close();
+    }
+  }
+
+  test(`${CASES.length} cases`, () => {
+    const failures: string[] = [];
+    for (const c of CASES) {
+      try {
+        check(c);
+      } catch (err) {
+        failures.push(`${c.name}: ${c.q}\n    ${(err as Error).message.split('\n').slice(0, 12).join('\n    ')}`);
+      }
+    }
+    assert.deepEqual(failures, [], `${failures.length} of ${CASES.length} cases failed:\n${failures.join('\n')}`);
+  });
+});
+
