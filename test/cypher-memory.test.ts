@@ -43,6 +43,64 @@ interface Case {
 }
 
 const CASES: Case[] = [
+  // ---------------------------------------------------------- batch upserts: one binding per row
+  {
+    name: 'MERGE binds its node per input row',
+    q: 'UNWIND $entities AS e MERGE (n:Entity {name: e.name}) SET n.type = e.type RETURN n.name, n.type',
+    params: { entities: [{ name: 'a', type: 'x' }, { name: 'b', type: 'y' }, { name: 'a', type: 'z' }] },
+    rows: [['a', 'z'], ['b', 'y'], ['a', 'z']],
+    stats: { nodesCreated: 2, labelsAdded: 2 },
+    stored: ['SELECT n.props, l.label FROM graph_nodes n JOIN graph_labels l ON l.node_id = n.id ORDER BY n.id', [['{"name":"a","type":"z"}', 'Entity'], ['{"name":"b","type":"y"}', 'Entity']]],
+  },
+  { name: 'MERGE over a literal list', q: 'UNWIND [1, 2, 3, 4] AS i MERGE (n {id: i}) RETURN count(*)', rows: [[4]], stats: { nodesCreated: 4 } },
+  { name: 'MERGE again matches every row', setup: ['UNWIND [1, 2, 3, 4] AS i MERGE (n {id: i})'], q: 'UNWIND [1, 2, 3, 4] AS i MERGE (n {id: i}) RETURN count(*)', rows: [[4]], stats: { nodesCreated: 0 } },
+  { name: 'a later row of the batch matches what an earlier row created', q: 'UNWIND [1, 1, 2] AS i MERGE (n:M {id: i}) RETURN count(*), count(DISTINCT n)', rows: [[3, 2]], stats: { nodesCreated: 2 } },
+  { name: 'CREATE binds its node per input row', q: 'UNWIND [1, 2] AS i CREATE (n:N {id: i}) RETURN n.id ORDER BY n.id', rows: [[1], [2]], stats: { nodesCreated: 2 } },
+  {
+    name: 'CREATE of a path per input row',
+    q: 'UNWIND [1, 2] AS i CREATE (a:A {i: i})-[r:R]->(b:B {i: i}) RETURN a.i, b.i, type(r) ORDER BY a.i',
+    rows: [[1, 1, 'R'], [2, 2, 'R']],
+    stats: { nodesCreated: 4, relationshipsCreated: 2 },
+  },
+  {
+    name: 'CREATE reuses a node made earlier in the same clause, per row',
+    q: 'UNWIND [1, 2] AS i CREATE (a:C {i: i}), (b:C {i: i * 10}), (a)-[:R]->(b) RETURN count(*)',
+    rows: [[2]],
+    stats: { nodesCreated: 4, relationshipsCreated: 2 },
+    stored: ["SELECT json_extract(s.props, '$.i'), json_extract(d.props, '$.i') FROM graph_rels r JOIN graph_nodes s ON s.id = r.src JOIN graph_nodes d ON d.id = r.dst ORDER BY r.id", [[1, 10], [2, 20]]],
+  },
+  {
+    name: 'MERGE of a relationship per input row',
+    setup: ['CREATE (:P {n: 1}), (:P {n: 2}), (:P {n: 3})'],
+    q: 'UNWIND [[1, 2], [2, 3], [1, 2]] AS pair MATCH (a:P {n: pair[0]}), (b:P {n: pair[1]}) MERGE (a)-[r:LINK {w: 1}]->(b) RETURN count(r)',
+    rows: [[3]],
+    stats: { relationshipsCreated: 2 },
+  },
+  { name: 'MERGE of a whole path per input row', q: 'UNWIND [1, 2] AS i MERGE (a:Q {i: i})-[:T]->(b:Q2 {i: i}) RETURN count(*)', rows: [[2]], stats: { nodesCreated: 4, relationshipsCreated: 2 } },
+  // ---------------------------------------------------------- MERGE of a named relationship
+  {
+    name: 'MERGE binds a named relationship with properties',
+    setup: ['CREATE (:A {n: 1}), (:B {n: 2})'],
+    q: "MATCH (a:A), (b:B) MERGE (a)-[r:T {k: 'v'}]->(b) RETURN count(r), r.k",
+    rows: [[1, 'v']],
+    stats: { relationshipsCreated: 1 },
+  },
+  {
+    name: 'MERGE of a named relationship again matches it',
+    setup: ['CREATE (:A {n: 1}), (:B {n: 2})', "MATCH (a:A), (b:B) MERGE (a)-[r:T {k: 'v'}]->(b)"],
+    q: "MATCH (a:A), (b:B) MERGE (a)-[r:T {k: 'v'}]->(b) RETURN count(r)",
+    rows: [[1]],
+    stats: { relationshipsCreated: 0 },
+  },
+  // ---------------------------------------------------------- write clauses with no input rows
+  { name: 'CREATE with no input rows, then RETURN', q: 'MATCH (x:Nope) CREATE (n) RETURN n', rows: [], stats: { nodesCreated: 0 } },
+  { name: 'CREATE with no input rows, then count', q: 'MATCH (x:Nope) CREATE (n) RETURN count(n)', rows: [[0]] },
+  { name: 'MERGE with no input rows, then RETURN', q: 'MATCH (x:Nope) MERGE (n:Y) RETURN n', rows: [] },
+  { name: 'MERGE of a relationship with no input rows', q: 'MATCH (x:Nope) MERGE (a)-[r:T {k: 1}]->(b) RETURN count(r)', rows: [[0]] },
+  // ---------------------------------------------------------- MERGE with null properties
+  { name: 'MERGE with a null property value is refused', q: 'MERGE (n:N {id: null}) RETURN n', error: 'EINVAL', message: /null for property id/, stored: ['SELECT count(*) FROM graph_nodes', [[0]]] },
+  { name: 'MERGE refuses the row that brings a null', q: 'UNWIND [{id: 1}, {}] AS r MERGE (n:N {id: r.id}) RETURN n', error: 'EINVAL', message: /null for property id/ },
+  { name: 'MERGE of a relationship with a null property is refused', setup: ['CREATE (:A), (:B)'], q: 'MATCH (a:A), (b:B) MERGE (a)-[:R {w: null}]->(b)', error: 'EINVAL', message: /null for property w/ },
   // ---------------------------------------------------------- text agents send
   { name: 'a trailing semicolon and newline', setup: ['CREATE (:E {n: 1})'], q: 'MATCH (n:E) RETURN count(n);\n', rows: [[1]] },
   { name: 'a trailing semicolon, spaces and blank lines', setup: ['CREATE (:E {n: 1})'], q: 'MATCH (n:E) RETURN n.n ;  \n\n', rows: [[1]] },

@@ -96,9 +96,10 @@ class WriteRun {
     return new ReadCompiler({ maxPathLength: this.maxPathLength, params: this.params, propertyVariables: this.propertyVars });
   }
 
-  private read(clauses: Clause[], mode: 'return' | 'bindings', maxRows = Number.MAX_SAFE_INTEGER, rows: Row[] = this.rows): { columns: OutputColumn[]; rows: Row[]; truncated: boolean } {
-    const unit = this.vars.length === 0 && rows.length === 1;
-    const compiled = this.compiler().compile(clauses, unit ? null : this.vars, mode);
+  /** Runs read clauses over `rows`, whose columns are `vars` (the variables bound so far, unless a clause is half done). */
+  private read(clauses: Clause[], mode: 'return' | 'bindings', maxRows = Number.MAX_SAFE_INTEGER, rows: Row[] = this.rows, vars: OutputColumn[] = this.vars): { columns: OutputColumn[]; rows: Row[]; truncated: boolean } {
+    const unit = vars.length === 0 && rows.length === 1;
+    const compiled = this.compiler().compile(clauses, unit ? null : vars, mode);
     if (!unit) compiled.binds[INPUT_PARAM] = toJsonText(rows);
     const r = runCompiled(this.db, compiled, mode === 'return' ? outputCell : bindingCell, maxRows);
     return { columns: compiled.columns, rows: r.rows, truncated: r.truncated };
@@ -146,7 +147,7 @@ class WriteRun {
   private write(clause: Clause): void {
     switch (clause.kind) {
       case 'create':
-        for (const row of this.rows) for (const p of clause.patterns) this.create(p, row);
+        this.createClause(clause.patterns);
         return;
       case 'merge':
         this.merge(clause.pattern, clause.onCreate, clause.onMatch);
@@ -165,21 +166,25 @@ class WriteRun {
     }
   }
 
-  private properties(expr: Expr | null, row: Row, what: string): Record<string, unknown> {
+  /** `refuseNull` is MERGE's rule: a null property can never match, so it may not be created either. */
+  private properties(expr: Expr | null, row: Row, what: string, refuseNull: boolean): Record<string, unknown> {
     if (!expr) return {};
     const [value] = this.evaluate([expr], row);
     if (value === null || value === undefined) return {};
     if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`the properties of ${what} must be a map, e.g. {name: 'Ann'}.`);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (v === null) continue;
+      if (v === null) {
+        if (refuseNull) throw invalid(`MERGE cannot use null for property ${k} of ${what}; give it a value, or leave it out of the pattern.`);
+        continue;
+      }
       out[k] = checkedProperty(k, v);
     }
     return out;
   }
 
-  private createNode(np: NodePattern, row: Row): number {
-    const props = this.properties(np.properties, row, np.variable ?? 'a new node');
+  private createNode(np: NodePattern, row: Row, merging: boolean): number {
+    const props = this.properties(np.properties, row, np.variable ?? 'a new node', merging);
     const id = Number(this.sql.insertNode!.run(toJsonText(props)).lastInsertRowid);
     this.stats.nodesCreated++;
     this.stats.propertiesSet += Object.keys(props).length;
@@ -189,67 +194,91 @@ class WriteRun {
     return id;
   }
 
-  /** CREATE one pattern for one row: bound variables are reused, the rest created. */
-  private create(p: Pattern, row: Row, mergeCreate = false): void {
+  /**
+   * CREATE: every row gets its own new nodes and relationships. The new
+   * variables are declared before the first row, so a later clause knows
+   * them even when no row comes in.
+   */
+  private createClause(patterns: Pattern[]): void {
+    const before = new Set(this.vars.map((v) => v.name));
+    for (const v of patternVariables(patterns)) if (!before.has(v.name)) this.addVar(v.name, v.type);
+    for (const row of this.rows) {
+      const bound = new Set(before);
+      for (const p of patterns) this.create(p, row, bound, false);
+    }
+  }
+
+  /**
+   * CREATE one pattern for one row. `bound` holds the variables this row
+   * already has (from earlier clauses, or made earlier in this clause): they
+   * are reused, the rest are created and added to it.
+   */
+  private create(p: Pattern, row: Row, bound: Set<string>, merging: boolean): void {
     const ids: number[] = p.nodes.map((np) => {
-      const i = np.variable !== null ? this.indexOf(np.variable) : -1;
-      if (i !== -1) {
-        const bound = this.valueOf(row, np.variable as string, 'node');
-        if (!bound) throw invalid(`cannot create a relationship to ${np.variable}, which is null; MATCH it first or drop the OPTIONAL.`);
-        if (!mergeCreate && (np.labels.length > 0 || np.properties)) {
+      if (np.variable !== null && bound.has(np.variable)) {
+        const node = this.valueOf(row, np.variable, 'node');
+        if (!node) throw invalid(`cannot create a relationship to ${np.variable}, which is null; MATCH it first or drop the OPTIONAL.`);
+        if (!merging && (np.labels.length > 0 || np.properties)) {
           throw invalid(`variable ${np.variable} is already bound, so CREATE cannot add labels or properties to it; use SET, or a new variable.`);
         }
-        return bound.id;
+        return node.id;
       }
-      const id = this.createNode(np, row);
-      if (np.variable !== null) row[this.addVar(np.variable, 'node')] = id;
+      const id = this.createNode(np, row, merging);
+      if (np.variable !== null) {
+        row[this.indexOf(np.variable)] = id;
+        bound.add(np.variable);
+      }
       return id;
     });
     p.rels.forEach((rel, k) => {
       if (rel.range) throw invalid('CREATE cannot create a variable-length relationship; create each hop.');
       if (rel.types.length !== 1) throw invalid(`a created relationship needs exactly one type, e.g. -[:KNOWS]->; fix ${rel.variable ?? 'the relationship'}.`);
-      if (rel.direction === 'both' && !mergeCreate) throw invalid('a created relationship needs a direction; write -[:TYPE]-> or <-[:TYPE]-.');
-      if (rel.variable !== null && this.indexOf(rel.variable) !== -1) throw invalid(`variable ${rel.variable} is already bound; use a new name for the created relationship.`);
+      if (rel.direction === 'both' && !merging) throw invalid('a created relationship needs a direction; write -[:TYPE]-> or <-[:TYPE]-.');
+      if (rel.variable !== null && bound.has(rel.variable)) throw invalid(`variable ${rel.variable} is already bound; use a new name for the created relationship.`);
       const a = ids[k] as number;
       const b = ids[k + 1] as number;
       const [src, dst] = rel.direction === 'in' ? [b, a] : [a, b];
-      const props = this.properties(rel.properties, row, rel.variable ?? 'a new relationship');
+      const props = this.properties(rel.properties, row, rel.variable ?? 'a new relationship', merging);
       const id = Number(this.sql.insertRel!.run(rel.types[0], src, dst, toJsonText(props)).lastInsertRowid);
       this.stats.relationshipsCreated++;
       this.stats.propertiesSet += Object.keys(props).length;
-      if (rel.variable !== null) row[this.addVar(rel.variable, 'rel')] = id;
+      if (rel.variable !== null) {
+        row[this.indexOf(rel.variable)] = id;
+        bound.add(rel.variable);
+      }
     });
   }
 
+  /**
+   * MERGE, row by row: each row matches the pattern against the graph as the
+   * earlier rows left it (so a batch that names one entity twice creates it
+   * once), or creates it. The pattern's new variables are fixed before the
+   * first row, so every row binds its own.
+   */
   private merge(p: Pattern, onCreate: SetItem[], onMatch: SetItem[]): void {
     if (p.rels.some((r) => r.range)) throw unsupported('MERGE with a variable-length relationship', 'MERGE each hop');
     const match: Clause = { kind: 'match', optional: false, patterns: [p], where: null };
+    const inputVars = this.vars;
+    const inputNames = new Set(inputVars.map((v) => v.name));
+    const added = patternVariables([p]).filter((v) => !inputNames.has(v.name));
+    this.vars = [...inputVars, ...added];
     const out: Row[] = [];
-    const before = this.vars.map((v) => v.name);
     for (const row of this.rows) {
-      const found = this.read([match], 'bindings', Number.MAX_SAFE_INTEGER, [row]);
-      if (found.rows.length > 0) {
-        // adopt the MATCH's columns (input variables first, then the pattern's new ones)
-        for (const c of found.columns) if (!before.includes(c.name) && this.indexOf(c.name) === -1) this.addVar(c.name, c.type);
-        for (const f of found.rows) {
-          const merged = this.vars.map((v) => {
-            const j = found.columns.findIndex((c) => c.name === v.name);
-            return j === -1 ? row[this.indexOf(v.name)] ?? null : f[j];
-          });
-          for (const item of onMatch) this.set(item, merged);
-          out.push(merged);
-        }
-      } else {
-        const fresh = [...row];
-        while (fresh.length < this.vars.length) fresh.push(null);
-        this.create(p, fresh, true);
-        while (fresh.length < this.vars.length) fresh.push(null);
+      const found = this.read([match], 'bindings', Number.MAX_SAFE_INTEGER, [row], inputVars);
+      if (found.rows.length === 0) {
+        const fresh = [...row, ...added.map(() => null)];
+        this.create(p, fresh, new Set(inputNames), true);
         for (const item of onCreate) this.set(item, fresh);
         out.push(fresh);
+        continue;
+      }
+      const at = added.map((v) => found.columns.findIndex((c) => c.name === v.name));
+      for (const f of found.rows) {
+        const merged = [...row, ...at.map((j) => (j === -1 ? null : f[j]))];
+        for (const item of onMatch) this.set(item, merged);
+        out.push(merged);
       }
     }
-    // rows created before later variables existed get nulls for them
-    for (const r of out) while (r.length < this.vars.length) r.push(null);
     this.rows = out;
   }
 
@@ -332,6 +361,24 @@ class WriteRun {
       this.stats.nodesDeleted += this.sql.deleteNode!.run(id).changes;
     }
   }
+}
+
+/** The variables a pattern names, in order, each once, with its kind. */
+function patternVariables(patterns: readonly Pattern[]): OutputColumn[] {
+  const out: OutputColumn[] = [];
+  const add = (name: string | null, type: 'node' | 'rel'): void => {
+    if (name === null) return;
+    const seen = out.find((v) => v.name === name);
+    if (!seen) out.push({ name, type });
+    else if (seen.type !== type) throw invalid(`variable ${name} names both a node and a relationship; give them different names.`);
+  };
+  for (const p of patterns) {
+    p.nodes.forEach((np, i) => {
+      if (i > 0) add(p.rels[i - 1]?.variable ?? null, 'rel');
+      add(np.variable, 'node');
+    });
+  }
+  return out;
 }
 
 /** Property values are scalars or lists of scalars, as in Neo4j. */
