@@ -97,10 +97,65 @@ const CASES: Case[] = [
   { name: 'CREATE with no input rows, then count', q: 'MATCH (x:Nope) CREATE (n) RETURN count(n)', rows: [[0]] },
   { name: 'MERGE with no input rows, then RETURN', q: 'MATCH (x:Nope) MERGE (n:Y) RETURN n', rows: [] },
   { name: 'MERGE of a relationship with no input rows', q: 'MATCH (x:Nope) MERGE (a)-[r:T {k: 1}]->(b) RETURN count(r)', rows: [[0]] },
+  // ---------------------------------------------------------- + decides at run time for properties
+  {
+    name: 'a list property plus a string appends',
+    setup: ["CREATE (:T {tags: ['t1', 't2']})"],
+    q: "MATCH (n:T) SET n.tags = n.tags + 't3' RETURN n.tags",
+    rows: [[['t1', 't2', 't3']]],
+    stored: ['SELECT props FROM graph_nodes', [['{"tags":["t1","t2","t3"]}']]],
+  },
+  {
+    name: 'coalesce(missing, []) plus a list parameter',
+    setup: ["CREATE (:T {tags: ['t1', 't2']})"],
+    q: 'MATCH (n:T) SET n.obs = coalesce(n.obs, []) + $new RETURN n.obs',
+    params: { new: ['o1', 'o2'] },
+    rows: [[['o1', 'o2']]],
+    stored: ["SELECT json_type(props, '$.obs'), json_extract(props, '$.obs') FROM graph_nodes", [['array', '["o1","o2"]']]],
+  },
+  {
+    name: 'coalesce(list property, []) plus a string parameter',
+    setup: ["CREATE (:T {obs: ['o0']})"],
+    q: 'MATCH (n:T) SET n.obs = coalesce(n.obs, []) + $new RETURN n.obs',
+    params: { new: 'o1' },
+    rows: [[['o0', 'o1']]],
+    stored: ["SELECT json_extract(props, '$.obs') FROM graph_nodes", [['["o0","o1"]']]],
+  },
+  { name: 'a string plus a list property prepends', setup: ["CREATE (:T {tags: ['t1', 't2']})"], q: "MATCH (n:T) SET n.tags = 't0' + n.tags RETURN n.tags", rows: [[['t0', 't1', 't2']]] },
+  { name: 'a list property plus itself', setup: ["CREATE (:T {tags: ['t1', 't2']})"], q: 'MATCH (n:T) RETURN n.tags + n.tags', rows: [[['t1', 't2', 't1', 't2']]] },
+  {
+    name: 'strings concatenate and numbers add, decided per value',
+    setup: ["CREATE (:V {s: 'ab', i: 2, f: 1.5})"],
+    q: "MATCH (v:V) RETURN v.s + 'c', v.i + 1, v.i + v.f, v.s + v.i, v.i + 'x', v.missing + 1, v.missing + [1], v.s + v.s",
+    rows: [['abc', 3, 3.5, 'ab2', '2x', null, null, 'abab']],
+  },
+  { name: 'null in + gives null; lists concatenate', q: 'RETURN [1] + null, null + [1], [1] + [2], 1 + [2], [] + []', rows: [[null, null, [1, 2], [1, 2], []]] },
+  // ---------------------------------------------------------- null values in maps
+  { name: 'a map key holding null IS NULL', q: 'WITH {k: null} AS map RETURN map.k IS NULL, map.k IS NOT NULL, map.missing IS NULL', rows: [[true, false, true]] },
+  { name: 'a row key holding null IS NULL', q: 'UNWIND $rows AS r RETURN r.k IS NULL, coalesce(r.k, 0)', params: { rows: [{ k: null }] }, rows: [[true, 0]] },
+  { name: 'a list element holding null IS NULL', q: 'RETURN [null, 1][0] IS NULL, head([null]) IS NULL, last([1, null]) IS NULL', rows: [[true, true, true]] },
+  // ---------------------------------------------------------- string predicates on other types
+  {
+    name: 'STARTS WITH / ENDS WITH / CONTAINS on a non-string is null',
+    setup: ["CREATE (:T {tags: ['t1'], n: 11, s: 'abc'})"],
+    q: "MATCH (n:T) RETURN n.tags STARTS WITH 't', n.tags CONTAINS 't1', n.n ENDS WITH '1', n.s STARTS WITH 'a', n.s CONTAINS n.n, 1 STARTS WITH 'x', [1] CONTAINS 'x'",
+    rows: [[null, null, null, true, null, null, null]],
+  },
+  // ---------------------------------------------------------- precedence: indexing binds tighter than IN
+  { name: 'x IN list[0] indexes first', q: 'WITH [[1, 3], [2]] AS list RETURN 3 IN list[0], 2 IN list[0], 3 IN list[0] AND true', rows: [[true, false, true]] },
+  { name: 'STARTS WITH list[0] indexes first', q: "WITH ['abc'] AS l RETURN 'abcd' STARTS WITH l[0]", rows: [[true]] },
   // ---------------------------------------------------------- MERGE with null properties
   { name: 'MERGE with a null property value is refused', q: 'MERGE (n:N {id: null}) RETURN n', error: 'EINVAL', message: /null for property id/, stored: ['SELECT count(*) FROM graph_nodes', [[0]]] },
   { name: 'MERGE refuses the row that brings a null', q: 'UNWIND [{id: 1}, {}] AS r MERGE (n:N {id: r.id}) RETURN n', error: 'EINVAL', message: /null for property id/ },
   { name: 'MERGE of a relationship with a null property is refused', setup: ['CREATE (:A), (:B)'], q: 'MATCH (a:A), (b:B) MERGE (a)-[:R {w: null}]->(b)', error: 'EINVAL', message: /null for property w/ },
+  // ---------------------------------------------------------- size() of a pattern
+  {
+    name: 'size((a)-->()) is the number of matches',
+    setup: ["CREATE (a:D {n: 'a'}), (b:D {n: 'b'}), (a)-[:R]->(b), (a)-[:R]->(b), (b)-[:S]->(a)"],
+    q: "MATCH (a:D {n: 'a'}) RETURN size((a)-->()), size((a)-[:R]->()), size((a)--()), size((a)<--()), size((a)-[:X]->())",
+    rows: [[2, 2, 3, 1, 0]],
+  },
+  { name: 'size() of a pattern in WHERE', setup: ["CREATE (a:D {n: 'a'}), (b:D {n: 'b'}), (a)-[:R]->(b), (a)-[:R]->(b)"], q: 'MATCH (a:D) WHERE size((a)-->()) > 1 RETURN a.n', rows: [['a']] },
   // ---------------------------------------------------------- text agents send
   { name: 'a trailing semicolon and newline', setup: ['CREATE (:E {n: 1})'], q: 'MATCH (n:E) RETURN count(n);\n', rows: [[1]] },
   { name: 'a trailing semicolon, spaces and blank lines', setup: ['CREATE (:E {n: 1})'], q: 'MATCH (n:E) RETURN n.n ;  \n\n', rows: [[1]] },

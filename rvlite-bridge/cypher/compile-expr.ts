@@ -1,5 +1,6 @@
 import type { Expr, Pattern } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
+import { plus } from './plus.ts';
 import { boolJson, embed, fromJson, fromNative, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
 
 /**
@@ -17,6 +18,8 @@ export interface ExprContext {
   aggregates: boolean;
   /** a pattern used as a predicate, compiled by the read compiler */
   patternExists?: (pattern: Pattern, scope: Scope) => string;
+  /** the number of matches of a pattern (`size((a)-->())`), compiled by the read compiler */
+  patternCount?: (pattern: Pattern, scope: Scope) => string;
   /** replaces a whole sub-expression (ORDER BY items that repeat a projected expression) */
   override?: (e: Expr) => Sql | undefined;
 }
@@ -75,15 +78,19 @@ export function propertyOf(v: Sql, key: string): Sql {
     const native = v.table ? `${v.table}.vector_id` : `(SELECT g.vector_id FROM graph_nodes g WHERE g.id = ${v.native})`;
     return { type: 'any', native, json: scalarJson(native) };
   }
-  if (v.type === 'node' || v.type === 'rel') {
-    const props = propsOf(v);
-    return { type: 'any', native: `json_extract(${props}, ${keyPath(key)})`, json: `(${props} -> ${keyPath(key)})` };
-  }
-  if (v.type === 'map' || v.type === 'any') {
-    return { type: 'any', native: `json_extract(${v.json}, ${keyPath(key)})`, json: `(${v.json} -> ${keyPath(key)})` };
-  }
+  if (v.type === 'node' || v.type === 'rel') return jsonAt(propsOf(v), keyPath(key));
+  if (v.type === 'map' || v.type === 'any') return jsonAt(v.json, keyPath(key));
   if (v.type === 'null') return fromNative('null', 'NULL');
   throw invalid(`cannot read property ${key} of a ${describe(v.type)}; use it on a node, relationship or map.`);
+}
+
+/**
+ * The value at `path` in JSON text. A JSON null there is null in Cypher, and
+ * in SQL its JSON form must be NULL too (`->` gives the text 'null'), or
+ * `map.k IS NULL` would be false for {k: null}.
+ */
+function jsonAt(json: string, path: string): Sql {
+  return { type: 'any', native: `json_extract(${json}, ${path})`, json: `nullif(${json} -> ${path}, 'null')` };
 }
 
 function describe(t: VType): string {
@@ -103,6 +110,16 @@ export function bindValue(ctx: ExprContext, value: unknown, what: string): Sql {
   if (Array.isArray(value)) return fromNative('list', `json(${ctx.bind(toJsonText(value))})`);
   if (typeof value === 'object') return fromNative('map', `json(${ctx.bind(toJsonText(value))})`);
   throw invalid(`${what} has an unsupported type; pass JSON values.`);
+}
+
+/**
+ * SQL true when the value is a string. A list or map property reads as JSON
+ * text through json_extract, so a value of unknown type is tested on its JSON.
+ */
+function isText(v: Sql): string {
+  if (v.type === 'str') return `typeof(${v.native}) = 'text'`;
+  if (v.type === 'any') return `json_type(${v.json}) = 'text'`;
+  return '0';
 }
 
 function isListType(t: VType): boolean {
@@ -142,6 +159,7 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       return fromNative('map', `json_object(${parts.join(', ')})`);
     }
     case 'arith':
+      if (e.op === '+') return plus(c(e.left), c(e.right), isAggregate(e));
       return arithmetic(e.op, c(e.left), c(e.right));
     case 'neg': {
       const v = c(e.expr);
@@ -174,10 +192,11 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       return bool(`(${l.native} IN (SELECT value FROM json_each(${list})))`);
     }
     case 'string': {
-      const l = c(e.left).native;
-      const r = c(e.right).native;
+      const lv = c(e.left);
+      const rv = c(e.right);
+      const [l, r] = [lv.native, rv.native];
       const test = e.op === 'STARTS WITH' ? `substr(${l}, 1, length(${r})) = ${r}` : e.op === 'ENDS WITH' ? `(length(${r}) = 0 OR substr(${l}, -length(${r})) = ${r})` : `instr(${l}, ${r}) > 0`;
-      return bool(`(CASE WHEN typeof(${l}) = 'text' AND typeof(${r}) = 'text' THEN ${test} END)`);
+      return bool(`(CASE WHEN ${isText(lv)} AND ${isText(rv)} THEN ${test} END)`);
     }
     case 'isNull': {
       const v = c(e.expr);
@@ -206,18 +225,7 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
   }
 }
 
-function arithmetic(op: '+' | '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {
-  if (op === '+') {
-    if (isListType(l.type) || isListType(r.type)) {
-      const a = isListType(l.type) ? l.json : `json_array(${embed(l)})`;
-      const b = isListType(r.type) ? r.json : `json_array(${embed(r)})`;
-      // both are compact JSON arrays: splice the texts
-      return fromNative('list', `(CASE WHEN ${a} IS NULL OR ${b} IS NULL THEN NULL WHEN json_array_length(${a}) = 0 THEN json(${b}) WHEN json_array_length(${b}) = 0 THEN json(${a}) ELSE json(substr(json(${a}), 1, length(json(${a})) - 1) || ',' || substr(json(${b}), 2)) END)`);
-    }
-    if (l.type === 'str' || r.type === 'str') return fromNative('str', `(${l.native} || ${r.native})`);
-    if (l.type === 'num' && r.type === 'num') return fromNative('num', `(${l.native} + ${r.native})`);
-    return fromNative('any', `(CASE WHEN typeof(${l.native}) = 'text' OR typeof(${r.native}) = 'text' THEN ${l.native} || ${r.native} ELSE ${l.native} + ${r.native} END)`);
-  }
+function arithmetic(op: '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {
   const type: VType = l.type === 'num' && r.type === 'num' ? 'num' : 'any';
   if (op === '^') return fromNative(type, `pow(${l.native}, ${r.native})`);
   return fromNative(type, `(${l.native} ${op} ${r.native})`);
@@ -226,13 +234,12 @@ function arithmetic(op: '+' | '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql 
 function indexInto(target: Sql, index: Sql): Sql {
   if (target.type === 'null' || index.type === 'null') return fromNative('null', 'NULL');
   if (index.type === 'str' || target.type === 'map') {
-    const path = `('$."' || ${index.native} || '"')`;
-    return { type: 'any', native: `json_extract(${target.json}, ${path})`, json: `(${target.json} -> ${path})` };
+    return jsonAt(target.json, `('$."' || ${index.native} || '"')`);
   }
   const path = `(CASE WHEN ${index.native} < 0 THEN '$[#' || ${index.native} || ']' ELSE '$[' || ${index.native} || ']' END)`;
   if (target.type === 'nodes') return fromNative('node', `json_extract(${target.native}, ${path})`);
   if (target.type === 'rels') return fromNative('rel', `json_extract(${target.native}, ${path})`);
-  return { type: 'any', native: `json_extract(${target.json}, ${path})`, json: `(${target.json} -> ${path})` };
+  return jsonAt(target.json, path);
 }
 
 function caseExpr(e: Extract<Expr, { kind: 'case' }>, c: (x: Expr) => Sql): Sql {
@@ -313,6 +320,11 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
     }
     case 'size':
     case 'length': {
+      const arg = e.args[0];
+      if (e.name === 'size' && e.args.length === 1 && arg?.kind === 'pattern') {
+        if (!ctx.patternCount) throw unsupported('size() of a pattern here', 'use it in WHERE, WITH or RETURN');
+        return fromNative('num', ctx.patternCount(arg.pattern, scope));
+      }
       const v = one();
       if (v.type === 'str') return fromNative('num', `length(${v.native})`);
       if (v.type === 'nodes' || v.type === 'rels') return fromNative('num', `json_array_length(${v.native})`);
@@ -326,7 +338,7 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
       const path = e.name === 'head' ? `'$[0]'` : `'$[#-1]'`;
       if (v.type === 'nodes') return fromNative('node', `json_extract(${v.native}, ${path})`);
       if (v.type === 'rels') return fromNative('rel', `json_extract(${v.native}, ${path})`);
-      return { type: 'any', native: `json_extract(${v.json}, ${path})`, json: `(${v.json} -> ${path})` };
+      return jsonAt(v.json, path);
     }
     case 'coalesce': {
       if (e.args.length === 0) throw invalid('coalesce() needs at least one argument.');

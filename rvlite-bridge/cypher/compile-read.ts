@@ -93,7 +93,8 @@ export class ReadCompiler {
         return this.options.params[name];
       },
       aggregates,
-      patternExists: (p, scope) => this.patternExists(p, scope),
+      patternExists: (p, scope) => `EXISTS (SELECT 1${this.patternMatches(p, scope)})`,
+      patternCount: (p, scope) => `(SELECT count(*)${this.patternMatches(p, scope)})`,
     };
   }
 
@@ -436,8 +437,12 @@ export class ReadCompiler {
     return out;
   }
 
-  /** `WHERE (a)-[:KNOWS]->(b)`: an EXISTS subquery correlated with the variables in scope. */
-  private patternExists(p: Pattern, scope: Scope): string {
+  /**
+   * The FROM and WHERE of a pattern's matches, correlated with the variables
+   * in scope: `WHERE (a)-[:KNOWS]->(b)` is EXISTS over them, `size((a)-->())`
+   * their count.
+   */
+  private patternMatches(p: Pattern, scope: Scope): string {
     const b: Builder = { from: [], where: [], vars: new Map(scope) };
     const saved = this.pendingWhere;
     this.pendingWhere = [];
@@ -445,7 +450,7 @@ export class ReadCompiler {
     this.pattern(b, p, rels, false);
     this.pendingWhere = saved;
     b.where.push(...this.uniqueness(b, rels));
-    return `EXISTS (SELECT 1${clauses(b)})`;
+    return clauses(b);
   }
 
   // ---------------------------------------------------------- UNWIND, CALL

@@ -444,15 +444,9 @@ function stringListNull(n: PTree): Expr {
     const c = cs[i] as PTree;
     const tok = c.token;
     if (tok === '[') {
-      // '[' expression ']' or a slice '[' a? '..' b? ']'
-      let j = i + 1;
-      const inside: PTree[] = [];
-      while (j < cs.length && (cs[j] as PTree).token !== ']') inside.push(cs[j++] as PTree);
-      if (inside.some((x) => x.token === '..')) throw unsupported('list slicing [a..b]', 'index single elements, e.g. list[0]');
-      const idx = inside.find((x) => x.rule === 'expression');
-      if (!idx) throw invalid(`empty index in ${JSON.stringify(n.text)}; give an index.`);
-      e = { kind: 'index', target: e, index: expression(idx) };
-      i = j + 1;
+      const indexed = indexing(n, i, e);
+      e = indexed.expr;
+      i = indexed.next;
       continue;
     }
     if (tok === '=~') throw unsupported('the regular expression operator =~', 'use STARTS WITH, ENDS WITH or CONTAINS');
@@ -461,10 +455,16 @@ function stringListNull(n: PTree): Expr {
       while (j < cs.length && (cs[j] as PTree).rule !== 'propertyOrLabelsExpression') j++;
       const rightNode = cs[j];
       if (!rightNode) throw invalid(`missing operand after ${tok} in ${JSON.stringify(n.text)}.`);
-      const right = propertyOrLabels(rightNode);
+      let right = propertyOrLabels(rightNode);
+      i = j + 1;
+      // indexing binds tighter: `3 IN list[0]` is `3 IN (list[0])`
+      while (i < cs.length && (cs[i] as PTree).token === '[') {
+        const indexed = indexing(n, i, right);
+        right = indexed.expr;
+        i = indexed.next;
+      }
       if (tok === 'IN') e = { kind: 'in', left: e, right };
       else e = { kind: 'string', op: tok === 'CONTAINS' ? 'CONTAINS' : tok === 'STARTS' ? 'STARTS WITH' : 'ENDS WITH', left: e, right };
-      i = j + 1;
       continue;
     }
     if (tok === 'IS') {
@@ -481,6 +481,18 @@ function stringListNull(n: PTree): Expr {
     i++;
   }
   return e;
+}
+
+/** `target[expression]` starting at the `[` child `at` of `n`; slices are refused. */
+function indexing(n: PTree, at: number, target: Expr): { expr: Expr; next: number } {
+  const cs = n.children;
+  let j = at + 1;
+  const inside: PTree[] = [];
+  while (j < cs.length && (cs[j] as PTree).token !== ']') inside.push(cs[j++] as PTree);
+  if (inside.some((x) => x.token === '..')) throw unsupported('list slicing [a..b]', 'index single elements, e.g. list[0]');
+  const idx = inside.find((x) => x.rule === 'expression');
+  if (!idx) throw invalid(`empty index in ${JSON.stringify(n.text)}; give an index.`);
+  return { expr: { kind: 'index', target, index: expression(idx) }, next: j + 1 };
 }
 
 function propertyOrLabels(n: PTree): Expr {
