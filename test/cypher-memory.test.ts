@@ -42,6 +42,8 @@ interface Case {
   stored?: [string, unknown[][]];
 }
 
+const BIG = 4611686018427387905n; // 2^62 + 1: not a double
+
 const CASES: Case[] = [
   // ---------------------------------------------------------- batch upserts: one binding per row
   {
@@ -134,6 +136,41 @@ const CASES: Case[] = [
   { name: 'a map key holding null IS NULL', q: 'WITH {k: null} AS map RETURN map.k IS NULL, map.k IS NOT NULL, map.missing IS NULL', rows: [[true, false, true]] },
   { name: 'a row key holding null IS NULL', q: 'UNWIND $rows AS r RETURN r.k IS NULL, coalesce(r.k, 0)', params: { rows: [{ k: null }] }, rows: [[true, 0]] },
   { name: 'a list element holding null IS NULL', q: 'RETURN [null, 1][0] IS NULL, head([null]) IS NULL, last([1, null]) IS NULL', rows: [[true, true, true]] },
+  // ---------------------------------------------------------- integers above 2^53
+  {
+    name: 'an integer above 2^53 plus 1 stays exact',
+    setup: ['CREATE (:B {id: 4611686018427387904})'],
+    q: 'MATCH (b:B) SET b.id = b.id + 1 RETURN b.id',
+    rows: [[BIG.toString()]],
+    stored: ["SELECT json_extract(props, '$.id') = 4611686018427387905 FROM graph_nodes", [[1]]],
+  },
+  {
+    name: 'an integer above 2^53 is stored and compared exactly',
+    setup: ['CREATE (:Big {id: 4611686018427387905, n: 1})'],
+    q: 'MATCH (n:Big) WHERE n.id = 4611686018427387905 RETURN n.id',
+    rows: [[BIG.toString()]],
+    stored: ['SELECT props FROM graph_nodes', [['{"id":4611686018427387905,"n":1}']]],
+  },
+  {
+    name: 'a later SET keeps another big integer property exact',
+    setup: ['CREATE (:Big {id: 4611686018427387905, n: 1})', 'MATCH (n:Big) SET n.n = 2'],
+    q: 'MATCH (n:Big {id: 4611686018427387905}) RETURN n.n',
+    rows: [[2]],
+    stored: ['SELECT props FROM graph_nodes', [['{"id":4611686018427387905,"n":2}']]],
+  },
+  { name: 'a big integer parameter is stored exactly', setup: [{ q: 'CREATE (:Big {id: $id})', params: { id: BIG } }], q: 'MATCH (n:Big {id: $id}) RETURN count(*)', params: { id: BIG }, rows: [[1]] },
+  {
+    name: 'a list of big integers is stored exactly',
+    q: 'CREATE (n:L {ids: [4611686018427387905, 1]}) RETURN n.ids',
+    rows: [[[BIG.toString(), 1]]],
+    stored: ['SELECT props FROM graph_nodes', [['{"ids":[4611686018427387905,1]}']]],
+  },
+  {
+    name: 'a big integer carried through UNWIND into a write stays exact',
+    q: 'UNWIND [4611686018427387905] AS x CREATE (n:U {x: x}) RETURN n.x',
+    rows: [[BIG.toString()]],
+    stored: ['SELECT props FROM graph_nodes', [['{"x":4611686018427387905}']]],
+  },
   // ---------------------------------------------------------- string predicates on other types
   {
     name: 'STARTS WITH / ENDS WITH / CONTAINS on a non-string is null',

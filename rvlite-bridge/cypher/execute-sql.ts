@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { CypherError } from './errors.ts';
 import type { CompiledRead, OutputColumn } from './compile-read.ts';
+import { exactInteger, parseExactJson } from './exact-json.ts';
 import { fromSqlite, outputsNative, parseJsonValue, type VType } from './values.ts';
 
 export { toJsonText } from './values.ts';
@@ -42,21 +43,32 @@ export function outputCell(type: VType, raw: unknown): unknown {
   return parseJsonValue(typeof raw === 'string' ? raw : String(raw));
 }
 
-/** One cell as a binding a write carries on with: ids stay ids. */
+/**
+ * One cell as a write carries it on (a binding for its next clause, a value
+ * it stores): ids stay ids, and integers beyond 2^53 stay exact bigints
+ * rather than becoming the decimal strings a caller is shown.
+ */
 export function bindingCell(type: VType, raw: unknown): unknown {
   switch (type) {
     case 'node':
     case 'rel':
     case 'num':
     case 'str':
-      return fromSqlite(raw);
+      return exactInteger(raw);
     case 'bool':
-      return raw === null ? null : fromSqlite(raw) !== 0;
+      return raw === null ? null : exactInteger(raw) !== 0;
     case 'null':
       return null;
     default:
-      return raw === null ? null : parseJsonValue(String(raw));
+      return raw === null ? null : parseExactJson(String(raw));
   }
+}
+
+/** One cell of a value a write evaluated (a property to store), exact as in bindingCell. */
+export function valueCell(type: VType, raw: unknown): unknown {
+  if (outputsNative(type)) return exactInteger(raw);
+  if (raw === null || raw === undefined) return null;
+  return parseExactJson(String(raw));
 }
 
 export interface SqlRun {

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import type { Clause, Expr, NodePattern, Pattern, RemoveItem, SetItem } from './ast.ts';
 import { INPUT_PARAM, propertyVariables, ReadCompiler, type OutputColumn } from './compile-read.ts';
 import { invalid, unsupported } from './errors.ts';
-import { bindingCell, outputCell, runCompiled, toJsonText } from './execute-sql.ts';
+import { parseExactJson } from './exact-json.ts';
+import { bindingCell, outputCell, runCompiled, toJsonText, valueCell } from './execute-sql.ts';
 import type { CypherStats } from './types.ts';
 import type { VType } from './values.ts';
 
@@ -96,12 +97,17 @@ class WriteRun {
     return new ReadCompiler({ maxPathLength: this.maxPathLength, params: this.params, propertyVariables: this.propertyVars });
   }
 
-  /** Runs read clauses over `rows`, whose columns are `vars` (the variables bound so far, unless a clause is half done). */
-  private read(clauses: Clause[], mode: 'return' | 'bindings', maxRows = Number.MAX_SAFE_INTEGER, rows: Row[] = this.rows, vars: OutputColumn[] = this.vars): { columns: OutputColumn[]; rows: Row[]; truncated: boolean } {
+  /**
+   * Runs read clauses over `rows`, whose columns are `vars` (the variables
+   * bound so far, unless a clause is half done). `values` is RETURN decoded
+   * for storing (exact integers), not for showing.
+   */
+  private read(clauses: Clause[], mode: 'return' | 'bindings' | 'values', maxRows = Number.MAX_SAFE_INTEGER, rows: Row[] = this.rows, vars: OutputColumn[] = this.vars): { columns: OutputColumn[]; rows: Row[]; truncated: boolean } {
     const unit = vars.length === 0 && rows.length === 1;
-    const compiled = this.compiler().compile(clauses, unit ? null : vars, mode);
+    const compiled = this.compiler().compile(clauses, unit ? null : vars, mode === 'bindings' ? 'bindings' : 'return');
     if (!unit) compiled.binds[INPUT_PARAM] = toJsonText(rows);
-    const r = runCompiled(this.db, compiled, mode === 'return' ? outputCell : bindingCell, maxRows);
+    const decode = mode === 'return' ? outputCell : mode === 'bindings' ? bindingCell : valueCell;
+    const r = runCompiled(this.db, compiled, decode, maxRows);
     return { columns: compiled.columns, rows: r.rows, truncated: r.truncated };
   }
 
@@ -115,7 +121,7 @@ class WriteRun {
     if (exprs.length === 0) return [];
     const items = exprs.map((expr, i) => ({ expr, name: `e${i}`, aliased: true }));
     const ret: Clause = { kind: 'return', projection: { distinct: false, star: false, items, order: [], skip: null, limit: null } };
-    const r = this.read([ret], 'return', 1, [row]);
+    const r = this.read([ret], 'values', 1, [row]);
     return r.rows[0] ?? exprs.map(() => null);
   }
 
@@ -284,7 +290,7 @@ class WriteRun {
 
   private readProps(target: { id: number; type: 'node' | 'rel' }): Record<string, unknown> | null {
     const got = (target.type === 'node' ? this.sql.nodeProps! : this.sql.relProps!).get(target.id) as { props: string } | undefined;
-    return got ? (JSON.parse(got.props) as Record<string, unknown>) : null;
+    return got ? (parseExactJson(got.props) as Record<string, unknown>) : null;
   }
 
   private writeProps(target: { id: number; type: 'node' | 'rel' }, props: Record<string, unknown>): void {

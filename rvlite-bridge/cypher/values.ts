@@ -14,6 +14,8 @@
  * the rest; `fromColumn` rebuilds both forms from it.
  */
 
+import { exactJsonText } from './exact-json.ts';
+
 export type VType = 'node' | 'rel' | 'nodes' | 'rels' | 'num' | 'str' | 'bool' | 'list' | 'map' | 'any' | 'null';
 
 export interface Sql {
@@ -183,7 +185,5 @@ export function parseJsonValue(text: string | null): unknown {
   return JSON.parse(out);
 }
 
-/** JSON text for binding (rows for @input, lists, properties): bigints (big ids) become numbers when safe, else strings. */
-export function toJsonText(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v));
-}
+/** JSON text for binding (rows for @input, lists, properties): integers beyond 2^53 stay exact (exact-json.ts). */
+export const toJsonText = exactJsonText;
