@@ -181,6 +181,11 @@ const CASES: Case[] = [
   // ---------------------------------------------------------- precedence: indexing binds tighter than IN
   { name: 'x IN list[0] indexes first', q: 'WITH [[1, 3], [2]] AS list RETURN 3 IN list[0], 2 IN list[0], 3 IN list[0] AND true', rows: [[true, false, true]] },
   { name: 'STARTS WITH list[0] indexes first', q: "WITH ['abc'] AS l RETURN 'abcd' STARTS WITH l[0]", rows: [[true]] },
+  // ---------------------------------------------------------- WITH ... WHERE sees what the projection dropped
+  { name: 'WITH ... WHERE on a dropped variable', setup: ['CREATE (:W {x: 1, y: 1}), (:W {x: 2, y: 2})'], q: 'MATCH (a:W) WITH a.x AS x WHERE a.y = 1 RETURN x', rows: [[1]] },
+  { name: 'WITH ... ORDER BY ... LIMIT ... WHERE on a dropped variable', setup: ['CREATE (:W {x: 1, y: 1}), (:W {x: 2, y: 2})'], q: 'MATCH (a:W) WITH a.x AS x ORDER BY a.x DESC LIMIT 1 WHERE a.y = 2 RETURN x', rows: [[2]] },
+  { name: 'the dropped variable is gone after the WHERE', setup: ['CREATE (:W {x: 1, y: 1})'], q: 'MATCH (a:W) WITH a.x AS x WHERE a.y = 1 RETURN a', error: 'EINVAL', message: /variable a is not defined/ },
+  { name: 'an aggregating WITH keeps only its items', setup: ['CREATE (:W {x: 1, y: 1})'], q: 'MATCH (a:W) WITH a.x AS x, count(*) AS c WHERE a.y = 1 RETURN x', error: 'EINVAL' },
   // ---------------------------------------------------------- MERGE with null properties
   { name: 'MERGE with a null property value is refused', q: 'MERGE (n:N {id: null}) RETURN n', error: 'EINVAL', message: /null for property id/, stored: ['SELECT count(*) FROM graph_nodes', [[0]]] },
   { name: 'MERGE refuses the row that brings a null', q: 'UNWIND [{id: 1}, {}] AS r MERGE (n:N {id: r.id}) RETURN n', error: 'EINVAL', message: /null for property id/ },

@@ -559,7 +559,17 @@ export class ReadCompiler {
   }
 
   private with(stage: Stage, proj: Projection, where: Expr | null): Stage {
-    const p = this.project(stage, proj);
+    // WITH's WHERE also sees the variables its projection drops (`WITH a.x AS x
+    // WHERE a.y = 1`): they ride along as hidden items and go after the WHERE.
+    // Not past aggregation or DISTINCT, whose rows they would split.
+    const projected = new Set(proj.items.map((i) => i.name));
+    const dropped =
+      where && !proj.star && !proj.distinct && !proj.items.some((i) => isAggregate(i.expr))
+        ? [...freeVariables(where)].filter((name) => stage.vars.has(name) && !projected.has(name))
+        : [];
+    const carried = new Map(dropped.map((name) => [name, `${HIDDEN}${this.next('kept')}`]));
+    const items = [...proj.items, ...[...carried].map(([name, hidden]) => ({ expr: { kind: 'var', name } as Expr, name: hidden, aliased: true }))];
+    const p = this.project(stage, { ...proj, items });
     let result = p.stage;
     if (p.order.length > 0 || p.paging) {
       const name = this.next('s');
@@ -569,7 +579,9 @@ export class ReadCompiler {
     }
     if (!where) return result;
     const b = this.builder(result);
+    for (const [name, hidden] of carried) b.vars.set(name, b.vars.get(hidden) as Sql);
     b.where.push(this.expr(where, b.vars).native);
+    for (const name of carried.keys()) b.vars.delete(name);
     return this.flush(b, false);
   }
 
