@@ -53,6 +53,6 @@ export const LIMITS = {
   maxParamsDepth: 64,
   /** The recorded effects of one rvlite write (every row it touched): one segment of the log. */
   maxEffectsBytes: 64 * 1024 * 1024,
-  /** Hops of a Cypher variable-length pattern (*a..b): b may be at most this. */
+  /** Hops of a Cypher variable-length pattern (*a..b): b may be at most this, and a pattern without b walks this far. */
   maxPathLength: 10,
 } as const;

@@ -208,6 +208,29 @@ const CASES: Case[] = [
   { name: 'a space after the colon of a label test', setup: ['CREATE (:E {n: 1})'], q: 'MATCH (n) WHERE n: E RETURN count(n)', rows: [[1]] },
   { name: 'a space after the colon in CREATE', q: 'CREATE (n: E {n: 3}) RETURN labels(n)', rows: [[['E']]] },
   { name: 'two statements are still refused', q: 'MATCH (n) RETURN n; MATCH (m) RETURN m', error: 'EINVAL' },
+  // ---------------------------------------------------------- variable-length patterns without an upper bound
+  {
+    name: '-[*]-> walks up to the path-length limit',
+    setup: ['CREATE (:K {i: 1})-[:NEXT]->(:K {i: 2})-[:NEXT]->(:K {i: 3})-[:NEXT]->(:K {i: 4})'],
+    q: 'MATCH (:K {i: 1})-[:NEXT*]->(x) RETURN x.i ORDER BY x.i',
+    rows: [[2], [3], [4]],
+  },
+  {
+    name: '-[*]-> stops at a lower path-length limit',
+    setup: ['CREATE (:K {i: 1})-[:NEXT]->(:K {i: 2})-[:NEXT]->(:K {i: 3})-[:NEXT]->(:K {i: 4})'],
+    q: 'MATCH (:K {i: 1})-[:NEXT*]->(x) RETURN x.i ORDER BY x.i',
+    options: { maxPathLength: 2 },
+    rows: [[2], [3]],
+  },
+  {
+    name: '-[*2..]-> has a lower bound only',
+    setup: ['CREATE (:K {i: 1})-[:NEXT]->(:K {i: 2})-[:NEXT]->(:K {i: 3})-[:NEXT]->(:K {i: 4})'],
+    q: 'MATCH (:K {i: 1})-[:NEXT*2..]->(x) RETURN x.i ORDER BY x.i',
+    rows: [[3], [4]],
+  },
+  { name: '-[*]-> around a cycle ends', setup: ['CREATE (a:Cy {i: 1})-[:N]->(:Cy {i: 2})-[:N]->(a)'], q: 'MATCH (:Cy {i: 1})-[:N*]->(x) RETURN x.i ORDER BY x.i', rows: [[1], [2]] },
+  { name: 'an upper bound above the limit is refused', q: 'MATCH (a)-[:NEXT*1..11]->(x) RETURN x', error: 'ELIMIT', message: /at most 10/ },
+  { name: 'a lower bound above the limit is refused', q: 'MATCH (a)-[:NEXT*11..]->(x) RETURN x', error: 'ELIMIT', message: /at most 10/ },
 ];
 
 function expectCypherError(fn: () => unknown, code: CypherErrorCode, label: string): CypherError {

@@ -215,9 +215,12 @@ const CASES: Case[] = [
   { q: 'MATCH p = (a)-[:KNOWS]->(b) RETURN p', error: 'EUNSUPPORTED' },
   { q: 'MATCH (p:Person {name: $who}) RETURN p', error: 'EINVAL' },
   { q: 'MATCH (n) SET n.x = 1', error: 'EREADONLY' },
-  { q: 'MATCH (a)-[*]->(b) RETURN b', error: 'ELIMIT' },
+  { q: "MATCH (:Person {name: 'Judy'})<-[:KNOWS*]-(x) RETURN x.name", rows: [['Ivan'], ['Heidi'], ['Grace']] },
+  { q: "MATCH (:Person {name: 'Judy'})<-[:KNOWS*]-(x) RETURN x.name", options: { maxPathLength: 2 }, rows: [['Ivan'], ['Heidi']] },
+  { q: "MATCH (:Person {name: 'Judy'})<-[:KNOWS*2..]-(x) RETURN x.name", rows: [['Heidi'], ['Grace']] },
   { q: 'MATCH (a)-[*1..11]->(b) RETURN b', error: 'ELIMIT' },
-  { q: 'MATCH (a)-[*2..]->(b) RETURN b', error: 'ELIMIT' },
+  { q: 'MATCH (a)-[*11..]->(b) RETURN b', error: 'ELIMIT' },
+  { q: 'MATCH (a)-[*11]->(b) RETURN b', error: 'ELIMIT' },
   { q: 'MATCH (a)-[*1..3]->(b) RETURN b', options: { maxPathLength: 2 }, error: 'ELIMIT' },
   { q: 'MATCH (a RETURN a', error: 'EINVAL' },
   { q: 'RETURN 1 AS x UNION RETURN 2 AS x', error: 'EUNSUPPORTED' },
@@ -283,8 +286,8 @@ describe('cypher conformance', () => {
   });
 
   test('messages name the construct and what to do', () => {
-    const e = expectCypherError(() => runCypher(reader, 'MATCH (a)-[*]->(b) RETURN b', {}, { write: false, maxRows: 10 }), 'ELIMIT', 'unbounded');
-    assert.match(e.message, /upper bound of at most 10/);
+    const e = expectCypherError(() => runCypher(reader, 'MATCH (a)-[*1..11]->(b) RETURN b', {}, { write: false, maxRows: 10 }), 'ELIMIT', 'too long');
+    assert.match(e.message, /walk at most 10 hops/);
     const s = expectCypherError(() => runCypher(reader, 'MATCH (a), (b) RETURN shortestPath((a)-[*..2]-(b))', {}, { write: false, maxRows: 10 }), 'EUNSUPPORTED', 'shortestPath');
     assert.match(s.message, /shortestPath is not supported; use a variable-length pattern/);
     const p = expectCypherError(() => runCypher(reader, 'RETURN $who', {}, { write: false, maxRows: 10 }), 'EINVAL', 'param');

@@ -50,7 +50,8 @@ export function registerRvliteTools(server: McpServer, ctx: ToolContext): void {
     'cypher',
     'Cypher over the store graph',
     'Runs one Cypher query over the store\'s property graph (nodes with labels and properties, typed relationships). ' +
-      'MATCH/OPTIONAL MATCH/WHERE/WITH/UNWIND/RETURN with aggregates, variable-length paths up to *1..' + LIMITS.maxPathLength + ', $params. ' +
+      'MATCH/OPTIONAL MATCH/WHERE/WITH/UNWIND/RETURN with aggregates, $params, and variable-length paths of at most ' + LIMITS.maxPathLength + ' hops: ' +
+      '`-[:KNOWS*]->` or `*2..` (no upper bound) walks up to ' + LIMITS.maxPathLength + ' hops within the query time limit (' + LIMITS.queryTimeLimitMs / 1000 + ' s), and a longer bound such as `*1..' + (LIMITS.maxPathLength + 1) + '` is refused. ' +
       'Vector search: `CALL rvf.knn($vector, 10) YIELD id, distance MATCH (d:Doc {vector_id: id}) RETURN d.title, distance` joins nodes whose vector_id property is a vector id. ' +
       (write ? 'Writes: CREATE, MERGE, SET, REMOVE, DELETE, DETACH DELETE, committed to the store file.' : 'This server is read-only: write clauses are refused.'),
   );

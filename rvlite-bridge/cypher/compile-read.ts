@@ -386,11 +386,13 @@ export class ReadCompiler {
   }
 
   private varLength(b: Builder, from: Sql, rel: RelPattern, rels: { name: string; path: boolean }[]): { builder: Builder; endpoint: string } {
-    const range = rel.range as { min: number; max: number | null };
     const cap = this.options.maxPathLength;
-    if (range.max === null || range.max > cap) {
-      throw new CypherError('ELIMIT', `Cypher: variable-length patterns need an upper bound of at most ${cap}; write it like -[*1..${Math.min(cap, 5)}]->.`);
+    const written = rel.range as { min: number; max: number | null };
+    if ((written.max ?? written.min) > cap) {
+      throw new CypherError('ELIMIT', `Cypher: variable-length patterns walk at most ${cap} hops; give bounds of at most ${cap}, like -[*1..${Math.min(cap, 5)}]->, or leave the upper bound out (-[*]-> walks up to ${cap}).`);
     }
+    // without an upper bound, a walk goes as far as the path-length limit (and the query time limit) allow
+    const range = { min: written.min, max: written.max ?? cap };
     if (rel.variable !== null && b.vars.has(rel.variable)) throw unsupported(`reusing the bound variable ${rel.variable} as a variable-length relationship`, 'use a new name');
     const startName = `${HIDDEN}${this.next('start')}`;
     b.vars.set(startName, from);
@@ -402,7 +404,7 @@ export class ReadCompiler {
     const step = (join: string, nextNode: string, extra = ''): string =>
       `SELECT w.start, ${nextNode}, w.rels || r.id || ',', w.depth + 1 FROM ${w} w JOIN graph_rels r ON ${join} WHERE w.depth < ${range.max} AND instr(w.rels, ',' || r.id || ',') = 0${extra}${conditions}`;
     const parts = [`SELECT DISTINCT ${startCol}, ${startCol}, ',', 0 FROM ${stage.name} WHERE ${startCol} IS NOT NULL`];
-    if ((range.max ?? 0) > 0) {
+    if (range.max > 0) {
       if (rel.direction === 'out') parts.push(step('r.src = w.node', 'r.dst'));
       else if (rel.direction === 'in') parts.push(step('r.dst = w.node', 'r.src'));
       else parts.push(step('r.src = w.node', 'r.dst'), step('r.dst = w.node', 'r.src', ' AND r.src <> r.dst'));
