@@ -14,12 +14,21 @@
  *   log like the rest).
  * - `rdf_version`: a counter bumped by every change to `rdf_quads`, so a SPARQL
  *   engine loaded from the quads knows when it is out of date.
+ * - `graph_ids`: the highest node and relationship ids ever handed out, one
+ *   row, raised by triggers on every insert. Cypher gives a new node or
+ *   relationship the next id above it, so an id is never handed out again
+ *   after a delete (an agent that kept one would otherwise reach a stranger).
+ *   It is an effects table: a write that raised it records its row, and
+ *   compaction snapshots it, because the rows alone cannot tell the highest
+ *   id once that node is deleted (SQLite's own AUTOINCREMENT counter lives in
+ *   sqlite_sequence, which the log does not carry). A replay raises it again
+ *   from the rows it inserts, so older logs and migrated rows count too.
  *
  * Internal tables, which user SQL can read but never write, are the ones
  * named in INTERNAL_TABLES.
  */
 
-export const CACHE_SCHEMA_VERSION = 3;
+export const CACHE_SCHEMA_VERSION = 4;
 
 export const CACHE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS cache_state (
@@ -56,6 +65,19 @@ CREATE TABLE IF NOT EXISTS graph_rels (
 );
 CREATE INDEX IF NOT EXISTS graph_rels_src ON graph_rels (src, type);
 CREATE INDEX IF NOT EXISTS graph_rels_dst ON graph_rels (dst, type);
+CREATE TABLE IF NOT EXISTS graph_ids (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  node INTEGER NOT NULL,
+  rel INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS graph_nodes_high_id AFTER INSERT ON graph_nodes BEGIN
+  INSERT INTO graph_ids (one, node, rel) SELECT 1, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM graph_ids);
+  UPDATE graph_ids SET node = NEW.id WHERE node < NEW.id;
+END;
+CREATE TRIGGER IF NOT EXISTS graph_rels_high_id AFTER INSERT ON graph_rels BEGIN
+  INSERT INTO graph_ids (one, node, rel) SELECT 1, 0, 0 WHERE NOT EXISTS (SELECT 1 FROM graph_ids);
+  UPDATE graph_ids SET rel = NEW.id WHERE rel < NEW.id;
+END;
 CREATE TABLE IF NOT EXISTS rdf_quads (
   s TEXT NOT NULL,
   p TEXT NOT NULL,
@@ -84,13 +106,14 @@ export const INTERNAL_TABLES: readonly string[] = [
   'graph_nodes',
   'graph_labels',
   'graph_rels',
+  'graph_ids',
   'rdf_quads',
   'rdf_version',
   'rvf_migrations',
 ];
 
 /** Internal tables whose rows are recorded as effects of rvlite writes (the rest are derived or the store's own). */
-export const EFFECT_TABLES: readonly string[] = ['graph_nodes', 'graph_labels', 'graph_rels', 'rdf_quads', 'rvf_migrations'];
+export const EFFECT_TABLES: readonly string[] = ['graph_nodes', 'graph_labels', 'graph_rels', 'graph_ids', 'rdf_quads', 'rvf_migrations'];
 
 /** Names user SQL may not create: the internal tables, and prefixes kept for the store. */
 export function isReservedName(name: string): boolean {

@@ -17,12 +17,18 @@
  *   log is the source of truth.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
+import { queryRunner } from '../rvlite-bridge/query-runner.ts';
+import { runQuery, type QueryRows } from '../rvlite-bridge/run-query.ts';
 import { CypherError, runCypher, type CypherErrorCode, type CypherOptions, type CypherResult, type CypherStats } from '../rvlite-bridge/cypher/index.ts';
 import { CACHE_SCHEMA } from '../store/cache-schema.ts';
+import { RvfDatabase } from '../store/index.ts';
 import { tempDir } from './helpers/temp.ts';
+
+after(() => queryRunner().close());
 
 type Params = Record<string, unknown>;
 
@@ -231,6 +237,17 @@ const CASES: Case[] = [
   { name: '-[*]-> around a cycle ends', setup: ['CREATE (a:Cy {i: 1})-[:N]->(:Cy {i: 2})-[:N]->(a)'], q: 'MATCH (:Cy {i: 1})-[:N*]->(x) RETURN x.i ORDER BY x.i', rows: [[1], [2]] },
   { name: 'an upper bound above the limit is refused', q: 'MATCH (a)-[:NEXT*1..11]->(x) RETURN x', error: 'ELIMIT', message: /at most 10/ },
   { name: 'a lower bound above the limit is refused', q: 'MATCH (a)-[:NEXT*11..]->(x) RETURN x', error: 'ELIMIT', message: /at most 10/ },
+  // ---------------------------------------------------------- ids are never handed out again
+  { name: 'a node id is not reused after the highest is deleted', setup: ['CREATE (:I {n: 1}), (:I {n: 2}), (:I {n: 3})', 'MATCH (n:I {n: 3}) DELETE n'], q: 'CREATE (n:I {n: 4}) RETURN id(n)', rows: [[4]] },
+  { name: 'no node id is reused after every node is deleted', setup: ['CREATE (:I), (:I)', 'MATCH (n) DETACH DELETE n'], q: 'CREATE (n) RETURN id(n)', rows: [[3]], stored: ['SELECT node, rel FROM graph_ids', [[3, 0]]] },
+  { name: 'a node created and deleted in one query keeps its id', setup: ['CREATE (n:I) WITH n DELETE n'], q: 'CREATE (n) RETURN id(n)', rows: [[2]] },
+  {
+    name: 'a relationship id is not reused',
+    setup: ['CREATE (a:J {n: 1})-[:R]->(b:J {n: 2}), (a)-[:R]->(b)', 'MATCH ()-[r:R]->() WHERE id(r) = 2 DELETE r'],
+    q: 'MATCH (a:J {n: 1}), (b:J {n: 2}) CREATE (a)-[r:R]->(b) RETURN id(r)',
+    rows: [[3]],
+    stored: ['SELECT node, rel FROM graph_ids', [[2, 3]]],
+  },
 ];
 
 function expectCypherError(fn: () => unknown, code: CypherErrorCode, label: string): CypherError {
@@ -296,3 +313,208 @@ describe('cypher memory conformance', () => {
   });
 });
 
+// ------------------------------------------------------------ on a real store, through runQuery
+
+const DIM = 4;
+
+function removeCache(path: string): void {
+  for (const suffix of ['.sqlite', '.sqlite-wal', '.sqlite-shm']) rmSync(`${path}${suffix}`, { force: true });
+}
+
+async function write(db: RvfDatabase, q: string, params: Params = {}): Promise<QueryRows> {
+  const r = await runQuery(db, 'cypher', q, params, { write: true });
+  return r;
+}
+
+async function read(db: RvfDatabase, q: string, params: Params = {}): Promise<unknown[][]> {
+  return (await runQuery(db, 'cypher', q, params, { write: false })).rows;
+}
+
+async function sql(db: RvfDatabase, q: string): Promise<unknown[][]> {
+  return (await runQuery(db, 'sql', q, undefined, { write: false })).rows;
+}
+
+/** The id a query's single returned row holds. */
+async function createdId(db: RvfDatabase, q: string): Promise<number> {
+  const r = await write(db, q);
+  assert.equal(r.rows.length, 1, `${q}: one row`);
+  return Number(r.rows[0]?.[0]);
+}
+
+describe('ids are never handed out again', () => {
+  test('after deletes, compaction, rvf_rebuild, a deleted cache and reopening', async () => {
+    const root = tempDir('rvf-cypher-ids-');
+    const path = join(root, 'ids.rvf');
+    let db = await RvfDatabase.create(path, { dimensions: DIM, metric: 'l2' });
+    try {
+      const made = await write(db, 'CREATE (a:I {n: 1})-[r1:R]->(b:I {n: 2})-[r2:R]->(c:I {n: 3}) RETURN id(a), id(b), id(c), id(r1), id(r2)');
+      assert.deepEqual(made.rows, [[1, 2, 3, 1, 2]]);
+      const seen = { node: 3, rel: 2 };
+      /** Deletes the newest node (with its relationships), then creates a node and a relationship: both ids must be new. */
+      const step = async (where: string, between?: () => Promise<void>): Promise<void> => {
+        await write(db, 'MATCH (n:I) WITH n ORDER BY id(n) DESC LIMIT 1 DETACH DELETE n');
+        if (between) await between();
+        const r = await write(db, "MATCH (a:I {n: 1}) CREATE (a)-[r:R]->(x:I {n: 'new'}) RETURN id(x), id(r)");
+        const [node, rel] = (r.rows[0] ?? []).map(Number) as [number, number];
+        assert.ok(node > seen.node, `${where}: node id ${node} is above every id handed out (${seen.node})`);
+        assert.ok(rel > seen.rel, `${where}: relationship id ${rel} is above every id handed out (${seen.rel})`);
+        seen.node = node;
+        seen.rel = rel;
+      };
+      await step('after a delete');
+      // made and deleted in one write: the log never holds its row, only the high-water mark
+      seen.node = Math.max(seen.node, await createdId(db, 'CREATE (t:Tmp) WITH t, id(t) AS id DELETE t RETURN id'));
+      await step('after a node created and deleted in one write');
+      await step('after compaction', async () => {
+        await db.compact();
+      });
+      await step('after rebuildCache', async () => {
+        await db.rebuildCache();
+      });
+      await step('after a deleted cache and reopening', async () => {
+        await db.close();
+        removeCache(path);
+        db = await RvfDatabase.open(path);
+      });
+      await step('after compaction, a deleted cache and reopening', async () => {
+        await db.compact();
+        await db.close();
+        removeCache(path);
+        db = await RvfDatabase.open(path);
+      });
+      assert.deepEqual(await sql(db, 'SELECT node, rel FROM graph_ids'), [[seen.node, seen.rel]]);
+      const reader = await RvfDatabase.openReadonly(path);
+      try {
+        assert.deepEqual(await sql(reader, 'SELECT node, rel FROM graph_ids'), [[seen.node, seen.rel]], 'a reader rebuilt from the file has the same high-water mark');
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('agent memory through runQuery', () => {
+  const UPSERT = 'UNWIND $rows AS r MERGE (e:Entity {name: r.name}) SET e.type = r.type, e.obs = coalesce(e.obs, []) + r.obs RETURN e.name, size(e.obs)';
+  const RELATE = 'UNWIND $rels AS x MATCH (a:Entity {name: x.from}), (b:Entity {name: x.to}) MERGE (a)-[r:REL {kind: x.kind}]->(b) RETURN count(r)';
+  // collect() skips nulls, so the CASE drops the pruned observation and keeps the row even when nothing is left
+  const PRUNE = 'MATCH (e:Entity {name: $name}) UNWIND e.obs AS o WITH e, collect(CASE WHEN o <> $drop THEN o END) AS kept SET e.obs = kept RETURN e.obs';
+
+  /** Everything an agent would read back, and the raw rows. */
+  async function memory(db: RvfDatabase): Promise<unknown> {
+    return {
+      entities: await read(db, 'MATCH (e:Entity) RETURN id(e), e.name, e.type, e.obs ORDER BY e.name'),
+      relations: await read(db, 'MATCH (a:Entity)-[r:REL]->(b:Entity) RETURN a.name, r.kind, b.name ORDER BY a.name, r.kind, b.name'),
+      relationIds: await read(db, 'MATCH ()-[r:REL]->() RETURN id(r) ORDER BY id(r)'),
+      neighbourhood: await read(db, "MATCH (e:Entity {name: 'Ada'})-[r:REL]-(n) RETURN n.name, r.kind, size((n)--()) ORDER BY n.name, r.kind"),
+      twoHops: await read(db, "MATCH (e:Entity {name: 'Ada'})-[:REL*1..2]-(n) WHERE n <> e RETURN DISTINCT n.name ORDER BY n.name"),
+      reachable: await read(db, "MATCH (e:Entity {name: 'Ada'})-[:REL*]->(n) RETURN DISTINCT n.name ORDER BY n.name"),
+      rows: await sql(db, "SELECT n.id, n.props, json_type(n.props, '$.obs') FROM graph_nodes n ORDER BY n.id"),
+      ids: await sql(db, 'SELECT node, rel FROM graph_ids'),
+    };
+  }
+
+  test('batch upserts, appends, pruning, relations, neighbourhood, DETACH DELETE; the log alone gives it back', async () => {
+    const root = tempDir('rvf-cypher-agent-');
+    const path = join(root, 'memory.rvf');
+    let db = await RvfDatabase.create(path, { dimensions: DIM, metric: 'cosine' });
+    try {
+      const first = await write(db, UPSERT, {
+        rows: [
+          { name: 'Ada', type: 'person', obs: ['wrote the first program'] },
+          { name: 'Babbage', type: 'person', obs: ['designed the analytical engine'] },
+          { name: 'Ada', type: 'person', obs: ['translated Menabrea'] },
+          { name: 'Engine', type: 'machine', obs: [] },
+        ],
+      });
+      assert.equal(typeof first.epoch, 'number', 'the batch committed');
+      assert.deepEqual(first.rows, [['Ada', 2], ['Babbage', 1], ['Ada', 2], ['Engine', 0]]);
+      assert.equal(first.stats?.['nodesCreated'], 3);
+      const second = await write(db, UPSERT, {
+        rows: [
+          { name: 'Ada', type: 'mathematician', obs: ['was a countess'] },
+          { name: 'Turing', type: 'person', obs: ['proposed the imitation game'] },
+        ],
+      });
+      assert.deepEqual(second.rows, [['Ada', 3], ['Turing', 1]]);
+      assert.equal(second.stats?.['nodesCreated'], 1);
+      assert.deepEqual(await read(db, "MATCH (e:Entity {name: 'Ada'}) RETURN e.type, e.obs"), [['mathematician', ['wrote the first program', 'translated Menabrea', 'was a countess']]]);
+
+      const pruned = await write(db, PRUNE, { name: 'Ada', drop: 'was a countess' });
+      assert.deepEqual(pruned.rows, [[['wrote the first program', 'translated Menabrea']]]);
+      const emptied = await write(db, PRUNE, { name: 'Turing', drop: 'proposed the imitation game' });
+      assert.deepEqual(emptied.rows, [[[]]]);
+
+      const rels = [
+        { from: 'Ada', to: 'Babbage', kind: 'worked with' },
+        { from: 'Babbage', to: 'Engine', kind: 'designed' },
+        { from: 'Ada', to: 'Engine', kind: 'programmed' },
+        { from: 'Ada', to: 'Babbage', kind: 'corresponded with' },
+        { from: 'Turing', to: 'Ada', kind: 'cited' },
+      ];
+      const related = await write(db, RELATE, { rels });
+      assert.deepEqual(related.rows, [[5]]);
+      assert.equal(related.stats?.['relationshipsCreated'], 5);
+      const again = await write(db, RELATE, { rels });
+      assert.deepEqual(again.rows, [[5]]);
+      assert.equal(again.epoch, undefined, 'relating again changes nothing, so nothing commits');
+
+      const doomed = await write(db, "CREATE (e:Entity {name: 'Scratch', obs: ['temporary']}) WITH e MATCH (a:Entity {name: 'Ada'}) MERGE (a)-[:REL {kind: 'noted'}]->(e) RETURN id(e)");
+      const gone = await write(db, 'MATCH (e:Entity {name: $name}) DETACH DELETE e', { name: 'Scratch' });
+      assert.deepEqual([gone.stats?.['nodesDeleted'], gone.stats?.['relationshipsDeleted']], [1, 1]);
+      assert.deepEqual(await read(db, "MATCH (e:Entity {name: 'Scratch'}) RETURN e"), []);
+
+      const want = {
+        entities: [
+          [1, 'Ada', 'mathematician', ['wrote the first program', 'translated Menabrea']],
+          [2, 'Babbage', 'person', ['designed the analytical engine']],
+          [3, 'Engine', 'machine', []],
+          [4, 'Turing', 'person', []],
+        ],
+        relations: [
+          ['Ada', 'corresponded with', 'Babbage'],
+          ['Ada', 'programmed', 'Engine'],
+          ['Ada', 'worked with', 'Babbage'],
+          ['Babbage', 'designed', 'Engine'],
+          ['Turing', 'cited', 'Ada'],
+        ],
+        // the relationship of the deleted entity was id 6
+        relationIds: [[1], [2], [3], [4], [5]],
+        neighbourhood: [
+          ['Babbage', 'corresponded with', 3],
+          ['Babbage', 'worked with', 3],
+          ['Engine', 'programmed', 2],
+          ['Turing', 'cited', 1],
+        ],
+        twoHops: [['Babbage'], ['Engine'], ['Turing']],
+        reachable: [['Babbage'], ['Engine']],
+        rows: [
+          [1, '{"name":"Ada","type":"mathematician","obs":["wrote the first program","translated Menabrea"]}', 'array'],
+          [2, '{"name":"Babbage","type":"person","obs":["designed the analytical engine"]}', 'array'],
+          [3, '{"name":"Engine","type":"machine","obs":[]}', 'array'],
+          [4, '{"name":"Turing","type":"person","obs":[]}', 'array'],
+        ],
+        ids: [[Number(doomed.rows[0]?.[0]), 6]],
+      };
+      assert.deepEqual(await memory(db), want, 'as written');
+
+      await db.close();
+      db = await RvfDatabase.open(path);
+      assert.deepEqual(await memory(db), want, 'after closing and reopening');
+      await db.rebuildCache();
+      assert.deepEqual(await memory(db), want, 'after rebuildCache (the log alone)');
+      await db.close();
+      removeCache(path);
+      db = await RvfDatabase.open(path);
+      assert.deepEqual(await memory(db), want, 'after deleting the cache and reopening');
+      await db.compact();
+      await db.rebuildCache();
+      assert.deepEqual(await memory(db), want, 'after compaction and a rebuild from the snapshot');
+      const next = await write(db, "MERGE (e:Entity {name: 'Lovelace'}) RETURN id(e)");
+      assert.ok(Number(next.rows[0]?.[0]) > Number(doomed.rows[0]?.[0]), 'the deleted entity id is not handed out again');
+    } finally {
+      await db.close();
+    }
+  });
+});

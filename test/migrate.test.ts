@@ -394,6 +394,36 @@ describe('runs', () => {
     }
   });
 
+  test('a migration gives its nodes and relationships ids never handed out before, also those of deleted ones', async () => {
+    const dir = tempDir();
+    const { src } = await source(dir);
+    const dest = join(dir, 'out.rvf');
+    await migrate(src, dest, {});
+    const db = await RvfDatabase.open(dest);
+    try {
+      const made = await runQuery(db, 'cypher', 'CREATE (a:Note)-[r:ON]->(b:Note) RETURN id(b), id(r)', undefined, { write: true });
+      const [node, rel] = (made.rows[0] ?? []).map(Number) as [number, number];
+      await runQuery(db, 'cypher', 'MATCH (n:Note) DETACH DELETE n', undefined, { write: true });
+      await db.close();
+      // a changed source is migrated again: its graph is replaced by new rows
+      const state = JSON.parse(readFileSync(src, 'utf8')) as { vectors: { entries: { vector: number[] }[] } };
+      (state.vectors.entries[0] as { vector: number[] }).vector = Array.from({ length: DIM }, (_, d) => d);
+      writeFileSync(src, JSON.stringify(state));
+      await migrate(src, dest, {});
+      const reader = await RvfDatabase.openReadonly(dest);
+      try {
+        const ids = await runQuery(reader, 'sql', 'SELECT (SELECT min(id) FROM graph_nodes), (SELECT min(id) FROM graph_rels)', undefined, { write: false });
+        const [minNode, minRel] = (ids.rows[0] ?? []).map(Number) as [number, number];
+        assert.ok(minNode > node, `migrated node ids start at ${minNode}, above the deleted node ${node}`);
+        assert.ok(minRel > rel, `migrated relationship ids start at ${minRel}, above the deleted relationship ${rel}`);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await db.close();
+    }
+  });
+
   test('verify reports a store that no longer matches its source', async () => {
     const dir = tempDir();
     const { src, vectors, ids } = await source(dir);

@@ -48,10 +48,11 @@ class WriteRun {
   ) {
     const p = (s: string): Database.Statement => db.prepare(s);
     this.sql = {
-      insertNode: p('INSERT INTO graph_nodes (props) VALUES (?)'),
+      // ids above every id ever handed out (graph_ids, store/cache-schema.ts), not SQLite's max(rowid) + 1
+      insertNode: p('INSERT INTO graph_nodes (id, props) VALUES (max(coalesce((SELECT node FROM graph_ids), 0), coalesce((SELECT max(id) FROM graph_nodes), 0)) + 1, ?)'),
       insertLabel: p('INSERT OR IGNORE INTO graph_labels (node_id, label) VALUES (?, ?)'),
       deleteLabel: p('DELETE FROM graph_labels WHERE node_id = ? AND label = ?'),
-      insertRel: p('INSERT INTO graph_rels (type, src, dst, props) VALUES (?, ?, ?, ?)'),
+      insertRel: p('INSERT INTO graph_rels (id, type, src, dst, props) VALUES (max(coalesce((SELECT rel FROM graph_ids), 0), coalesce((SELECT max(id) FROM graph_rels), 0)) + 1, ?, ?, ?, ?)'),
       nodeProps: p('SELECT props FROM graph_nodes WHERE id = ?'),
       relProps: p('SELECT props FROM graph_rels WHERE id = ?'),
       setNodeProps: p('UPDATE graph_nodes SET props = ? WHERE id = ?'),

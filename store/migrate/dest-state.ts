@@ -32,7 +32,7 @@ export interface MigrationSummary {
 
 export interface DestState {
   migrations: MigrationRecord[];
-  /** Highest rowid per table (0 when empty). */
+  /** Highest rowid per table (0 when empty); for nodes and relationships, the highest ever handed out. */
   maxRowid: Record<'graph_nodes' | 'graph_labels' | 'graph_rels' | 'rdf_quads', bigint>;
 }
 
@@ -40,9 +40,12 @@ export function readDestState(db: RvfDatabase): Promise<DestState> {
   return withCache(db, (c) => {
     const rows = c.prepare('SELECT source, fingerprint, summary FROM rvf_migrations').all() as { source: string; fingerprint: string; summary: string }[];
     const max = (table: string): bigint => (c.prepare(`SELECT max(rowid) AS m FROM ${table}`).get() as { m: bigint | null }).m ?? 0n;
+    // node and relationship ids are never handed out again, even those of deleted rows (store/cache-schema.ts)
+    const high = c.prepare('SELECT node, rel FROM graph_ids').get() as { node: bigint; rel: bigint } | undefined;
+    const above = (a: bigint, b: bigint | undefined): bigint => (b !== undefined && b > a ? b : a);
     return {
       migrations: rows.map((r) => ({ source: r.source, fingerprint: r.fingerprint, summary: JSON.parse(r.summary) as MigrationSummary })),
-      maxRowid: { graph_nodes: max('graph_nodes'), graph_labels: max('graph_labels'), graph_rels: max('graph_rels'), rdf_quads: max('rdf_quads') },
+      maxRowid: { graph_nodes: above(max('graph_nodes'), high?.node), graph_labels: max('graph_labels'), graph_rels: above(max('graph_rels'), high?.rel), rdf_quads: max('rdf_quads') },
     };
   });
 }
