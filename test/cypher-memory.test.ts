@@ -138,6 +138,7 @@ const CASES: Case[] = [
     rows: [['abc', 3, 3.5, 'ab2', '2x', null, null, 'abab']],
   },
   { name: 'null in + gives null; lists concatenate', q: 'RETURN [1] + null, null + [1], [1] + [2], 1 + [2], [] + []', rows: [[null, null, [1, 2], [1, 2], []]] },
+  { name: 'a boolean joins a string as its name', setup: ['CREATE (:V {ok: true})'], q: "MATCH (v:V) RETURN 'a' + true, v.ok + '!', 'x' + 1.5", rows: [['atrue', 'true!', 'x1.5']] },
   // ---------------------------------------------------------- null values in maps
   { name: 'a map key holding null IS NULL', q: 'WITH {k: null} AS map RETURN map.k IS NULL, map.k IS NOT NULL, map.missing IS NULL', rows: [[true, false, true]] },
   { name: 'a row key holding null IS NULL', q: 'UNWIND $rows AS r RETURN r.k IS NULL, coalesce(r.k, 0)', params: { rows: [{ k: null }] }, rows: [[true, 0]] },

@@ -20,8 +20,10 @@ export function plus(l: Sql, r: Sql, inline: boolean): Sql {
   if (l.type === 'null' || r.type === 'null') return fromNative('null', 'NULL');
   if (l.type === 'any' || r.type === 'any') return fromJson(decidedAtRunTime(l, r, inline));
   if (isList(l.type) || isList(r.type)) return lists(l, r, inline);
-  if (l.type === 'str' || r.type === 'str') return fromNative('str', `(${l.native} || ${r.native})`);
+  const scalar = (t: VType): boolean => t === 'str' || t === 'num';
   if (l.type === 'num' && r.type === 'num') return fromNative('num', `(${l.native} + ${r.native})`);
+  if (scalar(l.type) && scalar(r.type)) return fromNative('str', `(${l.native} || ${r.native})`);
+  // booleans, maps, nodes: their JSON decides (a boolean joins a string as 'true', not as 1)
   return fromJson(decidedAtRunTime(l, r, inline));
 }
 
