@@ -322,9 +322,8 @@ function removeCache(path: string): void {
   for (const suffix of ['.sqlite', '.sqlite-wal', '.sqlite-shm']) rmSync(`${path}${suffix}`, { force: true });
 }
 
-async function write(db: RvfDatabase, q: string, params: Params = {}): Promise<QueryRows> {
-  const r = await runQuery(db, 'cypher', q, params, { write: true });
-  return r;
+function write(db: RvfDatabase, q: string, params: Params = {}): Promise<QueryRows> {
+  return runQuery(db, 'cypher', q, params, { write: true });
 }
 
 async function read(db: RvfDatabase, q: string, params: Params = {}): Promise<unknown[][]> {
