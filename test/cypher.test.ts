@@ -233,6 +233,17 @@ const CASES: Case[] = [
   { q: 'MATCH (n)', error: 'EINVAL' },
   { q: 'MATCH (n) RETURN count(*) AS c, n.name AS c', error: 'EINVAL' },
   { q: 'MATCH (n) WHERE count(*) > 1 RETURN n', error: 'EINVAL' },
+  // boolean operators take booleans; IN takes a list (openCypher's InvalidArgumentType)
+  { q: 'RETURN 123 AND true', error: 'EINVAL' },
+  { q: "RETURN NOT 'false'", error: 'EINVAL' },
+  { q: 'RETURN [1] OR false', error: 'EINVAL' },
+  { q: 'RETURN {a: 1} XOR null', error: 'EINVAL' },
+  { q: 'MATCH (p:Person) WHERE p AND true RETURN p', error: 'EINVAL' },
+  { q: 'MATCH (p:Person) WHERE 1 RETURN p', error: 'EINVAL' },
+  { q: 'RETURN 1 IN 123', error: 'EINVAL' },
+  { q: "RETURN 'a' IN 'abc'", error: 'EINVAL' },
+  { q: 'RETURN null AND true AS a, NOT null AS b, true XOR false AS c, 2 IN null AS d', rows: [[null, null, true, null]] },
+  { q: "MATCH (p:Person {name: 'Alice'}) RETURN 'rust' IN p.tags AS t, NOT (p.age > 40) AS young", rows: [[true, true]] },
   { q: 'MATCH (n) FOREACH (x IN [1] | SET n.x = x)', error: 'EREADONLY' },
 ];
 

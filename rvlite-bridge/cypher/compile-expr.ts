@@ -173,13 +173,13 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       return bool(`(${l.native} ${e.op} ${r.native})`);
     }
     case 'logic': {
-      const l = c(e.left).native;
-      const r = c(e.right).native;
+      const l = booleanOperand(c(e.left), e.op);
+      const r = booleanOperand(c(e.right), e.op);
       if (e.op === 'XOR') return bool(`(CASE WHEN ${l} IS NULL OR ${r} IS NULL THEN NULL ELSE ((${l}) <> 0) <> ((${r}) <> 0) END)`);
       return bool(`(${l} ${e.op} ${r})`);
     }
     case 'not':
-      return bool(`(NOT ${c(e.expr).native})`);
+      return bool(`(NOT ${booleanOperand(c(e.expr), 'NOT')})`);
     case 'in': {
       const l = c(e.left);
       if (e.right.kind === 'list') {
@@ -188,6 +188,7 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       }
       const r = c(e.right);
       if (r.type === 'null') return bool('NULL');
+      if (!isListType(r.type) && r.type !== 'any') throw invalid(`IN needs a list on its right, not a ${describe(r.type)}; write x IN [..] or x IN $list.`);
       const list = r.type === 'nodes' || r.type === 'rels' ? r.native : r.json;
       return bool(`(${l.native} IN (SELECT value FROM json_each(${list})))`);
     }
@@ -223,6 +224,17 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       if (!ctx.patternExists) throw unsupported('a pattern predicate here', 'use it in WHERE');
       return bool(ctx.patternExists(e.pattern, scope));
   }
+}
+
+/**
+ * AND, OR, XOR, NOT and WHERE take booleans. SQLite would read a number or a string
+ * as a truth value, so a value whose type is known here and is not boolean is
+ * refused, as openCypher's InvalidArgumentType; a property (type unknown
+ * until run time) is left to SQLite's reading.
+ */
+export function booleanOperand(v: Sql, op: string): string {
+  if (v.type !== 'bool' && v.type !== 'any' && v.type !== 'null') throw invalid(`${op} needs a boolean, not a ${describe(v.type)}; turn the value into a condition first, e.g. n.count > 0.`);
+  return v.native;
 }
 
 function arithmetic(op: '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {

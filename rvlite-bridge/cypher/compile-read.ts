@@ -1,5 +1,5 @@
 import type { Clause, Expr, NodePattern, Pattern, Projection, ReadClause, RelPattern } from './ast.ts';
-import { bindValue, compileExpr, isAggregate, propertyOf, type ExprContext, type Scope } from './compile-expr.ts';
+import { bindValue, booleanOperand, compileExpr, isAggregate, propertyOf, type ExprContext, type Scope } from './compile-expr.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { carry, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
 
@@ -196,7 +196,7 @@ export class ReadCompiler {
     // variable-length walk starts only from the nodes that pass them.
     this.pendingWhere = clause.where ? conjuncts(clause.where) : [];
     for (const p of clause.patterns) b = this.pattern(b, p, rels, true);
-    for (const w of this.pendingWhere) b.where.push(this.expr(w, b.vars).native);
+    for (const w of this.pendingWhere) b.where.push(booleanOperand(this.expr(w, b.vars), 'WHERE'));
     this.pendingWhere = [];
     b.where.push(...this.uniqueness(b, rels));
     return this.flush(b, false);
@@ -207,7 +207,7 @@ export class ReadCompiler {
   private applyReadyWhere(b: Builder): void {
     const later: Expr[] = [];
     for (const w of this.pendingWhere) {
-      if ([...freeVariables(w)].every((name) => b.vars.has(name))) b.where.push(this.expr(w, b.vars).native);
+      if ([...freeVariables(w)].every((name) => b.vars.has(name))) b.where.push(booleanOperand(this.expr(w, b.vars), 'WHERE'));
       else later.push(w);
     }
     this.pendingWhere = later;
@@ -495,7 +495,7 @@ export class ReadCompiler {
       if (b.vars.has(y.alias)) throw invalid(`variable ${y.alias} is already defined; YIELD it AS another name.`);
       b.vars.set(y.alias, fromNative('num', `${t}.${y.name}`));
     }
-    if (clause.where) b.where.push(this.expr(clause.where, b.vars).native);
+    if (clause.where) b.where.push(booleanOperand(this.expr(clause.where, b.vars), 'WHERE'));
     return this.flush(b, false);
   }
 
@@ -582,7 +582,7 @@ export class ReadCompiler {
     if (!where) return result;
     const b = this.builder(result);
     for (const [name, hidden] of carried) b.vars.set(name, b.vars.get(hidden) as Sql);
-    b.where.push(this.expr(where, b.vars).native);
+    b.where.push(booleanOperand(this.expr(where, b.vars), 'WHERE'));
     for (const name of carried.keys()) b.vars.delete(name);
     return this.flush(b, false);
   }
