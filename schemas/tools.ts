@@ -3,6 +3,9 @@ import { jsonObject } from './json-object.ts';
 import { LIMITS } from './limits.ts';
 import { optional, withDefault } from './optional.ts';
 import { StoreName } from './store-name.ts';
+import { Vector, VectorsBase64, vectorBase64 } from './vector-input.ts';
+
+export { Vector };
 
 /**
  * Input and output schemas of the rvf_* tools. Inputs carry messages that say
@@ -38,13 +41,6 @@ export const IdInput = z
 /** Ids come back as a JSON number when <= 2^53-1, otherwise as a decimal string. */
 export const IdOutput = z.union([z.number().int(), z.string()]);
 
-export const Vector = z
-  .array(z.number({ error: 'vector elements must be finite numbers (no NaN, Infinity, strings or nulls)' }), {
-    error: 'vector must be an array of finite numbers',
-  })
-  .min(1, { error: 'vector must not be empty' })
-  .max(LIMITS.maxDimensions, { error: `a vector has at most ${LIMITS.maxDimensions} dimensions` });
-
 export const Metadata = jsonObject('metadata must be a JSON object');
 
 /** Metadata in results, for output schemas: an input's transform (jsonObject) has no output JSON Schema. */
@@ -52,11 +48,25 @@ export const StoredMetadata = z.record(z.string(), z.unknown());
 
 const METADATA_HELP = `Your JSON object kept with the vector and returned with results (at most ${LIMITS.maxMetadataBytes / 1024} KiB as JSON); filters match its fields; null for none`;
 
-export const Entry = z.strictObject({
-  id: IdInput.describe('Vector id: an integer from 0 to 2^53-1, or a decimal string of digits for ids up to 2^63-1; an id that exists is replaced'),
-  vector: Vector.describe("The embedding: finite numbers, exactly as many as the store's dimension (rvf_status shows it)"),
-  metadata: optional(Metadata).describe(METADATA_HELP),
-});
+const VECTOR_HELP = "The embedding as a JSON array of finite numbers, exactly as many as the store's dimension (rvf_status shows it)";
+const VECTOR_B64_HELP = "The embedding as base64 of little-endian float32 (the fast path: what OpenAI's embeddings API returns with encoding_format base64), dimension x 4 bytes";
+
+/** Exactly one of the two vector forms; `where` names the object in the message. */
+function oneVector(where: string) {
+  return (v: { vector?: unknown; vector_b64?: unknown }, ctx: z.RefinementCtx): void => {
+    const given = Number(v.vector !== undefined) + Number(v.vector_b64 !== undefined);
+    if (given !== 1) ctx.addIssue({ code: 'custom', message: `${where} needs exactly one of vector (a JSON array) or vector_b64 (base64 float32)${given === 2 ? ', not both' : ''}` });
+  };
+}
+
+export const Entry = z
+  .strictObject({
+    id: IdInput.describe('Vector id: an integer from 0 to 2^53-1, or a decimal string of digits for ids up to 2^63-1; an id that exists is replaced'),
+    vector: optional(Vector).describe(`${VECTOR_HELP}; null when vector_b64 is given`),
+    vector_b64: optional(vectorBase64('vector_b64')).describe(`${VECTOR_B64_HELP}; null when vector is given`),
+    metadata: optional(Metadata).describe(METADATA_HELP),
+  })
+  .superRefine(oneVector('each entry'));
 
 /**
  * Any JSON object here: store/filter.ts checks the structure by hand and says
@@ -93,20 +103,44 @@ export const inputs = {
   }),
   store: StoreOnly,
   none: z.strictObject({}),
-  ingest: z.strictObject({
-    store: StoreName,
-    entries: z
-      .array(Entry, { error: 'entries must be an array of {id, vector, metadata}' })
-      .min(1, { error: 'entries must hold at least one entry' })
-      .max(LIMITS.maxBatchEntries, { error: `one call ingests at most ${LIMITS.maxBatchEntries} entries; split the batch` })
-      .describe(`The vectors to add or replace, 1 to ${LIMITS.maxBatchEntries} per call, committed together (all or none)`),
-  }),
-  query: z.strictObject({
-    store: StoreName,
-    vector: Vector.describe("The query embedding: finite numbers, exactly as many as the store's dimension (rvf_status shows it)"),
-    k: withDefault(K, 10).describe(`How many nearest vectors to return, an integer from 1 to ${LIMITS.maxK}; null means 10`),
-    filter: optional(Filter).describe(`${FILTER_HELP}; null for none`),
-  }),
+  ingest: z
+    .strictObject({
+      store: StoreName,
+      entries: optional(
+        z
+          .array(Entry, { error: 'entries must be an array of {id, vector or vector_b64, metadata}' })
+          .min(1, { error: 'entries must hold at least one entry' })
+          .max(LIMITS.maxBatchEntries, { error: `one call ingests at most ${LIMITS.maxBatchEntries} entries; split the batch` }),
+      ).describe(`The vectors to add or replace, 1 to ${LIMITS.maxBatchEntries} per call, committed together (all or none); null when ids and vectors_b64 are given`),
+      ids: optional(
+        z
+          .array(IdInput, { error: 'ids must be an array of ids' })
+          .min(1, { error: 'ids must hold at least one id' })
+          .max(LIMITS.maxBatchEntries, { error: `one call ingests at most ${LIMITS.maxBatchEntries} entries; split the batch` }),
+      ).describe(`The fast path, with vectors_b64: the ids of the vectors, in order, 1 to ${LIMITS.maxBatchEntries}; null when entries are given`),
+      vectors_b64: optional(VectorsBase64).describe(
+        "The fast path, with ids: every vector back to back as base64 of little-endian float32, ids.length x the store's dimension values; null when entries are given",
+      ),
+      metadata: optional(z.array(optional(Metadata), { error: 'metadata must be an array of objects or nulls, one per id' })).describe(
+        'With ids: one metadata object (or null) per id, in the same order; null for none',
+      ),
+    })
+    .superRefine((v, ctx) => {
+      const flat = v.ids !== undefined || v.vectors_b64 !== undefined;
+      if (v.entries !== undefined && flat) ctx.addIssue({ code: 'custom', message: 'send either entries, or ids with vectors_b64, not both' });
+      else if (v.entries === undefined && (v.ids === undefined || v.vectors_b64 === undefined)) ctx.addIssue({ code: 'custom', message: 'send entries, or ids together with vectors_b64' });
+      if (v.metadata !== undefined && v.ids === undefined) ctx.addIssue({ code: 'custom', message: 'metadata as an array goes with ids and vectors_b64; with entries, put metadata in each entry' });
+      else if (v.metadata !== undefined && v.ids !== undefined && v.metadata.length !== v.ids.length) ctx.addIssue({ code: 'custom', message: `metadata has ${v.metadata.length} items for ${v.ids.length} ids; send one per id (null for none)` });
+    }),
+  query: z
+    .strictObject({
+      store: StoreName,
+      vector: optional(Vector).describe(`The query embedding: ${VECTOR_HELP.replace('The embedding as ', '')}; null when vector_b64 is given`),
+      vector_b64: optional(vectorBase64('vector_b64')).describe(`The query embedding ${VECTOR_B64_HELP.replace('The embedding ', '')}; null when vector is given`),
+      k: withDefault(K, 10).describe(`How many nearest vectors to return, an integer from 1 to ${LIMITS.maxK}; null means 10`),
+      filter: optional(Filter).describe(`${FILTER_HELP}; null for none`),
+    })
+    .superRefine(oneVector('the query')),
   delete: z.strictObject({
     store: StoreName,
     ids: z

@@ -33,7 +33,7 @@ const TYPES = new Set(['string', 'number', 'integer', 'boolean', 'array', 'objec
 
 /** Free-form values that strict mode cannot describe, by tool and path ("[]" is an array's items). */
 const FREE_FORM: Record<string, string[]> = {
-  rvf_ingest: ['entries[].metadata'],
+  rvf_ingest: ['entries[].metadata', 'metadata[]'],
   rvf_query: ['filter'],
   rvf_delete_filter: ['filter'],
   rvf_recall: ['filter'],
@@ -45,7 +45,7 @@ const FREE_FORM: Record<string, string[]> = {
 /** Paths whose values are integers (in every branch that is a number). */
 const INTEGERS: Record<string, string[]> = {
   rvf_create_store: ['dimensions'],
-  rvf_ingest: ['entries[].id'],
+  rvf_ingest: ['entries[].id', 'ids[]'],
   rvf_query: ['k'],
   rvf_delete: ['ids[]'],
   rvf_recall: ['k'],

@@ -3,6 +3,7 @@ import { inputs, outputs } from '../schemas/tools.ts';
 import { progressOf, type ToolContext } from './context.ts';
 import { registerTool } from './register-tool.ts';
 import { run } from './result.ts';
+import { ingestEntries, queryVector } from './vector-entries.ts';
 import { RvfError } from '../store/errors.ts';
 import { isEmptyFilter } from '../store/filter.ts';
 
@@ -17,13 +18,13 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
     {
       title: 'Nearest-neighbour search',
       description:
-        'Returns the k vectors nearest to `vector` (exact search), nearest first, with their distances and metadata. With `filter`, returns the exact top k among vectors whose metadata matches. Smaller distance is nearer for every metric. Ids come back as JSON numbers, or as decimal strings when above 2^53-1.',
+        'Returns the k vectors nearest to the query vector (exact search), nearest first, with their distances and metadata. Give the vector as `vector` (a JSON array: simple) or `vector_b64` (base64 of little-endian float32: compact and fast). With `filter`, returns the exact top k among vectors whose metadata matches. Smaller distance is nearer for every metric. Ids come back as JSON numbers, or as decimal strings when above 2^53-1.',
       inputSchema: inputs.query,
       outputSchema: outputs.query,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    ({ store, vector, k, filter }) =>
-      run(ctx, async () => ({ store, results: await (await registry.get(store)).query(vector, k, filter === undefined ? {} : { filter }) })),
+    (input) =>
+      run(ctx, async () => ({ store: input.store, results: await (await registry.get(input.store)).query(queryVector(input), input.k, input.filter === undefined ? {} : { filter: input.filter }) })),
   );
 
   if (!registry.write) return;
@@ -34,16 +35,18 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
     {
       title: 'Add or replace vectors',
       description:
-        'Adds vectors with optional JSON metadata in one atomic, durable commit (all entries or none). An id that exists is replaced, vector and metadata. Ids are integers, or decimal strings above 2^53-1.',
+        'Adds vectors with optional JSON metadata in one atomic, durable commit (all or none). An id that exists is replaced, vector and metadata. Two forms: `entries` [{id, vector or vector_b64, metadata}] (JSON arrays are the simple path), or `ids` + `vectors_b64` (+ `metadata`, one per id): every vector back to back as base64 of little-endian float32, the fast path for large batches (OpenAI embeddings with encoding_format "base64" pass straight through). Ids are integers, or decimal strings above 2^53-1.',
       inputSchema: inputs.ingest,
       outputSchema: outputs.ingest,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    ({ store, entries }, extra) =>
+    (input, extra) =>
       run(ctx, async () => {
+        const { store } = input;
         const progress = progressOf(extra);
-        progress(0, entries.length);
         const db = await registry.get(store);
+        const entries = ingestEntries(input, input.entries === undefined ? (await db.status()).dimensions : 0);
+        progress(0, entries.length);
         const result = await db.ingestBatch(entries, { signal: extra.signal });
         progress(entries.length, entries.length);
         return { store, ...result };
