@@ -123,7 +123,35 @@ async function mcpIngest(): Promise<void> {
   await c.client.close();
 }
 
-const tasks: Record<string, () => Promise<void>> = { 'mcp-query': mcpQuery, 'mcp-ingest': mcpIngest };
+/**
+ * The same ingest with the batch as ids + vectors_b64 (base64 of little-endian
+ * float32). The encoding is timed: it is the client's share, as JSON.stringify
+ * is in mcpIngest.
+ */
+async function mcpIngestBase64(): Promise<void> {
+  const c = await connect(true);
+  await call(c, 'rvf_create_store', { store, dimensions: DIMENSIONS, metric: 'l2' });
+  let spent = 0;
+  let requestBytes = 0;
+  for (let start = 0; start < n; start += BATCH) {
+    const flat = vectorsFor(start, BATCH);
+    const ids = Array.from({ length: BATCH }, (_, i) => start + i);
+    const t = performance.now();
+    const vectors_b64 = Buffer.from(flat.buffer, flat.byteOffset, flat.byteLength).toString('base64');
+    if (start === 0) requestBytes = JSON.stringify({ store, ids, vectors_b64 }).length;
+    const r = await call(c, 'rvf_ingest', { store, ids, vectors_b64 });
+    spent += performance.now() - t;
+    const accepted = (r.structuredContent as { accepted: number }).accepted;
+    if (accepted !== BATCH) throw new Error(`rvf_ingest accepted ${accepted} of ${BATCH}`);
+  }
+  const status = await call(c, 'rvf_status', { store });
+  const total = (status.structuredContent as { totalVectors: number }).totalVectors;
+  if (total !== n) throw new Error(`the store holds ${total} vectors after ingesting ${n}`);
+  print({ vectorsPerSecond: n / (spent / 1000), msPerBatch: spent / (n / BATCH), requestBytes });
+  await c.client.close();
+}
+
+const tasks: Record<string, () => Promise<void>> = { 'mcp-query': mcpQuery, 'mcp-ingest': mcpIngest, 'mcp-ingest-b64': mcpIngestBase64 };
 const run = tasks[task];
 if (!run) throw new Error(`unknown task ${task}`);
 await run();

@@ -51,8 +51,9 @@ for (const n of sizes) {
     // Disk write-back makes one ingest run vary by +-20% here: alternate the
     // systems over three rounds on fresh files and take each one's median.
     // The MCP ingest (rvf_ingest over stdio into store "mcp", i.e. dir/mcp.rvf) takes its turn in the same rounds.
-    const rounds = { ours: [] as number[], native: [] as number[], raw: [] as number[], mcp: [] as number[] };
+    const rounds = { ours: [] as number[], native: [] as number[], raw: [] as number[], mcp: [] as number[], mcp64: [] as number[] };
     let mcpIngest: Record<string, unknown> = {};
+    let mcpIngest64: Record<string, unknown> = {};
     for (let round = 0; round < 3; round++) {
       for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
       rounds.ours.push(num(run('ours-ingest', ours, n), 'vectorsPerSecond'));
@@ -60,18 +61,21 @@ for (const n of sizes) {
       rounds.raw.push(num(run('raw-ingest', '-', n), 'vectorsPerSecond'));
       mcpIngest = run('mcp-ingest', dir, 'mcp', n);
       rounds.mcp.push(num(mcpIngest, 'vectorsPerSecond'));
+      mcpIngest64 = run('mcp-ingest-b64', dir, 'mcp64', n);
+      rounds.mcp64.push(num(mcpIngest64, 'vectorsPerSecond'));
     }
     const median = (xs: number[]): number => xs.sort((a, b) => a - b)[1] as number;
     const ingestOurs = median(rounds.ours);
     const ingestNative = median(rounds.native);
     const ingestRaw = median(rounds.raw);
     const ingestMcp = median(rounds.mcp);
+    const ingestMcp64 = median(rounds.mcp64);
     const q = run('query-compare', ours, n);
     // rvf_query over stdio on ours.rvf (store "ours", server read-only), alternating with RvfDatabase in the client process.
     const mq = run('mcp-query', dir, 'ours', n);
     const sq = run('sql-knn', ours, n);
     process.stderr.write(
-      `bench: MCP round trip without a search (ping) p50 ${f(num(mq, 'ping', 'p50'), 2)} ms; rvf_ingest ${f(num(mcpIngest, 'msPerBatch'), 0)} ms per call of ${BATCH} (${f(num(mcpIngest, 'requestBytes') / 2 ** 20, 1)} MiB of JSON)\n`,
+      `bench: MCP round trip without a search (ping) p50 ${f(num(mq, 'ping', 'p50'), 2)} ms; rvf_ingest ${f(num(mcpIngest, 'msPerBatch'), 0)} ms per call of ${BATCH} (${f(num(mcpIngest, 'requestBytes') / 2 ** 20, 1)} MiB of JSON), with vectors_b64 ${f(num(mcpIngest64, 'msPerBatch'), 0)} ms (${f(num(mcpIngest64, 'requestBytes') / 2 ** 20, 1)} MiB)\n`,
     );
     const openOurs = run('ours-open', ours, n);
     const openNative = run('native-open', nat, n);
@@ -88,6 +92,7 @@ for (const n of sizes) {
       `| ${n.toLocaleString('en-US')} | rvf_query over stdio, SDK Client to server process, p50 / p95 (ms, k=10) | ${f(num(mq, 'mcp', 'p50'), 2)} / ${f(num(mq, 'mcp', 'p95'), 2)} (in-process ${f(num(mq, 'local', 'p50'), 2)} / ${f(num(mq, 'local', 'p95'), 2)}) | - | - | ${f(num(mq, 'mcp', 'p50') / num(mq, 'local', 'p50'), 2)}x in-process p50 |`,
       `| ${n.toLocaleString('en-US')} | SQL: rvf_knn(?, 10) joined with vectors, p50 / p95 (ms) | ${f(num(sq, 'sql', 'p50'), 2)} / ${f(num(sq, 'sql', 'p95'), 2)} (direct query ${f(num(sq, 'direct', 'p50'), 2)} / ${f(num(sq, 'direct', 'p95'), 2)}) | - | - | ${f(num(sq, 'sql', 'p50') / num(sq, 'direct', 'p50'), 2)}x direct p50 |`,
       `| ${n.toLocaleString('en-US')} | ingest through MCP, rvf_ingest over stdio (vec/s, batches of 1000, median of 3) | ${f(ingestMcp, 0)} | - | - | ${f(ingestMcp / ingestOurs, ingestMcp / ingestOurs < 0.1 ? 3 : 2)}x library durable ingest |`,
+      `| ${n.toLocaleString('en-US')} | ingest through MCP with vectors_b64 (base64 float32), over stdio (vec/s, batches of 1000, median of 3) | ${f(ingestMcp64, 0)} | - | - | ${f(ingestMcp64 / ingestOurs, 2)}x library durable ingest, ${f(ingestMcp64 / ingestMcp, 1)}x JSON arrays |`,
     );
     if (num(q, 'mismatches') > 0) process.stderr.write(`bench: ${num(q, 'mismatches')} queries differ from the raw engine\n`);
     if (num(sq, 'mismatches') > 0) process.stderr.write(`bench: ${num(sq, 'mismatches')} SQL rvf_knn results differ from the direct query\n`);
