@@ -24,6 +24,13 @@ export interface Sql {
   json: string;
   /** for a node or relationship matched in the current SELECT: its table alias, so properties read the row directly */
   table?: string;
+  /**
+   * a number that may be NaN (carried as the text 'NaN', which SQLite has no
+   * number for) or ±Infinity, from `/` or `%`: its comparisons and
+   * arithmetic go through the JS comparator (compare.ts). Lost when the value
+   * is carried to the next stage.
+   */
+  special?: boolean;
 }
 
 export const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
