@@ -48,10 +48,15 @@ function plain(v: Sql): boolean {
   return SCALAR.has(v.type) && v.special !== true;
 }
 
+/** json_type of a value of unknown type: 'null' for a JSON null, NULL for a missing one. */
+function typeOf(v: Sql): string {
+  return v.jsonType ?? `json_type(${v.json})`;
+}
+
 /** SQL true when a value of unknown type holds a value of the scalar type `t`. */
 function holds(v: Sql, t: VType): string {
   const types = t === 'num' ? `'integer', 'real'` : t === 'str' ? `'text'` : `'true', 'false'`;
-  return `json_type(${v.json}) IN (${types})`;
+  return `${typeOf(v)} IN (${types})`;
 }
 
 /** Cypher `l op r` as SQL giving 1, 0 or NULL. */
@@ -95,8 +100,8 @@ export function inSql(l: Sql, r: Sql): string {
     if (plain(l)) return `(CASE WHEN ${isArray} THEN ${l.native} IN ${candidates(l.type, list)} END)`;
     return (
       `(CASE WHEN NOT ${isArray} THEN NULL ` +
-      `WHEN json_type(${l.json}) IN ('integer', 'real') THEN ${l.native} IN ${candidates('num', list)} ` +
-      `WHEN json_type(${l.json}) = 'text' THEN ${l.native} IN ${candidates('str', list)} ` +
+      `WHEN ${typeOf(l)} IN ('integer', 'real') THEN ${l.native} IN ${candidates('num', list)} ` +
+      `WHEN ${typeOf(l)} = 'text' THEN ${l.native} IN ${candidates('str', list)} ` +
       `ELSE cypher_in(${kindArgs(l)}, ${kindArgs(r)}) END)`
     );
   }
@@ -134,8 +139,8 @@ export function orderTerms(v: Sql, descending: boolean): string[] {
       return [];
     case 'any': {
       // ranks as the sort key's type bytes: lists and maps (0) before strings, booleans, numbers
-      const rank = `(CASE json_type(${v.json}) WHEN 'object' THEN 0 WHEN 'array' THEN 0 WHEN 'text' THEN 6 WHEN 'true' THEN 7 WHEN 'false' THEN 7 WHEN 'integer' THEN 8 WHEN 'real' THEN 8 END)`;
-      const value = `(CASE WHEN json_type(${v.json}) IN ('object', 'array') THEN cypher_key(${kindArgs(v)}) ELSE ${v.native} END)`;
+      const rank = `(CASE ${typeOf(v)} WHEN 'object' THEN 0 WHEN 'array' THEN 0 WHEN 'text' THEN 6 WHEN 'true' THEN 7 WHEN 'false' THEN 7 WHEN 'integer' THEN 8 WHEN 'real' THEN 8 END)`;
+      const value = `(CASE WHEN ${typeOf(v)} IN ('object', 'array') THEN cypher_key(${kindArgs(v)}) ELSE ${v.native} END)`;
       return [`${rank} ${dir}`, `${value} ${then}`];
     }
     default:
@@ -153,7 +158,7 @@ export function orderTerms(v: Sql, descending: boolean): string[] {
 export function groupKey(v: Sql, carried: string): string {
   switch (v.type) {
     case 'any':
-      return `(CASE json_type(${v.json}) WHEN 'integer' THEN ${v.native} WHEN 'real' THEN ${v.native} WHEN 'text' THEN ${v.native} ELSE cypher_key(${kindArgs(v)}) END)`;
+      return `(CASE ${typeOf(v)} WHEN 'integer' THEN ${v.native} WHEN 'real' THEN ${v.native} WHEN 'text' THEN ${v.native} ELSE cypher_key(${kindArgs(v)}) END)`;
     case 'list':
     case 'map':
       return `cypher_key(${kindArgs(v)})`;

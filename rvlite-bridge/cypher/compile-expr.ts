@@ -91,7 +91,7 @@ export function propertyOf(v: Sql, key: string): Sql {
  * `map.k IS NULL` would be false for {k: null}.
  */
 function jsonAt(json: string, path: string): Sql {
-  return { type: 'any', native: `json_extract(${json}, ${path})`, json: `nullif(${json} -> ${path}, 'null')` };
+  return { type: 'any', native: `json_extract(${json}, ${path})`, json: `nullif(${json} -> ${path}, 'null')`, jsonType: `json_type(${json}, ${path})` };
 }
 
 function describe(t: VType): string {

@@ -541,6 +541,10 @@ export class ReadCompiler {
     const projected: Scope = new Map(out.map((o) => [o.name, restore(`${name}.${o.col}`, o)]));
     const itemKeys = items.map((i) => JSON.stringify(i.expr, bigintSafe));
     const order: string[] = [];
+    // A value of unknown type is read several times by its ORDER BY terms (compare-sql.ts):
+    // the stage is then materialized, or SQLite would compute the projected expression (a
+    // property lookup) once per reference, per row.
+    let materialize = false;
     for (const s of proj.order) {
       let v: Sql;
       try {
@@ -559,15 +563,18 @@ export class ReadCompiler {
       }
       // Cypher's order across types, not SQLite's (compare-sql.ts)
       order.push(...orderTerms(v, s.descending));
+      if (v.type === 'any') materialize = true;
     }
     const where = b.where.length > 0 ? ` WHERE ${b.where.join(' AND ')}` : '';
-    this.ctes.push(`${raw} AS (SELECT ${proj.distinct && !keyedDistinct ? 'DISTINCT ' : ''}${select.join(', ')}${b.from.length > 0 ? ` FROM ${b.from.join(', ')}` : ''}${where}${groupBy.length > 0 ? ` GROUP BY ${groupBy.join(', ')}` : ''})`);
+    // (the rows DISTINCT groups by their keys are read several times per row likewise)
+    const m = (cte: string): string => ((materialize && cte === name) || (keyedDistinct && cte === raw) ? 'MATERIALIZED ' : '');
+    this.ctes.push(`${raw} AS ${m(raw)}(SELECT ${proj.distinct && !keyedDistinct ? 'DISTINCT ' : ''}${select.join(', ')}${b.from.length > 0 ? ` FROM ${b.from.join(', ')}` : ''}${where}${groupBy.length > 0 ? ` GROUP BY ${groupBy.join(', ')}` : ''})`);
     if (keyedDistinct) {
       const keys = out.map((o) => {
         const v = fromColumn(`${raw}.${o.col}`, o.type);
         return groupKey(v, carry(v));
       });
-      this.ctes.push(`${name} AS (SELECT * FROM ${raw} GROUP BY ${keys.join(', ')})`);
+      this.ctes.push(`${name} AS ${m(name)}(SELECT * FROM ${raw} GROUP BY ${keys.join(', ')})`);
     }
     const vars = new Map<string, StageVar>(out.map((o) => [o.name, { type: o.type, col: o.col, ...specialOf(o) }]));
     return { stage: { name, vars }, items: out, order, paging: this.paging(proj) };

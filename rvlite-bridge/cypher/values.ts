@@ -31,6 +31,12 @@ export interface Sql {
    * is carried to the next stage.
    */
   special?: boolean;
+  /**
+   * SQL giving json_type of the value, when cheaper than json_type(json): for
+   * a property, json_type(props, path) reads the type without extracting
+   * the value's JSON text and parsing it again (compare-sql.ts type guards)
+   */
+  jsonType?: string;
 }
 
 export const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
