@@ -205,6 +205,7 @@ describe('min, max, DISTINCT and grouping', () => {
     assert.deepEqual(await rows('UNWIND [1, 1.0, 2] AS x RETURN DISTINCT x ORDER BY x'), [[1], [2]]);
     assert.deepEqual(await rows('UNWIND [1, 1.0, 2, [1], [1.0], {a: 1, b: 2}, {b: 2, a: 1}, null, null] AS x RETURN DISTINCT x ORDER BY x'), [[{ a: 1, b: 2 }], [[1]], [1], [2], [null]]);
     assert.deepEqual(await rows('WITH [1.0, 1] AS xs UNWIND xs AS x WITH DISTINCT x RETURN count(*)'), [[1]]);
+    assert.deepEqual(await rows("UNWIND [1, 1.0, [1], [1.0], 'a', null] AS x RETURN count(DISTINCT x)"), [[3]]);
   });
 
   test('grouping keys: 1 and 1.0 group together, lists by value, a string apart from a number', async () => {

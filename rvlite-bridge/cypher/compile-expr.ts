@@ -1,6 +1,6 @@
 import type { Expr, Pattern } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
-import { compareSql, inItemsSql, inSql } from './compare-sql.ts';
+import { compareSql, groupKey, inItemsSql, inSql, needsGroupKey } from './compare-sql.ts';
 import { plus } from './plus.ts';
 import { boolJson, embed, fromJson, fromNative, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
 
@@ -445,6 +445,8 @@ function aggregate(e: Extract<Expr, { kind: 'call' }>, v: Sql): Sql {
   switch (e.name) {
     case 'count': {
       const form = v.type === 'any' || v.type === 'list' || v.type === 'map' ? v.json : v.native;
+      // DISTINCT counts Cypher's equivalence classes (1 and 1.0 once), not JSON texts
+      if (e.distinct && needsGroupKey(v.type)) return fromNative('num', `count(DISTINCT ${groupKey(v, form)})`);
       return fromNative('num', `count(${d}${form})`);
     }
     case 'sum':
