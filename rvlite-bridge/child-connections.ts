@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { EffectsCapture } from '../store/effects-capture.ts';
+import { registerCypherFunctions } from './cypher/compare.ts';
 import { remembered, rpc } from './child-rpc.ts';
 
 /**
@@ -83,6 +84,7 @@ export function reader(path: string): Database.Database {
   db.pragma('query_only = ON');
   db.defaultSafeIntegers(true);
   addVectorFunctions(db);
+  registerCypherFunctions(db);
   readers.set(path, { db, ino: inodeOf(path) ?? -1 });
   return db;
 }
@@ -96,6 +98,7 @@ export function writer(path: string): Writer {
   db.pragma('foreign_keys = ON');
   db.defaultSafeIntegers(true);
   addVectorFunctions(db);
+  registerCypherFunctions(db);
   const w = { db, ino: inodeOf(path) ?? -1, capture: new EffectsCapture(db) };
   writers.set(path, w);
   return w;

@@ -5,7 +5,8 @@
  */
 
 export type Expr =
-  | { kind: 'literal'; value: null | boolean | number | bigint | string }
+  /** float: written as a float (1.0): it stays a float in SQL, so 1.0 / 0 is Infinity, not an integer division */
+  | { kind: 'literal'; value: null | boolean | number | bigint | string; float?: true }
   | { kind: 'param'; name: string }
   | { kind: 'var'; name: string }
   | { kind: 'prop'; target: Expr; key: string }

@@ -1,5 +1,6 @@
 import type { Expr, Pattern } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
+import { compareSql, groupKey, inItemsSql, inSql, needsGroupKey } from './compare-sql.ts';
 import { plus } from './plus.ts';
 import { boolJson, embed, fromJson, fromNative, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
 
@@ -90,7 +91,7 @@ export function propertyOf(v: Sql, key: string): Sql {
  * `map.k IS NULL` would be false for {k: null}.
  */
 function jsonAt(json: string, path: string): Sql {
-  return { type: 'any', native: `json_extract(${json}, ${path})`, json: `nullif(${json} -> ${path}, 'null')` };
+  return { type: 'any', native: `json_extract(${json}, ${path})`, json: `nullif(${json} -> ${path}, 'null')`, jsonType: `json_type(${json}, ${path})` };
 }
 
 function describe(t: VType): string {
@@ -122,10 +123,6 @@ function isText(v: Sql): string {
   return '0';
 }
 
-function isListType(t: VType): boolean {
-  return t === 'list' || t === 'nodes' || t === 'rels';
-}
-
 export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
   const o = ctx.override?.(e);
   if (o) return o;
@@ -136,7 +133,8 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       if (v === null) return fromNative('null', 'NULL');
       if (typeof v === 'boolean') return bool(v ? '1' : '0');
       if (typeof v === 'bigint') return fromNative('num', v.toString());
-      if (typeof v === 'number') return fromNative('num', Number.isInteger(v) ? String(v) : ctx.bind(v));
+      // a bound JS number is a REAL in SQLite; an integer is written as one
+      if (typeof v === 'number') return fromNative('num', Number.isInteger(v) && e.float !== true ? String(v) : ctx.bind(v));
       return fromNative('str', ctx.bind(v));
     }
     case 'param':
@@ -158,20 +156,19 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       const parts = e.entries.flatMap(([k, v]) => [ctx.bind(k), embed(c(v))]);
       return fromNative('map', `json_object(${parts.join(', ')})`);
     }
-    case 'arith':
-      if (e.op === '+') return plus(c(e.left), c(e.right), isAggregate(e));
-      return arithmetic(e.op, c(e.left), c(e.right));
+    case 'arith': {
+      const [l, r] = [c(e.left), c(e.right)];
+      if (l.special === true || r.special === true) return specialArithmetic(e.op, l, r);
+      if (e.op === '+') return plus(l, r, isAggregate(e));
+      return arithmetic(e.op, l, r);
+    }
     case 'neg': {
       const v = c(e.expr);
+      if (v.special === true) return specialArithmetic('-', fromNative('num', '0'), v);
       return fromNative(v.type === 'num' ? 'num' : 'any', `(- ${v.native})`);
     }
-    case 'compare': {
-      const l = c(e.left);
-      const r = c(e.right);
-      const structured = (t: VType): boolean => isListType(t) || t === 'map';
-      if (structured(l.type) || structured(r.type)) return bool(`(${l.json} ${e.op} ${r.json})`);
-      return bool(`(${l.native} ${e.op} ${r.native})`);
-    }
+    case 'compare':
+      return bool(compareSql(e.op, c(e.left), c(e.right)));
     case 'logic': {
       const l = booleanOperand(c(e.left), e.op);
       const r = booleanOperand(c(e.right), e.op);
@@ -184,13 +181,12 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       const l = c(e.left);
       if (e.right.kind === 'list') {
         if (e.right.items.length === 0) return bool('0');
-        return bool(`(${l.native} IN (${e.right.items.map((i) => c(i).native).join(', ')}))`);
+        const plainIn = inItemsSql(l, e.right.items.map(c));
+        if (plainIn !== null) return bool(plainIn);
       }
       const r = c(e.right);
-      if (r.type === 'null') return bool('NULL');
-      if (!isListType(r.type) && r.type !== 'any') throw invalid(`IN needs a list on its right, not a ${describe(r.type)}; write x IN [..] or x IN $list.`);
-      const list = r.type === 'nodes' || r.type === 'rels' ? r.native : r.json;
-      return bool(`(${l.native} IN (SELECT value FROM json_each(${list})))`);
+      if (r.type !== 'null' && r.type !== 'list' && r.type !== 'nodes' && r.type !== 'rels' && r.type !== 'any') throw invalid(`IN needs a list on its right, not a ${describe(r.type)}; write x IN [..] or x IN $list.`);
+      return bool(inSql(l, r));
     }
     case 'string': {
       const lv = c(e.left);
@@ -237,7 +233,21 @@ export function booleanOperand(v: Sql, op: string): string {
   return v.native;
 }
 
+/**
+ * Arithmetic on a value that may be NaN or ±Infinity (see Sql.special), and
+ * every `/` and `%`: in JS (compare.ts), because SQLite turns NaN into NULL,
+ * x / 0 into NULL and takes % of reals as of integers. Integer division or
+ * modulo by zero is an error, as in Neo4j.
+ */
+function specialArithmetic(op: '+' | '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {
+  if (l.type === 'null' || r.type === 'null') return fromNative('null', 'NULL');
+  const numeric = (v: Sql): boolean => v.type === 'num' || v.type === 'any';
+  if (!numeric(l) || !numeric(r)) throw invalid(`${op} on a ${describe(numeric(l) ? r.type : l.type)}; use numbers${op === '+' ? ', strings or lists' : ''}.`);
+  return { ...fromNative('num', `cypher_arith('${op}', ${l.native}, ${r.native})`), special: true };
+}
+
 function arithmetic(op: '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {
+  if (op === '/' || op === '%') return specialArithmetic(op, l, r);
   const type: VType = l.type === 'num' && r.type === 'num' ? 'num' : 'any';
   if (op === '^') return fromNative(type, `pow(${l.native}, ${r.native})`);
   return fromNative(type, `(${l.native} ${op} ${r.native})`);
@@ -438,6 +448,8 @@ function aggregate(e: Extract<Expr, { kind: 'call' }>, v: Sql): Sql {
   switch (e.name) {
     case 'count': {
       const form = v.type === 'any' || v.type === 'list' || v.type === 'map' ? v.json : v.native;
+      // DISTINCT counts Cypher's equivalence classes (1 and 1.0 once), not JSON texts
+      if (e.distinct && needsGroupKey(v.type)) return fromNative('num', `count(DISTINCT ${groupKey(v, form)})`);
       return fromNative('num', `count(${d}${form})`);
     }
     case 'sum':
@@ -446,9 +458,11 @@ function aggregate(e: Extract<Expr, { kind: 'call' }>, v: Sql): Sql {
       return fromNative('num', `avg(${d}${value})`);
     case 'min':
     case 'max':
-      if (v.type === 'num' || v.type === 'str') return fromNative(v.type, `${e.name}(${value})`);
-      if (v.type === 'node' || v.type === 'rel' || v.type === 'bool') throw invalid(`${e.name}() of a ${describe(v.type)} is not supported; aggregate a property instead.`);
-      return fromNative('any', `${e.name}(${value})`);
+      // one known type: SQLite's min/max agree with Cypher's order (a NaN, the text 'NaN', is above every number)
+      if (v.type === 'num' || v.type === 'str' || v.type === 'bool' || v.type === 'node' || v.type === 'rel') return fromNative(v.type, `${e.name}(${value})`);
+      if (v.type === 'null') return fromNative('null', 'NULL');
+      // mixed or structured values: Cypher's order across types (compare.ts)
+      return fromJson(`cypher_${e.name}(${v.json})`);
     case 'collect': {
       if (v.type === 'node' || v.type === 'rel') return fromNative(v.type === 'node' ? 'nodes' : 'rels', `json_group_array(${d}${v.native}) FILTER (WHERE ${present})`);
       if (v.type === 'null') return fromNative('list', `json_array()`);

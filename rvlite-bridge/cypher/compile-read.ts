@@ -1,5 +1,6 @@
 import type { Clause, Expr, NodePattern, Pattern, Projection, ReadClause, RelPattern } from './ast.ts';
 import { bindValue, booleanOperand, compileExpr, isAggregate, propertyOf, type ExprContext, type Scope } from './compile-expr.ts';
+import { groupKey, needsGroupKey, orderTerms } from './compare-sql.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { carry, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
 
@@ -29,6 +30,18 @@ import { carry, fromColumn, fromNative, outputsNative, type Sql, type VType } fr
 export interface StageVar {
   type: VType;
   col: string;
+  /** a number that may be NaN or ±Infinity (Sql.special), so its comparisons stay Cypher's in later clauses */
+  special?: boolean;
+}
+
+/** A stage's column as a value, keeping Sql.special. */
+function restore(col: string, v: { type: VType; special?: boolean }): Sql {
+  const sql = fromColumn(col, v.type);
+  return v.special === true ? { ...sql, special: true } : sql;
+}
+
+function specialOf(v: { special?: boolean }): { special?: true } {
+  return v.special === true ? { special: true } : {};
 }
 
 export interface Stage {
@@ -106,7 +119,7 @@ export class ReadCompiler {
 
   private builder(stage: Stage): Builder {
     const vars: Scope = new Map();
-    for (const [name, v] of stage.vars) vars.set(name, fromColumn(`${stage.name}.${v.col}`, v.type));
+    for (const [name, v] of stage.vars) vars.set(name, restore(`${stage.name}.${v.col}`, v));
     return { from: stage.name ? [stage.name] : [], where: [], vars };
   }
 
@@ -118,7 +131,7 @@ export class ReadCompiler {
       if (!keepHidden && varName.startsWith(HIDDEN)) continue;
       const col = this.next('c');
       select.push(`${carry(v)} AS ${col}`);
-      vars.set(varName, { type: v.type, col });
+      vars.set(varName, { type: v.type, col, ...specialOf(v) });
     }
     if (select.length === 0) select.push(`1 AS ${this.next('c')}`);
     this.ctes.push(`${name} AS (SELECT ${distinct ? 'DISTINCT ' : ''}${select.join(', ')}${clauses(b)})`);
@@ -227,13 +240,13 @@ export class ReadCompiler {
     for (const [varName, v] of stage.vars) {
       const col = this.next('c');
       select.push(`${numbered}.${v.col} AS ${col}`);
-      vars.set(varName, { type: v.type, col });
+      vars.set(varName, { ...v, col });
     }
     for (const [varName, v] of matched.vars) {
       if (varName === ROW_KEY || stage.vars.has(varName)) continue;
       const col = this.next('c');
       select.push(`${matched.name}.${v.col} AS ${col}`);
-      vars.set(varName, { type: v.type, col });
+      vars.set(varName, { ...v, col });
     }
     if (select.length === 0) select.push(`1 AS ${this.next('c')}`);
     const mrk = (matched.vars.get(ROW_KEY) as StageVar).col;
@@ -513,36 +526,57 @@ export class ReadCompiler {
     const compiled = items.map((i) => this.expr(i.expr, b.vars, true));
     const aggregating = items.some((i) => isAggregate(i.expr));
     const name = this.next('s');
-    const out = items.map((item, i) => ({ name: item.name, type: (compiled[i] as Sql).type, col: this.next('c') }));
+    const out = items.map((item, i) => ({ name: item.name, type: (compiled[i] as Sql).type, col: this.next('c'), ...specialOf(compiled[i] as Sql) }));
     const select = out.map((o, i) => `${carry(compiled[i] as Sql)} AS ${o.col}`);
     // Constant keys do not split groups, and SQLite would read a bare integer key as a column number.
-    const groupBy = aggregating ? compiled.filter((_c, i) => !isAggregate((items[i] as { expr: Expr }).expr) && usesVariables((items[i] as { expr: Expr }).expr)).map((c) => carry(c)) : [];
+    // Keys group by Cypher's equivalence (1 and 1.0, lists and maps by value: compare-sql.ts).
+    const groupBy = aggregating ? compiled.filter((_c, i) => !isAggregate((items[i] as { expr: Expr }).expr) && usesVariables((items[i] as { expr: Expr }).expr)).map((c) => groupKey(c, carry(c))) : [];
+    // DISTINCT over values SQL would tell apart although Cypher does not ([1] and [1.0], maps in
+    // another key order): the rows are grouped by their keys in a stage of their own instead.
+    const keyedDistinct = proj.distinct && out.some((o) => needsGroupKey(o.type));
+    const raw = keyedDistinct ? this.next('s') : name;
 
     // ORDER BY sees the projected names (and repeated item expressions); without
     // aggregation or DISTINCT it may also use the incoming variables.
-    const projected: Scope = new Map(out.map((o) => [o.name, fromColumn(`${name}.${o.col}`, o.type)]));
+    const projected: Scope = new Map(out.map((o) => [o.name, restore(`${name}.${o.col}`, o)]));
     const itemKeys = items.map((i) => JSON.stringify(i.expr, bigintSafe));
     const order: string[] = [];
+    // A value of unknown type is read several times by its ORDER BY terms (compare-sql.ts):
+    // the stage is then materialized, or SQLite would compute the projected expression (a
+    // property lookup) once per reference, per row.
+    let materialize = false;
     for (const s of proj.order) {
-      let sql: string;
+      let v: Sql;
       try {
         const ctx = this.exprContext(false);
         ctx.override = (e) => {
           const k = itemKeys.indexOf(JSON.stringify(e, bigintSafe));
           return k === -1 ? undefined : projected.get((out[k] as { name: string }).name);
         };
-        sql = compileExpr(s.expr, projected, ctx).native;
+        v = compileExpr(s.expr, projected, ctx);
       } catch (err) {
         if (!(err instanceof CypherError) || aggregating || proj.distinct) throw err;
         const col = this.next('c');
-        select.push(`${this.expr(s.expr, b.vars).native} AS ${col}`);
-        sql = `${name}.${col}`;
+        const hidden = this.expr(s.expr, b.vars);
+        select.push(`${carry(hidden)} AS ${col}`);
+        v = fromColumn(`${name}.${col}`, hidden.type);
       }
-      order.push(`${sql} ${s.descending ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`);
+      // Cypher's order across types, not SQLite's (compare-sql.ts)
+      order.push(...orderTerms(v, s.descending));
+      if (v.type === 'any') materialize = true;
     }
     const where = b.where.length > 0 ? ` WHERE ${b.where.join(' AND ')}` : '';
-    this.ctes.push(`${name} AS (SELECT ${proj.distinct ? 'DISTINCT ' : ''}${select.join(', ')}${b.from.length > 0 ? ` FROM ${b.from.join(', ')}` : ''}${where}${groupBy.length > 0 ? ` GROUP BY ${groupBy.join(', ')}` : ''})`);
-    const vars = new Map(out.map((o) => [o.name, { type: o.type, col: o.col }]));
+    // (the rows DISTINCT groups by their keys are read several times per row likewise)
+    const m = (cte: string): string => ((materialize && cte === name) || (keyedDistinct && cte === raw) ? 'MATERIALIZED ' : '');
+    this.ctes.push(`${raw} AS ${m(raw)}(SELECT ${proj.distinct && !keyedDistinct ? 'DISTINCT ' : ''}${select.join(', ')}${b.from.length > 0 ? ` FROM ${b.from.join(', ')}` : ''}${where}${groupBy.length > 0 ? ` GROUP BY ${groupBy.join(', ')}` : ''})`);
+    if (keyedDistinct) {
+      const keys = out.map((o) => {
+        const v = fromColumn(`${raw}.${o.col}`, o.type);
+        return groupKey(v, carry(v));
+      });
+      this.ctes.push(`${name} AS ${m(name)}(SELECT * FROM ${raw} GROUP BY ${keys.join(', ')})`);
+    }
+    const vars = new Map<string, StageVar>(out.map((o) => [o.name, { type: o.type, col: o.col, ...specialOf(o) }]));
     return { stage: { name, vars }, items: out, order, paging: this.paging(proj) };
   }
 

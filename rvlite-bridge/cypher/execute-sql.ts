@@ -36,11 +36,26 @@ export function prepareRead(db: Database.Database, sql: string): Database.Statem
   return stmt;
 }
 
-/** One cell as returned to the caller. */
+/**
+ * One cell as returned to the caller. JSON has no NaN or Infinity: they are
+ * shown as the strings "NaN", "Infinity" and "-Infinity" (a NaN already is
+ * the text 'NaN' in SQL, compare.ts), as integers beyond 2^53 are shown as
+ * decimal strings, rather than the null JSON.stringify would make of them.
+ */
 export function outputCell(type: VType, raw: unknown): unknown {
-  if (outputsNative(type)) return fromSqlite(raw);
+  if (outputsNative(type)) return finite(fromSqlite(raw));
   if (raw === null || raw === undefined) return null;
-  return parseJsonValue(typeof raw === 'string' ? raw : String(raw));
+  const text = typeof raw === 'string' ? raw : String(raw);
+  const value = parseJsonValue(text);
+  // SQLite writes an infinite real as 9.0e+999 in JSON
+  return text.includes('e+999') ? finite(value) : value;
+}
+
+function finite(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isFinite(v) || Number.isNaN(v) ? v : v > 0 ? 'Infinity' : '-Infinity';
+  if (Array.isArray(v)) return v.map(finite);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, finite(x)]));
+  return v;
 }
 
 /**

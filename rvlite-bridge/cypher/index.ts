@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { registerCypherFunctions } from './compare.ts';
 import { propertyVariables, ReadCompiler } from './compile-read.ts';
 import { CypherError } from './errors.ts';
 import { outputCell, runCompiled } from './execute-sql.ts';
@@ -15,6 +16,7 @@ import type { CypherOptions, CypherResult, CypherStats } from './types.ts';
  */
 
 export { CypherError } from './errors.ts';
+export { registerCypherFunctions } from './compare.ts';
 export type { CypherErrorCode } from './errors.ts';
 export type { CypherOptions, CypherResult, CypherStats } from './types.ts';
 
@@ -46,6 +48,8 @@ export function runCypher(db: Database.Database, query: string, params: Record<s
     throw err;
   }
   if (ast.writes && !options.write) throw new CypherError('EREADONLY', READ_ONLY_MESSAGE);
+  // the comparator, sort keys and NaN-safe arithmetic the compiled SQL calls (compare.ts); once per connection
+  registerCypherFunctions(db);
   if (ast.writes) return runWrite(db, ast.clauses, safeParams, options.maxRows, maxPathLength);
   const compiled = new ReadCompiler({ maxPathLength, params: safeParams, propertyVariables: propertyVariables(ast.clauses) }).compile(ast.clauses, null, 'return');
   const r = runCompiled(db, compiled, outputCell, options.maxRows);

@@ -24,6 +24,19 @@ export interface Sql {
   json: string;
   /** for a node or relationship matched in the current SELECT: its table alias, so properties read the row directly */
   table?: string;
+  /**
+   * a number that may be NaN (carried as the text 'NaN', which SQLite has no
+   * number for) or ±Infinity, from `/` or `%`: its comparisons and
+   * arithmetic go through the JS comparator (compare.ts). Lost when the value
+   * is carried to the next stage.
+   */
+  special?: boolean;
+  /**
+   * SQL giving json_type of the value, when cheaper than json_type(json): for
+   * a property, json_type(props, path) reads the type without extracting
+   * the value's JSON text and parsing it again (compare-sql.ts type guards)
+   */
+  jsonType?: string;
 }
 
 export const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);

@@ -9,7 +9,9 @@
  * - an integer and a float are compared by value (JSON and JS numbers have
  *   one number type, so 1 and 1.0 come back alike);
  * - an integer outside JS's safe range may come back as its decimal string
- *   (rvf returns big integers that way), which matches it digit for digit.
+ *   (rvf returns big integers that way), which matches it digit for digit;
+ * - NaN, Infinity and -Infinity may come back as those strings (JSON has no
+ *   such numbers; rvf returns them that way).
  */
 import { formatTckValue, type TckNode, type TckRel, type TckValue } from './values.ts';
 
@@ -55,6 +57,7 @@ export function valuesEqual(expected: TckValue, actual: TckValue, opts: CompareO
 
 function numberOf(v: TckValue): number | undefined {
   if (v.kind === 'number' || v.kind === 'float') return v.value;
+  if (v.kind === 'string' && (v.value === 'NaN' || v.value === 'Infinity' || v.value === '-Infinity')) return Number(v.value);
   if (v.kind === 'int') return Number(v.value);
   return undefined;
 }
