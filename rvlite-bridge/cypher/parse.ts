@@ -119,17 +119,21 @@ function build(query: string): Query {
   const q = need(statement, 'query');
   if (kid(q, 'bulkImportQuery')) return failWith(unsupported('USING PERIODIC COMMIT / LOAD CSV', 'pass rows as a $parameter list and UNWIND it'), writes);
   const regular = need(q, 'regularQuery');
-  if (kid(regular, 'union')) return failWith(unsupported('UNION', 'run the parts as separate queries'), writes);
-  const single = need(regular, 'singleQuery');
-  let clauses: Clause[];
+  const unions = kids(regular, 'union');
+  let queryParts: Clause[][];
   try {
-    clauses = kids(single, 'clause').map(clause);
+    // openCypher: one query may not mix UNION and UNION ALL (their meaning together would depend on grouping)
+    const alls = new Set(unions.map((u) => hasToken(u, 'ALL')));
+    if (alls.size > 1) throw invalid('a query cannot mix UNION and UNION ALL; use one of them between all parts.');
+    queryParts = [need(regular, 'singleQuery'), ...unions.map((u) => need(u, 'singleQuery'))].map((single) => kids(single, 'clause').map(clause));
   } catch (err) {
     if (err instanceof CypherError) failWith(err, writes);
     throw err;
   }
-  const hasWrite = clauses.some((c) => WRITE_CLAUSE_KINDS.has(c.kind));
-  return { clauses, writes: writes || hasWrite };
+  const hasWrite = queryParts.some((clauses) => clauses.some((c) => WRITE_CLAUSE_KINDS.has(c.kind)));
+  const result: Query = { clauses: queryParts[0] as Clause[], writes: writes || hasWrite };
+  if (unions.length > 0) result.union = { all: hasToken(unions[0] as PTree, 'ALL'), parts: queryParts };
+  return result;
 }
 
 /** Unsupported write-ish statements still report that they write, for the read-only gate. */
@@ -183,8 +187,13 @@ function clause(c: PTree): Clause {
       return { kind: 'delete', detach: hasToken(n, 'DETACH'), exprs: kids(n, 'expression').map(expression) };
     case 'createUniqueClause':
       throw unsupported('CREATE UNIQUE', 'use MERGE');
-    case 'foreachClause':
-      throw unsupported('FOREACH', 'use UNWIND over the list followed by the write clause');
+    case 'foreachClause': {
+      const inner = kids(n, 'clause').map(clause);
+      for (const c of inner) {
+        if (!WRITE_CLAUSE_KINDS.has(c.kind)) throw invalid(`FOREACH may only hold CREATE, MERGE, SET, REMOVE, DELETE or FOREACH, not ${c.kind.toUpperCase()}; move the read before FOREACH.`);
+      }
+      return { kind: 'foreach', variable: nameOf(n, 'variable'), list: expression(need(n, 'expression')), clauses: inner };
+    }
     case 'loadCSVClause':
       throw unsupported('LOAD CSV', 'pass rows as a $parameter list and UNWIND it');
     case 'startClause':
@@ -280,12 +289,19 @@ function pattern(n: PTree): Pattern[] {
 }
 
 function patternPart(n: PTree): Pattern {
-  if (kid(n, 'variable')) throw unsupported(`the path variable in ${JSON.stringify(n.text)}`, 'name the relationships instead, e.g. MATCH (a)-[r*1..3]->(b) RETURN r');
+  const v = kid(n, 'variable');
   const anon = need(n, 'anonymousPatternPart');
-  if (kid(anon, 'shortestPathPatternFunction')) {
-    throw unsupported('shortestPath', 'use a variable-length pattern such as -[*1..5]-> with ORDER BY size(r) LIMIT 1');
-  }
-  return patternElement(need(anon, 'patternElement'));
+  const sp = kid(anon, 'shortestPathPatternFunction');
+  const p = sp ? shortestPattern(sp) : patternElement(need(anon, 'patternElement'));
+  if (v) p.path = symbolicName(v);
+  return p;
+}
+
+/** The pattern inside shortestPath(...) / allShortestPaths(...), marked as such. */
+function shortestPattern(n: PTree): Pattern {
+  const p = patternElement(need(n, 'patternElement'));
+  p.shortest = kid(n, 'allShortestPathFunctionName') ? 'all' : 'one';
+  return p;
 }
 
 function patternElement(n: PTree): Pattern {
@@ -506,7 +522,6 @@ function propertyOrLabels(n: PTree): Expr {
 
 const UNSUPPORTED_ATOMS: Record<string, [string, string]> = {
   listComprehension: ['list comprehensions', 'use UNWIND and collect()'],
-  patternComprehension: ['pattern comprehensions', 'use OPTIONAL MATCH and collect()'],
   filterFunction: ['filter()', 'use UNWIND with WHERE and collect()'],
   extractFunction: ['extract()', 'use UNWIND and collect()'],
   reduceFunction: ['reduce()', 'use UNWIND with sum() or collect()'],
@@ -514,7 +529,6 @@ const UNSUPPORTED_ATOMS: Record<string, [string, string]> = {
   anyFunction: ['any()', 'use UNWIND with WHERE and count(), or IN'],
   noneFunction: ['none()', 'use UNWIND with WHERE and count()'],
   singleFunction: ['single()', 'use UNWIND with WHERE and count()'],
-  shortestPathPatternFunction: ['shortestPath', 'use a variable-length pattern such as -[*1..5]-> with ORDER BY size(r) LIMIT 1'],
 };
 
 function atom(n: PTree): Expr {
@@ -539,15 +553,23 @@ function atom(n: PTree): Expr {
       if (inner.kind === 'pattern') return inner;
       return { kind: 'isNull', expr: inner, negated: true };
     }
-    case 'relationshipsPattern': {
-      const nodes: NodePattern[] = [nodePattern(need(c, 'nodePattern'))];
-      const rels: RelPattern[] = [];
-      for (const chain of kids(c, 'patternElementChain')) {
-        rels.push(relPattern(need(chain, 'relationshipPattern')));
-        nodes.push(nodePattern(need(chain, 'nodePattern')));
-      }
-      return { kind: 'pattern', pattern: { nodes, rels } };
+    case 'patternComprehension': {
+      // `[ (p =)? pattern (WHERE e)? | e ]`: the WHERE token tells the filter from the projection
+      const v = kid(c, 'variable');
+      const exprs = kids(c, 'expression');
+      const hasWhere = hasToken(c, 'WHERE');
+      const project = exprs[hasWhere ? 1 : 0];
+      if (!project) throw invalid(`a pattern comprehension needs "| expression"; fix ${JSON.stringify(c.text)}.`);
+      const pattern = relationshipsPattern(need(c, 'relationshipsPattern'));
+      if (v) pattern.path = symbolicName(v);
+      return { kind: 'patternComprehension', pattern, where: hasWhere ? expression(exprs[0] as PTree) : null, project: expression(project) };
     }
+    case 'shortestPathPatternFunction': {
+      const pattern = shortestPattern(c);
+      return { kind: 'shortestPath', all: pattern.shortest === 'all', pattern };
+    }
+    case 'relationshipsPattern':
+      return { kind: 'pattern', pattern: relationshipsPattern(c) };
     case 'caseExpression': {
       let subject: Expr | null = null;
       let otherwise: Expr | null = null;
@@ -572,6 +594,16 @@ function atom(n: PTree): Expr {
       throw unsupported(`the expression ${JSON.stringify(n.text)}`, 'rewrite it with the supported operators and functions');
     }
   }
+}
+
+function relationshipsPattern(c: PTree): Pattern {
+  const nodes: NodePattern[] = [nodePattern(need(c, 'nodePattern'))];
+  const rels: RelPattern[] = [];
+  for (const chain of kids(c, 'patternElementChain')) {
+    rels.push(relPattern(need(chain, 'relationshipPattern')));
+    nodes.push(nodePattern(need(chain, 'nodePattern')));
+  }
+  return { nodes, rels };
 }
 
 function parameter(n: PTree): Expr {
