@@ -56,7 +56,12 @@ export function pathFunction(e: Extract<Expr, { kind: 'call' }>, compile: (x: Ex
     if (name === 'length') return fromNative('num', `json_array_length(${v.native}, '$.rels')`);
     return fromNative('rels', `(${v.native} -> '$.rels')`);
   }
-  if (v.type === 'any' && name !== 'length') {
+  if (v.type === 'any' && name === 'length') {
+    // a path in its returned form counts its relationships; a list or a string keeps length() as before
+    const j = v.json;
+    return fromNative('num', `(CASE json_type(${j}) WHEN 'object' THEN json_array_length(${j}, '$.relationships') WHEN 'array' THEN json_array_length(${j}) WHEN 'text' THEN length(json_extract(${j}, '$')) END)`);
+  }
+  if (v.type === 'any') {
     // a path in its returned form: {"nodes": [...], "relationships": [...]}
     return fromJson(`(CASE WHEN json_type(${v.json}, '$.nodes') = 'array' THEN ${v.json} -> '$.${name === 'nodes' ? 'nodes' : 'relationships'}' END)`);
   }
