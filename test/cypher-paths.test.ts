@@ -12,7 +12,9 @@
  * - UNION and UNION ALL: duplicates, column order, mismatched columns,
  *   mixing the two, parts that write;
  * - FOREACH (nested, over a path's nodes, MERGE seeing earlier elements),
- *   and the read-only refusal of FOREACH and of a UNION part that writes.
+ *   and the read-only refusal of FOREACH and of a UNION part that writes;
+ * - EXISTS { } and COUNT { } subqueries of one MATCH (a pre-pass, the grammar
+ *   predates them), nested, and refused when they write or hold more.
  *
  * The graph (all relationships :K unless said, w = a property):
  *   a -> b (w 1), b -> c (w 2), c -> d (w 3), a -> c (w 4), d -> a (w 5),
@@ -190,6 +192,22 @@ describe('cypher paths, UNION, pattern comprehensions, FOREACH', () => {
     // a predicate cannot introduce a variable; a bare pattern is not a value
     await fails('MATCH (n) WHERE (n)-[r]->() RETURN n', 'EINVAL', /variable r is not defined; a pattern predicate cannot introduce/);
     await fails('MATCH (n) RETURN (n)-->()', 'EINVAL', /cannot be returned as a value/);
+  });
+
+  test('EXISTS { } and COUNT { } subqueries: patterns, MATCH ... WHERE, nesting, and what is refused', async () => {
+    assert.deepEqual(await column("MATCH (n:P) WHERE exists { (n)-[:L]->() } RETURN n.name"), ['e']);
+    assert.deepEqual(await column("MATCH (n:P) WHERE EXISTS { MATCH (n)-[r:K]->(m) WHERE r.w > 5 RETURN true } RETURN n.name ORDER BY n.name"), ['a', 'f']);
+    assert.deepEqual(await read("MATCH (n:P) WHERE n.name IN ['a', 'x'] RETURN n.name, COUNT { (n)-[:K]->() } AS out ORDER BY n.name"), [['a', 3], ['x', 0]]);
+    // nested, with a variable-length pattern, and a NOT
+    assert.deepEqual(await column("MATCH (n:P) WHERE exists { MATCH (m:P) WHERE exists { (n)-[:K*2]->(m) WHERE m.name = 'd' } } RETURN n.name ORDER BY n.name"), ['a', 'b']);
+    assert.deepEqual(await column("MATCH (n:P) WHERE NOT exists { (n)--() } RETURN n.name"), ['x']);
+    // braces inside strings are left alone
+    assert.deepEqual(await read("RETURN 'exists { (n) }' AS s"), [['exists { (n) }']]);
+    await fails('MATCH (n) WHERE exists { MATCH (n)-->(m) WITH n, count(*) AS c WHERE c > 1 RETURN true } RETURN n', 'EINVAL', /subquery EXISTS \{ MATCH .* is not supported; write it as EXISTS \{ MATCH pattern WHERE condition \}/);
+    // a subquery that writes is a write: refused read-only, and refused with writes on
+    await fails("MATCH (n) WHERE exists { MATCH (n)-->(m) SET m.bad = true } RETURN n", 'EREADONLY', /./);
+    await fails("MATCH (n) WHERE exists { MATCH (n)-->(m) SET m.bad = true } RETURN n", 'EINVAL', /EXISTS \{ \} cannot write/, true);
+    assert.deepEqual(await read('MATCH (n) WHERE n.bad IS NOT NULL RETURN n'), []);
   });
 
   test('UNION and UNION ALL', async () => {

@@ -29,7 +29,9 @@ export type Expr =
   /** `[p = (a)-->(b) WHERE ... | expr]`: the list of `project` over the pattern's matches (paths.ts) */
   | { kind: 'patternComprehension'; pattern: Pattern; where: Expr | null; project: Expr }
   /** `shortestPath((a)-[*]-(b))` as a value: one shortest path or null; `all`: the list of all of them */
-  | { kind: 'shortestPath'; all: boolean; pattern: Pattern };
+  | { kind: 'shortestPath'; all: boolean; pattern: Pattern }
+  /** `EXISTS { MATCH ... WHERE ... }` (a boolean) or `COUNT { ... }` (the number of matches), subqueries.ts */
+  | { kind: 'subquery'; count: boolean; patterns: Pattern[]; where: Expr | null };
 
 export type Direction = 'out' | 'in' | 'both';
 

@@ -25,6 +25,8 @@ export interface ExprContext {
   patternList?: (e: Extract<Expr, { kind: 'patternComprehension' }>, scope: Scope) => Sql;
   /** shortestPath(...) / allShortestPaths(...) as a value, compiled by the read compiler */
   shortestPath?: (e: Extract<Expr, { kind: 'shortestPath' }>, scope: Scope) => Sql;
+  /** EXISTS { ... } / COUNT { ... }, compiled by the read compiler */
+  subquery?: (e: Extract<Expr, { kind: 'subquery' }>, scope: Scope) => Sql;
   /** replaces a whole sub-expression (ORDER BY items that repeat a projected expression) */
   override?: (e: Expr) => Sql | undefined;
 }
@@ -233,6 +235,9 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
     case 'shortestPath':
       if (!ctx.shortestPath) throw unsupported('shortestPath() here', 'use it in MATCH, WHERE, WITH or RETURN');
       return ctx.shortestPath(e, scope);
+    case 'subquery':
+      if (!ctx.subquery) throw unsupported('a subquery here', 'use EXISTS { } or COUNT { } in WHERE, WITH or RETURN');
+      return ctx.subquery(e, scope);
   }
 }
 

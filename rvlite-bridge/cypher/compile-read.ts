@@ -114,6 +114,11 @@ export class ReadCompiler {
       },
       patternList: (e, scope) => this.patternList(e, scope),
       shortestPath: (e, scope) => this.shortestValue(e, scope),
+      subquery: (e, scope) => {
+        // unlike a pattern predicate, a subquery may name new variables: they are its own
+        const m = this.patternMatches(e.patterns, scope, e.where);
+        return e.count ? fromNative('num', `(${m.with}SELECT count(*)${m.tail})`) : fromNative('bool', `EXISTS (${m.with}SELECT 1${m.tail})`);
+      },
     };
   }
 
@@ -561,13 +566,13 @@ export class ReadCompiler {
    * their count. `with` is the WITH RECURSIVE of its variable-length walks
    * (or ''), to put before the SELECT.
    */
-  private patternMatches(p: Pattern, scope: Scope, where: Expr | null = null): { with: string; tail: string; b: Builder } {
+  private patternMatches(p: Pattern | Pattern[], scope: Scope, where: Expr | null = null): { with: string; tail: string; b: Builder } {
     let b: Builder = { from: [], where: [], vars: new Map(scope), ctes: [] };
     const saved = this.pendingWhere;
     this.pendingWhere = [];
     const rels: { name: string; path: boolean }[] = [];
     try {
-      b = this.pattern(b, p, rels);
+      for (const one of Array.isArray(p) ? p : [p]) b = this.pattern(b, one, rels);
     } finally {
       this.pendingWhere = saved;
     }

@@ -2,6 +2,7 @@ import type { Clause, Direction, Expr, NodePattern, Pattern, Projection, Project
 import { WRITE_CLAUSE_KINDS } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { parseTree, type PTree } from './parse-tree.ts';
+import { extractSubqueries, SUBQUERY_FUNCTION, type Extracted } from './subqueries.ts';
 
 /**
  * Turns Cypher text into the typed AST of ast.ts by walking the openCypher
@@ -66,6 +67,8 @@ function nameOf(n: PTree, rule: string): string {
  * write is never routed as a read.
  */
 export function isWriteText(query: string): boolean {
+  const ex = extractSubqueries(query);
+  if (ex) return isWriteText(ex.text) || ex.bodies.some((b) => isWriteText(b.body));
   const { tree, errors } = parseTree(query);
   if (containsRule(tree, WRITE_RULES)) return true;
   return errors.length > 0 && containsToken(tree, WRITE_TOKENS);
@@ -95,9 +98,41 @@ export function parseQuery(query: string): Query {
   return hit;
 }
 
+/** The bodies of the EXISTS { } / COUNT { } subqueries of the query being built, innermost last. */
+const subqueryStack: Extracted['bodies'][] = [];
+
 function build(query: string): Query {
+  const ex = extractSubqueries(query);
+  if (!ex) return buildText(query, false);
+  subqueryStack.push(ex.bodies);
+  try {
+    // a subquery that writes makes the query a write, so a read-only caller refuses it as one
+    return buildText(ex.text, ex.bodies.some((b) => isWriteText(b.body)));
+  } finally {
+    subqueryStack.pop();
+  }
+}
+
+/** `EXISTS { ... }` / `COUNT { ... }` number `index` of the query being built: one MATCH, as a pattern or a query. */
+function subquery(index: number): Expr {
+  const bodies = subqueryStack[subqueryStack.length - 1];
+  const found = bodies?.[index];
+  if (!found) throw unsupported(`the function ${SUBQUERY_FUNCTION}`, 'use EXISTS { MATCH ... } or COUNT { MATCH ... }');
+  const body = found.body.trim();
+  const inner = build(/^MATCH\b/i.test(body) || /^OPTIONAL\s+MATCH\b/i.test(body) ? body : `MATCH ${body}`);
+  const what = found.count ? 'COUNT { }' : 'EXISTS { }';
+  if (inner.writes) throw invalid(`${what} cannot write; move the write out of the subquery.`);
+  const [match, ret, ...rest] = inner.clauses;
+  const simpleReturn = ret === undefined || (ret.kind === 'return' && !ret.projection.distinct && ret.projection.order.length === 0 && !ret.projection.skip && !ret.projection.limit);
+  if (inner.union || !match || match.kind !== 'match' || match.optional || rest.length > 0 || !simpleReturn) {
+    throw unsupported(`the subquery ${found.count ? 'COUNT' : 'EXISTS'} { ${body} }`, `write it as ${what.replace('{ }', '{ MATCH pattern WHERE condition }')} (one MATCH, an optional plain RETURN)`);
+  }
+  return { kind: 'subquery', count: found.count, patterns: match.patterns, where: match.where };
+}
+
+function buildText(query: string, innerWrites: boolean): Query {
   const { tree, errors } = parseTree(query);
-  const writes = containsRule(tree, WRITE_RULES) || (errors.length > 0 && containsToken(tree, WRITE_TOKENS));
+  const writes = innerWrites || containsRule(tree, WRITE_RULES) || (errors.length > 0 && containsToken(tree, WRITE_TOKENS));
   if (errors.length > 0) {
     const err = invalid(`syntax error at ${errors[0]}; fix the query text.`);
     // A malformed write is reported as a write so a read-only caller refuses it the same way.
@@ -546,6 +581,8 @@ function atom(n: PTree): Expr {
       return expression(need(c, 'expression'));
     case 'functionInvocation': {
       const name = need(c, 'functionInvocationBody').text.replace(/\s+/g, '');
+      const args = kids(c, 'expression');
+      if (name.toLowerCase() === SUBQUERY_FUNCTION && args.length === 1 && /^\d+$/.test((args[0] as PTree).text)) return subquery(Number((args[0] as PTree).text));
       return { kind: 'call', name: name.toLowerCase(), distinct: hasToken(c, 'DISTINCT'), args: kids(c, 'expression').map(expression), text: c.text };
     }
     case 'existsFunction': {
