@@ -211,8 +211,8 @@ const CASES: Case[] = [
   { q: 'MATCH (a)<-[:KNOWS]-(b)-[:WORKS_AT]->(c) RETURN id(a), id(c) ORDER BY id(a), id(c)', rows: [[1, 13], [2, 11], [3, 11], [3, 11], [4, 11], [4, 12], [5, 13], [6, 12], [8, 11]] },
   { q: 'MATCH (a)-[:KNOWS]->(b)-[:KNOWS*1..2]->(c) WHERE id(a) = 7 RETURN id(c) ORDER BY id(c)', rows: [[9], [10]] },
   // refusals
-  { q: 'MATCH (a:Person), (b:Person) RETURN shortestPath((a)-[*..3]-(b))', error: 'EUNSUPPORTED' },
-  { q: 'MATCH p = (a)-[:KNOWS]->(b) RETURN p', error: 'EUNSUPPORTED' },
+  { q: 'MATCH (a:Person), (b:Person) RETURN shortestPath((a)-[*2..3]-(b))', error: 'EUNSUPPORTED' },
+  { q: 'MATCH p = (p)-[:KNOWS]->(b) RETURN p', error: 'EINVAL' },
   { q: 'MATCH (p:Person {name: $who}) RETURN p', error: 'EINVAL' },
   { q: 'MATCH (n) SET n.x = 1', error: 'EREADONLY' },
   { q: "MATCH (:Person {name: 'Judy'})<-[:KNOWS*]-(x) RETURN x.name", rows: [['Ivan'], ['Heidi'], ['Grace']] },
@@ -223,7 +223,8 @@ const CASES: Case[] = [
   { q: 'MATCH (a)-[*11]->(b) RETURN b', error: 'ELIMIT' },
   { q: 'MATCH (a)-[*1..3]->(b) RETURN b', options: { maxPathLength: 2 }, error: 'ELIMIT' },
   { q: 'MATCH (a RETURN a', error: 'EINVAL' },
-  { q: 'RETURN 1 AS x UNION RETURN 2 AS x', error: 'EUNSUPPORTED' },
+  { q: 'RETURN 1 AS x UNION RETURN 2 AS y', error: 'EINVAL' },
+  { q: 'RETURN 1 AS x UNION RETURN 2 AS x UNION ALL RETURN 3 AS x', error: 'EINVAL' },
   { q: 'RETURN x', error: 'EINVAL' },
   { q: 'RETURN foo(1)', error: 'EUNSUPPORTED' },
   { q: 'CALL db.labels() YIELD label RETURN label', error: 'EUNSUPPORTED' },
@@ -299,8 +300,8 @@ describe('cypher conformance', () => {
   test('messages name the construct and what to do', () => {
     const e = expectCypherError(() => runCypher(reader, 'MATCH (a)-[*1..11]->(b) RETURN b', {}, { write: false, maxRows: 10 }), 'ELIMIT', 'too long');
     assert.match(e.message, /walk at most 10 hops/);
-    const s = expectCypherError(() => runCypher(reader, 'MATCH (a), (b) RETURN shortestPath((a)-[*..2]-(b))', {}, { write: false, maxRows: 10 }), 'EUNSUPPORTED', 'shortestPath');
-    assert.match(s.message, /shortestPath is not supported; use a variable-length pattern/);
+    const s = expectCypherError(() => runCypher(reader, 'MATCH (a), (b) RETURN shortestPath((a)-[*2..3]-(b))', {}, { write: false, maxRows: 10 }), 'EUNSUPPORTED', 'shortestPath');
+    assert.match(s.message, /shortestPath\(\) with a minimum length above 1 is not supported; give the relationship a lower bound of 0 or 1/);
     const p = expectCypherError(() => runCypher(reader, 'RETURN $who', {}, { write: false, maxRows: 10 }), 'EINVAL', 'param');
     assert.match(p.message, /\$who/);
   });

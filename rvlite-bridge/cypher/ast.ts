@@ -26,7 +26,13 @@ export type Expr =
   | { kind: 'countStar' }
   | { kind: 'case'; subject: Expr | null; branches: { when: Expr; then: Expr }[]; otherwise: Expr | null }
   /** A pattern used as a predicate in WHERE, e.g. `(a)-[:KNOWS]->(b)`. */
-  | { kind: 'pattern'; pattern: Pattern };
+  | { kind: 'pattern'; pattern: Pattern }
+  /** `[p = (a)-->(b) WHERE ... | expr]`: the list of `project` over the pattern's matches (paths.ts) */
+  | { kind: 'patternComprehension'; pattern: Pattern; where: Expr | null; project: Expr }
+  /** `shortestPath((a)-[*]-(b))` as a value: one shortest path or null; `all`: the list of all of them */
+  | { kind: 'shortestPath'; all: boolean; pattern: Pattern }
+  /** `EXISTS { MATCH ... WHERE ... }` (a boolean) or `COUNT { ... }` (the number of matches), subqueries.ts */
+  | { kind: 'subquery'; count: boolean; patterns: Pattern[]; where: Expr | null };
 
 export type Direction = 'out' | 'in' | 'both';
 
@@ -49,6 +55,10 @@ export interface RelPattern {
 export interface Pattern {
   nodes: NodePattern[];
   rels: RelPattern[];
+  /** the path variable of `p = (a)-->(b)`, if any */
+  path?: string | null;
+  /** `shortestPath(...)` ('one') or `allShortestPaths(...)` ('all'): one variable-length hop, shortest lengths only */
+  shortest?: 'one' | 'all' | null;
 }
 
 export interface ProjectionItem {
@@ -89,15 +99,20 @@ export type Clause =
   | { kind: 'merge'; pattern: Pattern; onCreate: SetItem[]; onMatch: SetItem[] }
   | { kind: 'set'; items: SetItem[] }
   | { kind: 'remove'; items: RemoveItem[] }
-  | { kind: 'delete'; detach: boolean; exprs: Expr[] };
+  | { kind: 'delete'; detach: boolean; exprs: Expr[] }
+  /** `FOREACH (x IN list | clauses)`: the write clauses run once per element, in order (run-write.ts) */
+  | { kind: 'foreach'; variable: string; list: Expr; clauses: Clause[] };
 
 export type ReadClause = Extract<Clause, { kind: 'match' | 'unwind' | 'with' | 'return' | 'call' }>;
-export type WriteClause = Extract<Clause, { kind: 'create' | 'merge' | 'set' | 'remove' | 'delete' }>;
+export type WriteClause = Extract<Clause, { kind: 'create' | 'merge' | 'set' | 'remove' | 'delete' | 'foreach' }>;
 
-export const WRITE_CLAUSE_KINDS: ReadonlySet<Clause['kind']> = new Set(['create', 'merge', 'set', 'remove', 'delete']);
+export const WRITE_CLAUSE_KINDS: ReadonlySet<Clause['kind']> = new Set(['create', 'merge', 'set', 'remove', 'delete', 'foreach']);
 
 export interface Query {
+  /** the clauses of the query (of its first part, for a UNION) */
   clauses: Clause[];
   /** true when any clause writes */
   writes: boolean;
+  /** `q1 UNION [ALL] q2 ...`: every part, `clauses` being the first (union.ts) */
+  union?: { all: boolean; parts: Clause[][] };
 }

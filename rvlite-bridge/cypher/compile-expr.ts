@@ -1,6 +1,7 @@
 import type { Expr, Pattern } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { compareSql, groupKey, inItemsSql, inSql, needsGroupKey } from './compare-sql.ts';
+import { pathFunction } from './paths.ts';
 import { plus } from './plus.ts';
 import { boolJson, embed, fromJson, fromNative, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
 
@@ -21,6 +22,12 @@ export interface ExprContext {
   patternExists?: (pattern: Pattern, scope: Scope) => string;
   /** the number of matches of a pattern (`size((a)-->())`), compiled by the read compiler */
   patternCount?: (pattern: Pattern, scope: Scope) => string;
+  /** a pattern comprehension `[(a)-->(b) WHERE ... | b.x]`, compiled by the read compiler */
+  patternList?: (e: Extract<Expr, { kind: 'patternComprehension' }>, scope: Scope) => Sql;
+  /** shortestPath(...) / allShortestPaths(...) as a value, compiled by the read compiler */
+  shortestPath?: (e: Extract<Expr, { kind: 'shortestPath' }>, scope: Scope) => Sql;
+  /** EXISTS { ... } / COUNT { ... }, compiled by the read compiler */
+  subquery?: (e: Extract<Expr, { kind: 'subquery' }>, scope: Scope) => Sql;
   /** replaces a whole sub-expression (ORDER BY items that repeat a projected expression) */
   override?: (e: Expr) => Sql | undefined;
 }
@@ -95,7 +102,7 @@ function jsonAt(json: string, path: string): Sql {
 }
 
 function describe(t: VType): string {
-  return { node: 'node', rel: 'relationship', nodes: 'list of nodes', rels: 'list of relationships', num: 'number', str: 'string', bool: 'boolean', list: 'list', map: 'map', any: 'value', null: 'null' }[t];
+  return { node: 'node', rel: 'relationship', nodes: 'list of nodes', rels: 'list of relationships', path: 'path', num: 'number', str: 'string', bool: 'boolean', list: 'list', map: 'map', any: 'value', null: 'null' }[t];
 }
 
 /** The value of a JSON-able JS value as a bound parameter. */
@@ -219,6 +226,15 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
     case 'pattern':
       if (!ctx.patternExists) throw unsupported('a pattern predicate here', 'use it in WHERE');
       return bool(ctx.patternExists(e.pattern, scope));
+    case 'patternComprehension':
+      if (!ctx.patternList) throw unsupported('a pattern comprehension here', 'use it in WHERE, WITH or RETURN');
+      return ctx.patternList(e, scope);
+    case 'shortestPath':
+      if (!ctx.shortestPath) throw unsupported('shortestPath() here', 'use it in MATCH, WHERE, WITH or RETURN');
+      return ctx.shortestPath(e, scope);
+    case 'subquery':
+      if (!ctx.subquery) throw unsupported('a subquery here', 'use EXISTS { } or COUNT { } in WHERE, WITH or RETURN');
+      return ctx.subquery(e, scope);
   }
 }
 
@@ -306,6 +322,8 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
     return aggregate(e, compileExpr(e.args[0] as Expr, scope, { ...ctx, aggregates: false }));
   }
   if (e.distinct) throw invalid(`DISTINCT is only allowed inside aggregates; remove it from ${e.text}.`);
+  const onPath = pathFunction(e, c);
+  if (onPath) return onPath;
   switch (e.name) {
     case 'id': {
       const v = nodeOrRel(e, one(), 'either');

@@ -2,7 +2,8 @@ import type { Clause, Expr, NodePattern, Pattern, Projection, ReadClause, RelPat
 import { bindValue, booleanOperand, compileExpr, isAggregate, propertyOf, type ExprContext, type Scope } from './compile-expr.ts';
 import { groupKey, needsGroupKey, orderTerms } from './compare-sql.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
-import { carry, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
+import { appendPiece, idPiece, pathValue, walkPiece } from './paths.ts';
+import { carry, embed, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
 
 /**
  * Compiles the read clauses of a query (MATCH, OPTIONAL MATCH, UNWIND, WITH,
@@ -53,6 +54,14 @@ interface Builder {
   from: string[];
   where: string[];
   vars: Scope;
+  /**
+   * Set for a pattern matched inside one expression (a pattern predicate, a
+   * pattern comprehension, shortestPath() as a value): the correlated
+   * subquery cannot use the query's stages, so a variable-length walk is a
+   * recursive CTE of the subquery itself, started from the rows of the
+   * pattern so far (SQLite lets such a CTE read the outer row).
+   */
+  ctes?: string[];
 }
 
 export interface OutputColumn {
@@ -106,8 +115,23 @@ export class ReadCompiler {
         return this.options.params[name];
       },
       aggregates,
-      patternExists: (p, scope) => `EXISTS (SELECT 1${this.patternMatches(p, scope)})`,
-      patternCount: (p, scope) => `(SELECT count(*)${this.patternMatches(p, scope)})`,
+      patternExists: (p, scope) => {
+        // a predicate only tests the variables it is given: a new name there would be bound nowhere (openCypher UndefinedVariable)
+        for (const name of patternNames(p)) if (!scope.has(name)) throw invalid(`variable ${name} is not defined; a pattern predicate cannot introduce new variables, so leave it anonymous or MATCH it.`);
+        const m = this.patternMatches(p, scope);
+        return `EXISTS (${m.with}SELECT 1${m.tail})`;
+      },
+      patternCount: (p, scope) => {
+        const m = this.patternMatches(p, scope);
+        return `(${m.with}SELECT count(*)${m.tail})`;
+      },
+      patternList: (e, scope) => this.patternList(e, scope),
+      shortestPath: (e, scope) => this.shortestValue(e, scope),
+      subquery: (e, scope) => {
+        // unlike a pattern predicate, a subquery may name new variables: they are its own
+        const m = this.patternMatches(e.patterns, scope, e.where);
+        return e.count ? fromNative('num', `(${m.with}SELECT count(*)${m.tail})`) : fromNative('bool', `EXISTS (${m.with}SELECT 1${m.tail})`);
+      },
     };
   }
 
@@ -158,6 +182,24 @@ export class ReadCompiler {
   // ---------------------------------------------------------- the query
 
   compile(clauseList: readonly Clause[], input: OutputColumn[] | null, mode: 'return' | 'bindings'): CompiledRead {
+    const body = this.compileBody(clauseList, input, mode);
+    return { sql: this.finish(body.sql), binds: this.binds, columns: body.columns };
+  }
+
+  /** The statement `sql` with every CTE compiled so far in front of it. */
+  finish(sql: string): string {
+    return (this.ctes.length > 0 ? `WITH RECURSIVE ${this.ctes.join(',\n')}\n` : '') + sql;
+  }
+
+  /** Adds a CTE with named columns over a compiled body (union.ts); returns its name. */
+  define(columns: string[], sql: string): string {
+    const name = this.next('u');
+    this.ctes.push(`${name}(${columns.join(', ')}) AS (${sql})`);
+    return name;
+  }
+
+  /** The final SELECT of a query (without its CTEs, see finish) and its columns. */
+  compileBody(clauseList: readonly Clause[], input: OutputColumn[] | null, mode: 'return' | 'bindings'): { sql: string; columns: OutputColumn[] } {
     let stage: Stage = input ? this.inputStage(input) : { name: null, vars: new Map() };
     let final: { sql: string; columns: OutputColumn[] } | null = null;
     clauseList.forEach((clause, i) => {
@@ -196,8 +238,7 @@ export class ReadCompiler {
       if (select.length === 0) select.push('1');
       result = { sql: `SELECT ${select.join(', ')}${stage.name ? ` FROM ${stage.name}` : ''}`, columns };
     }
-    const sql = (this.ctes.length > 0 ? `WITH RECURSIVE ${this.ctes.join(',\n')}\n` : '') + result.sql;
-    return { sql, binds: this.binds, columns: result.columns };
+    return result;
   }
 
   // ---------------------------------------------------------- MATCH
@@ -208,8 +249,8 @@ export class ReadCompiler {
     // WHERE conjuncts are applied as soon as their variables are bound, so a
     // variable-length walk starts only from the nodes that pass them.
     this.pendingWhere = clause.where ? conjuncts(clause.where) : [];
-    for (const p of clause.patterns) b = this.pattern(b, p, rels, true);
-    for (const w of this.pendingWhere) b.where.push(booleanOperand(this.expr(w, b.vars), 'WHERE'));
+    for (const p of clause.patterns) b = this.pattern(b, p, rels);
+    for (const w of this.pendingWhere) b.where.push(this.predicate(w, b.vars));
     this.pendingWhere = [];
     b.where.push(...this.uniqueness(b, rels));
     return this.flush(b, false);
@@ -217,10 +258,17 @@ export class ReadCompiler {
 
   private pendingWhere: Expr[] = [];
 
+  /** A WHERE condition: a node, relationship or path is not a truth value (openCypher InvalidArgumentType). */
+  private predicate(w: Expr, scope: Scope): string {
+    const v = this.expr(w, scope);
+    if (v.type === 'node' || v.type === 'rel' || v.type === 'path') throw invalid(`WHERE needs a boolean, not a ${v.type === 'rel' ? 'relationship' : v.type}; compare it or test a property.`);
+    return booleanOperand(v, 'WHERE');
+  }
+
   private applyReadyWhere(b: Builder): void {
     const later: Expr[] = [];
     for (const w of this.pendingWhere) {
-      if ([...freeVariables(w)].every((name) => b.vars.has(name))) b.where.push(booleanOperand(this.expr(w, b.vars), 'WHERE'));
+      if ([...freeVariables(w)].every((name) => b.vars.has(name))) b.where.push(this.predicate(w, b.vars));
       else later.push(w);
     }
     this.pendingWhere = later;
@@ -254,33 +302,63 @@ export class ReadCompiler {
     return { name, vars };
   }
 
-  /** Adds one pattern to the builder; returns the builder to continue with (a new one after a variable-length hop). */
-  private pattern(b: Builder, p: Pattern, rels: { name: string; path: boolean }[], allowVarLength: boolean): Builder {
+  /**
+   * Adds one pattern to the builder; returns the builder to continue with (a
+   * new one after a variable-length hop). A named path (`p = ...`) collects
+   * the ids of its nodes and relationships as it goes (paths.ts), in hidden
+   * variables so they are carried through the stage a walk starts from.
+   */
+  private pattern(b: Builder, p: Pattern, rels: { name: string; path: boolean }[]): Builder {
     const first = p.nodes[0] as NodePattern;
     const firstRel = p.rels[0];
+    if (p.shortest) checkShortest(p);
+    const pathName = p.path ?? null;
+    if (pathName !== null && (b.vars.has(pathName) || patternNames(p).includes(pathName))) throw invalid(`variable ${pathName} is already defined; give the path a new name.`);
+    const nodeIds = `${HIDDEN}${this.next('pn')}`;
+    const relIds = `${HIDDEN}${this.next('pr')}`;
+    const add = (key: string, piece: string): void => {
+      if (pathName === null) return;
+      b.vars.set(key, fromNative('str', appendPiece(b.vars.get(key)?.native ?? "''", piece)));
+    };
     let cur: Sql | null = null;
     p.rels.forEach((rel, i) => {
       const next = p.nodes[i + 1] as NodePattern;
       let endpoint: string;
-      if (cur === null && this.startsAtRel(b, first, rel)) {
+      let walked = false;
+      if (cur === null && !p.shortest && this.startsAtRel(b, first, rel)) {
         // the start node is the hop's own src/dst column (see startsAtRel)
         const ends = this.hop(b, null, rel, rels);
-        this.node(b, first, ends.start);
+        add(nodeIds, idPiece(this.node(b, first, ends.start).native));
+        add(relIds, idPiece(ends.id));
         endpoint = ends.end;
       } else {
-        cur ??= this.node(b, first, null);
-        if (rel.range) {
-          if (!allowVarLength) throw unsupported('a variable-length pattern inside a predicate', 'MATCH it and filter with WHERE');
-          const walked = this.varLength(b, cur, rel, rels);
-          b = walked.builder;
-          endpoint = walked.endpoint;
+        if (cur === null) {
+          cur = this.node(b, first, null);
+          add(nodeIds, idPiece(cur.native));
+        }
+        if (rel.range || p.shortest) {
+          const walk = this.varLength(b, cur, rel, rels, { nodes: pathName !== null, shortest: p.shortest ?? null });
+          b = walk.builder;
+          endpoint = walk.endpoint;
+          // the walk's node list already ends with its last node
+          add(nodeIds, walkPiece(walk.nodes));
+          add(relIds, walkPiece(walk.rels));
+          walked = true;
         } else {
-          endpoint = this.hop(b, cur, rel, rels).end;
+          const ends = this.hop(b, cur, rel, rels);
+          add(relIds, idPiece(ends.id));
+          endpoint = ends.end;
         }
       }
       cur = this.node(b, next, endpoint);
+      if (!walked) add(nodeIds, idPiece(cur.native));
     });
-    if (firstRel === undefined) this.node(b, first, null);
+    if (firstRel === undefined) add(nodeIds, idPiece(this.node(b, first, null).native));
+    if (pathName !== null) {
+      b.vars.set(pathName, pathValue(b.vars.get(nodeIds)?.native ?? "''", b.vars.get(relIds)?.native ?? "''"));
+      b.vars.delete(nodeIds);
+      b.vars.delete(relIds);
+    }
     return b;
   }
 
@@ -372,8 +450,8 @@ export class ReadCompiler {
     return where;
   }
 
-  /** One fixed hop from `from`, or (null) from any node; returns the SQL of its start and end node ids. */
-  private hop(b: Builder, from: Sql | null, rel: RelPattern, rels: { name: string; path: boolean }[]): { start: string; end: string } {
+  /** One fixed hop from `from`, or (null) from any node; returns the SQL of its start and end node ids and its own id. */
+  private hop(b: Builder, from: Sql | null, rel: RelPattern, rels: { name: string; path: boolean }[]): { start: string; end: string; id: string } {
     const r = this.next('r');
     b.from.push(`graph_rels ${r}`);
     const bound = rel.variable !== null ? b.vars.get(rel.variable) : undefined;
@@ -382,12 +460,12 @@ export class ReadCompiler {
       b.where.push(`${r}.id = ${bound.native}`);
     }
     b.where.push(...this.relConditions(r, rel, b.vars));
-    let ends: { start: string; end: string };
-    if (rel.direction === 'out') ends = { start: `${r}.src`, end: `${r}.dst` };
-    else if (rel.direction === 'in') ends = { start: `${r}.dst`, end: `${r}.src` };
+    let ends: { start: string; end: string; id: string };
+    if (rel.direction === 'out') ends = { start: `${r}.src`, end: `${r}.dst`, id: `${r}.id` };
+    else if (rel.direction === 'in') ends = { start: `${r}.dst`, end: `${r}.src`, id: `${r}.id` };
     else if (from !== null) {
       b.where.push(`(${r}.src = ${from.native} OR ${r}.dst = ${from.native})`);
-      ends = { start: from.native, end: `(CASE WHEN ${r}.src = ${from.native} THEN ${r}.dst ELSE ${r}.src END)` };
+      ends = { start: from.native, end: `(CASE WHEN ${r}.src = ${from.native} THEN ${r}.dst ELSE ${r}.src END)`, id: `${r}.id` };
     } else throw new Error('an undirected hop needs its start node bound');
     if (from !== null && rel.direction !== 'both') b.where.push(`${ends.start} = ${from.native}`);
     const v: Sql = { ...fromNative('rel', `${r}.id`), table: r };
@@ -398,41 +476,84 @@ export class ReadCompiler {
     return ends;
   }
 
-  private varLength(b: Builder, from: Sql, rel: RelPattern, rels: { name: string; path: boolean }[]): { builder: Builder; endpoint: string } {
+  /**
+   * A variable-length hop: a recursive CTE walks from the distinct start
+   * nodes, keeping each path's relationship ids (and, for a named path, its
+   * node ids) in `,1,5,9,` strings so a path never reuses a relationship.
+   *
+   * shortestPath / allShortestPaths first compute, by a breadth-first CTE
+   * (UNION keeps one row per start, node and depth, so it stays within
+   * nodes x max length rows per start), the distance of every node from each
+   * start; the walk then only steps to a node one hop farther than the last,
+   * so it keeps exactly the paths of minimal length. A shortest path's
+   * prefixes are shortest paths too, which is why its minimum length may only
+   * be 0 or 1 (checkShortest). shortestPath keeps one of them per start and
+   * end: the one with the smallest relationship id string.
+   */
+  private varLength(b: Builder, from: Sql, rel: RelPattern, rels: { name: string; path: boolean }[], opts: { nodes: boolean; shortest: 'one' | 'all' | null }): { builder: Builder; endpoint: string; rels: string; nodes: string } {
     const cap = this.options.maxPathLength;
-    const written = rel.range as { min: number; max: number | null };
+    const written = rel.range ?? { min: 1, max: 1 };
     if ((written.max ?? written.min) > cap) {
       throw new CypherError('ELIMIT', `Cypher: variable-length patterns walk at most ${cap} hops; give bounds of at most ${cap}, like -[*1..${Math.min(cap, 5)}]->, or leave the upper bound out (-[*]-> walks up to ${cap}).`);
     }
     // without an upper bound, a walk goes as far as the path-length limit (and the query time limit) allow
     const range = { min: written.min, max: written.max ?? cap };
     if (rel.variable !== null && b.vars.has(rel.variable)) throw unsupported(`reusing the bound variable ${rel.variable} as a variable-length relationship`, 'use a new name');
-    const startName = `${HIDDEN}${this.next('start')}`;
-    b.vars.set(startName, from);
-    this.applyReadyWhere(b);
-    const stage = this.flush(b, true);
-    const startCol = `${stage.name}.${(stage.vars.get(startName) as StageVar).col}`;
-    const w = this.next('w');
-    const conditions = this.relConditions('r', rel, new Map()).map((c) => ` AND ${c}`).join('');
-    const step = (join: string, nextNode: string, extra = ''): string =>
-      `SELECT w.start, ${nextNode}, w.rels || r.id || ',', w.depth + 1 FROM ${w} w JOIN graph_rels r ON ${join} WHERE w.depth < ${range.max} AND instr(w.rels, ',' || r.id || ',') = 0${extra}${conditions}`;
-    const parts = [`SELECT DISTINCT ${startCol}, ${startCol}, ',', 0 FROM ${stage.name} WHERE ${startCol} IS NOT NULL`];
-    if (range.max > 0) {
-      if (rel.direction === 'out') parts.push(step('r.src = w.node', 'r.dst'));
-      else if (rel.direction === 'in') parts.push(step('r.dst = w.node', 'r.src'));
-      else parts.push(step('r.src = w.node', 'r.dst'), step('r.dst = w.node', 'r.src', ' AND r.src <> r.dst'));
+    const inline = b.ctes !== undefined;
+    let nb: Builder;
+    let startCol: string;
+    let starts: string;
+    if (inline) {
+      this.applyReadyWhere(b);
+      nb = b;
+      startCol = from.native;
+      starts = `SELECT DISTINCT ${startCol} AS s${clauses({ ...b, where: [...b.where, `${startCol} IS NOT NULL`] })}`;
+    } else {
+      const startName = `${HIDDEN}${this.next('start')}`;
+      b.vars.set(startName, from);
+      this.applyReadyWhere(b);
+      const stage = this.flush(b, true);
+      startCol = `${stage.name}.${(stage.vars.get(startName) as StageVar).col}`;
+      starts = `SELECT DISTINCT ${startCol} AS s FROM ${stage.name} WHERE ${startCol} IS NOT NULL`;
+      nb = this.builder(stage);
+      nb.vars.delete(startName);
     }
-    this.ctes.push(`${w}(start, node, rels, depth) AS (${parts.join(' UNION ALL ')})`);
-    const nb = this.builder(stage);
-    nb.vars.delete(startName);
-    nb.from.push(w);
-    nb.where.push(`${w}.start = ${startCol}`);
-    if (range.min > 0) nb.where.push(`${w}.depth >= ${range.min}`);
-    if (rel.variable !== null) nb.vars.set(rel.variable, fromNative('rels', `('[' || substr(${w}.rels, 2, length(${w}.rels) - 2) || ']')`));
+    const ctes = inline ? (b.ctes as string[]) : this.ctes;
+    const conditions = this.relConditions('r', rel, new Map()).map((c) => ` AND ${c}`).join('');
+    // each step: [join condition, the next node]; an undirected self-loop is taken once
+    const steps: [string, string, string][] =
+      rel.direction === 'out' ? [['r.src = w.node', 'r.dst', '']] : rel.direction === 'in' ? [['r.dst = w.node', 'r.src', '']] : [['r.src = w.node', 'r.dst', ''], ['r.dst = w.node', 'r.src', ' AND r.src <> r.dst']];
+    let nearest = '';
+    if (opts.shortest) {
+      const d = this.next('d');
+      const dm = this.next('dm');
+      const bfs = steps.map(([join, nextNode, extra]) => `SELECT w.start, ${nextNode}, w.depth + 1 FROM ${d} w JOIN graph_rels r ON ${join} WHERE w.depth < ${range.max}${extra}${conditions}`);
+      ctes.push(`${d}(start, node, depth) AS (SELECT s, s, 0 FROM (${starts})${range.max > 0 ? ` UNION ${bfs.join(' UNION ')}` : ''})`);
+      ctes.push(`${dm}(start, node, depth) AS (SELECT start, node, min(depth) FROM ${d} GROUP BY start, node)`);
+      nearest = dm;
+    }
+    const w = this.next('w');
+    const step = ([join, nextNode, extra]: [string, string, string]): string =>
+      `SELECT w.start, ${nextNode}, w.rels || r.id || ',', w.depth + 1${opts.nodes ? `, w.nodes || ${nextNode} || ','` : ''} FROM ${w} w JOIN graph_rels r ON ${join} WHERE w.depth < ${range.max} AND instr(w.rels, ',' || r.id || ',') = 0${extra}${conditions}` +
+      (nearest ? ` AND EXISTS (SELECT 1 FROM ${nearest} m WHERE m.start = w.start AND m.node = ${nextNode} AND m.depth = w.depth + 1)` : '');
+    const parts = [`SELECT s, s, ',', 0${opts.nodes ? ", ','" : ''} FROM (${starts})`];
+    if (range.max > 0) parts.push(...steps.map(step));
+    ctes.push(`${w}(start, node, rels, depth${opts.nodes ? ', nodes' : ''}) AS (${parts.join(' UNION ALL ')})`);
+    let walk = w;
+    if (opts.shortest === 'one') {
+      // SQLite takes the bare columns of a min() query from the row holding the minimum
+      walk = this.next('w');
+      ctes.push(`${walk} AS (SELECT start, node, min(rels) AS rels, depth${opts.nodes ? ', nodes' : ''} FROM ${w}${range.min > 0 ? ` WHERE depth >= ${range.min}` : ''} GROUP BY start, node)`);
+    }
+    nb.from.push(walk);
+    nb.where.push(`${walk}.start = ${startCol}`);
+    if (range.min > 0) nb.where.push(`${walk}.depth >= ${range.min}`);
+    // trim, not substr: substr(',', 2, -1) is ',' (a negative length counts backwards), so a zero-length walk made '[,]'
+    if (rel.variable !== null) nb.vars.set(rel.variable, fromNative('rels', `('[' || trim(${walk}.rels, ',') || ']')`));
     const hidden = `${HIDDEN}${this.next('h')}`;
-    nb.vars.set(hidden, fromNative('str', `${w}.rels`));
+    nb.vars.set(hidden, fromNative('str', `${walk}.rels`));
     rels.push({ name: hidden, path: true });
-    return { builder: nb, endpoint: `${w}.node` };
+    return { builder: nb, endpoint: `${walk}.node`, rels: `${walk}.rels`, nodes: `${walk}.nodes` };
   }
 
   /** Within one MATCH no relationship is used twice: between hops, paths and patterns. */
@@ -445,7 +566,7 @@ export class ReadCompiler {
         const a = (b.vars.get(x.name) as Sql).native;
         const c = (b.vars.get(y.name) as Sql).native;
         if (!x.path && !y.path) out.push(`${a} <> ${c}`);
-        else if (x.path && y.path) out.push(`NOT EXISTS (SELECT 1 FROM json_each('[' || substr(${a}, 2, length(${a}) - 2) || ']') u WHERE instr(${c}, ',' || u.value || ',') > 0)`);
+        else if (x.path && y.path) out.push(`NOT EXISTS (SELECT 1 FROM json_each('[' || trim(${a}, ',') || ']') u WHERE instr(${c}, ',' || u.value || ',') > 0)`);
         else out.push(x.path ? `instr(${a}, ',' || ${c} || ',') = 0` : `instr(${c}, ',' || ${a} || ',') = 0`);
       }
     }
@@ -455,17 +576,42 @@ export class ReadCompiler {
   /**
    * The FROM and WHERE of a pattern's matches, correlated with the variables
    * in scope: `WHERE (a)-[:KNOWS]->(b)` is EXISTS over them, `size((a)-->())`
-   * their count.
+   * their count. `with` is the WITH RECURSIVE of its variable-length walks
+   * (or ''), to put before the SELECT.
    */
-  private patternMatches(p: Pattern, scope: Scope): string {
-    const b: Builder = { from: [], where: [], vars: new Map(scope) };
+  private patternMatches(p: Pattern | Pattern[], scope: Scope, where: Expr | null = null): { with: string; tail: string; b: Builder } {
+    let b: Builder = { from: [], where: [], vars: new Map(scope), ctes: [] };
     const saved = this.pendingWhere;
     this.pendingWhere = [];
     const rels: { name: string; path: boolean }[] = [];
-    this.pattern(b, p, rels, false);
-    this.pendingWhere = saved;
+    try {
+      for (const one of Array.isArray(p) ? p : [p]) b = this.pattern(b, one, rels);
+    } finally {
+      this.pendingWhere = saved;
+    }
     b.where.push(...this.uniqueness(b, rels));
-    return clauses(b);
+    if (where) b.where.push(this.expr(where, b.vars).native);
+    const ctes = b.ctes ?? [];
+    return { with: ctes.length > 0 ? `WITH RECURSIVE ${ctes.join(', ')} ` : '', tail: clauses(b), b };
+  }
+
+  /** `[(a)-->(b) WHERE ... | expr]`: a correlated subquery collecting expr over every match (duplicates kept). */
+  private patternList(e: Extract<Expr, { kind: 'patternComprehension' }>, scope: Scope): Sql {
+    const m = this.patternMatches(e.pattern, scope, e.where);
+    const v = this.expr(e.project, m.b.vars);
+    const list = (type: VType, element: string): Sql => fromNative(type, `(${m.with}SELECT json_group_array(${element})${m.tail})`);
+    if (v.type === 'node') return list('nodes', v.native);
+    if (v.type === 'rel') return list('rels', v.native);
+    return list('list', embed(v));
+  }
+
+  /** shortestPath(...) as a value: the path (null when there is none); allShortestPaths(...): the list of them. */
+  private shortestValue(e: Extract<Expr, { kind: 'shortestPath' }>, scope: Scope): Sql {
+    const name = `${HIDDEN}${this.next('sp')}`;
+    const m = this.patternMatches({ ...e.pattern, path: name }, scope);
+    const path = m.b.vars.get(name) as Sql;
+    if (e.all) return fromNative('list', `(${m.with}SELECT json_group_array(json(${path.json}))${m.tail})`);
+    return fromNative('path', `(${m.with}SELECT ${path.native}${m.tail} LIMIT 1)`);
   }
 
   // ---------------------------------------------------------- UNWIND, CALL
@@ -520,6 +666,8 @@ export class ReadCompiler {
     if (items.length === 0) throw invalid('RETURN * needs at least one variable in scope; name the values to return.');
     const seen = new Set<string>();
     for (const item of items) {
+      // openCypher: a bare pattern is a predicate, not a value to project (use a pattern comprehension)
+      if (item.expr.kind === 'pattern') throw invalid(`the pattern ${item.name} cannot be returned as a value; use exists(...) for a boolean or a pattern comprehension [${item.name} | ...] for a list.`);
       if (seen.has(item.name)) throw invalid(`the column name ${item.name} appears twice; give one of them another alias with AS.`);
       seen.add(item.name);
     }
@@ -630,6 +778,18 @@ export class ReadCompiler {
     const sql = `SELECT ${select.join(', ')} FROM ${p.stage.name}${p.order.length > 0 ? ` ORDER BY ${p.order.join(', ')}` : ''}${p.paging}`;
     return { sql, columns: p.items.map((i) => ({ name: i.name, type: i.type })) };
   }
+}
+
+/** The variables a pattern names (nodes and relationships). */
+function patternNames(p: Pattern): string[] {
+  return [...p.nodes.map((n) => n.variable), ...p.rels.map((r) => r.variable)].filter((v): v is string => v !== null);
+}
+
+/** shortestPath takes one relationship, walked from length 0 or 1 (see varLength). */
+function checkShortest(p: Pattern): void {
+  const rel = p.rels[0];
+  if (p.rels.length !== 1 || !rel) throw invalid('shortestPath() and allShortestPaths() take a pattern with exactly one relationship, e.g. shortestPath((a)-[:KNOWS*..5]-(b)).');
+  if (rel.range && rel.range.min > 1) throw unsupported('shortestPath() with a minimum length above 1', 'give the relationship a lower bound of 0 or 1, e.g. -[*..5]-, and filter the length with WHERE length(p) >= n');
 }
 
 function clauses(b: Builder): string {

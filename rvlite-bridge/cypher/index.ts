@@ -5,6 +5,7 @@ import { CypherError } from './errors.ts';
 import { outputCell, runCompiled } from './execute-sql.ts';
 import { errorWrites, isWriteText, parseQuery } from './parse.ts';
 import { runWrite } from './run-write.ts';
+import { runUnion } from './union.ts';
 import type { CypherOptions, CypherResult, CypherStats } from './types.ts';
 
 /**
@@ -26,9 +27,9 @@ function noStats(): CypherStats {
   return { nodesCreated: 0, nodesDeleted: 0, relationshipsCreated: 0, relationshipsDeleted: 0, propertiesSet: 0, labelsAdded: 0, labelsRemoved: 0 };
 }
 
-const READ_ONLY_MESSAGE = 'Cypher: this query writes (CREATE, MERGE, SET, REMOVE or DELETE) but runs read-only; send a read query, or run it where writes are enabled.';
+const READ_ONLY_MESSAGE = 'Cypher: this query writes (CREATE, MERGE, SET, REMOVE, DELETE or FOREACH) but runs read-only; send a read query, or run it where writes are enabled.';
 
-/** true when the query has any write clause (CREATE, MERGE, SET, REMOVE, DELETE, DETACH DELETE), decided by the parser */
+/** true when the query has any write clause (CREATE, MERGE, SET, REMOVE, DELETE, DETACH DELETE, FOREACH), in any UNION part, decided by the parser */
 export function isCypherWrite(query: string): boolean {
   return isWriteText(query);
 }
@@ -50,6 +51,7 @@ export function runCypher(db: Database.Database, query: string, params: Record<s
   if (ast.writes && !options.write) throw new CypherError('EREADONLY', READ_ONLY_MESSAGE);
   // the comparator, sort keys and NaN-safe arithmetic the compiled SQL calls (compare.ts); once per connection
   registerCypherFunctions(db);
+  if (ast.union) return runUnion(db, ast.union, ast.writes, safeParams, { maxRows: options.maxRows, maxPathLength }, noStats);
   if (ast.writes) return runWrite(db, ast.clauses, safeParams, options.maxRows, maxPathLength);
   const compiled = new ReadCompiler({ maxPathLength, params: safeParams, propertyVariables: propertyVariables(ast.clauses) }).compile(ast.clauses, null, 'return');
   const r = runCompiled(db, compiled, outputCell, options.maxRows);

@@ -2,6 +2,7 @@ import type { Clause, Direction, Expr, NodePattern, Pattern, Projection, Project
 import { WRITE_CLAUSE_KINDS } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { parseTree, type PTree } from './parse-tree.ts';
+import { extractSubqueries, SUBQUERY_FUNCTION, type Extracted } from './subqueries.ts';
 
 /**
  * Turns Cypher text into the typed AST of ast.ts by walking the openCypher
@@ -66,6 +67,8 @@ function nameOf(n: PTree, rule: string): string {
  * write is never routed as a read.
  */
 export function isWriteText(query: string): boolean {
+  const ex = extractSubqueries(query);
+  if (ex) return isWriteText(ex.text) || ex.bodies.some((b) => isWriteText(b.body));
   const { tree, errors } = parseTree(query);
   if (containsRule(tree, WRITE_RULES)) return true;
   return errors.length > 0 && containsToken(tree, WRITE_TOKENS);
@@ -95,9 +98,41 @@ export function parseQuery(query: string): Query {
   return hit;
 }
 
+/** The bodies of the EXISTS { } / COUNT { } subqueries of the query being built, innermost last. */
+const subqueryStack: Extracted['bodies'][] = [];
+
 function build(query: string): Query {
+  const ex = extractSubqueries(query);
+  if (!ex) return buildText(query, false);
+  subqueryStack.push(ex.bodies);
+  try {
+    // a subquery that writes makes the query a write, so a read-only caller refuses it as one
+    return buildText(ex.text, ex.bodies.some((b) => isWriteText(b.body)));
+  } finally {
+    subqueryStack.pop();
+  }
+}
+
+/** `EXISTS { ... }` / `COUNT { ... }` number `index` of the query being built: one MATCH, as a pattern or a query. */
+function subquery(index: number): Expr {
+  const bodies = subqueryStack[subqueryStack.length - 1];
+  const found = bodies?.[index];
+  if (!found) throw unsupported(`the function ${SUBQUERY_FUNCTION}`, 'use EXISTS { MATCH ... } or COUNT { MATCH ... }');
+  const body = found.body.trim();
+  const inner = build(/^MATCH\b/i.test(body) || /^OPTIONAL\s+MATCH\b/i.test(body) ? body : `MATCH ${body}`);
+  const what = found.count ? 'COUNT { }' : 'EXISTS { }';
+  if (inner.writes) throw invalid(`${what} cannot write; move the write out of the subquery.`);
+  const [match, ret, ...rest] = inner.clauses;
+  const simpleReturn = ret === undefined || (ret.kind === 'return' && !ret.projection.distinct && ret.projection.order.length === 0 && !ret.projection.skip && !ret.projection.limit);
+  if (inner.union || !match || match.kind !== 'match' || match.optional || rest.length > 0 || !simpleReturn) {
+    throw unsupported(`the subquery ${found.count ? 'COUNT' : 'EXISTS'} { ${body} }`, `write it as ${what.replace('{ }', '{ MATCH pattern WHERE condition }')} (one MATCH, an optional plain RETURN)`);
+  }
+  return { kind: 'subquery', count: found.count, patterns: match.patterns, where: match.where };
+}
+
+function buildText(query: string, innerWrites: boolean): Query {
   const { tree, errors } = parseTree(query);
-  const writes = containsRule(tree, WRITE_RULES) || (errors.length > 0 && containsToken(tree, WRITE_TOKENS));
+  const writes = innerWrites || containsRule(tree, WRITE_RULES) || (errors.length > 0 && containsToken(tree, WRITE_TOKENS));
   if (errors.length > 0) {
     const err = invalid(`syntax error at ${errors[0]}; fix the query text.`);
     // A malformed write is reported as a write so a read-only caller refuses it the same way.
@@ -119,17 +154,21 @@ function build(query: string): Query {
   const q = need(statement, 'query');
   if (kid(q, 'bulkImportQuery')) return failWith(unsupported('USING PERIODIC COMMIT / LOAD CSV', 'pass rows as a $parameter list and UNWIND it'), writes);
   const regular = need(q, 'regularQuery');
-  if (kid(regular, 'union')) return failWith(unsupported('UNION', 'run the parts as separate queries'), writes);
-  const single = need(regular, 'singleQuery');
-  let clauses: Clause[];
+  const unions = kids(regular, 'union');
+  let queryParts: Clause[][];
   try {
-    clauses = kids(single, 'clause').map(clause);
+    // openCypher: one query may not mix UNION and UNION ALL (their meaning together would depend on grouping)
+    const alls = new Set(unions.map((u) => hasToken(u, 'ALL')));
+    if (alls.size > 1) throw invalid('a query cannot mix UNION and UNION ALL; use one of them between all parts.');
+    queryParts = [need(regular, 'singleQuery'), ...unions.map((u) => need(u, 'singleQuery'))].map((single) => kids(single, 'clause').map(clause));
   } catch (err) {
     if (err instanceof CypherError) failWith(err, writes);
     throw err;
   }
-  const hasWrite = clauses.some((c) => WRITE_CLAUSE_KINDS.has(c.kind));
-  return { clauses, writes: writes || hasWrite };
+  const hasWrite = queryParts.some((clauses) => clauses.some((c) => WRITE_CLAUSE_KINDS.has(c.kind)));
+  const result: Query = { clauses: queryParts[0] as Clause[], writes: writes || hasWrite };
+  if (unions.length > 0) result.union = { all: hasToken(unions[0] as PTree, 'ALL'), parts: queryParts };
+  return result;
 }
 
 /** Unsupported write-ish statements still report that they write, for the read-only gate. */
@@ -183,8 +222,13 @@ function clause(c: PTree): Clause {
       return { kind: 'delete', detach: hasToken(n, 'DETACH'), exprs: kids(n, 'expression').map(expression) };
     case 'createUniqueClause':
       throw unsupported('CREATE UNIQUE', 'use MERGE');
-    case 'foreachClause':
-      throw unsupported('FOREACH', 'use UNWIND over the list followed by the write clause');
+    case 'foreachClause': {
+      const inner = kids(n, 'clause').map(clause);
+      for (const c of inner) {
+        if (!WRITE_CLAUSE_KINDS.has(c.kind)) throw invalid(`FOREACH may only hold CREATE, MERGE, SET, REMOVE, DELETE or FOREACH, not ${c.kind.toUpperCase()}; move the read before FOREACH.`);
+      }
+      return { kind: 'foreach', variable: nameOf(n, 'variable'), list: expression(need(n, 'expression')), clauses: inner };
+    }
     case 'loadCSVClause':
       throw unsupported('LOAD CSV', 'pass rows as a $parameter list and UNWIND it');
     case 'startClause':
@@ -280,12 +324,19 @@ function pattern(n: PTree): Pattern[] {
 }
 
 function patternPart(n: PTree): Pattern {
-  if (kid(n, 'variable')) throw unsupported(`the path variable in ${JSON.stringify(n.text)}`, 'name the relationships instead, e.g. MATCH (a)-[r*1..3]->(b) RETURN r');
+  const v = kid(n, 'variable');
   const anon = need(n, 'anonymousPatternPart');
-  if (kid(anon, 'shortestPathPatternFunction')) {
-    throw unsupported('shortestPath', 'use a variable-length pattern such as -[*1..5]-> with ORDER BY size(r) LIMIT 1');
-  }
-  return patternElement(need(anon, 'patternElement'));
+  const sp = kid(anon, 'shortestPathPatternFunction');
+  const p = sp ? shortestPattern(sp) : patternElement(need(anon, 'patternElement'));
+  if (v) p.path = symbolicName(v);
+  return p;
+}
+
+/** The pattern inside shortestPath(...) / allShortestPaths(...), marked as such. */
+function shortestPattern(n: PTree): Pattern {
+  const p = patternElement(need(n, 'patternElement'));
+  p.shortest = kid(n, 'allShortestPathFunctionName') ? 'all' : 'one';
+  return p;
 }
 
 function patternElement(n: PTree): Pattern {
@@ -506,7 +557,6 @@ function propertyOrLabels(n: PTree): Expr {
 
 const UNSUPPORTED_ATOMS: Record<string, [string, string]> = {
   listComprehension: ['list comprehensions', 'use UNWIND and collect()'],
-  patternComprehension: ['pattern comprehensions', 'use OPTIONAL MATCH and collect()'],
   filterFunction: ['filter()', 'use UNWIND with WHERE and collect()'],
   extractFunction: ['extract()', 'use UNWIND and collect()'],
   reduceFunction: ['reduce()', 'use UNWIND with sum() or collect()'],
@@ -514,7 +564,6 @@ const UNSUPPORTED_ATOMS: Record<string, [string, string]> = {
   anyFunction: ['any()', 'use UNWIND with WHERE and count(), or IN'],
   noneFunction: ['none()', 'use UNWIND with WHERE and count()'],
   singleFunction: ['single()', 'use UNWIND with WHERE and count()'],
-  shortestPathPatternFunction: ['shortestPath', 'use a variable-length pattern such as -[*1..5]-> with ORDER BY size(r) LIMIT 1'],
 };
 
 function atom(n: PTree): Expr {
@@ -532,6 +581,8 @@ function atom(n: PTree): Expr {
       return expression(need(c, 'expression'));
     case 'functionInvocation': {
       const name = need(c, 'functionInvocationBody').text.replace(/\s+/g, '');
+      const args = kids(c, 'expression');
+      if (name.toLowerCase() === SUBQUERY_FUNCTION && args.length === 1 && /^\d+$/.test((args[0] as PTree).text)) return subquery(Number((args[0] as PTree).text));
       return { kind: 'call', name: name.toLowerCase(), distinct: hasToken(c, 'DISTINCT'), args: kids(c, 'expression').map(expression), text: c.text };
     }
     case 'existsFunction': {
@@ -539,15 +590,23 @@ function atom(n: PTree): Expr {
       if (inner.kind === 'pattern') return inner;
       return { kind: 'isNull', expr: inner, negated: true };
     }
-    case 'relationshipsPattern': {
-      const nodes: NodePattern[] = [nodePattern(need(c, 'nodePattern'))];
-      const rels: RelPattern[] = [];
-      for (const chain of kids(c, 'patternElementChain')) {
-        rels.push(relPattern(need(chain, 'relationshipPattern')));
-        nodes.push(nodePattern(need(chain, 'nodePattern')));
-      }
-      return { kind: 'pattern', pattern: { nodes, rels } };
+    case 'patternComprehension': {
+      // `[ (p =)? pattern (WHERE e)? | e ]`: the WHERE token tells the filter from the projection
+      const v = kid(c, 'variable');
+      const exprs = kids(c, 'expression');
+      const hasWhere = hasToken(c, 'WHERE');
+      const project = exprs[hasWhere ? 1 : 0];
+      if (!project) throw invalid(`a pattern comprehension needs "| expression"; fix ${JSON.stringify(c.text)}.`);
+      const pattern = relationshipsPattern(need(c, 'relationshipsPattern'));
+      if (v) pattern.path = symbolicName(v);
+      return { kind: 'patternComprehension', pattern, where: hasWhere ? expression(exprs[0] as PTree) : null, project: expression(project) };
     }
+    case 'shortestPathPatternFunction': {
+      const pattern = shortestPattern(c);
+      return { kind: 'shortestPath', all: pattern.shortest === 'all', pattern };
+    }
+    case 'relationshipsPattern':
+      return { kind: 'pattern', pattern: relationshipsPattern(c) };
     case 'caseExpression': {
       let subject: Expr | null = null;
       let otherwise: Expr | null = null;
@@ -572,6 +631,16 @@ function atom(n: PTree): Expr {
       throw unsupported(`the expression ${JSON.stringify(n.text)}`, 'rewrite it with the supported operators and functions');
     }
   }
+}
+
+function relationshipsPattern(c: PTree): Pattern {
+  const nodes: NodePattern[] = [nodePattern(need(c, 'nodePattern'))];
+  const rels: RelPattern[] = [];
+  for (const chain of kids(c, 'patternElementChain')) {
+    rels.push(relPattern(need(chain, 'relationshipPattern')));
+    nodes.push(nodePattern(need(chain, 'nodePattern')));
+  }
+  return { nodes, rels };
 }
 
 function parameter(n: PTree): Expr {

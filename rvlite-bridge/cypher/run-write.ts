@@ -168,8 +168,37 @@ class WriteRun {
       case 'delete':
         for (const row of this.rows) for (const e of clause.exprs) this.delete(e, row, clause.detach);
         return;
+      case 'foreach':
+        this.foreach(clause);
+        return;
       default:
         throw invalid(`${clause.kind} is not a write clause.`);
+    }
+  }
+
+  /**
+   * FOREACH (x IN list | clauses): for each row, and each element in list
+   * order, the inner write clauses run on that row with x bound, so a later
+   * element sees what an earlier one wrote (MERGE finds it). The element is
+   * bound by an UNWIND, so a list of nodes gives nodes. What the inner
+   * clauses bind (x, CREATE's variables) stays inside.
+   */
+  private foreach(clause: Extract<Clause, { kind: 'foreach' }>): void {
+    const outerVars = this.vars;
+    const outerRows = this.rows;
+    if (outerVars.some((v) => v.name === clause.variable)) throw invalid(`variable ${clause.variable} is already defined; FOREACH over a new name.`);
+    try {
+      for (const row of outerRows) {
+        const items = this.read([{ kind: 'unwind', expr: clause.list, variable: clause.variable }], 'bindings', Number.MAX_SAFE_INTEGER, [row], outerVars);
+        for (const item of items.rows) {
+          this.vars = [...items.columns];
+          this.rows = [item];
+          for (const inner of clause.clauses) this.write(inner);
+        }
+      }
+    } finally {
+      this.vars = outerVars;
+      this.rows = outerRows;
     }
   }
 

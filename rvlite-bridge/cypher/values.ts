@@ -16,7 +16,7 @@
 
 import { exactJsonText } from './exact-json.ts';
 
-export type VType = 'node' | 'rel' | 'nodes' | 'rels' | 'num' | 'str' | 'bool' | 'list' | 'map' | 'any' | 'null';
+export type VType = 'node' | 'rel' | 'nodes' | 'rels' | 'path' | 'num' | 'str' | 'bool' | 'list' | 'map' | 'any' | 'null';
 
 export interface Sql {
   type: VType;
@@ -49,8 +49,20 @@ export function relJson(id: string): string {
   return `(SELECT json_object('id', g.id, 'type', g.type, 'start', g.src, 'end', g.dst, 'properties', json(g.props)) FROM graph_rels g WHERE g.id = ${id})`;
 }
 
+/** A list of nodes or relationships from its ids; null stays null (json_each(NULL) would give []). */
 function listOf(ids: string, element: (id: string) => string): string {
-  return `(SELECT json_group_array(json(${element('e.value')})) FROM json_each(${ids}) e)`;
+  return `(CASE WHEN ${ids} IS NULL THEN NULL ELSE (SELECT json_group_array(json(${element('e.value')})) FROM json_each(${ids}) e) END)`;
+}
+
+/**
+ * A path is carried as the JSON text {"nodes":[ids],"rels":[ids]} (paths.ts
+ * builds it) and returned as {"nodes": [node, ...], "relationships": [rel,
+ * ...]}, each element as a node or relationship is returned on its own; the
+ * direction of each step is its relationship's start/end against the nodes.
+ */
+export function pathJson(native: string): string {
+  const part = (key: string, element: (id: string) => string): string => `(SELECT json_group_array(json(${element('e.value')})) FROM json_each(${native}, '$.${key}') e)`;
+  return `(CASE WHEN ${native} IS NULL THEN NULL ELSE json_object('nodes', ${part('nodes', nodeJson)}, 'relationships', ${part('rels', relJson)}) END)`;
 }
 
 export function boolJson(native: string): string {
@@ -72,6 +84,8 @@ export function fromNative(type: VType, native: string): Sql {
       return { type, native, json: listOf(native, nodeJson) };
     case 'rels':
       return { type, native, json: listOf(native, relJson) };
+    case 'path':
+      return { type, native, json: pathJson(native) };
     case 'bool':
       return { type, native, json: boolJson(native) };
     case 'num':
@@ -99,6 +113,7 @@ export function carry(v: Sql): string {
     case 'rel':
     case 'nodes':
     case 'rels':
+    case 'path':
     case 'num':
     case 'str':
     case 'bool':

@@ -5,8 +5,10 @@
  * Result values are JSON (rvlite-bridge/cypher/values.ts): a node is
  * {id, labels, properties}, a relationship {id, type, start, end,
  * properties}. JSON has no type tag, so an object with exactly those keys
- * is read as a node or relationship. rvf has no path values (path variables
- * are refused), so nothing is read as a path.
+ * is read as a node or relationship, and one with exactly the keys nodes and
+ * relationships (lists of those, one more node than relationships) as a
+ * path; a step points forward when its relationship starts at the node
+ * before it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ import { queryRunner } from '../../rvlite-bridge/query-runner.ts';
 import { runQuery } from '../../rvlite-bridge/run-query.ts';
 import { isRvfError, RvfDatabase } from '../../store/index.ts';
 import { plainToTck, propertyKey, toJsParam, type Engine, type EngineSession, type GraphState, type QueryOutcome } from './engine.ts';
-import type { TckValue } from './values.ts';
+import type { TckNode, TckPath, TckRel, TckValue } from './values.ts';
 
 export function rvfEngine(timeLimitMs: number): Engine {
   return {
@@ -102,8 +104,24 @@ export function fromRvfJson(v: unknown): TckValue {
     if (hasExactly(o, ['id', 'type', 'start', 'end', 'properties']) && typeof o.type === 'string' && isProps(o.properties)) {
       return { kind: 'rel', type: o.type, properties: propsOf(o.properties) };
     }
+    if (hasExactly(o, ['nodes', 'relationships']) && Array.isArray(o.nodes) && Array.isArray(o.relationships) && o.nodes.length === o.relationships.length + 1) {
+      return pathOf(o.nodes as unknown[], o.relationships as unknown[]);
+    }
     return undefined;
   });
+}
+
+/** A returned path {nodes, relationships} as a TCK path, or undefined when its elements are not nodes and relationships. */
+function pathOf(nodes: unknown[], rels: unknown[]): TckPath | undefined {
+  const ns = nodes.map(fromRvfJson);
+  const rs = rels.map(fromRvfJson);
+  if (!ns.every((n): n is TckNode => n.kind === 'node') || !rs.every((r): r is TckRel => r.kind === 'rel')) return undefined;
+  const steps = rs.map((rel, i) => {
+    const raw = rels[i] as Record<string, unknown>;
+    const before = nodes[i] as Record<string, unknown>;
+    return { rel, forward: raw.start === before.id, node: ns[i + 1] as TckNode };
+  });
+  return { kind: 'path', start: ns[0] as TckNode, steps };
 }
 
 function propsOf(p: Record<string, unknown>): Record<string, TckValue> {

@@ -1,0 +1,89 @@
+/**
+ * `EXISTS { ... }` and `COUNT { ... }` subqueries. The openCypher grammar of
+ * @neo4j-cypher/antlr4 predates them (they are a syntax error there), so a
+ * pre-pass finds them in the text, outside strings, comments and `names`,
+ * takes each body out by matching braces, and puts a placeholder call
+ * `rvf.subquery(i)` in its place; parse.ts parses the rest as usual and each
+ * body on its own, as `MATCH <body> RETURN 1` when it is a bare pattern.
+ *
+ * Only the forms that are one MATCH (patterns and WHERE, optionally with a
+ * RETURN) are compiled; anything else inside the braces is refused by
+ * parse.ts with a message.
+ */
+
+export const SUBQUERY_FUNCTION = 'rvf.subquery';
+
+export interface Extracted {
+  text: string;
+  bodies: { count: boolean; body: string }[];
+}
+
+const OPENER = /^(exists|count)\s*\{/i;
+
+/** Length of the string, comment or quoted name starting at i, or 0. */
+function skipQuoted(text: string, i: number): number {
+  const ch = text[i];
+  if (ch === "'" || ch === '"' || ch === '`') {
+    let j = i + 1;
+    while (j < text.length && text[j] !== ch) j += text[j] === '\\' && ch !== '`' ? 2 : 1;
+    return j + 1 - i;
+  }
+  if (ch === '/' && text[i + 1] === '/') {
+    const end = text.indexOf('\n', i);
+    return (end === -1 ? text.length : end) - i;
+  }
+  if (ch === '/' && text[i + 1] === '*') {
+    const end = text.indexOf('*/', i + 2);
+    return (end === -1 ? text.length : end + 2) - i;
+  }
+  return 0;
+}
+
+/**
+ * The text with every outermost EXISTS { } / COUNT { } replaced, or null
+ * when it has none (the usual case: the text is then parsed untouched). An
+ * unbalanced brace leaves the text as it is, for the grammar to report.
+ */
+export function extractSubqueries(text: string): Extracted | null {
+  const bodies: Extracted['bodies'] = [];
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const skip = skipQuoted(text, i);
+    if (skip > 0) {
+      out += text.slice(i, i + skip);
+      i += skip;
+      continue;
+    }
+    const before = i === 0 ? '' : (text[i - 1] as string);
+    const m = /[A-Za-z0-9_.$]/.test(before) ? null : OPENER.exec(text.slice(i, i + 20));
+    if (m) {
+      const open = i + m[0].length - 1;
+      const close = matchingBrace(text, open);
+      if (close === -1) return null;
+      out += `${SUBQUERY_FUNCTION}(${bodies.length})`;
+      bodies.push({ count: (m[1] as string).toLowerCase() === 'count', body: text.slice(open + 1, close) });
+      i = close + 1;
+      continue;
+    }
+    out += text[i];
+    i++;
+  }
+  return bodies.length > 0 ? { text: out, bodies } : null;
+}
+
+function matchingBrace(text: string, open: number): number {
+  let depth = 0;
+  let i = open;
+  while (i < text.length) {
+    const skip = skipQuoted(text, i);
+    if (skip > 0) {
+      i += skip;
+      continue;
+    }
+    if (text[i] === '{') depth++;
+    else if (text[i] === '}' && --depth === 0) return i;
+    i++;
+  }
+  return -1;
+}
