@@ -25,7 +25,21 @@ export type Expr =
   | { kind: 'countStar' }
   | { kind: 'case'; subject: Expr | null; branches: { when: Expr; then: Expr }[]; otherwise: Expr | null }
   /** A pattern used as a predicate in WHERE, e.g. `(a)-[:KNOWS]->(b)`. */
-  | { kind: 'pattern'; pattern: Pattern };
+  | { kind: 'pattern'; pattern: Pattern }
+  /** `[x IN list WHERE pred | expr]`; `variable` is scoped to `where` and `map` */
+  | { kind: 'listComp'; variable: string; list: Expr; where: Expr | null; map: Expr | null }
+  /** `all/any/none/single(x IN list WHERE pred)` */
+  | { kind: 'quantifier'; op: 'all' | 'any' | 'none' | 'single'; variable: string; list: Expr; where: Expr }
+  /** `reduce(acc = init, x IN list | expr)` */
+  | { kind: 'reduce'; acc: string; init: Expr; variable: string; list: Expr; expr: Expr }
+  /** `list[from..to]`, either bound left out */
+  | { kind: 'slice'; target: Expr; from: Expr | null; to: Expr | null }
+  /** `n {.name, .*, key: expr, var}` */
+  | { kind: 'mapProjection'; variable: string; items: MapProjectionItem[] }
+  /** `text =~ regex` */
+  | { kind: 'regex'; left: Expr; right: Expr };
+
+export type MapProjectionItem = { kind: 'property'; key: string } | { kind: 'allProperties' } | { kind: 'entry'; key: string; expr: Expr } | { kind: 'variable'; name: string };
 
 export type Direction = 'out' | 'in' | 'both';
 

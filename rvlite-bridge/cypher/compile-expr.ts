@@ -1,5 +1,7 @@
 import type { Expr, Pattern } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
+import { EXTRA_AGGREGATES, extraAggregate, extraFunction, regexMatch } from './functions.ts';
+import { listComprehension, mapProjection, quantifier, reduce, slice } from './list-expr.ts';
 import { plus } from './plus.ts';
 import { boolJson, embed, fromJson, fromNative, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
 
@@ -24,7 +26,7 @@ export interface ExprContext {
   override?: (e: Expr) => Sql | undefined;
 }
 
-const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'collect']);
+const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'collect', ...EXTRA_AGGREGATES]);
 
 export function isAggregate(e: Expr): boolean {
   switch (e.kind) {
@@ -51,6 +53,18 @@ export function isAggregate(e: Expr): boolean {
       return isAggregate(e.expr);
     case 'index':
       return isAggregate(e.target) || isAggregate(e.index);
+    case 'regex':
+      return isAggregate(e.left) || isAggregate(e.right);
+    // a comprehension's body runs per element; only its list can aggregate the rows
+    case 'listComp':
+    case 'quantifier':
+      return isAggregate(e.list);
+    case 'reduce':
+      return isAggregate(e.init) || isAggregate(e.list);
+    case 'slice':
+      return isAggregate(e.target) || (e.from !== null && isAggregate(e.from)) || (e.to !== null && isAggregate(e.to));
+    case 'mapProjection':
+      return e.items.some((i) => i.kind === 'entry' && isAggregate(i.expr));
     case 'case':
       return (e.subject !== null && isAggregate(e.subject)) || (e.otherwise !== null && isAggregate(e.otherwise)) || e.branches.some((b) => isAggregate(b.when) || isAggregate(b.then));
     default:
@@ -222,6 +236,18 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
     case 'pattern':
       if (!ctx.patternExists) throw unsupported('a pattern predicate here', 'use it in WHERE');
       return bool(ctx.patternExists(e.pattern, scope));
+    case 'listComp':
+      return listComprehension(e, scope, ctx, compileExpr);
+    case 'quantifier':
+      return quantifier(e, scope, ctx, compileExpr);
+    case 'reduce':
+      return reduce(e, scope, ctx, compileExpr);
+    case 'slice':
+      return slice(e, scope, ctx, compileExpr);
+    case 'mapProjection':
+      return mapProjection(e, scope, ctx, compileExpr);
+    case 'regex':
+      return regexMatch(c(e.left), c(e.right));
   }
 }
 
@@ -280,6 +306,10 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
   };
   if (AGGREGATES.has(e.name)) {
     if (!ctx.aggregates) throw invalid(`the aggregate ${e.text} is only allowed in WITH or RETURN items; move it there.`);
+    if (EXTRA_AGGREGATES.has(e.name)) {
+      if (e.args.some(isAggregate)) throw invalid(`aggregates cannot be nested in ${e.text}; aggregate in two WITH steps.`);
+      return extraAggregate(e, e.args.map((a) => compileExpr(a, scope, { ...ctx, aggregates: false })));
+    }
     needArgs(e, 1);
     return aggregate(e, compileExpr(e.args[0] as Expr, scope, { ...ctx, aggregates: false }));
   }
@@ -413,8 +443,14 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
     case 'shortestpath':
     case 'allshortestpaths':
       throw unsupported('shortestPath', 'use a variable-length pattern such as -[*1..5]->');
-    default:
-      throw unsupported(`the function ${e.name}()`, 'use id, labels, type, properties, keys, size, coalesce, toString, toInteger, toFloat, toUpper, toLower, trim, substring, replace, head, last, abs, round, or the aggregates count, sum, avg, min, max, collect');
+    default: {
+      const extra = extraFunction(e, c, scope, ctx, (x, s) => compileExpr(x, s, ctx));
+      if (extra) return extra;
+      throw unsupported(
+        `the function ${e.name}()`,
+        'see the README for the supported functions (e.g. id, labels, type, properties, keys, size, coalesce, toString, toInteger, toFloat, toBoolean, toUpper, toLower, trim, split, substring, replace, reverse, head, last, tail, range, abs, round, sqrt, rand, randomUUID) and aggregates (count, sum, avg, min, max, collect, percentileCont, percentileDisc, stDev, stDevP)',
+      );
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Clause, Expr, NodePattern, Pattern, Projection, ReadClause, RelPattern } from './ast.ts';
 import { bindValue, compileExpr, isAggregate, propertyOf, type ExprContext, type Scope } from './compile-expr.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
+import { pagingCount } from './functions.ts';
 import { carry, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
 
 /**
@@ -547,11 +548,13 @@ export class ReadCompiler {
   }
 
   private paging(proj: Projection): string {
-    const count = (e: Expr | null, what: string): string | null => {
+    const count = (e: Expr | null, what: 'SKIP' | 'LIMIT'): string | null => {
       if (!e) return null;
-      const v = e.kind === 'param' ? this.exprContext(false).param(e.name) : e.kind === 'literal' ? e.value : undefined;
+      // any other expression (LIMIT 1 + 1, LIMIT toInteger($n)) is evaluated once by SQLite and checked there
+      if (e.kind !== 'param' && e.kind !== 'literal') return pagingCount(e, what, this.exprContext(false), compileExpr);
+      const v = e.kind === 'param' ? this.exprContext(false).param(e.name) : e.value;
       const n = typeof v === 'bigint' ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw invalid(`${what} takes a non-negative integer literal or $parameter; fix ${what}.`);
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw invalid(`${what} takes a non-negative integer; fix ${what}.`);
       return this.bind(n);
     };
     const skip = count(proj.skip, 'SKIP');

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { propertyVariables, ReadCompiler } from './compile-read.ts';
 import { CypherError } from './errors.ts';
 import { outputCell, runCompiled } from './execute-sql.ts';
+import { registerCypherFunctions } from './functions.ts';
 import { errorWrites, isWriteText, parseQuery } from './parse.ts';
 import { runWrite } from './run-write.ts';
 import type { CypherOptions, CypherResult, CypherStats } from './types.ts';
@@ -46,6 +47,8 @@ export function runCypher(db: Database.Database, query: string, params: Record<s
     throw err;
   }
   if (ast.writes && !options.write) throw new CypherError('EREADONLY', READ_ONLY_MESSAGE);
+  // the cypher_* SQL functions the compiled SQL may call (regexes, range, percentiles...)
+  registerCypherFunctions(db);
   if (ast.writes) return runWrite(db, ast.clauses, safeParams, options.maxRows, maxPathLength);
   const compiled = new ReadCompiler({ maxPathLength, params: safeParams, propertyVariables: propertyVariables(ast.clauses) }).compile(ast.clauses, null, 'return');
   const r = runCompiled(db, compiled, outputCell, options.maxRows);
