@@ -202,6 +202,7 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       }
       const r = c(e.right);
       if (r.type === 'null') return bool('NULL');
+      if (r.type === 'num' || r.type === 'str' || r.type === 'bool' || r.type === 'map' || r.type === 'node' || r.type === 'rel') throw invalid(`IN needs a list on its right, not a ${describe(r.type)}; write x IN [a, b].`);
       const list = r.type === 'nodes' || r.type === 'rels' ? r.native : r.json;
       return bool(`(${l.native} IN (SELECT value FROM json_each(${list})))`);
     }
@@ -259,10 +260,18 @@ function arithmetic(op: '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {
 
 function indexInto(target: Sql, index: Sql): Sql {
   if (target.type === 'null' || index.type === 'null') return fromNative('null', 'NULL');
+  // types known when compiling are checked as Cypher does (a TypeError there)
+  if (target.type === 'num' || target.type === 'str' || target.type === 'bool') throw invalid(`cannot index a ${describe(target.type)} with [...]; index a list (list[0]) or a map (map['key']).`);
+  const keyed = target.type === 'map' || target.type === 'node' || target.type === 'rel';
+  if (isListType(target.type) && index.type !== 'num' && index.type !== 'any') throw invalid(`a list index must be an integer, not a ${describe(index.type)}.`);
+  if (keyed && index.type !== 'str' && index.type !== 'any') throw invalid(`a map or property key in [...] must be a string, not a ${describe(index.type)}.`);
+  if (target.type === 'node' || target.type === 'rel') return jsonAt(propsOf(target), `('$."' || ${index.native} || '"')`);
   if (index.type === 'str' || target.type === 'map') {
     return jsonAt(target.json, `('$."' || ${index.native} || '"')`);
   }
-  const path = `(CASE WHEN ${index.native} < 0 THEN '$[#' || ${index.native} || ']' ELSE '$[' || ${index.native} || ']' END)`;
+  // a whole number bound as a JS number arrives as a real (0.0), which is no JSON path index
+  const i = `(CASE WHEN typeof(${index.native}) = 'real' AND ${index.native} = CAST(${index.native} AS INTEGER) THEN CAST(${index.native} AS INTEGER) ELSE ${index.native} END)`;
+  const path = `(CASE WHEN ${i} < 0 THEN '$[#' || ${i} || ']' ELSE '$[' || ${i} || ']' END)`;
   if (target.type === 'nodes') return fromNative('node', `json_extract(${target.native}, ${path})`);
   if (target.type === 'rels') return fromNative('rel', `json_extract(${target.native}, ${path})`);
   return jsonAt(target.json, path);

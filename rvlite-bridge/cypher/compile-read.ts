@@ -1,7 +1,7 @@
 import type { Clause, Expr, NodePattern, Pattern, Projection, ReadClause, RelPattern } from './ast.ts';
 import { bindValue, compileExpr, isAggregate, propertyOf, type ExprContext, type Scope } from './compile-expr.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
-import { pagingCount } from './functions.ts';
+import { materializeVolatile, pagingCount } from './functions.ts';
 import { carry, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
 
 /**
@@ -184,7 +184,7 @@ export class ReadCompiler {
       if (select.length === 0) select.push('1');
       result = { sql: `SELECT ${select.join(', ')}${stage.name ? ` FROM ${stage.name}` : ''}`, columns };
     }
-    const sql = (this.ctes.length > 0 ? `WITH RECURSIVE ${this.ctes.join(',\n')}\n` : '') + result.sql;
+    const sql = (this.ctes.length > 0 ? `WITH RECURSIVE ${this.ctes.map(materializeVolatile).join(',\n')}\n` : '') + result.sql;
     return { sql, binds: this.binds, columns: result.columns };
   }
 

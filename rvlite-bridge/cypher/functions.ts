@@ -23,7 +23,7 @@ import { fromJson, fromNative, type Sql, type VType } from './values.ts';
 type Call = Extract<Expr, { kind: 'call' }>;
 
 /** Largest list range() builds: a bigger one would hold the query child's memory for nothing an agent needs. */
-const MAX_RANGE = 1_000_000;
+const MAX_RANGE = 10_000_000;
 
 const registered = new WeakSet<Database.Database>();
 
@@ -77,6 +77,15 @@ function rangeJson(start: unknown, end: unknown, step: unknown): string | null {
   if (step === 0n) throw invalid('range() step must not be 0; use a positive or negative step.');
   const count = step > 0n ? (end >= start ? (end - start) / step + 1n : 0n) : start >= end ? (start - end) / -step + 1n : 0n;
   if (count > BigInt(MAX_RANGE)) throw new CypherError('ELIMIT', `Cypher: range() would build ${count} elements; at most ${MAX_RANGE} are allowed, use a smaller range.`);
+  const n = Number(count);
+  const safe = (x: bigint): boolean => x >= -BigInt(Number.MAX_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER);
+  if (safe(start) && safe(start + step * (count > 0n ? count - 1n : 0n))) {
+    // numbers, not bigints: ten million elements stay cheap
+    const [a, s] = [Number(start), Number(step)];
+    const parts = new Array<string>(n);
+    for (let i = 0; i < n; i++) parts[i] = String(a + i * s);
+    return `[${parts.join(',')}]`;
+  }
   const out: bigint[] = [];
   for (let i = 0n, v = start; i < count; i++, v += step) out.push(v);
   return exactJsonText(out);
@@ -173,6 +182,16 @@ export function registerCypherFunctions(db: Database.Database): void {
   registered.add(db);
 }
 
+/**
+ * A stage (CTE) whose values are random (rand(), randomUUID()) is
+ * MATERIALIZED: SQLite otherwise inlines a stage into each place that reads
+ * a column, computing `WITH rand() AS r RETURN r, r` as two different numbers.
+ */
+export function materializeVolatile(cte: string): string {
+  if (!cte.includes('cypher_rand()') && !cte.includes('cypher_uuid()')) return cte;
+  return cte.replace(/^(\w+) AS \(/, '$1 AS MATERIALIZED (');
+}
+
 // ------------------------------------------------------------ compiling calls
 
 export const EXTRA_AGGREGATES: ReadonlySet<string> = new Set(['percentilecont', 'percentiledisc', 'stdev', 'stdevp']);
@@ -252,6 +271,8 @@ export function extraFunction(e: Call, c: (x: Expr) => Sql, scope: Scope, ctx: E
     case 'range': {
       arity(e, 2, 3);
       const [a, b, s] = args() as [Sql, Sql, Sql | undefined];
+      // a boolean is 1/0 in SQLite and would pass the integer check at run time
+      for (const x of [a, b, s]) if (x && x.type !== 'num' && x.type !== 'any' && x.type !== 'null') throw invalid(`range() takes integers: range(start, end[, step]); fix ${e.text}.`);
       return fromNative('list', `cypher_range(${a.native}, ${b.native}, ${s ? s.native : '1'})`);
     }
     case 'split': {
