@@ -5,7 +5,8 @@
  */
 
 export type Expr =
-  | { kind: 'literal'; value: null | boolean | number | bigint | string }
+  /** `float`: written with a fraction or exponent (1.0 is a float, not the integer 1) */
+  | { kind: 'literal'; value: null | boolean | number | bigint | string; float?: boolean }
   | { kind: 'param'; name: string }
   | { kind: 'var'; name: string }
   | { kind: 'prop'; target: Expr; key: string }

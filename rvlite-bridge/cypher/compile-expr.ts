@@ -150,7 +150,8 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       if (v === null) return fromNative('null', 'NULL');
       if (typeof v === 'boolean') return bool(v ? '1' : '0');
       if (typeof v === 'bigint') return fromNative('num', v.toString());
-      if (typeof v === 'number') return fromNative('num', Number.isInteger(v) ? String(v) : ctx.bind(v));
+      // a bound JS number is a REAL in SQLite, which keeps 1.0 / 2 a float division
+      if (typeof v === 'number') return fromNative('num', Number.isInteger(v) && !e.float ? String(v) : ctx.bind(v));
       return fromNative('str', ctx.bind(v));
     }
     case 'param':

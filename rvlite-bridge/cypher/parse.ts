@@ -426,7 +426,7 @@ function unary(n: PTree): Expr {
   const minus = n.children.filter((c) => c.token === '-').length;
   const e = stringListNull(need(n, 'stringListNullOperatorExpression'));
   if (minus % 2 === 0) return e;
-  if (e.kind === 'literal' && typeof e.value === 'number') return { kind: 'literal', value: -e.value };
+  if (e.kind === 'literal' && typeof e.value === 'number') return { ...e, value: -e.value };
   if (e.kind === 'literal' && typeof e.value === 'bigint') {
     const v = -e.value;
     return { kind: 'literal', value: v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v };
@@ -620,7 +620,7 @@ function literal(n: PTree): Expr {
     case 'numberLiteral': {
       const int = kid(c, 'integerLiteral');
       if (int) return { kind: 'literal', value: integerValue(int) };
-      return { kind: 'literal', value: Number(c.text) };
+      return { kind: 'literal', value: Number(c.text), float: true };
     }
     case 'stringLiteral':
       return { kind: 'literal', value: unescapeString(c.text) };
