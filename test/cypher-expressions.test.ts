@@ -157,6 +157,9 @@ const CASES: Case[] = [
   { q: 'WITH true AS l RETURN l[0]', error: /cannot index a boolean/ },
   { q: "WITH [1, 2] AS l RETURN l['a']", error: /list index must be an integer/ },
   { q: "RETURN 1 IN 'abc'", error: /IN needs a list on its right/ },
+  { q: "RETURN none(x IN ['a', 'b'] WHERE x % 2 = 0)", error: /% needs numbers, not a string/ },
+  { q: "UNWIND [null, 'true', ' tru '] AS s RETURN toBoolean(s) AS b", rows: [[null], [true], [null]] },
+  { q: 'RETURN 1.0 / 2 AS f, 1 / 2 AS i, toString(2.0) AS s', rows: [[0.5, 0, '2.0']] },
 ];
 
 describe('cypher expressions on a real store', () => {

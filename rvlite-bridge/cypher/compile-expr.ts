@@ -254,6 +254,8 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
 }
 
 function arithmetic(op: '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {
+  // operands known not to be numbers are Cypher's type error, not SQLite's silent conversion
+  for (const v of [l, r]) if (v.type !== 'num' && v.type !== 'any' && v.type !== 'null') throw invalid(`${op} needs numbers, not a ${describe(v.type)}; convert with toInteger() or toFloat().`);
   const type: VType = l.type === 'num' && r.type === 'num' ? 'num' : 'any';
   if (op === '^') return fromNative(type, `pow(${l.native}, ${r.native})`);
   return fromNative(type, `(${l.native} ${op} ${r.native})`);

@@ -248,7 +248,8 @@ function toBoolean(v: Sql, ctx: ExprContext, orNull: boolean): Sql {
       return bool(`(CASE typeof(${v.native}) WHEN 'integer' THEN ${v.native} <> 0 END)`);
     case 'any': {
       const bad = orNull ? 'NULL' : `cypher_fail(${ctx.bind('Cypher: toBoolean() takes a boolean, string or integer; use toBooleanOrNull() to get null for other values.')})`;
-      return bool(`(CASE json_type(${v.json}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'text' THEN ${fromText(v.native)} WHEN 'integer' THEN ${v.native} <> 0 WHEN 'null' THEN NULL ELSE ${bad} END)`);
+      // a null value's JSON is SQL NULL, which no json_type branch matches
+      return bool(`(CASE WHEN ${v.json} IS NULL THEN NULL ELSE CASE json_type(${v.json}) WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'text' THEN ${fromText(v.native)} WHEN 'integer' THEN ${v.native} <> 0 WHEN 'null' THEN NULL ELSE ${bad} END END)`);
     }
     default:
       if (orNull) return bool('NULL');

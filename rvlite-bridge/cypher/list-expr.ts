@@ -44,8 +44,21 @@ function listOperand(v: Sql, what: string): void {
   if (!isList(v.type) && v.type !== 'any' && v.type !== 'null') throw invalid(`${what} needs a list, not a ${TYPE_NAMES[v.type]}; pass a list.`);
 }
 
-/** The element of json_each row `e` of a list of type `t`. */
-export function elementOf(t: VType, e: string): Sql {
+/**
+ * The element type of a list literal whose items are all numbers, all
+ * strings or all booleans (`[x IN ['a', 'b'] WHERE x % 2 = 0]` is then a type
+ * error when compiling, as in Cypher); undefined for anything else.
+ */
+function literalElementType(list: Expr, scope: Scope, ctx: ExprContext, compile: CompileIn): VType | undefined {
+  if (list.kind !== 'list' || list.items.length === 0) return undefined;
+  const types = new Set(list.items.map((i) => compile(i, scope, ctx).type));
+  const [t] = [...types];
+  return types.size === 1 && (t === 'num' || t === 'str' || t === 'bool') ? t : undefined;
+}
+
+/** The element of json_each row `e` of a list of type `t` (`scalar`: all its elements are of that type). */
+export function elementOf(t: VType, e: string, scalar?: VType): Sql {
+  if (scalar) return fromNative(scalar, `${e}.value`);
   if (t === 'nodes') return fromNative('node', `${e}.value`);
   if (t === 'rels') return fromNative('rel', `${e}.value`);
   return { type: 'any', native: `${e}.value`, json: `(CASE ${e}.type WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'array' THEN ${e}.value WHEN 'object' THEN ${e}.value ELSE json_quote(${e}.value) END)` };
@@ -72,7 +85,7 @@ export function listComprehension(e: Extract<Expr, { kind: 'listComp' }>, scope:
   listOperand(list, 'a list comprehension');
   const { scope: s, depth } = inner(scope);
   const je = `le${depth}`;
-  s.set(e.variable, elementOf(list.type, je));
+  s.set(e.variable, elementOf(list.type, je, literalElementType(e.list, scope, ctx, compile)));
   const bodyCtx = { ...ctx, aggregates: false };
   const where = e.where ? ` WHERE ${compile(e.where, s, bodyCtx).native}` : '';
   let type: VType;
@@ -105,7 +118,7 @@ export function quantifier(e: Extract<Expr, { kind: 'quantifier' }>, scope: Scop
   listOperand(list, `${e.op}()`);
   const { scope: s, depth } = inner(scope);
   const je = `le${depth}`;
-  s.set(e.variable, elementOf(list.type, je));
+  s.set(e.variable, elementOf(list.type, je, literalElementType(e.list, scope, ctx, compile)));
   const pred = compile(e.where, s, { ...ctx, aggregates: false }).native;
   const trues = 'total(CASE WHEN p THEN 1 END)';
   const falses = 'total(CASE WHEN NOT p THEN 1 END)';
