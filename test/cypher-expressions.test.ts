@@ -106,6 +106,8 @@ const CASES: Case[] = [
   { q: 'OPTIONAL MATCH (n:Nope) RETURN n {.name} AS m', rows: [[null]] },
   { q: 'MATCH (n:Entity) RETURN n {.name} AS m ORDER BY m.name', rows: [[{ name: 'ada' }], [{ name: 'bob' }], [{ name: 'cyc' }]] },
   { q: 'RETURN x {.a}', error: /variable x is not defined/ },
+  // an aggregate inside a projection groups by the projected variable, as in Neo4j
+  { q: 'MATCH (n:Entity)-[:WORKS_ON|KNOWS]->(x) RETURN n {.name, to: collect(x.name)} AS m ORDER BY m.name', rows: [[{ name: 'ada', to: ['bob', 'cyc'] }], [{ name: 'bob', to: ['cyc'] }]] },
 
   // ------------------------------------------------ functions
   { q: 'RETURN range(1, 4) AS a, range(0, 10, 5) AS b, range(3, 1, -1) AS c, range(1, 0) AS d', rows: [[[1, 2, 3, 4], [0, 5, 10], [3, 2, 1], []]] },

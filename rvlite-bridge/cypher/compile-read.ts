@@ -2,6 +2,7 @@ import type { Clause, Expr, NodePattern, Pattern, Projection, ReadClause, RelPat
 import { bindValue, compileExpr, isAggregate, propertyOf, type ExprContext, type Scope } from './compile-expr.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { materializeVolatile, pagingCount } from './functions.ts';
+import { implicitGroupKeys } from './list-expr.ts';
 import { carry, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
 
 /**
@@ -518,6 +519,7 @@ export class ReadCompiler {
     const select = out.map((o, i) => `${carry(compiled[i] as Sql)} AS ${o.col}`);
     // Constant keys do not split groups, and SQLite would read a bare integer key as a column number.
     const groupBy = aggregating ? compiled.filter((_c, i) => !isAggregate((items[i] as { expr: Expr }).expr) && usesVariables((items[i] as { expr: Expr }).expr)).map((c) => carry(c)) : [];
+    if (aggregating) for (const item of items) for (const k of implicitGroupKeys(item.expr, isAggregate)) if (usesVariables(k)) groupBy.push(carry(this.expr(k, b.vars)));
 
     // ORDER BY sees the projected names (and repeated item expressions); without
     // aggregation or DISTINCT it may also use the incoming variables.

@@ -160,13 +160,12 @@ export function reduce(e: Extract<Expr, { kind: 'reduce' }>, scope: Scope, ctx: 
     next = step(type);
   }
   const start = type === 'any' ? init.json : carry(init);
-  const acc = fromColumn('acc', type);
   const sql = overList(
     list,
     depth,
     ctx,
     'reduce()',
-    (v) => `(WITH RECURSIVE ${r}(i, acc) AS (SELECT 0, ${start} UNION ALL SELECT ${r}.i + 1, ${type === 'any' ? next.json : carry(next)} FROM ${r}, json_each(${v}) ${je} WHERE ${je}.key = ${r}.i) SELECT ${type === 'any' ? 'acc' : acc.native} FROM ${r} ORDER BY i DESC LIMIT 1)`,
+    (v) => `(WITH RECURSIVE ${r}(i, acc) AS (SELECT 0, ${start} UNION ALL SELECT ${r}.i + 1, ${type === 'any' ? next.json : carry(next)} FROM ${r}, json_each(${v}) ${je} WHERE ${je}.key = ${r}.i) SELECT acc FROM ${r} ORDER BY i DESC LIMIT 1)`,
   );
   return type === 'any' ? fromColumn(sql, 'any') : fromNative(type, sql);
 }
@@ -238,6 +237,21 @@ export function mapProjection(e: Extract<Expr, { kind: 'mapProjection' }>, scope
   const present = entity ? target.native : target.json;
   const check = target.type === 'any' ? ` WHEN json_type(${present}) <> 'object' THEN cypher_fail(${ctx.bind(`Cypher: the map projection ${e.variable} {...} needs a node, relationship or map; ${e.variable} is not one.`)})` : '';
   return fromNative('map', `(CASE WHEN ${present} IS NULL THEN NULL${check} ELSE ${built} END)`);
+}
+
+/**
+ * The grouping keys hidden inside an aggregating item: `n {.name, friends:
+ * collect(f.name)}` groups by n (and by any non-aggregate entry), as in
+ * Neo4j, although n is no item of its own.
+ */
+export function implicitGroupKeys(e: Expr, isAggregate: (x: Expr) => boolean): Expr[] {
+  if (e.kind !== 'mapProjection' || !isAggregate(e)) return [];
+  const keys: Expr[] = [{ kind: 'var', name: e.variable }];
+  for (const i of e.items) {
+    if (i.kind === 'variable') keys.push({ kind: 'var', name: i.name });
+    else if (i.kind === 'entry' && !isAggregate(i.expr)) keys.push(i.expr);
+  }
+  return keys;
 }
 
 /** The scope of a nested expression, for callers (functions.ts) that build their own json_each subqueries. */
