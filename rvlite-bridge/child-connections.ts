@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { EffectsCapture } from '../store/effects-capture.ts';
-import { registerCypherFunctions } from './cypher/compare.ts';
+import { registerCypherFunctions } from './cypher/register.ts';
 import { remembered, rpc } from './child-rpc.ts';
 
 /**

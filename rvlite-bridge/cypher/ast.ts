@@ -5,8 +5,8 @@
  */
 
 export type Expr =
-  /** float: written as a float (1.0): it stays a float in SQL, so 1.0 / 0 is Infinity, not an integer division */
-  | { kind: 'literal'; value: null | boolean | number | bigint | string; float?: true }
+  /** `float`: written with a fraction or exponent (1.0): it stays a float in SQL, so 1.0 / 2 is 0.5 and 1.0 / 0 is Infinity */
+  | { kind: 'literal'; value: null | boolean | number | bigint | string; float?: boolean }
   | { kind: 'param'; name: string }
   | { kind: 'var'; name: string }
   | { kind: 'prop'; target: Expr; key: string }
@@ -32,7 +32,21 @@ export type Expr =
   /** `shortestPath((a)-[*]-(b))` as a value: one shortest path or null; `all`: the list of all of them */
   | { kind: 'shortestPath'; all: boolean; pattern: Pattern }
   /** `EXISTS { MATCH ... WHERE ... }` (a boolean) or `COUNT { ... }` (the number of matches), subqueries.ts */
-  | { kind: 'subquery'; count: boolean; patterns: Pattern[]; where: Expr | null };
+  | { kind: 'subquery'; count: boolean; patterns: Pattern[]; where: Expr | null }
+  /** `[x IN list WHERE pred | expr]`; `variable` is scoped to `where` and `map` */
+  | { kind: 'listComp'; variable: string; list: Expr; where: Expr | null; map: Expr | null }
+  /** `all/any/none/single(x IN list WHERE pred)` */
+  | { kind: 'quantifier'; op: 'all' | 'any' | 'none' | 'single'; variable: string; list: Expr; where: Expr }
+  /** `reduce(acc = init, x IN list | expr)` */
+  | { kind: 'reduce'; acc: string; init: Expr; variable: string; list: Expr; expr: Expr }
+  /** `list[from..to]`, either bound left out */
+  | { kind: 'slice'; target: Expr; from: Expr | null; to: Expr | null }
+  /** `n {.name, .*, key: expr, var}` */
+  | { kind: 'mapProjection'; variable: string; items: MapProjectionItem[] }
+  /** `text =~ regex` */
+  | { kind: 'regex'; left: Expr; right: Expr };
+
+export type MapProjectionItem = { kind: 'property'; key: string } | { kind: 'allProperties' } | { kind: 'entry'; key: string; expr: Expr } | { kind: 'variable'; name: string };
 
 export type Direction = 'out' | 'in' | 'both';
 

@@ -4,7 +4,7 @@ import { parseExactJson } from './exact-json.ts';
 
 /**
  * Cypher's comparison, equality and ordering of values, in JS, registered as
- * SQLite functions (registerCypherFunctions). SQLite compares by storage class
+ * SQLite functions (registerComparator, via register.ts). SQLite compares by storage class
  * and JSON text, which is not Cypher: `'1' < 1` must be null, `[1, null] =
  * [1, null]` null, `1 = 1.0` true, ORDER BY must follow Cypher's global order
  * across types. The compiler keeps plain SQL where both sides have a known
@@ -492,7 +492,7 @@ export function arithmetic(op: string, rawA: unknown, rawB: unknown): number | b
 const registered = new WeakSet<Database.Database>();
 
 /** Registers the functions once per connection; every connection that runs Cypher needs them. */
-export function registerCypherFunctions(db: Database.Database): void {
+export function registerComparator(db: Database.Database): void {
   if (registered.has(db)) return;
   registered.add(db);
   const pure = { deterministic: true, safeIntegers: true, varargs: false } as const;

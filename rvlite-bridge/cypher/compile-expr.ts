@@ -2,6 +2,8 @@ import type { Expr, Pattern } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { compareSql, groupKey, inItemsSql, inSql, needsGroupKey } from './compare-sql.ts';
 import { pathFunction } from './paths.ts';
+import { extraAggregate, extraFunction, regexMatch } from './functions.ts';
+import { listComprehension, mapProjection, quantifier, reduce, slice } from './list-expr.ts';
 import { plus } from './plus.ts';
 import { boolJson, embed, fromJson, fromNative, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
 
@@ -32,7 +34,13 @@ export interface ExprContext {
   override?: (e: Expr) => Sql | undefined;
 }
 
-const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'collect']);
+/**
+ * The aggregates functions.ts compiles (as SQLite aggregates). Kept here, not
+ * there: functions.ts imports this module through list-expr.ts, and a
+ * constant read while modules load must not come back through that cycle.
+ */
+const EXTRA_AGGREGATES: ReadonlySet<string> = new Set(['percentilecont', 'percentiledisc', 'stdev', 'stdevp']);
+const AGGREGATES = new Set(['count', 'sum', 'avg', 'min', 'max', 'collect', ...EXTRA_AGGREGATES]);
 
 export function isAggregate(e: Expr): boolean {
   switch (e.kind) {
@@ -59,6 +67,18 @@ export function isAggregate(e: Expr): boolean {
       return isAggregate(e.expr);
     case 'index':
       return isAggregate(e.target) || isAggregate(e.index);
+    case 'regex':
+      return isAggregate(e.left) || isAggregate(e.right);
+    // a comprehension's body runs per element; only its list can aggregate the rows
+    case 'listComp':
+    case 'quantifier':
+      return isAggregate(e.list);
+    case 'reduce':
+      return isAggregate(e.init) || isAggregate(e.list);
+    case 'slice':
+      return isAggregate(e.target) || (e.from !== null && isAggregate(e.from)) || (e.to !== null && isAggregate(e.to));
+    case 'mapProjection':
+      return e.items.some((i) => i.kind === 'entry' && isAggregate(i.expr));
     case 'case':
       return (e.subject !== null && isAggregate(e.subject)) || (e.otherwise !== null && isAggregate(e.otherwise)) || e.branches.some((b) => isAggregate(b.when) || isAggregate(b.then));
     default:
@@ -99,6 +119,10 @@ export function propertyOf(v: Sql, key: string): Sql {
  */
 function jsonAt(json: string, path: string): Sql {
   return { type: 'any', native: `json_extract(${json}, ${path})`, json: `nullif(${json} -> ${path}, 'null')`, jsonType: `json_type(${json}, ${path})` };
+}
+
+function isListType(t: VType): boolean {
+  return t === 'list' || t === 'nodes' || t === 'rels';
 }
 
 function describe(t: VType): string {
@@ -235,6 +259,18 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
     case 'subquery':
       if (!ctx.subquery) throw unsupported('a subquery here', 'use EXISTS { } or COUNT { } in WHERE, WITH or RETURN');
       return ctx.subquery(e, scope);
+    case 'listComp':
+      return listComprehension(e, scope, ctx, compileExpr);
+    case 'quantifier':
+      return quantifier(e, scope, ctx, compileExpr);
+    case 'reduce':
+      return reduce(e, scope, ctx, compileExpr);
+    case 'slice':
+      return slice(e, scope, ctx, compileExpr);
+    case 'mapProjection':
+      return mapProjection(e, scope, ctx, compileExpr);
+    case 'regex':
+      return regexMatch(c(e.left), c(e.right));
   }
 }
 
@@ -263,6 +299,8 @@ function specialArithmetic(op: '+' | '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql
 }
 
 function arithmetic(op: '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {
+  // operands known not to be numbers are Cypher's type error, not SQLite's silent conversion
+  for (const v of [l, r]) if (v.type !== 'num' && v.type !== 'any' && v.type !== 'null') throw invalid(`${op} needs numbers, not a ${describe(v.type)}; convert with toInteger() or toFloat().`);
   if (op === '/' || op === '%') return specialArithmetic(op, l, r);
   const type: VType = l.type === 'num' && r.type === 'num' ? 'num' : 'any';
   if (op === '^') return fromNative(type, `pow(${l.native}, ${r.native})`);
@@ -271,10 +309,18 @@ function arithmetic(op: '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {
 
 function indexInto(target: Sql, index: Sql): Sql {
   if (target.type === 'null' || index.type === 'null') return fromNative('null', 'NULL');
+  // types known when compiling are checked as Cypher does (a TypeError there)
+  if (target.type === 'num' || target.type === 'str' || target.type === 'bool') throw invalid(`cannot index a ${describe(target.type)} with [...]; index a list (list[0]) or a map (map['key']).`);
+  const keyed = target.type === 'map' || target.type === 'node' || target.type === 'rel';
+  if (isListType(target.type) && index.type !== 'num' && index.type !== 'any') throw invalid(`a list index must be an integer, not a ${describe(index.type)}.`);
+  if (keyed && index.type !== 'str' && index.type !== 'any') throw invalid(`a map or property key in [...] must be a string, not a ${describe(index.type)}.`);
+  if (target.type === 'node' || target.type === 'rel') return jsonAt(propsOf(target), `('$."' || ${index.native} || '"')`);
   if (index.type === 'str' || target.type === 'map') {
     return jsonAt(target.json, `('$."' || ${index.native} || '"')`);
   }
-  const path = `(CASE WHEN ${index.native} < 0 THEN '$[#' || ${index.native} || ']' ELSE '$[' || ${index.native} || ']' END)`;
+  // a whole number bound as a JS number arrives as a real (0.0), which is no JSON path index
+  const i = `(CASE WHEN typeof(${index.native}) = 'real' AND ${index.native} = CAST(${index.native} AS INTEGER) THEN CAST(${index.native} AS INTEGER) ELSE ${index.native} END)`;
+  const path = `(CASE WHEN ${i} < 0 THEN '$[#' || ${i} || ']' ELSE '$[' || ${i} || ']' END)`;
   if (target.type === 'nodes') return fromNative('node', `json_extract(${target.native}, ${path})`);
   if (target.type === 'rels') return fromNative('rel', `json_extract(${target.native}, ${path})`);
   return jsonAt(target.json, path);
@@ -318,6 +364,10 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
   };
   if (AGGREGATES.has(e.name)) {
     if (!ctx.aggregates) throw invalid(`the aggregate ${e.text} is only allowed in WITH or RETURN items; move it there.`);
+    if (EXTRA_AGGREGATES.has(e.name)) {
+      if (e.args.some(isAggregate)) throw invalid(`aggregates cannot be nested in ${e.text}; aggregate in two WITH steps.`);
+      return extraAggregate(e, e.args.map((a) => compileExpr(a, scope, { ...ctx, aggregates: false })));
+    }
     needArgs(e, 1);
     return aggregate(e, compileExpr(e.args[0] as Expr, scope, { ...ctx, aggregates: false }));
   }
@@ -453,8 +503,14 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
     case 'shortestpath':
     case 'allshortestpaths':
       throw unsupported('shortestPath', 'use a variable-length pattern such as -[*1..5]->');
-    default:
-      throw unsupported(`the function ${e.name}()`, 'use id, labels, type, properties, keys, size, coalesce, toString, toInteger, toFloat, toUpper, toLower, trim, substring, replace, head, last, abs, round, or the aggregates count, sum, avg, min, max, collect');
+    default: {
+      const extra = extraFunction(e, c, scope, ctx, (x, s) => compileExpr(x, s, ctx));
+      if (extra) return extra;
+      throw unsupported(
+        `the function ${e.name}()`,
+        'see the README for the supported functions (e.g. id, labels, type, properties, keys, size, coalesce, toString, toInteger, toFloat, toBoolean, toUpper, toLower, trim, split, substring, replace, reverse, head, last, tail, range, abs, round, sqrt, rand, randomUUID) and aggregates (count, sum, avg, min, max, collect, percentileCont, percentileDisc, stDev, stDevP)',
+      );
+    }
   }
 }
 

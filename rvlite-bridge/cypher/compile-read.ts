@@ -2,6 +2,8 @@ import type { Clause, Expr, NodePattern, Pattern, Projection, ReadClause, RelPat
 import { bindValue, booleanOperand, compileExpr, isAggregate, propertyOf, type ExprContext, type Scope } from './compile-expr.ts';
 import { groupKey, needsGroupKey, orderTerms } from './compare-sql.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
+import { materializeVolatile, pagingCount } from './functions.ts';
+import { implicitGroupKeys } from './list-expr.ts';
 import { appendPiece, idPiece, pathValue, walkPiece } from './paths.ts';
 import { carry, embed, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
 
@@ -188,7 +190,7 @@ export class ReadCompiler {
 
   /** The statement `sql` with every CTE compiled so far in front of it. */
   finish(sql: string): string {
-    return (this.ctes.length > 0 ? `WITH RECURSIVE ${this.ctes.join(',\n')}\n` : '') + sql;
+    return (this.ctes.length > 0 ? `WITH RECURSIVE ${this.ctes.map(materializeVolatile).join(',\n')}\n` : '') + sql;
   }
 
   /** Adds a CTE with named columns over a compiled body (union.ts); returns its name. */
@@ -679,6 +681,15 @@ export class ReadCompiler {
     // Constant keys do not split groups, and SQLite would read a bare integer key as a column number.
     // Keys group by Cypher's equivalence (1 and 1.0, lists and maps by value: compare-sql.ts).
     const groupBy = aggregating ? compiled.filter((_c, i) => !isAggregate((items[i] as { expr: Expr }).expr) && usesVariables((items[i] as { expr: Expr }).expr)).map((c) => groupKey(c, carry(c))) : [];
+    if (aggregating) {
+      for (const item of items) {
+        for (const k of implicitGroupKeys(item.expr, isAggregate)) {
+          if (!usesVariables(k)) continue;
+          const key = this.expr(k, b.vars);
+          groupBy.push(groupKey(key, carry(key)));
+        }
+      }
+    }
     // DISTINCT over values SQL would tell apart although Cypher does not ([1] and [1.0], maps in
     // another key order): the rows are grouped by their keys in a stage of their own instead.
     const keyedDistinct = proj.distinct && out.some((o) => needsGroupKey(o.type));
@@ -729,11 +740,13 @@ export class ReadCompiler {
   }
 
   private paging(proj: Projection): string {
-    const count = (e: Expr | null, what: string): string | null => {
+    const count = (e: Expr | null, what: 'SKIP' | 'LIMIT'): string | null => {
       if (!e) return null;
-      const v = e.kind === 'param' ? this.exprContext(false).param(e.name) : e.kind === 'literal' ? e.value : undefined;
+      // any other expression (LIMIT 1 + 1, LIMIT toInteger($n)) is evaluated once by SQLite and checked there
+      if (e.kind !== 'param' && e.kind !== 'literal') return pagingCount(e, what, this.exprContext(false), compileExpr);
+      const v = e.kind === 'param' ? this.exprContext(false).param(e.name) : e.value;
       const n = typeof v === 'bigint' ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw invalid(`${what} takes a non-negative integer literal or $parameter; fix ${what}.`);
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw invalid(`${what} takes a non-negative integer; fix ${what}.`);
       return this.bind(n);
     };
     const skip = count(proj.skip, 'SKIP');

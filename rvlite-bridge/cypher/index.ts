@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import { registerCypherFunctions } from './compare.ts';
 import { propertyVariables, ReadCompiler } from './compile-read.ts';
 import { CypherError } from './errors.ts';
 import { outputCell, runCompiled } from './execute-sql.ts';
+import { registerCypherFunctions } from './register.ts';
 import { errorWrites, isWriteText, parseQuery } from './parse.ts';
 import { runWrite } from './run-write.ts';
 import { runUnion } from './union.ts';
@@ -17,7 +17,7 @@ import type { CypherOptions, CypherResult, CypherStats } from './types.ts';
  */
 
 export { CypherError } from './errors.ts';
-export { registerCypherFunctions } from './compare.ts';
+export { registerCypherFunctions } from './register.ts';
 export type { CypherErrorCode } from './errors.ts';
 export type { CypherOptions, CypherResult, CypherStats } from './types.ts';
 
@@ -49,7 +49,7 @@ export function runCypher(db: Database.Database, query: string, params: Record<s
     throw err;
   }
   if (ast.writes && !options.write) throw new CypherError('EREADONLY', READ_ONLY_MESSAGE);
-  // the comparator, sort keys and NaN-safe arithmetic the compiled SQL calls (compare.ts); once per connection
+  // the SQL functions the compiled SQL calls (register.ts); once per connection
   registerCypherFunctions(db);
   if (ast.union) return runUnion(db, ast.union, ast.writes, safeParams, { maxRows: options.maxRows, maxPathLength }, noStats);
   if (ast.writes) return runWrite(db, ast.clauses, safeParams, options.maxRows, maxPathLength);

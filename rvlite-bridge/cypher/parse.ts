@@ -1,4 +1,4 @@
-import type { Clause, Direction, Expr, NodePattern, Pattern, Projection, ProjectionItem, Query, RelPattern, RemoveItem, SetItem, SortItem } from './ast.ts';
+import type { Clause, Direction, Expr, MapProjectionItem, NodePattern, Pattern, Projection, ProjectionItem, Query, RelPattern, RemoveItem, SetItem, SortItem } from './ast.ts';
 import { WRITE_CLAUSE_KINDS } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { parseTree, type PTree } from './parse-tree.ts';
@@ -500,8 +500,7 @@ function stringListNull(n: PTree): Expr {
       i = indexed.next;
       continue;
     }
-    if (tok === '=~') throw unsupported('the regular expression operator =~', 'use STARTS WITH, ENDS WITH or CONTAINS');
-    if (tok === 'IN' || tok === 'CONTAINS' || tok === 'STARTS' || tok === 'ENDS') {
+    if (tok === 'IN' || tok === '=~' || tok === 'CONTAINS' || tok === 'STARTS' || tok === 'ENDS') {
       let j = i + 1;
       while (j < cs.length && (cs[j] as PTree).rule !== 'propertyOrLabelsExpression') j++;
       const rightNode = cs[j];
@@ -515,6 +514,7 @@ function stringListNull(n: PTree): Expr {
         i = indexed.next;
       }
       if (tok === 'IN') e = { kind: 'in', left: e, right };
+      else if (tok === '=~') e = { kind: 'regex', left: e, right };
       else e = { kind: 'string', op: tok === 'CONTAINS' ? 'CONTAINS' : tok === 'STARTS' ? 'STARTS WITH' : 'ENDS WITH', left: e, right };
       continue;
     }
@@ -534,13 +534,18 @@ function stringListNull(n: PTree): Expr {
   return e;
 }
 
-/** `target[expression]` starting at the `[` child `at` of `n`; slices are refused. */
+/** `target[expression]` or the slice `target[from..to]`, starting at the `[` child `at` of `n`. */
 function indexing(n: PTree, at: number, target: Expr): { expr: Expr; next: number } {
   const cs = n.children;
   let j = at + 1;
   const inside: PTree[] = [];
   while (j < cs.length && (cs[j] as PTree).token !== ']') inside.push(cs[j++] as PTree);
-  if (inside.some((x) => x.token === '..')) throw unsupported('list slicing [a..b]', 'index single elements, e.g. list[0]');
+  const dots = inside.findIndex((x) => x.token === '..');
+  if (dots !== -1) {
+    const from = inside.slice(0, dots).find((x) => x.rule === 'expression');
+    const to = inside.slice(dots + 1).find((x) => x.rule === 'expression');
+    return { expr: { kind: 'slice', target, from: from ? expression(from) : null, to: to ? expression(to) : null }, next: j + 1 };
+  }
   const idx = inside.find((x) => x.rule === 'expression');
   if (!idx) throw invalid(`empty index in ${JSON.stringify(n.text)}; give an index.`);
   return { expr: { kind: 'index', target, index: expression(idx) }, next: j + 1 };
@@ -556,14 +561,9 @@ function propertyOrLabels(n: PTree): Expr {
 }
 
 const UNSUPPORTED_ATOMS: Record<string, [string, string]> = {
-  listComprehension: ['list comprehensions', 'use UNWIND and collect()'],
-  filterFunction: ['filter()', 'use UNWIND with WHERE and collect()'],
-  extractFunction: ['extract()', 'use UNWIND and collect()'],
-  reduceFunction: ['reduce()', 'use UNWIND with sum() or collect()'],
-  allFunction: ['all()', 'use UNWIND with WHERE and count()'],
-  anyFunction: ['any()', 'use UNWIND with WHERE and count(), or IN'],
-  noneFunction: ['none()', 'use UNWIND with WHERE and count()'],
-  singleFunction: ['single()', 'use UNWIND with WHERE and count()'],
+  // removed from Cypher (Neo4j 4.0); the comprehension is the replacement
+  filterFunction: ['filter()', 'use the list comprehension [x IN list WHERE pred]'],
+  extractFunction: ['extract()', 'use the list comprehension [x IN list | expr]'],
 };
 
 function atom(n: PTree): Expr {
@@ -580,7 +580,8 @@ function atom(n: PTree): Expr {
     case 'parenthesizedExpression':
       return expression(need(c, 'expression'));
     case 'functionInvocation': {
-      const name = need(c, 'functionInvocationBody').text.replace(/\s+/g, '');
+      // backticks allowed around a name: the grammar misreads e() (a one-letter hex name) unless written `e`()
+      const name = need(c, 'functionInvocationBody').text.replace(/\s+/g, '').replace(/`/g, '');
       const args = kids(c, 'expression');
       if (name.toLowerCase() === SUBQUERY_FUNCTION && args.length === 1 && /^\d+$/.test((args[0] as PTree).text)) return subquery(Number((args[0] as PTree).text));
       return { kind: 'call', name: name.toLowerCase(), distinct: hasToken(c, 'DISTINCT'), args: kids(c, 'expression').map(expression), text: c.text };
@@ -607,6 +608,26 @@ function atom(n: PTree): Expr {
     }
     case 'relationshipsPattern':
       return { kind: 'pattern', pattern: relationshipsPattern(c) };
+    case 'listComprehension': {
+      const f = filterExpression(need(c, 'filterExpression'));
+      const map = kid(c, 'expression');
+      return { kind: 'listComp', ...f, map: map ? expression(map) : null };
+    }
+    case 'allFunction':
+    case 'anyFunction':
+    case 'noneFunction':
+    case 'singleFunction': {
+      const f = filterExpression(need(c, 'filterExpression'));
+      const op = c.rule === 'allFunction' ? 'all' : c.rule === 'anyFunction' ? 'any' : c.rule === 'noneFunction' ? 'none' : 'single';
+      if (f.where === null) throw invalid(`${op}() needs a WHERE predicate, e.g. ${op}(x IN list WHERE x > 0).`);
+      return { kind: 'quantifier', op, variable: f.variable, list: f.list, where: f.where };
+    }
+    case 'reduceFunction': {
+      const exprs = kids(c, 'expression');
+      const inColl = need(c, 'idInColl');
+      if (exprs.length !== 2) throw invalid(`reduce() is reduce(acc = init, x IN list | expr); fix ${JSON.stringify(c.text)}.`);
+      return { kind: 'reduce', acc: nameOf(c, 'variable'), init: expression(exprs[0] as PTree), variable: nameOf(inColl, 'variable'), list: expression(need(inColl, 'expression')), expr: expression(exprs[1] as PTree) };
+    }
     case 'caseExpression': {
       let subject: Expr | null = null;
       let otherwise: Expr | null = null;
@@ -676,13 +697,44 @@ function literal(n: PTree): Expr {
       return { kind: 'literal', value: hasToken(c, 'TRUE') };
     case 'mapLiteral':
       return mapLiteral(c);
-    case 'listLiteral':
-      return { kind: 'list', items: kids(c, 'expression').map(expression) };
+    case 'listLiteral': {
+      const items = kids(c, 'expression').map(expression);
+      // the grammar reads `[x IN list]` as a one-item list literal; Cypher means the comprehension
+      const only = items.length === 1 ? (items[0] as Expr) : null;
+      if (only?.kind === 'in' && only.left.kind === 'var') return { kind: 'listComp', variable: only.left.name, list: only.right, where: null, map: null };
+      return { kind: 'list', items };
+    }
     case 'mapProjection':
-      throw unsupported('map projections n{.a, .b}', 'build the map with {a: n.a, b: n.b}');
+      return mapProjection(c);
     default:
       throw unsupported(`the literal ${JSON.stringify(n.text)}`, 'use numbers, strings, booleans, null, lists or maps');
   }
+}
+
+/** `x IN list [WHERE pred]`, shared by comprehensions and quantifiers. */
+function filterExpression(n: PTree): { variable: string; list: Expr; where: Expr | null } {
+  const inColl = need(n, 'idInColl');
+  const where = kid(n, 'where');
+  return { variable: nameOf(inColl, 'variable'), list: expression(need(inColl, 'expression')), where: where ? expression(need(where, 'expression')) : null };
+}
+
+function mapProjection(n: PTree): Expr {
+  const items: MapProjectionItem[] = kids(n, 'mapProjectionVariants').map((v) => {
+    const x = v.children[0];
+    switch (x?.rule) {
+      case 'propertySelector':
+        return { kind: 'property', key: nameOf(x, 'variable') };
+      case 'allPropertiesSelector':
+        return { kind: 'allProperties' };
+      case 'literalEntry':
+        return { kind: 'entry', key: nameOf(x, 'propertyKeyName'), expr: expression(need(x, 'expression')) };
+      case 'variableSelector':
+        return { kind: 'variable', name: nameOf(x, 'variable') };
+      default:
+        throw invalid(`could not read the map projection item ${JSON.stringify(v.text)}; use .key, .*, key: expr or a variable.`);
+    }
+  });
+  return { kind: 'mapProjection', variable: nameOf(n, 'variable'), items };
 }
 
 function mapLiteral(n: PTree): Expr {
