@@ -1,6 +1,7 @@
 import type { Expr, Pattern } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { plus } from './plus.ts';
+import { temporalArith, temporalCall, temporalCompare, temporalProperty } from './temporal/sql.ts';
 import { boolJson, embed, fromJson, fromNative, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
 
 /**
@@ -94,7 +95,7 @@ function jsonAt(json: string, path: string): Sql {
 }
 
 function describe(t: VType): string {
-  return { node: 'node', rel: 'relationship', nodes: 'list of nodes', rels: 'list of relationships', num: 'number', str: 'string', bool: 'boolean', list: 'list', map: 'map', any: 'value', null: 'null' }[t];
+  return { node: 'node', rel: 'relationship', nodes: 'list of nodes', rels: 'list of relationships', num: 'number', str: 'string', bool: 'boolean', list: 'list', map: 'map', any: 'value', null: 'null', date: 'date', localtime: 'localtime', time: 'time', localdatetime: 'localdatetime', datetime: 'datetime', duration: 'duration' }[t];
 }
 
 /** The value of a JSON-able JS value as a bound parameter. */
@@ -146,8 +147,10 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       if (!v) throw invalid(`variable ${e.name} is not defined; bind it in MATCH, UNWIND or WITH before using it.`);
       return v;
     }
-    case 'prop':
-      return propertyOf(c(e.target), e.key);
+    case 'prop': {
+      const target = c(e.target);
+      return temporalProperty(target, e.key, ctx, () => propertyOf(target, e.key)) ?? propertyOf(target, e.key);
+    }
     case 'list': {
       const items = e.items.map(c);
       if (items.length > 0 && items.every((i) => i.type === 'node')) return fromNative('nodes', `json_array(${items.map((i) => i.native).join(', ')})`);
@@ -158,9 +161,13 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       const parts = e.entries.flatMap(([k, v]) => [ctx.bind(k), embed(c(v))]);
       return fromNative('map', `json_object(${parts.join(', ')})`);
     }
-    case 'arith':
-      if (e.op === '+') return plus(c(e.left), c(e.right), isAggregate(e));
-      return arithmetic(e.op, c(e.left), c(e.right));
+    case 'arith': {
+      const [l, r] = [c(e.left), c(e.right)];
+      const temporal = temporalArith(e.op, l, r, ctx);
+      if (temporal) return temporal;
+      if (e.op === '+') return plus(l, r, isAggregate(e));
+      return arithmetic(e.op, l, r);
+    }
     case 'neg': {
       const v = c(e.expr);
       return fromNative(v.type === 'num' ? 'num' : 'any', `(- ${v.native})`);
@@ -168,6 +175,8 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
     case 'compare': {
       const l = c(e.left);
       const r = c(e.right);
+      const temporal = temporalCompare(e.op, l, r, ctx);
+      if (temporal) return temporal;
       const structured = (t: VType): boolean => isListType(t) || t === 'map';
       if (structured(l.type) || structured(r.type)) return bool(`(${l.json} ${e.op} ${r.json})`);
       return bool(`(${l.native} ${e.op} ${r.native})`);
@@ -296,6 +305,8 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
     return aggregate(e, compileExpr(e.args[0] as Expr, scope, { ...ctx, aggregates: false }));
   }
   if (e.distinct) throw invalid(`DISTINCT is only allowed inside aggregates; remove it from ${e.text}.`);
+  const temporal = temporalCall(e, c, ctx);
+  if (temporal) return temporal;
   switch (e.name) {
     case 'id': {
       const v = nodeOrRel(e, one(), 'either');

@@ -1,6 +1,7 @@
 import type { Clause, Expr, NodePattern, Pattern, Projection, ReadClause, RelPattern } from './ast.ts';
 import { bindValue, booleanOperand, compileExpr, isAggregate, propertyOf, type ExprContext, type Scope } from './compile-expr.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
+import { orderKey } from './temporal/sql.ts';
 import { carry, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
 
 /**
@@ -133,7 +134,7 @@ export class ReadCompiler {
     vars.forEach((v, i) => {
       const col = this.next('c');
       const path = `'$[${i}]'`;
-      const native = v.type === 'node' || v.type === 'rel' || v.type === 'num' || v.type === 'str' || v.type === 'bool';
+      const native = v.type === 'node' || v.type === 'rel' || v.type === 'bool' || outputsNative(v.type);
       select.push(`${native ? `json_extract(r.value, ${path})` : `nullif(r.value -> ${path}, 'null')`} AS ${col}`);
       stageVars.set(v.name, { type: v.type, col });
     });
@@ -466,7 +467,7 @@ export class ReadCompiler {
     if (list.type === 'nodes' || list.type === 'rels') {
       b.from.push(`json_each(${list.native}) ${j}`);
       v = fromNative(list.type === 'nodes' ? 'node' : 'rel', `${j}.value`);
-    } else if (list.type === 'num' || list.type === 'str' || list.type === 'bool' || list.type === 'node' || list.type === 'rel') {
+    } else if (list.type === 'bool' || list.type === 'node' || list.type === 'rel' || outputsNative(list.type)) {
       v = list;
     } else {
       b.from.push(`json_each(${list.json}) ${j}`);
@@ -531,11 +532,11 @@ export class ReadCompiler {
           const k = itemKeys.indexOf(JSON.stringify(e, bigintSafe));
           return k === -1 ? undefined : projected.get((out[k] as { name: string }).name);
         };
-        sql = compileExpr(s.expr, projected, ctx).native;
+        sql = orderKey(compileExpr(s.expr, projected, ctx), ctx);
       } catch (err) {
         if (!(err instanceof CypherError) || aggregating || proj.distinct) throw err;
         const col = this.next('c');
-        select.push(`${this.expr(s.expr, b.vars).native} AS ${col}`);
+        select.push(`${orderKey(this.expr(s.expr, b.vars), this.exprContext(false))} AS ${col}`);
         sql = `${name}.${col}`;
       }
       order.push(`${sql} ${s.descending ? 'DESC NULLS FIRST' : 'ASC NULLS LAST'}`);

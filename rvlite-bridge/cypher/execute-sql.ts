@@ -49,6 +49,7 @@ export function outputCell(type: VType, raw: unknown): unknown {
  * rather than becoming the decimal strings a caller is shown.
  */
 export function bindingCell(type: VType, raw: unknown): unknown {
+  if (outputsNative(type)) return exactInteger(raw);
   switch (type) {
     case 'node':
     case 'rel':

@@ -4,6 +4,7 @@ import { CypherError } from './errors.ts';
 import { outputCell, runCompiled } from './execute-sql.ts';
 import { errorWrites, isWriteText, parseQuery } from './parse.ts';
 import { runWrite } from './run-write.ts';
+import { beginStatement, registerTemporal } from './temporal/sql.ts';
 import type { CypherOptions, CypherResult, CypherStats } from './types.ts';
 
 /**
@@ -46,6 +47,8 @@ export function runCypher(db: Database.Database, query: string, params: Record<s
     throw err;
   }
   if (ast.writes && !options.write) throw new CypherError('EREADONLY', READ_ONLY_MESSAGE);
+  registerTemporal(db);
+  beginStatement();
   if (ast.writes) return runWrite(db, ast.clauses, safeParams, options.maxRows, maxPathLength);
   const compiled = new ReadCompiler({ maxPathLength, params: safeParams, propertyVariables: propertyVariables(ast.clauses) }).compile(ast.clauses, null, 'return');
   const r = runCompiled(db, compiled, outputCell, options.maxRows);
