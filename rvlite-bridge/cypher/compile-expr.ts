@@ -163,7 +163,7 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
     }
     case 'arith': {
       const [l, r] = [c(e.left), c(e.right)];
-      const temporal = temporalArith(e.op, l, r, ctx);
+      const temporal = temporalArith(e.op, l, r, ctx, isAggregate(e), (x, y) => plus(x, y, true));
       if (temporal) return temporal;
       if (e.op === '+') return plus(l, r, isAggregate(e));
       return arithmetic(e.op, l, r);

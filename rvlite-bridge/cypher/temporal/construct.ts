@@ -166,18 +166,21 @@ export function fromMap(kind: Exclude<TemporalKind, 'duration'>, raw: Record<str
     const srcZone = zoneOfValue(srcTime);
     if (srcZone && tz && (kind === 'time' || kind === 'datetime')) {
       // the source's instant seen in the new zone
+      // the source's wall clock on the new date (its zone's offset there), seen in the new zone
       const day = date ?? dateOf(srcTime) ?? new Temporal.PlainDate(1970, 1, 1);
-      const src: DateTimeV = srcTime.kind === 'datetime' ? srcTime : { kind: 'datetime', dt: day.toPlainDateTime(t), offset: srcZone.offset ?? 0, zone: null };
+      const src: DateTimeV = inZone(day.toPlainDateTime(t), srcZone);
       time = atInstant(epochNs(src), tz).dt.toPlainTime();
     }
     zone = srcZone;
   }
   if (anyTimeField) {
     const sub = map.millisecond !== undefined || map.microsecond !== undefined || map.nanosecond !== undefined;
-    const ms = int('millisecond') ?? 0;
-    const us = int('microsecond') ?? 0;
-    const ns = int('nanosecond') ?? 0;
-    if (sub && (ms < 0 || ms > 999 || us < 0 || us > (map.millisecond !== undefined ? 999 : 999_999) || ns < 0 || ns > (map.millisecond !== undefined || map.microsecond !== undefined ? 999 : 999_999_999))) {
+    // With a source time, the sub-second fields the map leaves out come from it (truncate('millisecond', t, {nanosecond: 2}) keeps the milliseconds).
+    const fromBase = srcTime !== null && (int('nanosecond') ?? 0) < 1000 && (int('microsecond') ?? 0) < 1000;
+    const ms = int('millisecond') ?? (fromBase ? time.millisecond : 0);
+    const us = int('microsecond') ?? (fromBase && map.millisecond === undefined ? time.microsecond : 0);
+    const ns = int('nanosecond') ?? (fromBase && map.millisecond === undefined && map.microsecond === undefined ? time.nanosecond : 0);
+    if (sub && (ms < 0 || ms > 999 || us < 0 || us > (ms !== 0 || map.millisecond !== undefined ? 999 : 999_999) || ns < 0 || ns > (ms !== 0 || us !== 0 || map.millisecond !== undefined || map.microsecond !== undefined ? 999 : 999_999_999))) {
       throw temporalError(`${fn}(): millisecond, microsecond or nanosecond is out of range in ${JSON.stringify(raw)}.`);
     }
     const nanos = ms * 1e6 + us * 1e3 + ns;
@@ -304,7 +307,7 @@ export function truncate(kind: Exclude<TemporalKind, 'duration'>, unitText: stri
   const lower: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(map)) lower[k.toLowerCase()] = val;
   const base: Record<string, unknown> = {};
-  if (d) base.date = { kind: 'date', date: d } satisfies TValue;
+  if (d && kind !== 'localtime' && kind !== 'time') base.date = { kind: 'date', date: d } satisfies TValue;
   if (kind !== 'date') {
     // the truncated time keeps the source's zone unless the map names another
     base.time = src && src.offset !== null ? { kind: 'time', time: t, offset: src.offset } : { kind: 'localtime', time: t };

@@ -4,10 +4,10 @@
  * The SQL layer (sql.ts) calls `temporalOp` through one SQLite function.
  */
 import { Temporal } from 'temporal-polyfill';
-import { fromMap, hasDate, hasTime, now, select, timeOf, dateOf, truncate, zoneOfValue, type Clock } from './construct.ts';
+import { fromMap, hasDate, now, select, timeOf, dateOf, truncate, zoneOfValue, type Clock } from './construct.ts';
 import { addDurations, duration, durationComponent, durationFromMap, durationsEqual, negate, scaleDuration, totalNanos, type Duration } from './duration.ts';
 import { temporalError } from './errors.ts';
-import { atInstant, epochNs, formatOffset, formatTemporal, inZone, localEpochNs, nanoOfDay, parseAs, parseZone, sniff, timeFromNanoOfDay, zoneOf, type DateTimeV, type TemporalKind, type TValue, type Zone } from './model.ts';
+import { atInstant, epochNs, formatOffset, formatTemporal, inZone, localEpochNs, nanoOfDay, parseAs, parseZone, sniff, sniffKind, timeFromNanoOfDay, zoneOf, type DateTimeV, type TemporalKind, type TValue, type Zone } from './model.ts';
 
 // ------------------------------------------------------------ components
 
@@ -91,7 +91,8 @@ const NS = 1_000_000_000n;
 // ------------------------------------------------------------ arithmetic
 
 function addToDateTime(dt: Temporal.PlainDateTime, d: Duration): Temporal.PlainDateTime {
-  return dt.add({ months: d.months }).add({ days: d.days }).add({ seconds: d.seconds, nanoseconds: d.nanos });
+  // one field at a time: Temporal refuses a duration whose fields have mixed signs
+  return dt.add({ months: d.months }).add({ days: d.days }).add({ seconds: d.seconds }).add({ nanoseconds: d.nanos });
 }
 
 /** temporal + duration, as Neo4j: months, then days, on the calendar; then the exact seconds. */
@@ -285,21 +286,12 @@ function sides(a: TValue, b: TValue): Sides {
 
 export function between(unit: 'all' | 'months' | 'days' | 'seconds', a: TValue, b: TValue): Duration {
   if (a.kind === 'duration' || b.kind === 'duration') throw temporalError('duration.between() takes two temporal values, not durations.');
-  const bothDates = hasDate(a) && hasDate(b);
-  if (!bothDates) {
-    // a time of day on one side: only the clocks are compared
+  if (!hasDate(a) || !hasDate(b)) {
+    // a time of day on one side: no months or days; the clocks are compared on the other side's date (or any one day)
     if (unit === 'months' || unit === 'days') return duration(0, 0, 0, 0);
-    if (!hasTime(a) || !hasTime(b)) {
-      // a date and a time: the date's clock is midnight
-    }
-    const ta = timeOf(a) ?? Temporal.PlainTime.from('00:00');
-    const tb = timeOf(b) ?? Temporal.PlainTime.from('00:00');
-    const za = zoneOfValue(a);
-    const zb = zoneOfValue(b);
-    let ns = nanoOfDay(tb) - nanoOfDay(ta);
-    if (za && zb && za.offset !== null && zb.offset !== null && a.kind !== 'datetime' && b.kind !== 'datetime') ns -= BigInt(zb.offset - za.offset) * NS;
-    else if (za && zb) ns -= BigInt(offsetAt(b) - offsetAt(a)) * NS;
-    return fromNanos(0, 0, ns);
+    const day = dateOf(a) ?? dateOf(b) ?? new Temporal.PlainDate(1970, 1, 1);
+    a = onDate(a, day);
+    b = onDate(b, day);
   }
   const s = sides(a, b);
   if (unit === 'seconds') return fromNanos(0, 0, s.toNs - s.instant(s.from));
@@ -315,8 +307,11 @@ export function between(unit: 'all' | 'months' | 'days' | 'seconds', a: TValue, 
   return fromNanos(months, days, s.toNs - s.instant(mid2));
 }
 
-function offsetAt(v: TValue): number {
-  return v.kind === 'time' || v.kind === 'datetime' ? v.offset : 0;
+/** A time of day as a date-time on `day` (a time keeps its offset); other values as they are. */
+function onDate(v: TValue, day: Temporal.PlainDate): TValue {
+  if (v.kind === 'localtime') return { kind: 'localdatetime', dt: day.toPlainDateTime(v.time) };
+  if (v.kind === 'time') return { kind: 'datetime', dt: day.toPlainDateTime(v.time), offset: v.offset, zone: null };
+  return v;
 }
 
 function untilMonths(from: Temporal.PlainDateTime, to: Temporal.PlainDateTime): number {
@@ -422,6 +417,12 @@ export function temporalOp(op: string, args: unknown[]): string | number | null 
     }
     case 'arith':
       return out(arith(String(args[0]), args[1], args[2]));
+    case 'isarith': {
+      // two stored texts that + treats as temporal arithmetic: a duration and a temporal value (or two durations)
+      const a = typeof args[0] === 'string' ? sniffKind(args[0]) : null;
+      const b = typeof args[1] === 'string' ? sniffKind(args[1]) : null;
+      return a !== null && b !== null && (a === 'duration' || b === 'duration') ? 1 : 0;
+    }
     case 'compare':
       return compare(String(args[0]), args[1], args[2]);
     case 'key': {

@@ -101,8 +101,11 @@ export function temporalCall(e: CallExpr, c: (x: Expr) => Sql, ctx: Ctx): Sql | 
   if (NOW_SUFFIXES.has(member)) {
     if (kind === 'duration') return undefined;
     argCount(e, 0, 1);
-    const zone = e.args.length === 1 ? jsonArg(c(e.args[0] as Expr)) : 'NULL';
-    return fromNative(kind, call(ctx, 'now', ctx.bind(kind), zone, now));
+    if (e.args.length === 0) return fromNative(kind, call(ctx, 'now', ctx.bind(kind), 'NULL', now));
+    const zone = c(e.args[0] as Expr);
+    if (zone.type === 'null') return fromNative('null', 'NULL');
+    // a zone that is null at run time gives null, as Neo4j
+    return fromNative(kind, `(CASE WHEN ${jsonArg(zone)} IS NULL THEN NULL ELSE ${call(ctx, 'now', ctx.bind(kind), jsonArg(zone), now)} END)`);
   }
   if (member === 'truncate' && kind !== 'duration') {
     argCount(e, 2, 3);
@@ -156,6 +159,31 @@ export function temporalProperty(v: Sql, key: string, ctx: Ctx, plain: () => Sql
   return undefined;
 }
 
+/**
+ * `+ - * /` where a side's type is known only at run time (a property): when
+ * both are texts shaped like temporal values (a stored datetime and a stored
+ * duration), temporal arithmetic; otherwise what the operator does without
+ * temporals. Each operand is computed once, in a subquery, as plus.ts does
+ * (inline when the expression holds an aggregate).
+ */
+function unknownArith(op: string, l: Sql, r: Sql, ctx: Ctx, inline: boolean, plus: (l: Sql, r: Sql) => Sql): Sql {
+  const ok = (t: VType): boolean => t === 'any' || t === 'str' || t === 'num';
+  if (!ok(l.type) || !ok(r.type)) return op === '+' ? plus(l, r) : fromNative('any', `(${l.native} ${op} ${r.native})`);
+  const body = (x: Sql, y: Sql): string => {
+    const [xn, yn] = [x.native, y.native];
+    const temporal = call(ctx, 'arith', ctx.bind(op), xn, yn);
+    if (op === '+') {
+      // both texts and temporal-shaped: arithmetic; otherwise Cypher's + (concatenation, lists, numbers)
+      return `(CASE WHEN typeof(${xn}) = 'text' AND typeof(${yn}) = 'text' AND ${call(ctx, 'isarith', xn, yn)} THEN json_quote(${temporal}) ELSE ${plus(x, y).json} END)`;
+    }
+    return `(CASE WHEN typeof(${xn}) = 'text' OR typeof(${yn}) = 'text' THEN json_quote(${temporal}) ELSE json_quote(${xn} ${op} ${yn}) END)`;
+  };
+  const col = (name: string, v: Sql): Sql => (v.type === 'any' ? { type: 'any', native: `json_extract(${name}, '$')`, json: name } : fromNative(v.type, name));
+  const carried = (v: Sql): string => (v.type === 'any' ? v.json : v.native);
+  const json = inline ? body(l, r) : `(SELECT ${body(col('t_.x', l), col('t_.y', r))} FROM (SELECT ${carried(l)} AS x, ${carried(r)} AS y) t_)`;
+  return { type: 'any', native: `json_extract(${json}, '$')`, json };
+}
+
 /** The static type of `l op r` when one side is a temporal value. */
 function arithType(op: string, l: VType, r: VType): VType {
   if (op === '+' || op === '-') {
@@ -171,9 +199,12 @@ function arithType(op: string, l: VType, r: VType): VType {
  * Cypher has no other meaning for): temporal ± duration, duration ± duration,
  * duration * or / number, computed at run time on the values' text.
  */
-export function temporalArith(op: string, l: Sql, r: Sql, ctx: Ctx): Sql | undefined {
+export function temporalArith(op: string, l: Sql, r: Sql, ctx: Ctx, inline: boolean, plus: (l: Sql, r: Sql) => Sql): Sql | undefined {
   const involved = isTemporal(l.type) || isTemporal(r.type) || (op !== '+' && op !== '%' && op !== '^' && (l.type === 'str' || r.type === 'str'));
-  if (!involved) return undefined;
+  if (!involved) {
+    const unknown = (l.type === 'any' || r.type === 'any') && (op === '+' || op === '-' || op === '*' || op === '/');
+    return unknown ? unknownArith(op, l, r, ctx, inline, plus) : undefined;
+  }
   if (l.type === 'null' || r.type === 'null') return fromNative('null', 'NULL');
   if (op === '%' || op === '^') throw invalid(`${op} does not apply to temporal values; use + or - with a duration.`);
   const bad = (t: VType): boolean => t === 'node' || t === 'rel' || t === 'nodes' || t === 'rels' || t === 'list' || t === 'map' || t === 'bool';
