@@ -43,7 +43,9 @@ export function approximate(months: number, days: number, seconds: number, nanos
   seconds += (days - d) * SECONDS_PER_DAY;
   const s = Math.trunc(seconds);
   nanos += (seconds - s) * NANOS;
-  return duration(m, d, s, Math.round(nanos));
+  // Neo4j truncates a fraction of a nanosecond; a value within float noise of a whole nanosecond is that nanosecond
+  const whole = Math.round(nanos);
+  return duration(m, d, s, Math.abs(nanos - whole) < 1e-3 ? whole : Math.trunc(nanos));
 }
 
 const DURATION_KEYS = new Set(['years', 'quarters', 'months', 'weeks', 'days', 'hours', 'minutes', 'seconds', 'milliseconds', 'microseconds', 'nanoseconds']);
