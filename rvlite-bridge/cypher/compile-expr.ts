@@ -5,6 +5,7 @@ import { pathFunction } from './paths.ts';
 import { extraAggregate, extraFunction, regexMatch } from './functions.ts';
 import { listComprehension, mapProjection, quantifier, reduce, slice } from './list-expr.ts';
 import { plus } from './plus.ts';
+import { temporalArith, temporalCall, temporalCompare, temporalProperty } from './temporal/sql.ts';
 import { boolJson, embed, fromJson, fromNative, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
 
 /**
@@ -126,7 +127,7 @@ function isListType(t: VType): boolean {
 }
 
 function describe(t: VType): string {
-  return { node: 'node', rel: 'relationship', nodes: 'list of nodes', rels: 'list of relationships', path: 'path', num: 'number', str: 'string', bool: 'boolean', list: 'list', map: 'map', any: 'value', null: 'null' }[t];
+  return { node: 'node', rel: 'relationship', nodes: 'list of nodes', rels: 'list of relationships', path: 'path', num: 'number', str: 'string', bool: 'boolean', list: 'list', map: 'map', any: 'value', null: 'null', date: 'date', localtime: 'localtime', time: 'time', localdatetime: 'localdatetime', datetime: 'datetime', duration: 'duration' }[t];
 }
 
 /** The value of a JSON-able JS value as a bound parameter. */
@@ -175,8 +176,10 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       if (!v) throw invalid(`variable ${e.name} is not defined; bind it in MATCH, UNWIND or WITH before using it.`);
       return v;
     }
-    case 'prop':
-      return propertyOf(c(e.target), e.key);
+    case 'prop': {
+      const target = c(e.target);
+      return temporalProperty(target, e.key, ctx, () => propertyOf(target, e.key)) ?? propertyOf(target, e.key);
+    }
     case 'list': {
       const items = e.items.map(c);
       if (items.length > 0 && items.every((i) => i.type === 'node')) return fromNative('nodes', `json_array(${items.map((i) => i.native).join(', ')})`);
@@ -190,6 +193,8 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
     case 'arith': {
       const [l, r] = [c(e.left), c(e.right)];
       if (l.special === true || r.special === true) return specialArithmetic(e.op, l, r);
+      const temporal = e.op === '%' || e.op === '^' ? undefined : temporalArith(e.op, l, r, ctx, isAggregate(e), (x, y) => plus(x, y, true), (x, y) => arithmetic(e.op as '-' | '*' | '/', x, y));
+      if (temporal) return temporal;
       if (e.op === '+') return plus(l, r, isAggregate(e));
       return arithmetic(e.op, l, r);
     }
@@ -198,8 +203,11 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
       if (v.special === true) return specialArithmetic('-', fromNative('num', '0'), v);
       return fromNative(v.type === 'num' ? 'num' : 'any', `(- ${v.native})`);
     }
-    case 'compare':
-      return bool(compareSql(e.op, c(e.left), c(e.right)));
+    case 'compare': {
+      const l = c(e.left);
+      const r = c(e.right);
+      return temporalCompare(e.op, l, r, ctx) ?? bool(compareSql(e.op, l, r));
+    }
     case 'logic': {
       const l = booleanOperand(c(e.left), e.op);
       const r = booleanOperand(c(e.right), e.op);
@@ -374,6 +382,8 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
   if (e.distinct) throw invalid(`DISTINCT is only allowed inside aggregates; remove it from ${e.text}.`);
   const onPath = pathFunction(e, c);
   if (onPath) return onPath;
+  const temporal = temporalCall(e, c, ctx);
+  if (temporal) return temporal;
   switch (e.name) {
     case 'id': {
       const v = nodeOrRel(e, one(), 'either');

@@ -4,6 +4,7 @@ import { groupKey, needsGroupKey, orderTerms } from './compare-sql.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { materializeVolatile, pagingCount } from './functions.ts';
 import { implicitGroupKeys } from './list-expr.ts';
+import { orderedByTime } from './temporal/sql.ts';
 import { appendPiece, idPiece, pathValue, walkPiece } from './paths.ts';
 import { carry, embed, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
 
@@ -172,7 +173,7 @@ export class ReadCompiler {
     vars.forEach((v, i) => {
       const col = this.next('c');
       const path = `'$[${i}]'`;
-      const native = v.type === 'node' || v.type === 'rel' || v.type === 'num' || v.type === 'str' || v.type === 'bool';
+      const native = v.type === 'node' || v.type === 'rel' || v.type === 'bool' || outputsNative(v.type);
       select.push(`${native ? `json_extract(r.value, ${path})` : `nullif(r.value -> ${path}, 'null')`} AS ${col}`);
       stageVars.set(v.name, { type: v.type, col });
     });
@@ -627,7 +628,7 @@ export class ReadCompiler {
     if (list.type === 'nodes' || list.type === 'rels') {
       b.from.push(`json_each(${list.native}) ${j}`);
       v = fromNative(list.type === 'nodes' ? 'node' : 'rel', `${j}.value`);
-    } else if (list.type === 'num' || list.type === 'str' || list.type === 'bool' || list.type === 'node' || list.type === 'rel') {
+    } else if (list.type === 'bool' || list.type === 'node' || list.type === 'rel' || outputsNative(list.type)) {
       v = list;
     } else {
       b.from.push(`json_each(${list.json}) ${j}`);
@@ -721,7 +722,7 @@ export class ReadCompiler {
         v = fromColumn(`${name}.${col}`, hidden.type);
       }
       // Cypher's order across types, not SQLite's (compare-sql.ts)
-      order.push(...orderTerms(v, s.descending));
+      order.push(...orderTerms(orderedByTime(v, this.exprContext(false)), s.descending));
       if (v.type === 'any') materialize = true;
     }
     const where = b.where.length > 0 ? ` WHERE ${b.where.join(' AND ')}` : '';

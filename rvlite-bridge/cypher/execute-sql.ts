@@ -64,6 +64,7 @@ function finite(v: unknown): unknown {
  * rather than becoming the decimal strings a caller is shown.
  */
 export function bindingCell(type: VType, raw: unknown): unknown {
+  if (outputsNative(type)) return exactInteger(raw);
   switch (type) {
     case 'node':
     case 'rel':

@@ -6,6 +6,7 @@ import { registerCypherFunctions } from './register.ts';
 import { errorWrites, isWriteText, parseQuery } from './parse.ts';
 import { runWrite } from './run-write.ts';
 import { runUnion } from './union.ts';
+import { beginStatement } from './temporal/sql.ts';
 import type { CypherOptions, CypherResult, CypherStats } from './types.ts';
 
 /**
@@ -51,6 +52,8 @@ export function runCypher(db: Database.Database, query: string, params: Record<s
   if (ast.writes && !options.write) throw new CypherError('EREADONLY', READ_ONLY_MESSAGE);
   // the SQL functions the compiled SQL calls (register.ts); once per connection
   registerCypherFunctions(db);
+  // datetime() and friends read one clock per statement
+  beginStatement();
   if (ast.union) return runUnion(db, ast.union, ast.writes, safeParams, { maxRows: options.maxRows, maxPathLength }, noStats);
   if (ast.writes) return runWrite(db, ast.clauses, safeParams, options.maxRows, maxPathLength);
   const compiled = new ReadCompiler({ maxPathLength, params: safeParams, propertyVariables: propertyVariables(ast.clauses) }).compile(ast.clauses, null, 'return');

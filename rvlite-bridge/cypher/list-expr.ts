@@ -37,7 +37,7 @@ function isList(t: VType): boolean {
   return t === 'list' || t === 'nodes' || t === 'rels';
 }
 
-const TYPE_NAMES: Record<VType, string> = { node: 'node', rel: 'relationship', nodes: 'list', rels: 'list', path: 'path', num: 'number', str: 'string', bool: 'boolean', list: 'list', map: 'map', any: 'value', null: 'null' };
+const TYPE_NAMES: Record<VType, string> = { node: 'node', rel: 'relationship', nodes: 'list', rels: 'list', path: 'path', num: 'number', str: 'string', bool: 'boolean', list: 'list', map: 'map', any: 'value', null: 'null', date: 'date', localtime: 'localtime', time: 'time', localdatetime: 'localdatetime', datetime: 'datetime', duration: 'duration' };
 
 /** A list operand: refuses a value that is statically not a list (a list of unknown type is checked when it runs). */
 function listOperand(v: Sql, what: string): void {

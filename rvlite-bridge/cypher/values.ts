@@ -16,7 +16,12 @@
 
 import { exactJsonText } from './exact-json.ts';
 
-export type VType = 'node' | 'rel' | 'nodes' | 'rels' | 'path' | 'num' | 'str' | 'bool' | 'list' | 'map' | 'any' | 'null';
+/** Temporal values are their ISO text in SQL, typed so operators dispatch when compiling (temporal/sql.ts). */
+export type TemporalType = 'date' | 'localtime' | 'time' | 'localdatetime' | 'datetime' | 'duration';
+
+export type VType = 'node' | 'rel' | 'nodes' | 'rels' | 'path' | 'num' | 'str' | 'bool' | 'list' | 'map' | 'any' | 'null' | TemporalType;
+
+const TEXT_TYPES: ReadonlySet<VType> = new Set<VType>(['str', 'date', 'localtime', 'time', 'localdatetime', 'datetime', 'duration']);
 
 export interface Sql {
   type: VType;
@@ -90,6 +95,12 @@ export function fromNative(type: VType, native: string): Sql {
       return { type, native, json: boolJson(native) };
     case 'num':
     case 'str':
+    case 'date':
+    case 'localtime':
+    case 'time':
+    case 'localdatetime':
+    case 'datetime':
+    case 'duration':
       return { type, native, json: scalarJson(native) };
     case 'list':
     case 'map':
@@ -108,6 +119,7 @@ export function fromJson(json: string): Sql {
 
 /** The one column a value is carried in between stages. */
 export function carry(v: Sql): string {
+  if (TEXT_TYPES.has(v.type)) return v.native;
   switch (v.type) {
     case 'node':
     case 'rel':
@@ -132,6 +144,7 @@ export function fromColumn(col: string, type: VType): Sql {
 
 /** The form a value is embedded in with json_array / json_object. */
 export function embed(v: Sql): string {
+  if (TEXT_TYPES.has(v.type)) return v.native;
   switch (v.type) {
     case 'num':
     case 'str':
@@ -145,7 +158,7 @@ export function embed(v: Sql): string {
 
 /** Whether a final output column is read as a native value (true) or as JSON text. */
 export function outputsNative(type: VType): boolean {
-  return type === 'num' || type === 'str';
+  return type === 'num' || TEXT_TYPES.has(type);
 }
 
 // ------------------------------------------------------------ back to JS
