@@ -187,6 +187,23 @@ export class ReadCompiler {
     return { sql, binds: this.binds, columns: result.columns };
   }
 
+  /**
+   * MERGE's lookup keys (run-write.ts): each expression over the input rows,
+   * in the SQL form a pattern's property equality compares it in
+   * (propertyConditions: the native value, or json() of a list or map), so a
+   * lookup by these values matches what the MATCH would. `structured` says
+   * which side of that choice each took.
+   */
+  compileKeys(input: OutputColumn[] | null, exprs: readonly Expr[]): { sql: string; binds: Record<string, unknown>; structured: boolean[] } {
+    const stage: Stage = input ? this.inputStage(input) : { name: null, vars: new Map() };
+    const b = this.builder(stage);
+    const values = exprs.map((e) => this.expr(e, b.vars));
+    const structured = values.map((v) => v.type === 'list' || v.type === 'map');
+    const select = values.map((v, i) => (structured[i] ? `json(${v.json})` : v.native));
+    const sql = (this.ctes.length > 0 ? `WITH RECURSIVE ${this.ctes.join(',\n')}\n` : '') + `SELECT ${select.join(', ')}${clauses(b)}`;
+    return { sql, binds: this.binds, structured };
+  }
+
   // ---------------------------------------------------------- MATCH
 
   match(stage: Stage, clause: Extract<Clause, { kind: 'match' }>): Stage {
@@ -315,14 +332,14 @@ export class ReadCompiler {
     } else {
       const l = this.next('l');
       b.from.push(`graph_labels ${l}`);
-      b.where.push(`${l}.label = ${this.bind(labels[0])}`);
+      b.where.push(labelTerm(l, this.bind(labels[0])));
       id = `${l}.node_id`;
       labels = labels.slice(1);
     }
     for (const label of new Set(labels)) {
       const l = this.next('l');
       b.from.push(`graph_labels ${l}`);
-      b.where.push(`${l}.node_id = ${id} AND ${l}.label = ${this.bind(label)}`);
+      b.where.push(`${l}.node_id = ${id} AND ${labelTerm(l, this.bind(label))}`);
     }
     const v: Sql = { ...fromNative('node', id), ...(table ? { table } : {}) };
     this.propertyConditions(b, v, np.properties);
@@ -342,6 +359,7 @@ export class ReadCompiler {
     } else throw invalid('pattern properties must be a map or a $parameter.');
     for (const [key, value] of entries) {
       const prop = propertyOf(target, key);
+      // merge-index.ts looks MERGE rows up by these same two forms: change them together
       const structured = value.type === 'list' || value.type === 'map';
       b.where.push(structured ? `json(${prop.json}) = json(${value.json})` : `${prop.native} = ${value.native}`);
     }
@@ -596,6 +614,20 @@ export class ReadCompiler {
     const sql = `SELECT ${select.join(', ')} FROM ${p.stage.name}${p.order.length > 0 ? ` ORDER BY ${p.order.join(', ')}` : ''}${p.paging}`;
     return { sql, columns: p.items.map((i) => ({ name: i.name, type: i.type })) };
   }
+}
+
+/**
+ * `l.label = ?`, marked as matching most rows. Without statistics SQLite
+ * takes a label lookup for a selective one (about ten rows), so it would start
+ * a MATCH from the label and put the incoming rows (a batch's json_each, an
+ * earlier stage) innermost: a batch of n rows matching `(a:Entity {name:
+ * r.a})` then read every Entity for every row, twice for two nodes. Labels
+ * are coarse (one label often covers most nodes); a property equality, above
+ * all on the indexed name (store/cache-schema.ts), is what narrows. The
+ * label still drives the lookup when nothing better is there.
+ */
+function labelTerm(alias: string, label: string): string {
+  return `likelihood(${alias}.label = ${label}, 0.9)`;
 }
 
 function clauses(b: Builder): string {

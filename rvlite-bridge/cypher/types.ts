@@ -5,6 +5,12 @@ export interface CypherOptions {
   maxRows: number;
   /** the largest upper bound a variable-length pattern may have; default 10 */
   maxPathLength?: number;
+  /**
+   * MERGE of one node looks a batch's rows up in an index built once per
+   * clause (run-write.ts mergeNode); false runs every row's MATCH instead,
+   * the reference the tests compare it with. Default true.
+   */
+  batchMerge?: boolean;
 }
 
 export interface CypherStats {
