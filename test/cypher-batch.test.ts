@@ -7,7 +7,7 @@
  *   10,000 upserts, then the same names again (updated, not duplicated), then
  *   10,000 relationships between them matched by name;
  * - on two SQLite files with the store's CACHE_SCHEMA, the same queries with
- *   batchMerge on and off: the graphs (nodes, labels, properties,
+ *   batchWrites on and off: the graphs (nodes, labels, properties,
  *   relationships), the returned rows, the stats and the errors must agree.
  */
 import assert from 'node:assert/strict';
@@ -64,10 +64,10 @@ function freshDb(): Database.Database {
   return db;
 }
 
-function run(db: Database.Database, step: Step, batchMerge: boolean): CypherResult | { error: string } {
+function run(db: Database.Database, step: Step, batchWrites: boolean): CypherResult | { error: string } {
   db.exec('BEGIN');
   try {
-    const r = runCypher(db, step.q, step.params ?? {}, { write: true, maxRows: 100_000, batchMerge });
+    const r = runCypher(db, step.q, step.params ?? {}, { write: true, maxRows: 100_000, batchWrites });
     db.exec('COMMIT');
     return r;
   } catch (err) {
@@ -161,6 +161,10 @@ describe('batch MERGE gives what row-by-row MERGE gives', () => {
       { q: 'UNWIND [] AS x MERGE (n:Entity {name: x}) RETURN n' },
       { q: "UNWIND ['fine', null] AS x MERGE (n:Entity {name: x}) RETURN n", params: {} },
       { q: 'UNWIND $rows AS r MERGE (e:Entity {name: r.name}) WITH e, r MERGE (e)-[:SAYS]->(:Obs {text: r.type}) RETURN count(*)', params: { rows: ENTITY_ROWS } },
+      // CREATE and SET values taken for the whole batch at once, beside ones that read what earlier rows wrote
+      { q: "UNWIND $rows AS r CREATE (a:P {name: r.name, k: r.type})-[:R {w: size(r.obs)}]->(b:Q {of: a.name}) SET a.x = r.name + '!', b.y = a.x RETURN id(a), id(b)", params: { rows: ENTITY_ROWS } },
+      { q: "UNWIND $rows AS r MATCH (e:Entity {name: r.name}) SET e.count = coalesce(e.count, 0) + 1, e.last = r.type, e.tag = [r.name, 'x'] RETURN e.count", params: { rows: ENTITY_ROWS } },
+      { q: 'UNWIND [1, 2, 3] AS i CREATE (n:Bad {v: CASE WHEN i = 3 THEN {m: 1} ELSE i END})' },
     ]);
   });
 

@@ -332,14 +332,14 @@ export class ReadCompiler {
     } else {
       const l = this.next('l');
       b.from.push(`graph_labels ${l}`);
-      b.where.push(labelTerm(l, this.bind(labels[0])));
+      b.where.push(labelTerm(l, this.bind(labels[0]), false));
       id = `${l}.node_id`;
       labels = labels.slice(1);
     }
     for (const label of new Set(labels)) {
       const l = this.next('l');
       b.from.push(`graph_labels ${l}`);
-      b.where.push(`${l}.node_id = ${id} AND ${labelTerm(l, this.bind(label))}`);
+      b.where.push(`${l}.node_id = ${id} AND ${labelTerm(l, this.bind(label), np.properties !== null)}`);
     }
     const v: Sql = { ...fromNative('node', id), ...(table ? { table } : {}) };
     this.propertyConditions(b, v, np.properties);
@@ -617,17 +617,18 @@ export class ReadCompiler {
 }
 
 /**
- * `l.label = ?`, marked as matching most rows. Without statistics SQLite
- * takes a label lookup for a selective one (about ten rows), so it would start
- * a MATCH from the label and put the incoming rows (a batch's json_each, an
- * earlier stage) innermost: a batch of n rows matching `(a:Entity {name:
- * r.a})` then read every Entity for every row, twice for two nodes. Labels
- * are coarse (one label often covers most nodes); a property equality, above
- * all on the indexed name (store/cache-schema.ts), is what narrows. The
- * label still drives the lookup when nothing better is there.
+ * `l.label = ?`; for a node pattern with properties (`(a:Entity {name:
+ * r.a})`), marked as matching most rows. Without statistics SQLite takes a
+ * label lookup for a selective one (about ten rows), so it started such a
+ * MATCH from the label and put the incoming rows (a batch's json_each, an
+ * earlier stage) innermost: a batch of n rows then read every Entity for
+ * every row, twice for two nodes. There the properties, above all the indexed
+ * name (store/cache-schema.ts), are what narrows. A node without properties
+ * keeps the plain term: marking it sent `MATCH (a:Person)-[:KNOWS]->(b)
+ * WHERE a.group = 7` to scan every relationship instead (bench: 2-hop).
  */
-function labelTerm(alias: string, label: string): string {
-  return `likelihood(${alias}.label = ${label}, 0.9)`;
+function labelTerm(alias: string, label: string, unselective: boolean): string {
+  return unselective ? `likelihood(${alias}.label = ${label}, 0.9)` : `${alias}.label = ${label}`;
 }
 
 function clauses(b: Builder): string {

@@ -46,7 +46,7 @@ export function runCypher(db: Database.Database, query: string, params: Record<s
     throw err;
   }
   if (ast.writes && !options.write) throw new CypherError('EREADONLY', READ_ONLY_MESSAGE);
-  if (ast.writes) return runWrite(db, ast.clauses, safeParams, { maxRows: options.maxRows, maxPathLength, batchMerge: options.batchMerge ?? true });
+  if (ast.writes) return runWrite(db, ast.clauses, safeParams, { maxRows: options.maxRows, maxPathLength, batchWrites: options.batchWrites ?? true });
   const compiled = new ReadCompiler({ maxPathLength, params: safeParams, propertyVariables: propertyVariables(ast.clauses) }).compile(ast.clauses, null, 'return');
   const r = runCompiled(db, compiled, outputCell, options.maxRows);
   return { columns: compiled.columns.map((c) => c.name), rows: r.rows, truncated: r.truncated, stats: noStats() };

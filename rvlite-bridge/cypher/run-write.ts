@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Clause, Expr, NodePattern, Pattern, RemoveItem, SetItem } from './ast.ts';
 import { INPUT_PARAM, propertyVariables, ReadCompiler, type OutputColumn } from './compile-read.ts';
 import { invalid, unsupported } from './errors.ts';
+import { isAggregate } from './compile-expr.ts';
 import { MergeIndex, readsGraph } from './merge-index.ts';
 import { parseExactJson } from './exact-json.ts';
 import { bindingCell, outputCell, prepareRead, runCompiled, runPrepared, toJsonText, valueCell } from './execute-sql.ts';
@@ -49,8 +50,12 @@ export interface WriteResult {
 export interface WriteOptions {
   maxRows: number;
   maxPathLength: number;
-  /** false runs every MERGE row by row, the reference the batch lookup (merge-index.ts) is tested against */
-  batchMerge: boolean;
+  /**
+   * false runs each write clause row by row (a MATCH per MERGE row, a query
+   * per value), the reference the batch paths (merge-index.ts, prebatch) are
+   * tested against
+   */
+  batchWrites: boolean;
 }
 
 export function runWrite(db: Database.Database, clauses: readonly Clause[], params: Record<string, unknown>, options: WriteOptions): WriteResult {
@@ -67,6 +72,10 @@ class WriteRun {
   private readonly plainDeleted = new Set<number>();
   private readonly sql: Record<string, Database.Statement>;
   private readonly perRow = new Map<object, Map<string, PreparedRead>>();
+  /** values taken for all rows of the current clause at once (prebatch), by expression and row */
+  private readonly batched = new Map<Expr, Map<Row, unknown>>();
+  /** a row MERGE extended with its new variables, to the input row whose batched values it shares */
+  private readonly rowSource = new Map<Row, Row>();
 
   constructor(
     private readonly db: Database.Database,
@@ -172,8 +181,41 @@ class WriteRun {
 
   /** One expression's value for one row, as stored (exact integers). */
   private evaluate(expr: Expr, row: Row): unknown {
+    const pre = this.batched.get(expr);
+    const source = this.rowSource.get(row) ?? row;
+    if (pre?.has(source)) return pre.get(source);
     const r = this.readRow(expr, () => [valuesClause([expr])], 'values', row, this.vars, 1);
     return r.rows[0]?.[0] ?? null;
+  }
+
+  /**
+   * Takes the values of `exprs` for all rows of the clause in one query,
+   * when they cannot read the graph (row by row, each cost a statement).
+   * One that may read it (a node's property, a pattern) must see the earlier
+   * rows' writes, so it stays row by row; so does everything when the batch
+   * query fails, leaving the error to the row that meets it.
+   */
+  private prebatch(exprs: readonly (Expr | null)[], vars: OutputColumn[] = this.vars): void {
+    if (!this.options.batchWrites || this.rows.length < 2 || vars.length === 0) return;
+    const graphVars = new Set(vars.filter((v) => GRAPH_TYPES.has(v.type)).map((v) => v.name));
+    const pure = [...new Set(exprs)].filter((e): e is Expr => e !== null && !this.batched.has(e) && !isAggregate(e) && !readsGraph(e, graphVars));
+    if (pure.length === 0) return;
+    const numbered = [...vars, { name: ROW_NUMBER, type: 'num' as const }];
+    let r: { rows: Row[] };
+    try {
+      r = this.read([valuesClause([...pure, { kind: 'var', name: ROW_NUMBER }])], 'values', Number.MAX_SAFE_INTEGER, this.rows.map((row, i) => [...row, i]), numbered);
+    } catch {
+      return;
+    }
+    const maps = pure.map((e) => {
+      const m = new Map<Row, unknown>();
+      this.batched.set(e, m);
+      return m;
+    });
+    for (const out of r.rows) {
+      const row = this.rows[Number(out[pure.length])] as Row;
+      maps.forEach((m, k) => m.set(row, out[k]));
+    }
   }
 
   private indexOf(name: string): number {
@@ -202,6 +244,15 @@ class WriteRun {
   // ---------------------------------------------------------- write clauses
 
   private write(clause: Clause): void {
+    try {
+      this.writeClause(clause);
+    } finally {
+      this.batched.clear();
+      this.rowSource.clear();
+    }
+  }
+
+  private writeClause(clause: Clause): void {
     switch (clause.kind) {
       case 'create':
         this.createClause(clause.patterns);
@@ -210,6 +261,7 @@ class WriteRun {
         this.merge(clause.pattern, clause.onCreate, clause.onMatch);
         return;
       case 'set':
+        this.prebatch(clause.items.map(setValue));
         for (const row of this.rows) for (const item of clause.items) this.set(item, row);
         return;
       case 'remove':
@@ -259,6 +311,7 @@ class WriteRun {
   private createClause(patterns: Pattern[]): void {
     const before = new Set(this.vars.map((v) => v.name));
     for (const v of patternVariables(patterns)) if (!before.has(v.name)) this.addVar(v.name, v.type);
+    this.prebatch(patterns.flatMap((p) => [...p.nodes.map((n) => n.properties), ...p.rels.map((r) => r.properties)]));
     for (const row of this.rows) {
       const bound = new Set(before);
       for (const p of patterns) this.create(p, row, bound, false);
@@ -320,7 +373,7 @@ class WriteRun {
     const inputNames = new Set(inputVars.map((v) => v.name));
     const added = patternVariables([p]).filter((v) => !inputNames.has(v.name));
     this.vars = [...inputVars, ...added];
-    if (this.options.batchMerge && this.rows.length > 0 && isSingleNodeMerge(p, inputNames)) {
+    if (this.options.batchWrites && this.rows.length > 0 && isSingleNodeMerge(p, inputNames)) {
       this.mergeNode(p, onCreate, onMatch, inputVars, added);
       return;
     }
@@ -357,12 +410,14 @@ class WriteRun {
     const exprs = entries.map(([, e]) => e);
     const values = this.mergeValues(exprs, inputVars);
     const index = new MergeIndex(this.db, np.labels, entries.map(([key], i) => ({ key, structured: values.structured[i] as boolean })));
+    this.prebatch([np.properties, ...onCreate.map(setValue), ...onMatch.map(setValue)], inputVars);
     const inputNames = new Set(inputVars.map((v) => v.name));
     const out: Row[] = [];
     this.rows.forEach((row, i) => {
       const found = index.find(values.row(row, i));
       if (found.length === 0) {
         const fresh = [...row, ...added.map(() => null)];
+        this.rowSource.set(fresh, row);
         const [id] = this.create(p, fresh, new Set(inputNames), true);
         for (const item of onCreate) this.set(item, fresh);
         this.reindex(index, id as number, onCreate, fresh);
@@ -371,6 +426,7 @@ class WriteRun {
       }
       for (const id of [...found]) {
         const merged = [...row, ...added.map((v) => (v.name === np.variable ? id : null))];
+        this.rowSource.set(merged, row);
         for (const item of onMatch) this.set(item, merged);
         this.reindex(index, id, onMatch, merged);
         out.push(merged);
@@ -497,6 +553,10 @@ class WriteRun {
 
 /** The name the batch MERGE gives its row numbers (a NUL-free name no query can spell as a variable). */
 const ROW_NUMBER = '\u0002row';
+
+function setValue(item: SetItem): Expr | null {
+  return item.kind === 'setLabels' ? null : item.value;
+}
 
 /** `MERGE (n:Label {k: v, ...})` with n new: what MergeIndex can look up. */
 function isSingleNodeMerge(p: Pattern, inputNames: ReadonlySet<string>): boolean {

@@ -6,11 +6,13 @@ export interface CypherOptions {
   /** the largest upper bound a variable-length pattern may have; default 10 */
   maxPathLength?: number;
   /**
-   * MERGE of one node looks a batch's rows up in an index built once per
-   * clause (run-write.ts mergeNode); false runs every row's MATCH instead,
-   * the reference the tests compare it with. Default true.
+   * A write takes values that cannot read the graph for all its rows in one
+   * query, and MERGE of one node looks rows up in an index built once per
+   * clause (run-write.ts); false runs each row on its own (a MATCH per MERGE
+   * row, a query per value), the reference the tests compare them with.
+   * Default true.
    */
-  batchMerge?: boolean;
+  batchWrites?: boolean;
 }
 
 export interface CypherStats {
