@@ -428,7 +428,8 @@ class WriteRun {
         const merged = [...row, ...added.map((v) => (v.name === np.variable ? id : null))];
         this.rowSource.set(merged, row);
         for (const item of onMatch) this.set(item, merged);
-        this.reindex(index, id, onMatch, merged);
+        // a match without ON MATCH changed nothing the index holds
+        if (onMatch.length > 0) this.reindex(index, id, onMatch, merged);
         out.push(merged);
       }
     });
