@@ -18,6 +18,7 @@ import { mulberry32, percentile } from './data.ts';
  * carries a write, and the cache replays it.
  *
  *   node bench/languages-worker.js cypher <nodes> <relsPerNode>
+ *   node bench/languages-worker.js upsert <entities>
  *   node bench/languages-worker.js sparql <people>
  */
 
@@ -128,6 +129,57 @@ async function cypher(nodes: number, relsPerNode: number): Promise<void> {
   }
 }
 
+/**
+ * The agent-memory batch upsert (MERGE by name, SET, append to a list) of
+ * `entities` rows through runQuery with write: true, twice (the second batch
+ * updates every entity), beside the same effect written as SQL on a user
+ * table (INSERT ... ON CONFLICT DO UPDATE), also through runQuery: both pay
+ * the query child, the effects capture and the durable commit, so the ratio
+ * is what Cypher's write path costs over hand-written SQL. Then a batch of
+ * `entities` relations between them (MATCH both ends by name, MERGE the
+ * relationship) beside its SQL. Each system gets its own store; the rounds
+ * alternate and the median is kept.
+ */
+async function upsert(entities: number): Promise<void> {
+  const rows = (batch: number): { name: string; type: string; obs: string[] }[] =>
+    Array.from({ length: entities }, (_, i) => ({ name: `entity-${i}`, type: i % 2 ? 'person' : 'project', obs: [`batch ${batch} fact ${i}`] }));
+  const rels = Array.from({ length: entities }, (_, i) => ({ a: `entity-${i}`, b: `entity-${(i * 7919 + 1) % entities}` }));
+  const cypherUpsert = 'UNWIND $rows AS r MERGE (e:Entity {name: r.name}) SET e.type = r.type, e.obs = coalesce(e.obs, []) + r.obs';
+  const cypherRelate = 'UNWIND $rels AS r MATCH (a:Entity {name: r.a}), (b:Entity {name: r.b}) MERGE (a)-[:RELATES_TO]->(b)';
+  const sqlUpsert =
+    "INSERT INTO entity (name, type, obs) SELECT r.value ->> '$.name', r.value ->> '$.type', r.value -> '$.obs' FROM json_each(?) r WHERE true " +
+    'ON CONFLICT (name) DO UPDATE SET type = excluded.type, ' +
+    'obs = (SELECT json_group_array(o.value) FROM (SELECT value FROM json_each(entity.obs) UNION ALL SELECT value FROM json_each(excluded.obs)) o)';
+  const sqlRelate = "INSERT OR IGNORE INTO relation (a, b, type) SELECT r.value ->> '$.a', r.value ->> '$.b', 'RELATES_TO' FROM json_each(?) r";
+  const write = { write: true, timeLimitMs: 600_000 };
+  const times = { cypherFirst: [] as number[], cypherSecond: [] as number[], cypherRelate: [] as number[], sqlFirst: [] as number[], sqlSecond: [] as number[], sqlRelate: [] as number[] };
+  const answers: Record<string, string> = {};
+  for (let round = 0; round < 3; round++) {
+    const dir = mkdtempSync(join(tmpdir(), 'rvf-bench-upsert-'));
+    try {
+      const cy = await RvfDatabase.create(join(dir, 'cypher.rvf'), { dimensions: 4 });
+      times.cypherFirst.push((await timed(() => runQuery(cy, 'cypher', cypherUpsert, { rows: rows(1) }, write))).ms);
+      times.cypherSecond.push((await timed(() => runQuery(cy, 'cypher', cypherUpsert, { rows: rows(2) }, write))).ms);
+      times.cypherRelate.push((await timed(() => runQuery(cy, 'cypher', cypherRelate, { rels }, write))).ms);
+      answers.cypher = JSON.stringify((await runQuery(cy, 'cypher', 'MATCH (e:Entity) WITH count(e) AS n, sum(size(e.obs)) AS obs MATCH ()-[r:RELATES_TO]->() RETURN n, obs, count(r)', undefined, { write: false })).rows);
+      await cy.close();
+      const sq = await RvfDatabase.create(join(dir, 'sql.rvf'), { dimensions: 4 });
+      await runQuery(sq, 'sql', 'CREATE TABLE entity (name TEXT PRIMARY KEY, type TEXT, obs TEXT)', undefined, write);
+      await runQuery(sq, 'sql', 'CREATE TABLE relation (a TEXT NOT NULL, b TEXT NOT NULL, type TEXT NOT NULL, PRIMARY KEY (a, b, type))', undefined, write);
+      times.sqlFirst.push((await timed(() => runQuery(sq, 'sql', sqlUpsert, [JSON.stringify(rows(1))], write))).ms);
+      times.sqlSecond.push((await timed(() => runQuery(sq, 'sql', sqlUpsert, [JSON.stringify(rows(2))], write))).ms);
+      times.sqlRelate.push((await timed(() => runQuery(sq, 'sql', sqlRelate, [JSON.stringify(rels)], write))).ms);
+      answers.sql = JSON.stringify((await runQuery(sq, 'sql', 'SELECT (SELECT count(*) FROM entity), (SELECT sum(json_array_length(obs)) FROM entity), (SELECT count(*) FROM relation)', undefined, { write: false })).rows);
+      await sq.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  queryRunner().close();
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[1] as number;
+  print({ entities, ...Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, median(xs)])), answers });
+}
+
 async function sparql(people: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rvf-bench-sparql-'));
   try {
@@ -174,5 +226,6 @@ async function sparql(people: number): Promise<void> {
 }
 
 if (task === 'cypher') await cypher(Number(a1 ?? 100_000), Number(a2 ?? 5));
+else if (task === 'upsert') await upsert(Number(a1 ?? 10_000));
 else if (task === 'sparql') await sparql(Number(a1 ?? 20_000));
 else throw new Error(`unknown task ${task}`);

@@ -6,7 +6,11 @@
  * - `vectors`: one row per live vector; `id` is the RVF u64 id itself.
  * - `graph_nodes`, `graph_labels`, `graph_rels`: the property graph Cypher
  *   runs over. A node's `vector_id` is its `vector_id` property, generated so
- *   it can be indexed and joined with `rvf_knn(...)` ids.
+ *   it can be indexed and joined with `rvf_knn(...)` ids. The `name` property
+ *   is indexed too, as the expression Cypher compiles `n.name` / `{name: x}`
+ *   to (compile-expr.ts keyPath): entities are found by name, so batch
+ *   upserts (MERGE by name) and relation batches (MATCH two nodes by name per
+ *   row) look each row up instead of reading every node (schema 5).
  * - `rdf_quads`: RDF terms in N-Triples syntax (`<iri>`, `"lit"@en`,
  *   `"1"^^<xsd:int>`, `_:b0`); `g` is '' for the default graph.
  * - `rvf_migrations`: what `rvf migrate` brought in, by source and content
@@ -28,7 +32,7 @@
  * named in INTERNAL_TABLES.
  */
 
-export const CACHE_SCHEMA_VERSION = 4;
+export const CACHE_SCHEMA_VERSION = 5;
 
 export const CACHE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS cache_state (
@@ -50,6 +54,7 @@ CREATE TABLE IF NOT EXISTS graph_nodes (
   vector_id INTEGER GENERATED ALWAYS AS (json_extract(props, '$.vector_id')) VIRTUAL
 );
 CREATE INDEX IF NOT EXISTS graph_nodes_vector_id ON graph_nodes (vector_id) WHERE vector_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS graph_nodes_name ON graph_nodes (json_extract(props, '$."name"'));
 CREATE TABLE IF NOT EXISTS graph_labels (
   node_id INTEGER NOT NULL,
   label TEXT NOT NULL,

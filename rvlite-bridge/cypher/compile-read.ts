@@ -244,6 +244,23 @@ export class ReadCompiler {
     return result;
   }
 
+  /**
+   * MERGE's lookup keys (run-write.ts): each expression over the input rows,
+   * in the SQL form a pattern's property equality compares it in
+   * (propertyConditions: the native value, or json() of a list or map), so a
+   * lookup by these values matches what the MATCH would. `structured` says
+   * which side of that choice each took.
+   */
+  compileKeys(input: OutputColumn[] | null, exprs: readonly Expr[]): { sql: string; binds: Record<string, unknown>; structured: boolean[] } {
+    const stage: Stage = input ? this.inputStage(input) : { name: null, vars: new Map() };
+    const b = this.builder(stage);
+    const values = exprs.map((e) => this.expr(e, b.vars));
+    const structured = values.map((v) => v.type === 'list' || v.type === 'map');
+    const select = values.map((v, i) => (structured[i] ? `json(${v.json})` : v.native));
+    const sql = (this.ctes.length > 0 ? `WITH RECURSIVE ${this.ctes.join(',\n')}\n` : '') + `SELECT ${select.join(', ')}${clauses(b)}`;
+    return { sql, binds: this.binds, structured };
+  }
+
   // ---------------------------------------------------------- MATCH
 
   match(stage: Stage, clause: Extract<Clause, { kind: 'match' }>): Stage {
@@ -409,14 +426,14 @@ export class ReadCompiler {
     } else {
       const l = this.next('l');
       b.from.push(`graph_labels ${l}`);
-      b.where.push(`${l}.label = ${this.bind(labels[0])}`);
+      b.where.push(labelTerm(l, this.bind(labels[0]), false));
       id = `${l}.node_id`;
       labels = labels.slice(1);
     }
     for (const label of new Set(labels)) {
       const l = this.next('l');
       b.from.push(`graph_labels ${l}`);
-      b.where.push(`${l}.node_id = ${id} AND ${l}.label = ${this.bind(label)}`);
+      b.where.push(`${l}.node_id = ${id} AND ${labelTerm(l, this.bind(label), np.properties !== null)}`);
     }
     const v: Sql = { ...fromNative('node', id), ...(table ? { table } : {}) };
     this.propertyConditions(b, v, np.properties);
@@ -436,6 +453,7 @@ export class ReadCompiler {
     } else throw invalid('pattern properties must be a map or a $parameter.');
     for (const [key, value] of entries) {
       const prop = propertyOf(target, key);
+      // merge-index.ts looks MERGE rows up by these same two forms: change them together
       const structured = value.type === 'list' || value.type === 'map';
       b.where.push(structured ? `json(${prop.json}) = json(${value.json})` : `${prop.native} = ${value.native}`);
     }
@@ -804,6 +822,21 @@ function checkShortest(p: Pattern): void {
   const rel = p.rels[0];
   if (p.rels.length !== 1 || !rel) throw invalid('shortestPath() and allShortestPaths() take a pattern with exactly one relationship, e.g. shortestPath((a)-[:KNOWS*..5]-(b)).');
   if (rel.range && rel.range.min > 1) throw unsupported('shortestPath() with a minimum length above 1', 'give the relationship a lower bound of 0 or 1, e.g. -[*..5]-, and filter the length with WHERE length(p) >= n');
+}
+
+/**
+ * `l.label = ?`; for a node pattern with properties (`(a:Entity {name:
+ * r.a})`), marked as matching most rows. Without statistics SQLite takes a
+ * label lookup for a selective one (about ten rows), so it started such a
+ * MATCH from the label and put the incoming rows (a batch's json_each, an
+ * earlier stage) innermost: a batch of n rows then read every Entity for
+ * every row, twice for two nodes. There the properties, above all the indexed
+ * name (store/cache-schema.ts), are what narrows. A node without properties
+ * keeps the plain term: marking it sent `MATCH (a:Person)-[:KNOWS]->(b)
+ * WHERE a.group = 7` to scan every relationship instead (bench: 2-hop).
+ */
+function labelTerm(alias: string, label: string, unselective: boolean): string {
+  return unselective ? `likelihood(${alias}.label = ${label}, 0.9)` : `${alias}.label = ${label}`;
 }
 
 function clauses(b: Builder): string {

@@ -11,6 +11,17 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** JSON text of a JSON-able value; a bigint is written as a bare integer. */
 export function exactJsonText(value: unknown): string {
+  // Most values hold no bigint, and JSON.stringify writes them alike (it throws on a bigint); a write
+  // serializes every row it carries, so this is the common path.
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+  }
+  return exactJsonTextSlow(value);
+}
+
+function exactJsonTextSlow(value: unknown): string {
   if (typeof value === 'bigint') return value.toString();
   if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : exactJsonText(v))).join(',')}]`;
   if (value !== null && typeof value === 'object') {

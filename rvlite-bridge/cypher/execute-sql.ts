@@ -93,11 +93,14 @@ export interface SqlRun {
 }
 
 export function runCompiled(db: Database.Database, compiled: CompiledRead, decode: (type: VType, raw: unknown) => unknown, maxRows: number): SqlRun {
-  const stmt = prepareRead(db, compiled.sql);
-  const columns: OutputColumn[] = compiled.columns;
+  return runPrepared(prepareRead(db, compiled.sql), compiled.columns, compiled.binds, decode, maxRows);
+}
+
+/** A compiled read already prepared (writes keep theirs per clause, so a row costs no lookup by SQL text). */
+export function runPrepared(stmt: Database.Statement, columns: readonly OutputColumn[], binds: Record<string, unknown>, decode: (type: VType, raw: unknown) => unknown, maxRows: number): SqlRun {
   const rows: unknown[][] = [];
   let truncated = false;
-  for (const raw of stmt.raw(true).safeIntegers(true).iterate(compiled.binds) as IterableIterator<unknown[]>) {
+  for (const raw of stmt.raw(true).safeIntegers(true).iterate(binds) as IterableIterator<unknown[]>) {
     if (rows.length >= maxRows) {
       truncated = true;
       break;

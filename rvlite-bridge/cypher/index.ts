@@ -55,7 +55,7 @@ export function runCypher(db: Database.Database, query: string, params: Record<s
   // datetime() and friends read one clock per statement
   beginStatement();
   if (ast.union) return runUnion(db, ast.union, ast.writes, safeParams, { maxRows: options.maxRows, maxPathLength }, noStats);
-  if (ast.writes) return runWrite(db, ast.clauses, safeParams, options.maxRows, maxPathLength);
+  if (ast.writes) return runWrite(db, ast.clauses, safeParams, { maxRows: options.maxRows, maxPathLength, batchWrites: options.batchWrites ?? true });
   const compiled = new ReadCompiler({ maxPathLength, params: safeParams, propertyVariables: propertyVariables(ast.clauses) }).compile(ast.clauses, null, 'return');
   const r = runCompiled(db, compiled, outputCell, options.maxRows);
   return { columns: compiled.columns.map((c) => c.name), rows: r.rows, truncated: r.truncated, stats: noStats() };

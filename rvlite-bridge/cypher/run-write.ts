@@ -2,8 +2,10 @@ import type Database from 'better-sqlite3';
 import type { Clause, Expr, NodePattern, Pattern, RemoveItem, SetItem } from './ast.ts';
 import { INPUT_PARAM, propertyVariables, ReadCompiler, type OutputColumn } from './compile-read.ts';
 import { invalid, unsupported } from './errors.ts';
+import { isAggregate } from './compile-expr.ts';
+import { MergeIndex, readsGraph } from './merge-index.ts';
 import { parseExactJson } from './exact-json.ts';
-import { bindingCell, outputCell, runCompiled, toJsonText, valueCell } from './execute-sql.ts';
+import { bindingCell, outputCell, prepareRead, runCompiled, runPrepared, toJsonText, valueCell } from './execute-sql.ts';
 import type { CypherStats } from './types.ts';
 import type { VType } from './values.ts';
 
@@ -19,6 +21,23 @@ import type { VType } from './values.ts';
 
 type Row = unknown[];
 
+/** How read results are decoded: `values` is RETURN decoded for storing (exact integers), not for showing. */
+type ReadMode = 'return' | 'bindings' | 'values';
+
+const DECODE: Record<ReadMode, (type: VType, raw: unknown) => unknown> = { return: outputCell, bindings: bindingCell, values: valueCell };
+
+interface PreparedRead {
+  stmt: Database.Statement;
+  binds: Record<string, unknown>;
+  columns: OutputColumn[];
+}
+
+/** A RETURN of the expressions, as the read compiler takes it. */
+function valuesClause(exprs: Expr[]): Clause {
+  const items = exprs.map((expr, i) => ({ expr, name: `e${i}`, aliased: true }));
+  return { kind: 'return', projection: { distinct: false, star: false, items, order: [], skip: null, limit: null } };
+}
+
 const SCALAR_TYPES = new Set(['string', 'number', 'boolean', 'bigint']);
 
 export interface WriteResult {
@@ -28,9 +47,22 @@ export interface WriteResult {
   stats: CypherStats;
 }
 
-export function runWrite(db: Database.Database, clauses: readonly Clause[], params: Record<string, unknown>, maxRows: number, maxPathLength: number): WriteResult {
-  return new WriteRun(db, params, maxPathLength, propertyVariables(clauses)).run(clauses, maxRows);
+export interface WriteOptions {
+  maxRows: number;
+  maxPathLength: number;
+  /**
+   * false runs each write clause row by row (a MATCH per MERGE row, a query
+   * per value), the reference the batch paths (merge-index.ts, prebatch) are
+   * tested against
+   */
+  batchWrites: boolean;
 }
+
+export function runWrite(db: Database.Database, clauses: readonly Clause[], params: Record<string, unknown>, options: WriteOptions): WriteResult {
+  return new WriteRun(db, params, options, propertyVariables(clauses)).run(clauses, options.maxRows);
+}
+
+const GRAPH_TYPES: ReadonlySet<VType> = new Set(['node', 'rel', 'nodes', 'rels']);
 
 class WriteRun {
   private vars: OutputColumn[] = [];
@@ -39,11 +71,16 @@ class WriteRun {
   /** nodes deleted without DETACH: they must have no relationships when the query ends */
   private readonly plainDeleted = new Set<number>();
   private readonly sql: Record<string, Database.Statement>;
+  private readonly perRow = new Map<object, Map<string, PreparedRead>>();
+  /** values taken for all rows of the current clause at once (prebatch), by expression and row */
+  private readonly batched = new Map<Expr, Map<Row, unknown>>();
+  /** a row MERGE extended with its new variables, to the input row whose batched values it shares */
+  private readonly rowSource = new Map<Row, Row>();
 
   constructor(
     private readonly db: Database.Database,
     private readonly params: Record<string, unknown>,
-    private readonly maxPathLength: number,
+    private readonly options: WriteOptions,
     private readonly propertyVars: Set<string>,
   ) {
     const p = (s: string): Database.Statement => db.prepare(s);
@@ -95,7 +132,7 @@ class WriteRun {
   // ---------------------------------------------------------- read parts
 
   private compiler(): ReadCompiler {
-    return new ReadCompiler({ maxPathLength: this.maxPathLength, params: this.params, propertyVariables: this.propertyVars });
+    return new ReadCompiler({ maxPathLength: this.options.maxPathLength, params: this.params, propertyVariables: this.propertyVars });
   }
 
   /**
@@ -103,13 +140,37 @@ class WriteRun {
    * bound so far, unless a clause is half done). `values` is RETURN decoded
    * for storing (exact integers), not for showing.
    */
-  private read(clauses: Clause[], mode: 'return' | 'bindings' | 'values', maxRows = Number.MAX_SAFE_INTEGER, rows: Row[] = this.rows, vars: OutputColumn[] = this.vars): { columns: OutputColumn[]; rows: Row[]; truncated: boolean } {
+  private read(clauses: Clause[], mode: ReadMode, maxRows = Number.MAX_SAFE_INTEGER, rows: Row[] = this.rows, vars: OutputColumn[] = this.vars): { columns: OutputColumn[]; rows: Row[]; truncated: boolean } {
     const unit = vars.length === 0 && rows.length === 1;
     const compiled = this.compiler().compile(clauses, unit ? null : vars, mode === 'bindings' ? 'bindings' : 'return');
     if (!unit) compiled.binds[INPUT_PARAM] = toJsonText(rows);
-    const decode = mode === 'return' ? outputCell : mode === 'bindings' ? bindingCell : valueCell;
-    const r = runCompiled(this.db, compiled, decode, maxRows);
+    const r = runCompiled(this.db, compiled, DECODE[mode], maxRows);
     return { columns: compiled.columns, rows: r.rows, truncated: r.truncated };
+  }
+
+  /**
+   * A read a clause runs once per row (a MERGE match, a property value): it
+   * is compiled and prepared for the first row only, then run with each row
+   * as @input. Compiling per row cost more than running, and made a batch of
+   * n rows pay n compilations. The SQL depends only on the AST node (`owner`),
+   * the mode and the types of the row's variables, so those are the key.
+   */
+  private readRow(owner: object, clauses: () => Clause[], mode: ReadMode, row: Row, vars: OutputColumn[], maxRows = Number.MAX_SAFE_INTEGER): { columns: OutputColumn[]; rows: Row[] } {
+    const unit = vars.length === 0;
+    const key = `${mode}${unit ? '' : JSON.stringify(vars)}`;
+    let byShape = this.perRow.get(owner);
+    if (!byShape) {
+      byShape = new Map();
+      this.perRow.set(owner, byShape);
+    }
+    let p = byShape.get(key);
+    if (!p) {
+      const compiled = this.compiler().compile(clauses(), unit ? null : vars, mode === 'bindings' ? 'bindings' : 'return');
+      p = { stmt: prepareRead(this.db, compiled.sql), binds: compiled.binds, columns: compiled.columns };
+      byShape.set(key, p);
+    }
+    if (!unit) p.binds[INPUT_PARAM] = toJsonText([row]);
+    return { columns: p.columns, rows: runPrepared(p.stmt, p.columns, p.binds, DECODE[mode], maxRows).rows };
   }
 
   private advance(clauses: Clause[]): void {
@@ -118,12 +179,43 @@ class WriteRun {
     this.rows = r.rows;
   }
 
-  private evaluate(exprs: Expr[], row: Row): unknown[] {
-    if (exprs.length === 0) return [];
-    const items = exprs.map((expr, i) => ({ expr, name: `e${i}`, aliased: true }));
-    const ret: Clause = { kind: 'return', projection: { distinct: false, star: false, items, order: [], skip: null, limit: null } };
-    const r = this.read([ret], 'values', 1, [row]);
-    return r.rows[0] ?? exprs.map(() => null);
+  /** One expression's value for one row, as stored (exact integers). */
+  private evaluate(expr: Expr, row: Row): unknown {
+    const pre = this.batched.get(expr);
+    const source = this.rowSource.get(row) ?? row;
+    if (pre?.has(source)) return pre.get(source);
+    const r = this.readRow(expr, () => [valuesClause([expr])], 'values', row, this.vars, 1);
+    return r.rows[0]?.[0] ?? null;
+  }
+
+  /**
+   * Takes the values of `exprs` for all rows of the clause in one query,
+   * when they cannot read the graph (row by row, each cost a statement).
+   * One that may read it (a node's property, a pattern) must see the earlier
+   * rows' writes, so it stays row by row; so does everything when the batch
+   * query fails, leaving the error to the row that meets it.
+   */
+  private prebatch(exprs: readonly (Expr | null)[], vars: OutputColumn[] = this.vars): void {
+    if (!this.options.batchWrites || this.rows.length < 2 || vars.length === 0) return;
+    const graphVars = new Set(vars.filter((v) => GRAPH_TYPES.has(v.type)).map((v) => v.name));
+    const pure = [...new Set(exprs)].filter((e): e is Expr => e !== null && !this.batched.has(e) && !isAggregate(e) && !readsGraph(e, graphVars));
+    if (pure.length === 0) return;
+    const numbered = [...vars, { name: ROW_NUMBER, type: 'num' as const }];
+    let r: { rows: Row[] };
+    try {
+      r = this.read([valuesClause([...pure, { kind: 'var', name: ROW_NUMBER }])], 'values', Number.MAX_SAFE_INTEGER, this.rows.map((row, i) => [...row, i]), numbered);
+    } catch {
+      return;
+    }
+    const maps = pure.map((e) => {
+      const m = new Map<Row, unknown>();
+      this.batched.set(e, m);
+      return m;
+    });
+    for (const out of r.rows) {
+      const row = this.rows[Number(out[pure.length])] as Row;
+      maps.forEach((m, k) => m.set(row, out[k]));
+    }
   }
 
   private indexOf(name: string): number {
@@ -152,6 +244,15 @@ class WriteRun {
   // ---------------------------------------------------------- write clauses
 
   private write(clause: Clause): void {
+    try {
+      this.writeClause(clause);
+    } finally {
+      this.batched.clear();
+      this.rowSource.clear();
+    }
+  }
+
+  private writeClause(clause: Clause): void {
     switch (clause.kind) {
       case 'create':
         this.createClause(clause.patterns);
@@ -160,6 +261,7 @@ class WriteRun {
         this.merge(clause.pattern, clause.onCreate, clause.onMatch);
         return;
       case 'set':
+        this.prebatch(clause.items.map(setValue));
         for (const row of this.rows) for (const item of clause.items) this.set(item, row);
         return;
       case 'remove':
@@ -205,7 +307,7 @@ class WriteRun {
   /** `refuseNull` is MERGE's rule: a null property can never match, so it may not be created either. */
   private properties(expr: Expr | null, row: Row, what: string, refuseNull: boolean): Record<string, unknown> {
     if (!expr) return {};
-    const [value] = this.evaluate([expr], row);
+    const value = this.evaluate(expr, row);
     if (value === null || value === undefined) return {};
     if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`the properties of ${what} must be a map, e.g. {name: 'Ann'}.`);
     const out: Record<string, unknown> = {};
@@ -238,6 +340,7 @@ class WriteRun {
   private createClause(patterns: Pattern[]): void {
     const before = new Set(this.vars.map((v) => v.name));
     for (const v of patternVariables(patterns)) if (!before.has(v.name)) this.addVar(v.name, v.type);
+    this.prebatch(patterns.flatMap((p) => [...p.nodes.map((n) => n.properties), ...p.rels.map((r) => r.properties)]));
     for (const row of this.rows) {
       const bound = new Set(before);
       for (const p of patterns) this.create(p, row, bound, false);
@@ -249,7 +352,7 @@ class WriteRun {
    * already has (from earlier clauses, or made earlier in this clause): they
    * are reused, the rest are created and added to it.
    */
-  private create(p: Pattern, row: Row, bound: Set<string>, merging: boolean): void {
+  private create(p: Pattern, row: Row, bound: Set<string>, merging: boolean): number[] {
     const ids: number[] = p.nodes.map((np) => {
       if (np.variable !== null && bound.has(np.variable)) {
         const node = this.valueOf(row, np.variable, 'node');
@@ -283,6 +386,7 @@ class WriteRun {
         bound.add(rel.variable);
       }
     });
+    return ids;
   }
 
   /**
@@ -298,9 +402,13 @@ class WriteRun {
     const inputNames = new Set(inputVars.map((v) => v.name));
     const added = patternVariables([p]).filter((v) => !inputNames.has(v.name));
     this.vars = [...inputVars, ...added];
+    if (this.options.batchWrites && this.rows.length > 0 && isSingleNodeMerge(p, inputNames)) {
+      this.mergeNode(p, onCreate, onMatch, inputVars, added);
+      return;
+    }
     const out: Row[] = [];
     for (const row of this.rows) {
-      const found = this.read([match], 'bindings', Number.MAX_SAFE_INTEGER, [row], inputVars);
+      const found = this.readRow(p, () => [match], 'bindings', row, inputVars);
       if (found.rows.length === 0) {
         const fresh = [...row, ...added.map(() => null)];
         this.create(p, fresh, new Set(inputNames), true);
@@ -316,6 +424,80 @@ class WriteRun {
       }
     }
     this.rows = out;
+  }
+
+  /**
+   * MERGE of one node with a property map, row by row as merge() does, but
+   * each row looks its node up in a MergeIndex instead of running a MATCH
+   * over every candidate node. The property values are taken for all rows in
+   * one query when they cannot read the graph, else row by row. Every node a
+   * row creates or sets is re-read into the index, so a later row sees it.
+   */
+  private mergeNode(p: Pattern, onCreate: SetItem[], onMatch: SetItem[], inputVars: OutputColumn[], added: OutputColumn[]): void {
+    const np = p.nodes[0] as NodePattern;
+    const entries = (np.properties as Extract<Expr, { kind: 'map' }>).entries;
+    const exprs = entries.map(([, e]) => e);
+    const values = this.mergeValues(exprs, inputVars);
+    const index = new MergeIndex(this.db, np.labels, entries.map(([key], i) => ({ key, structured: values.structured[i] as boolean })));
+    this.prebatch([np.properties, ...onCreate.map(setValue), ...onMatch.map(setValue)], inputVars);
+    const inputNames = new Set(inputVars.map((v) => v.name));
+    const out: Row[] = [];
+    this.rows.forEach((row, i) => {
+      const found = index.find(values.row(row, i));
+      if (found.length === 0) {
+        const fresh = [...row, ...added.map(() => null)];
+        this.rowSource.set(fresh, row);
+        const [id] = this.create(p, fresh, new Set(inputNames), true);
+        for (const item of onCreate) this.set(item, fresh);
+        this.reindex(index, id as number, onCreate, fresh);
+        out.push(fresh);
+        return;
+      }
+      for (const id of [...found]) {
+        const merged = [...row, ...added.map((v) => (v.name === np.variable ? id : null))];
+        this.rowSource.set(merged, row);
+        for (const item of onMatch) this.set(item, merged);
+        // a match without ON MATCH changed nothing the index holds
+        if (onMatch.length > 0) this.reindex(index, id, onMatch, merged);
+        out.push(merged);
+      }
+    });
+    this.rows = out;
+  }
+
+  /** The MERGE keys of each row: all rows in one query when no key reads the graph, else one prepared query per row. */
+  private mergeValues(exprs: Expr[], inputVars: OutputColumn[]): { structured: boolean[]; row: (row: Row, i: number) => unknown[] } {
+    const unit = inputVars.length === 0;
+    const graphVars = new Set(inputVars.filter((v) => GRAPH_TYPES.has(v.type)).map((v) => v.name));
+    if (!unit && !exprs.some((e) => readsGraph(e, graphVars))) {
+      // the row number rides along as a last column, so each value lands on its row whatever order SQLite returns them in
+      const numbered = [...inputVars, { name: ROW_NUMBER, type: 'num' as const }];
+      const k = this.compiler().compileKeys(numbered, [...exprs, { kind: 'var', name: ROW_NUMBER }]);
+      const all: unknown[][] = new Array(this.rows.length);
+      const rows = this.rows.map((r, i) => [...r, i]);
+      for (const raw of prepareRead(this.db, k.sql).raw(true).safeIntegers(true).iterate({ ...k.binds, [INPUT_PARAM]: toJsonText(rows) }) as IterableIterator<unknown[]>) {
+        all[Number(raw[exprs.length])] = raw.slice(0, exprs.length);
+      }
+      return { structured: k.structured.slice(0, exprs.length), row: (_row, i) => all[i] ?? [] };
+    }
+    const k = this.compiler().compileKeys(unit ? null : inputVars, exprs);
+    const stmt = prepareRead(this.db, k.sql).raw(true).safeIntegers(true);
+    return {
+      structured: k.structured,
+      row: (row) => {
+        if (!unit) k.binds[INPUT_PARAM] = toJsonText([row]);
+        return (stmt.get(k.binds) as unknown[] | undefined) ?? [];
+      },
+    };
+  }
+
+  /** Re-reads into the index the node a MERGE row made or matched, and every node its SET items touched. */
+  private reindex(index: MergeIndex, id: number, items: SetItem[], row: Row): void {
+    index.refresh(id);
+    for (const item of items) {
+      const target = this.valueOf(row, item.variable, 'node or rel');
+      if (target?.type === 'node' && target.id !== id) index.refresh(target.id);
+    }
   }
 
   private readProps(target: { id: number; type: 'node' | 'rel' }): Record<string, unknown> | null {
@@ -336,7 +518,7 @@ class WriteRun {
     }
     const target = this.valueOf(row, item.variable, 'node or rel');
     if (!target) return;
-    const [value] = this.evaluate([item.value], row);
+    const value = this.evaluate(item.value, row);
     const props = this.readProps(target);
     if (!props) return; // deleted earlier in this query
     if (item.kind === 'setProp') {
@@ -397,6 +579,21 @@ class WriteRun {
       this.stats.nodesDeleted += this.sql.deleteNode!.run(id).changes;
     }
   }
+}
+
+/** The name the batch MERGE gives its row numbers (a NUL-free name no query can spell as a variable). */
+const ROW_NUMBER = '\u0002row';
+
+function setValue(item: SetItem): Expr | null {
+  return item.kind === 'setLabels' ? null : item.value;
+}
+
+/** `MERGE (n:Label {k: v, ...})` with n new: what MergeIndex can look up. */
+function isSingleNodeMerge(p: Pattern, inputNames: ReadonlySet<string>): boolean {
+  const np = p.nodes[0];
+  if (p.rels.length > 0 || !np) return false;
+  if (np.variable !== null && inputNames.has(np.variable)) return false;
+  return np.properties?.kind === 'map' && np.properties.entries.length > 0;
 }
 
 /** The variables a pattern names, in order, each once, with its kind. */

@@ -5,6 +5,14 @@ export interface CypherOptions {
   maxRows: number;
   /** the largest upper bound a variable-length pattern may have; default 10 */
   maxPathLength?: number;
+  /**
+   * A write takes values that cannot read the graph for all its rows in one
+   * query, and MERGE of one node looks rows up in an index built once per
+   * clause (run-write.ts); false runs each row on its own (a MATCH per MERGE
+   * row, a query per value), the reference the tests compare them with.
+   * Default true.
+   */
+  batchWrites?: boolean;
 }
 
 export interface CypherStats {

@@ -80,7 +80,7 @@ export function runUnion(db: Database.Database, union: { all: boolean; parts: Cl
   }
   const stats = noStats();
   const results = union.parts.map((clauses) => {
-    const r = runWrite(db, clauses, params, options.maxRows, options.maxPathLength);
+    const r = runWrite(db, clauses, params, { maxRows: options.maxRows, maxPathLength: options.maxPathLength, batchWrites: true });
     for (const key of Object.keys(stats) as (keyof CypherStats)[]) stats[key] += r.stats[key];
     if (r.columns.length === 0) throw invalid('every part of a UNION must end with RETURN; add RETURN to each part.');
     return r;

@@ -1,0 +1,109 @@
+import type Database from 'better-sqlite3';
+import type { Expr } from './ast.ts';
+import { propertyOf } from './compile-expr.ts';
+import { fromNative, type Sql } from './values.ts';
+
+/**
+ * The lookup behind MERGE of one node, `MERGE (n:Label {k: expr, ...})`, for
+ * a batch of rows (run-write.ts). Row by row, MERGE runs a MATCH of the
+ * pattern against the graph as the earlier rows left it; with n rows and m
+ * candidate nodes that is n scans of m nodes. Here the candidates (nodes with
+ * all the labels) are read once per clause into a Map keyed by their
+ * property values, and every node the clause creates or changes is read
+ * again by id and re-keyed, so each row still sees the earlier rows' nodes.
+ *
+ * The keys are the SQLite values the MATCH would compare with `=` (the same
+ * SQL forms, compile-read.ts propertyConditions), encoded so that two keys
+ * are equal exactly when SQLite's `=` holds: integers and reals by numeric
+ * value, text by its characters, never a number with text, never NULL.
+ */
+
+export interface MergeKey {
+  key: string;
+  /** compared as json() text (a list or map value), not as the native value */
+  structured: boolean;
+}
+
+export class MergeIndex {
+  private readonly byKey = new Map<string, number[]>();
+  private readonly keyOf = new Map<number, string>();
+  private readonly one: Database.Statement;
+
+  constructor(db: Database.Database, labels: readonly string[], keys: readonly MergeKey[]) {
+    const node: Sql = { ...fromNative('node', 'n.id'), table: 'n' };
+    const cols = keys.map((k) => {
+      const prop = propertyOf(node, k.key);
+      return k.structured ? `json(${prop.json})` : prop.native;
+    });
+    const distinct = [...new Set(labels)];
+    const labelled = distinct.map((_l, i) => `EXISTS (SELECT 1 FROM graph_labels l WHERE l.node_id = n.id AND l.label = @l${i})`);
+    const binds = Object.fromEntries(distinct.map((l, i) => [`l${i}`, l]));
+    const select = `SELECT n.id, ${cols.join(', ')} FROM graph_nodes n`;
+    const all = db.prepare(`${select}${labelled.length > 0 ? ` WHERE ${labelled.join(' AND ')}` : ''} ORDER BY n.id`);
+    this.one = db.prepare(`${select} WHERE n.id = @id${labelled.map((c) => ` AND ${c}`).join('')}`);
+    this.oneBinds = binds;
+    for (const raw of all.raw(true).safeIntegers(true).iterate(binds) as IterableIterator<unknown[]>) this.add(Number(raw[0]), sqliteKey(raw.slice(1)));
+  }
+
+  private readonly oneBinds: Record<string, string>;
+
+  /** The nodes whose values equal `values` (SQLite values from the row), in id order. */
+  find(values: readonly unknown[]): readonly number[] {
+    const key = sqliteKey(values);
+    return key === null ? [] : (this.byKey.get(key) ?? []);
+  }
+
+  /** Reads a node again after the clause created or changed it (its labels or properties). */
+  refresh(id: number): void {
+    const old = this.keyOf.get(id);
+    if (old !== undefined) {
+      const ids = this.byKey.get(old) as number[];
+      ids.splice(ids.indexOf(id), 1);
+      if (ids.length === 0) this.byKey.delete(old);
+      this.keyOf.delete(id);
+    }
+    const raw = this.one.raw(true).safeIntegers(true).get({ ...this.oneBinds, id }) as unknown[] | undefined;
+    if (raw) this.add(id, sqliteKey(raw.slice(1)));
+  }
+
+  private add(id: number, key: string | null): void {
+    if (key === null) return;
+    const ids = this.byKey.get(key);
+    if (!ids) this.byKey.set(key, [id]);
+    else {
+      // in id order, as the MATCH's rows come
+      let at = ids.length;
+      while (at > 0 && (ids[at - 1] as number) > id) at--;
+      ids.splice(at, 0, id);
+    }
+    this.keyOf.set(id, key);
+  }
+}
+
+/** SQLite values (read with safeIntegers) as one string, equal for two rows exactly when `=` holds for every pair; null when one is NULL. */
+export function sqliteKey(values: readonly unknown[]): string | null {
+  const parts: string[] = [];
+  for (const v of values) {
+    if (v === null || v === undefined) return null;
+    if (typeof v === 'bigint') parts.push(`n${v.toString()}`);
+    // an integral real equals the integer of its value (1.0 = 1, and 2^60 as a real, which String() rounds to 1152921504606847000); other reals only themselves
+    else if (typeof v === 'number') parts.push(Number.isInteger(v) ? `n${BigInt(v).toString()}` : `n${String(v)}`);
+    else if (typeof v === 'string') parts.push(`s${v}`);
+    else if (Buffer.isBuffer(v)) parts.push(`b${v.toString('hex')}`);
+    else return null;
+  }
+  return JSON.stringify(parts);
+}
+
+/** Whether an expression may read the graph (a node, a relationship, a pattern): such values must be taken row by row, after the earlier rows' writes. */
+export function readsGraph(e: Expr, graphVars: ReadonlySet<string>): boolean {
+  const visit = (x: unknown): boolean => {
+    if (Array.isArray(x)) return x.some(visit);
+    if (x === null || typeof x !== 'object') return false;
+    const o = x as { kind?: string; name?: unknown };
+    if (o.kind === 'pattern') return true;
+    if (o.kind === 'var' && typeof o.name === 'string' && graphVars.has(o.name)) return true;
+    return Object.values(o).some(visit);
+  };
+  return visit(e);
+}

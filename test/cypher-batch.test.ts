@@ -1,0 +1,178 @@
+/**
+ * Batch writes in Cypher (agent-memory upserts): a MERGE batch runs in time
+ * linear in its rows, and the batch MERGE (merge-index.ts) gives exactly the
+ * graph, rows and stats of the row-by-row MERGE it replaces.
+ *
+ * - through runQuery on a real store, under the default query time limit:
+ *   10,000 upserts, then the same names again (updated, not duplicated), then
+ *   10,000 relationships between them matched by name;
+ * - on two SQLite files with the store's CACHE_SCHEMA, the same queries with
+ *   batchWrites on and off: the graphs (nodes, labels, properties,
+ *   relationships), the returned rows, the stats and the errors must agree.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { queryRunner } from '../rvlite-bridge/query-runner.ts';
+import { runQuery } from '../rvlite-bridge/run-query.ts';
+import { runCypher, type CypherResult } from '../rvlite-bridge/cypher/index.ts';
+import { CACHE_SCHEMA } from '../store/cache-schema.ts';
+import { RvfDatabase } from '../store/index.ts';
+import { tempDir } from './helpers/temp.ts';
+
+after(() => queryRunner().close());
+
+const UPSERT = 'UNWIND $rows AS r MERGE (e:Entity {name: r.name}) SET e.type = r.type, e.obs = coalesce(e.obs, []) + r.obs';
+
+describe('a batch upsert through runQuery, default time limit', () => {
+  test('10,000 MERGE rows, then the same names again, then 10,000 relations by name', async () => {
+    const dir = tempDir('cypher-batch-');
+    const db = await RvfDatabase.create(join(dir, 'b.rvf'), { dimensions: 2 });
+    try {
+      const n = 10_000;
+      const rows = (batch: number): unknown[] => Array.from({ length: n }, (_, i) => ({ name: `e${i}`, type: `t${batch}`, obs: [`fact ${batch}.${i}`] }));
+      // no timeLimitMs: the tools' default limit applies (row-by-row MERGE took minutes here)
+      const first = await runQuery(db, 'cypher', UPSERT, { rows: rows(1) }, { write: true });
+      assert.deepEqual(first.stats, { nodesCreated: n, nodesDeleted: 0, relationshipsCreated: 0, relationshipsDeleted: 0, propertiesSet: 3 * n, labelsAdded: n, labelsRemoved: 0 });
+      const second = await runQuery(db, 'cypher', UPSERT, { rows: rows(2) }, { write: true });
+      assert.equal(second.stats?.nodesCreated, 0);
+      assert.equal(second.stats?.propertiesSet, 2 * n);
+      const check = await runQuery(db, 'cypher', 'MATCH (e:Entity) RETURN count(e) AS nodes, min(size(e.obs)) AS least, max(size(e.obs)) AS most, count(DISTINCT e.name) AS names', undefined, { write: false });
+      assert.deepEqual(check.rows, [[n, 2, 2, n]]);
+      const one = await runQuery(db, 'cypher', "MATCH (e:Entity {name: 'e4321'}) RETURN e.type, e.obs", undefined, { write: false });
+      assert.deepEqual(one.rows, [['t2', ['fact 1.4321', 'fact 2.4321']]]);
+      const rels = Array.from({ length: n }, (_, i) => ({ a: `e${i}`, b: `e${(i * 7919 + 1) % n}` }));
+      const relate = 'UNWIND $rels AS r MATCH (a:Entity {name: r.a}), (b:Entity {name: r.b}) MERGE (a)-[:RELATES_TO]->(b)';
+      const made = await runQuery(db, 'cypher', relate, { rels }, { write: true });
+      assert.equal(made.stats?.relationshipsCreated, n);
+      const again = await runQuery(db, 'cypher', relate, { rels }, { write: true });
+      assert.equal(again.stats?.relationshipsCreated, 0);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+// ---------------------------------------------------------- batch MERGE == row-by-row MERGE
+
+type Step = { q: string; params?: Record<string, unknown> };
+
+function freshDb(): Database.Database {
+  const db = new Database(':memory:');
+  db.exec(CACHE_SCHEMA);
+  return db;
+}
+
+function run(db: Database.Database, step: Step, batchWrites: boolean): CypherResult | { error: string } {
+  db.exec('BEGIN');
+  try {
+    const r = runCypher(db, step.q, step.params ?? {}, { write: true, maxRows: 100_000, batchWrites });
+    db.exec('COMMIT');
+    return r;
+  } catch (err) {
+    db.exec('ROLLBACK');
+    return { error: (err as Error).message };
+  }
+}
+
+/** The whole graph, properties parsed (their JSON text may differ in spacing only). */
+function graph(db: Database.Database): unknown {
+  return {
+    nodes: db.prepare('SELECT id, props FROM graph_nodes ORDER BY id').all().map((r) => {
+      const row = r as { id: number; props: string };
+      return [row.id, JSON.parse(row.props)];
+    }),
+    labels: db.prepare('SELECT node_id, label FROM graph_labels ORDER BY node_id, label').raw(true).all(),
+    rels: db.prepare('SELECT id, type, src, dst, props FROM graph_rels ORDER BY id').raw(true).all(),
+    ids: db.prepare('SELECT node, rel FROM graph_ids').raw(true).all(),
+  };
+}
+
+/** Runs the steps on two stores, batch MERGE on one and row by row on the other; every result and the graph after each step must agree. */
+function assertSameAsRowByRow(steps: Step[]): CypherResult[] {
+  const batch = freshDb();
+  const rowByRow = freshDb();
+  const results: CypherResult[] = [];
+  for (const step of steps) {
+    const a = run(batch, step, true);
+    const b = run(rowByRow, step, false);
+    assert.deepEqual(a, b, `results differ for ${step.q}`);
+    assert.deepEqual(graph(batch), graph(rowByRow), `graphs differ after ${step.q}`);
+    if (!('error' in a)) results.push(a);
+  }
+  return results;
+}
+
+const ENTITY_ROWS = [
+  { name: 'ada', type: 'person', obs: ['wrote notes'] },
+  { name: 'bob', type: 'person', obs: ['likes tea'] },
+  { name: 'ada', type: 'author', obs: ['first programmer'] },
+  { name: 'cy', type: 'project', obs: [] },
+  { name: 'bob', type: 'person', obs: ['second'] },
+];
+
+describe('batch MERGE gives what row-by-row MERGE gives', () => {
+  test('duplicates in one batch merge into one node; stats and rows as row by row', () => {
+    const [r] = assertSameAsRowByRow([{ q: `${UPSERT} RETURN e.name, e.type, e.obs`, params: { rows: ENTITY_ROWS } }]);
+    assert.deepEqual(r?.stats, { nodesCreated: 3, nodesDeleted: 0, relationshipsCreated: 0, relationshipsDeleted: 0, propertiesSet: 3 + 10, labelsAdded: 3, labelsRemoved: 0 });
+    assert.deepEqual(r?.rows, [
+      ['ada', 'author', ['wrote notes', 'first programmer']],
+      ['bob', 'person', ['likes tea', 'second']],
+      ['ada', 'author', ['wrote notes', 'first programmer']],
+      ['cy', 'project', []],
+      ['bob', 'person', ['likes tea', 'second']],
+    ]);
+  });
+
+  test('ON CREATE and ON MATCH: counted per row, the second sight of a name is a match', () => {
+    const q =
+      'UNWIND $rows AS r MERGE (e:Entity {name: r.name}) ON CREATE SET e.created = 1, e.seen = 1 ON MATCH SET e.seen = e.seen + 1 RETURN e.name, e.seen';
+    const [r] = assertSameAsRowByRow([{ q, params: { rows: ENTITY_ROWS } }]);
+    // RETURN reads the nodes as the clause left them: both rows of a name show its last count
+    assert.deepEqual(r?.rows, [['ada', 2], ['bob', 2], ['ada', 2], ['cy', 1], ['bob', 2]]);
+    assert.equal(r?.stats.nodesCreated, 3);
+    assert.equal(r?.stats.propertiesSet, 3 + 3 * 2 + 2);
+  });
+
+  test('a mixed batch: existing nodes, two nodes with one name, keys changed by ON MATCH, numbers, booleans, lists, labels', () => {
+    assertSameAsRowByRow([
+      { q: "CREATE (:Entity {name: 'old', n: 1}), (:Entity {name: 'twin'}), (:Entity {name: 'twin'}), (:Other {name: 'ada'}), (:Entity:Extra {name: 'x', n: 2.0})" },
+      { q: `${UPSERT} RETURN id(e), e.name`, params: { rows: [...ENTITY_ROWS, { name: 'old', type: 't', obs: ['o'] }, { name: 'twin', type: 't', obs: ['w'] }] } },
+      // ON MATCH renames: a later row with the new name finds the renamed node, one with the old name makes a new one
+      {
+        q: 'UNWIND $rows AS r MERGE (e:Entity {name: r.name}) ON MATCH SET e.name = r.rename RETURN id(e), e.name',
+        params: { rows: [{ name: 'ada', rename: 'ada2' }, { name: 'ada2', rename: 'ada3' }, { name: 'ada', rename: 'never' }] },
+      },
+      // 1 and 1.0 are one number; true is stored as true but compares as 1, as the MATCH does
+      { q: 'UNWIND $xs AS x MERGE (n:Num {n: x}) RETURN id(n)', params: { xs: [1, 1.0, 2.5, true, 2.5, '1', 9007199254740993n, 9007199254740992] } },
+      // a real as large as 2^60 still equals its integer (JS prints it as 1152921504606847000)
+      { q: 'UNWIND $xs AS x MERGE (n:Big {v: x}) WITH x MERGE (m:Big {v: toFloat(x)}) RETURN id(m)', params: { xs: [1152921504606846976n, 3] } },
+      { q: 'UNWIND $xs AS x MERGE (n:Entity:Extra {n: x}) RETURN id(n)', params: { xs: [2, 3, 3] } },
+      { q: 'UNWIND $xs AS x MERGE (n:Tagged {tags: x}) RETURN id(n), n.tags', params: { xs: [['a', 'b'], ['a', 'b'], ['b', 'a'], []] } },
+      { q: 'UNWIND $xs AS x MERGE (n {free: x}) RETURN id(n)', params: { xs: ['u', 'u', 'v'] } },
+      { q: 'UNWIND range(1, 4) AS i MERGE (:Anon {k: i % 2})' },
+      { q: 'UNWIND $rows AS r MERGE (e:Entity {name: r.name, type: r.type}) RETURN id(e)', params: { rows: ENTITY_ROWS } },
+      // a key that reads the graph is taken row by row, after the earlier rows' writes
+      { q: "MATCH (o:Entity {name: 'old'}) UNWIND [1, 2, 3] AS i MERGE (c:Counter {at: o.n}) ON CREATE SET o.n = o.n + 1 ON MATCH SET c.hit = true RETURN c.at, o.n" },
+      // ON CREATE that adds the label to another node makes it a candidate for the next rows
+      { q: "MATCH (z:Other {name: 'ada'}) UNWIND ['ada', 'ada', 'zed'] AS nm MERGE (e:Late {name: nm}) ON CREATE SET z:Late RETURN id(e)" },
+      // nothing to merge: no rows, and a null key is refused as row by row
+      { q: 'UNWIND [] AS x MERGE (n:Entity {name: x}) RETURN n' },
+      { q: "UNWIND ['fine', null] AS x MERGE (n:Entity {name: x}) RETURN n", params: {} },
+      { q: 'UNWIND $rows AS r MERGE (e:Entity {name: r.name}) WITH e, r MERGE (e)-[:SAYS]->(:Obs {text: r.type}) RETURN count(*)', params: { rows: ENTITY_ROWS } },
+      // CREATE and SET values taken for the whole batch at once, beside ones that read what earlier rows wrote
+      { q: "UNWIND $rows AS r CREATE (a:P {name: r.name, k: r.type})-[:R {w: size(r.obs)}]->(b:Q {of: a.name}) SET a.x = r.name + '!', b.y = a.x RETURN id(a), id(b)", params: { rows: ENTITY_ROWS } },
+      { q: "UNWIND $rows AS r MATCH (e:Entity {name: r.name}) SET e.count = coalesce(e.count, 0) + 1, e.last = r.type, e.tag = [r.name, 'x'] RETURN e.count", params: { rows: ENTITY_ROWS } },
+      { q: 'UNWIND [1, 2, 3] AS i CREATE (n:Bad {v: CASE WHEN i = 3 THEN {m: 1} ELSE i END})' },
+    ]);
+  });
+
+  test('a null key is an error in both, with the same message', () => {
+    const batch = freshDb();
+    const a = run(batch, { q: "UNWIND ['a', null] AS x MERGE (n:E {name: x})" }, true);
+    assert.ok('error' in a && /MERGE cannot use null for property name/.test(a.error), JSON.stringify(a));
+    const b = run(freshDb(), { q: "UNWIND ['a', null] AS x MERGE (n:E {name: x})" }, false);
+    assert.deepEqual(a, b);
+  });
+});
