@@ -5,7 +5,7 @@ import { LIMITS } from '../schemas/limits.ts';
 import { closeAll } from './child-connections.ts';
 import { forgetAnswers, QueryError, writeLine } from './child-rpc.ts';
 import { isOutOfMemory, memoryMessage } from './memory-limit.ts';
-import type { QueryRequest, QueryResponse, QueryRows } from './query-protocol.ts';
+import { READY, type QueryRequest, type QueryResponse, type QueryRows } from './query-protocol.ts';
 import { runCypherRequest } from './cypher-exec.ts';
 import { runSparqlRequest } from './sparql-exec.ts';
 import { runSqlRequest } from './sql-exec.ts';
@@ -68,3 +68,6 @@ process.stdin.on('end', () => {
   closeAll();
   process.exit(0);
 });
+// Loading the engines takes seconds on a busy machine (longer still from TypeScript sources): the
+// parent starts a query's time limit only once this line says the process can take it.
+writeLine(1, JSON.stringify(READY));

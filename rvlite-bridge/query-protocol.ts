@@ -49,6 +49,9 @@ export interface QueryRows {
 
 export type QueryResponse = { id: number; ok: QueryRows } | { id: number; error: { code: string; message: string } };
 
+/** The query process's first line on stdout, once it has loaded and can take a query. */
+export const READY = { ready: true } as const;
+
 /**
  * Calls from inside a running query to the parent: rvf_knn and rvf_distance
  * on the engine, and the commit of a write's effects (base64 of the effects

@@ -8,7 +8,7 @@ import { LIMITS } from '../schemas/limits.ts';
 import { RvfError, isRvfError } from '../store/errors.ts';
 import { FairSlots, type Ticket } from './fair-slots.ts';
 import { memoryMessage } from './memory-limit.ts';
-import type { QueryRequest, QueryResponse, QueryRows, RpcCall, RpcReply } from './query-protocol.ts';
+import { READY, type QueryRequest, type QueryResponse, type QueryRows, type RpcCall, type RpcReply } from './query-protocol.ts';
 
 /**
  * Runs queries in child processes (rvlite-bridge/query-child.ts), a few at
@@ -31,12 +31,23 @@ export interface QueryHost {
 
 const CHILD_SCRIPT = fileURLToPath(new URL(`./query-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
+/** How long a new query process may take to load (seconds on a busy machine; much longer means it is stuck). */
+const START_LIMIT_MS = 60_000;
+
 class Child {
   readonly proc: ChildProcess;
   #pending: { id: number; resolve: (r: QueryResponse) => void; reject: (e: Error) => void; host: QueryHost; committed?: { epoch: number } } | undefined;
   dead = false;
+  /** Settles when the process has loaded its engines (its READY line), or failed to. */
+  readonly ready: Promise<void>;
+  #started = false;
+  #onReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   constructor(onExit: (child: Child) => void) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#onReady = { resolve, reject };
+    });
+    this.ready.catch(() => undefined);
     // The parent's --import flags carry tsx into the child when the sources run directly (tests).
     const heapMiB = Math.floor(LIMITS.queryHeapBytes / 1048576);
     this.proc = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMiB}`, CHILD_SCRIPT], {
@@ -44,6 +55,15 @@ class Child {
       env: { ...process.env, RVF_QUERY_PARENT_PID: String(process.pid) },
     });
     createInterface({ input: this.proc.stdout as Readable }).on('line', (line) => {
+      if (!this.#started) {
+        this.#started = true;
+        if (line === JSON.stringify(READY)) this.#onReady?.resolve();
+        else {
+          this.#onReady?.reject(new RvfError('EIO', 'the SQL process started wrongly; retry the query.'));
+          this.kill();
+        }
+        return;
+      }
       const pending = this.#pending;
       this.#pending = undefined;
       this.#idle();
@@ -78,6 +98,7 @@ class Child {
             : new RvfError('EIO', `${why}; retry the query.`),
       );
       this.#pending = undefined;
+      this.#onReady?.reject(new RvfError('EIO', `${why}; retry the query.`));
       if (!gone) onExit(this);
       gone = true;
     };
@@ -183,6 +204,7 @@ export class QueryRunner {
     let timer: NodeJS.Timeout | undefined;
     let watch: NodeJS.Timeout | undefined;
     try {
+      await this.#whenReady(child);
       const stopped = new Promise<never>((_, reject) => {
         const expire = (): void => {
           if (child.committed) {
@@ -208,6 +230,28 @@ export class QueryRunner {
       clearInterval(watch);
       if (!child.dead) this.#idle.push(child);
       release();
+    }
+  }
+
+  /**
+   * A new process loads its engines before it can take a query; that time is
+   * not the query's, so the time limit starts after it. A process that does
+   * not get there within START_LIMIT_MS is stopped.
+   */
+  async #whenReady(child: Child): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        child.ready,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            child.kill();
+            reject(new RvfError('EIO', `the SQL process did not start within ${START_LIMIT_MS / 1000} s (the machine may be overloaded); retry the query.`));
+          }, START_LIMIT_MS);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
