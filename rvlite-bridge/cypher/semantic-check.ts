@@ -318,7 +318,7 @@ function aggregationKeys(proj: Projection): void {
           if (x.target.kind === 'var' && (local.has(x.target.name) || keyVars.has(x.target.name))) return;
           return walk(x.target, local);
         case 'mapProjection':
-          if (!local.has(x.variable) && !keyVars.has(x.variable)) bad();
+          // n {.name, to: collect(x)} groups by n itself, as Neo4j does
           for (const item of x.items) if (item.kind === 'entry') walk(item.expr, local);
           return;
         case 'pattern':
