@@ -1,3 +1,4 @@
+import { checkQuery } from './semantic-check.ts';
 import type { Clause, Direction, Expr, MapProjectionItem, NodePattern, Pattern, Projection, ProjectionItem, Query, RelPattern, RemoveItem, SetItem, SortItem } from './ast.ts';
 import { WRITE_CLAUSE_KINDS } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
@@ -161,6 +162,8 @@ function buildText(query: string, innerWrites: boolean): Query {
     const alls = new Set(unions.map((u) => hasToken(u, 'ALL')));
     if (alls.size > 1) throw invalid('a query cannot mix UNION and UNION ALL; use one of them between all parts.');
     queryParts = [need(regular, 'singleQuery'), ...unions.map((u) => need(u, 'singleQuery'))].map((single) => kids(single, 'clause').map(clause));
+    // scope and type errors are the query's own, whatever the graph holds: find them before anything runs
+    for (const clauses of queryParts) checkQuery(clauses);
   } catch (err) {
     if (err instanceof CypherError) failWith(err, writes);
     throw err;
@@ -290,13 +293,14 @@ function call(n: PTree): Clause {
 
 function propertyTarget(n: PTree): { variable: string; key: string } {
   // propertyExpression: atom propertyLookup+
-  const atom = need(n, 'atom');
-  const v = kid(atom, 'variable');
+  const target = need(n, 'atom');
   const lookups = kids(n, 'propertyLookup');
-  if (!v || atom.children.length !== 1 || lookups.length !== 1) {
+  // `(n).name` is `n.name`: the parentheses only group, so read the atom as an expression
+  const v = atom(target);
+  if (v.kind !== 'var' || lookups.length !== 1) {
     throw unsupported(`setting the nested property ${JSON.stringify(n.text)}`, 'set a property of a variable, e.g. SET n.name = $v');
   }
-  return { variable: symbolicName(v), key: nameOf(lookups[0] as PTree, 'propertyKeyName') };
+  return { variable: v.name, key: nameOf(lookups[0] as PTree, 'propertyKeyName') };
 }
 
 function setItem(n: PTree): SetItem {

@@ -559,16 +559,26 @@ class WriteRun {
   }
 
   private delete(e: Expr, row: Row, detach: boolean): void {
-    if (e.kind !== 'var') throw unsupported(`DELETE of the expression ${JSON.stringify(e.kind)}`, 'DELETE variables bound by MATCH, e.g. DELETE n, r');
-    const i = this.indexOf(e.name);
-    if (i === -1) throw invalid(`variable ${e.name} is not defined; MATCH it before DELETE.`);
-    const v = this.vars[i] as OutputColumn;
-    const value = row[i];
+    let type: VType;
+    let value: unknown;
+    if (e.kind === 'var') {
+      const i = this.indexOf(e.name);
+      if (i === -1) throw invalid(`variable ${e.name} is not defined; MATCH it before DELETE.`);
+      type = (this.vars[i] as OutputColumn).type;
+      value = row[i];
+    } else {
+      // a list element or map entry (friends[0], m.key): its value says what it holds
+      const r = this.readRow(e, () => [valuesClause([e])], 'values', row, this.vars, 1);
+      value = r.rows[0]?.[0] ?? null;
+      // as RETURN shows them: nodes, relationships and paths are JSON objects, read by their shape
+      type = value !== null && typeof value === 'object' ? 'any' : (r.columns[0]?.type ?? 'null');
+    }
     if (value === null || value === undefined) return;
-    const ids = v.type === 'nodes' || v.type === 'rels' ? (value as unknown[]).map(Number) : [Number(value)];
-    const kind = v.type === 'node' || v.type === 'nodes' ? 'node' : v.type === 'rel' || v.type === 'rels' ? 'rel' : null;
-    if (kind === null) throw invalid(`DELETE ${e.name} needs a node or relationship, not a value.`);
-    for (const id of ids) {
+    const targets = deleteTargets(type, value);
+    if (targets === null) throw invalid(`DELETE ${e.kind === 'var' ? e.name : 'of this expression'} needs a node, relationship or path, not a value.`);
+    // a path's relationships go first, so its nodes are free of them when checked
+    targets.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'rel' ? -1 : 1));
+    for (const { kind, id } of targets) {
       if (kind === 'rel') {
         this.stats.relationshipsDeleted += this.sql.deleteRel!.run(id).changes;
         continue;
@@ -612,6 +622,48 @@ function patternVariables(patterns: readonly Pattern[]): OutputColumn[] {
     });
   }
   return out;
+}
+
+/**
+ * The nodes and relationships a DELETE operand holds: ids for node / rel
+ * typed values (and lists of them), {nodes, rels} ids for a path, and for a
+ * value of unknown type (a list element, a map entry) the JSON shape a node
+ * ({id, labels}), relationship ({id, type, start, end}) or path ({nodes,
+ * relationships}) is returned in. null when it holds something else.
+ */
+function deleteTargets(type: VType, value: unknown): { kind: 'node' | 'rel'; id: number }[] | null {
+  const ids = (kind: 'node' | 'rel', xs: unknown): { kind: 'node' | 'rel'; id: number }[] => (Array.isArray(xs) ? xs : [xs]).map((x) => ({ kind, id: Number(x) }));
+  switch (type) {
+    case 'node':
+    case 'nodes':
+      return ids('node', value);
+    case 'rel':
+    case 'rels':
+      return ids('rel', value);
+    case 'path': {
+      const p = value as { nodes?: unknown; rels?: unknown };
+      return [...ids('node', p.nodes ?? []), ...ids('rel', p.rels ?? [])];
+    }
+    default:
+      return entitiesIn(value);
+  }
+}
+
+function entitiesIn(value: unknown): { kind: 'node' | 'rel'; id: number }[] | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (Array.isArray(value)) {
+    const parts = value.map(entitiesIn);
+    return parts.every((x) => x !== null) ? parts.flat() : null;
+  }
+  const o = value as Record<string, unknown>;
+  if (Array.isArray(o.nodes) && Array.isArray(o.relationships)) {
+    const parts = [...o.nodes, ...o.relationships].map(entitiesIn);
+    return parts.every((x) => x !== null) ? parts.flat() : null;
+  }
+  if (o.id === undefined || o.id === null) return null;
+  if (Array.isArray(o.labels)) return [{ kind: 'node', id: Number(o.id) }];
+  if (typeof o.type === 'string' && 'start' in o) return [{ kind: 'rel', id: Number(o.id) }];
+  return null;
 }
 
 /** Property values are scalars or lists of scalars, as in Neo4j. */

@@ -1,0 +1,127 @@
+/**
+ * The scope and type errors of the Cypher layer (semantic-check.ts), each on
+ * an empty graph: they must come from the query alone, before anything runs,
+ * since a write query over no rows would otherwise never look at its later
+ * clauses. Then DELETE of a list element, map entry and path, and SET with a
+ * parenthesised target, read back.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { CypherError, runCypher, type CypherResult } from '../rvlite-bridge/cypher/index.ts';
+import { CACHE_SCHEMA } from '../store/cache-schema.ts';
+
+function emptyGraph(): Database.Database {
+  const db = new Database(':memory:');
+  db.exec(CACHE_SCHEMA);
+  return db;
+}
+
+function run(db: Database.Database, query: string, params: Record<string, unknown> = {}): CypherResult {
+  return db.transaction(() => runCypher(db, query, params, { write: true, maxRows: 1000 }))();
+}
+
+function refuses(query: string, message: RegExp): void {
+  const db = emptyGraph();
+  assert.throws(
+    () => run(db, query),
+    (err: unknown) => {
+      assert.ok(err instanceof CypherError, `${query}: ${String(err)}`);
+      assert.equal(err.code, 'EINVAL', query);
+      assert.match(err.message, /^Cypher: /, query);
+      assert.match(err.message, message, query);
+      return true;
+    },
+    query,
+  );
+  // nothing ran: the graph is still empty
+  assert.equal((db.prepare('SELECT count(*) AS n FROM graph_nodes').get() as { n: number }).n, 0, query);
+}
+
+describe('Cypher errors found before anything runs (empty graph)', () => {
+  test('VariableAlreadyBound', () => {
+    refuses('MATCH (a) CREATE (a)', /variable a is already bound/);
+    refuses("MATCH (a) CREATE (a {name: 'foo'}) RETURN a", /already bound/);
+    refuses('CREATE (a), (a)', /already bound/);
+    refuses('MATCH ()-[r]->() CREATE ()-[r]->()', /variable r is already bound.*new relationship/);
+    refuses('MATCH (a) MERGE (a)', /already bound/);
+    refuses('CREATE (a:Foo) MERGE (a)-[r:KNOWS]->(a:Bar)', /cannot give it labels/);
+    refuses('MATCH (a)-[r]->(b) MERGE (a)-[r]->(b)', /variable r is already bound/);
+  });
+
+  test('UndefinedVariable in write clauses', () => {
+    refuses('MATCH (a) CREATE (a)-[:KNOWS]->(b {name: missing}) RETURN b', /variable missing is not defined/);
+    refuses('MATCH (a) SET a.name = missing RETURN a', /variable missing is not defined/);
+    refuses('MERGE (n) ON MATCH SET x.num = 1', /variable x is not defined/);
+    refuses('MATCH (a) DELETE x', /variable x is not defined/);
+  });
+
+  test('NoSingleRelationshipType', () => {
+    refuses('CREATE ()-[:A|B]->()', /exactly one type.*A\|B/);
+    refuses('MATCH (a), (b) MERGE (a)-[NO_COLON]->(b)', /exactly one type.*none/);
+  });
+
+  test('NoExpressionAlias and AmbiguousAggregationExpression', () => {
+    refuses('MATCH (a) WITH a, count(*) RETURN a', /WITH item count\(\*\) needs a name/);
+    refuses('MATCH (me)--(you) RETURN me.age + count(you.age)', /not grouping keys/);
+    refuses('MATCH (me)--(you) RETURN me.age + you.age, me.age + you.age + count(*)', /not grouping keys/);
+    refuses('MATCH (me)--(you) RETURN me.age + you.age, count(*) AS cnt ORDER BY me.age + you.age + count(*)', /ORDER BY mixes/);
+    refuses('RETURN count(rand())', /changes on each call/);
+  });
+
+  test('InvalidDelete, InvalidArgumentType, RelationshipUniquenessViolation', () => {
+    refuses('MATCH (n) DELETE n:Person', /REMOVE n:Label/);
+    refuses('MATCH () DELETE 1 + 1', /not a computed value/);
+    refuses('MATCH (a)-[r]->()-[r]->(a) RETURN r', /appears twice in one MATCH/);
+  });
+
+  test('valid queries still run', () => {
+    const db = emptyGraph();
+    run(db, "CREATE (a:P {age: 1})-[:R]->(b:P {age: 2}), (a)-[:R]->(c:P {age: 3})");
+    const r = run(db, 'MATCH (a:P)-[:R]->(b) RETURN a.age, a.age + count(*) AS n, collect(b.age) AS ages');
+    assert.deepEqual(r.rows, [[1, 3, [2, 3]]]);
+    const w = run(db, 'MATCH (a:P {age: 1}) WITH a, count(*) AS c MATCH (a)-[:R]->(x) RETURN count(x) AS n');
+    assert.deepEqual(w.rows, [[2]]);
+  });
+});
+
+describe('DELETE of an expression and SET (n).prop', () => {
+  test('DETACH DELETE a list element deletes that node only', () => {
+    const db = emptyGraph();
+    run(db, "CREATE (:U {n: 1})-[:F]->(:U {n: 2})");
+    run(db, 'MATCH (u:U) WITH u ORDER BY u.n WITH collect(u) AS us DETACH DELETE us[$i]', { i: 1 });
+    assert.deepEqual(run(db, 'MATCH (u:U) RETURN u.n').rows, [[1]]);
+    assert.deepEqual(run(db, 'MATCH ()-[r]->() RETURN count(r)').rows, [[0]]);
+  });
+
+  test('DELETE a map value deletes the relationship it holds', () => {
+    const db = emptyGraph();
+    run(db, 'CREATE (:U)-[:F]->(:U)');
+    const r = run(db, 'MATCH ()-[r:F]->() WITH {key: r} AS m DELETE m.key');
+    assert.equal(r.stats.relationshipsDeleted, 1);
+    assert.deepEqual(run(db, 'MATCH (u:U) RETURN count(u)').rows, [[2]]);
+  });
+
+  test('DETACH DELETE a path deletes its nodes and relationships', () => {
+    const db = emptyGraph();
+    run(db, 'CREATE (:X)-[:R]->()-[:R]->(), (:Other)');
+    const r = run(db, 'MATCH p = (:X)-->()-->() DETACH DELETE p');
+    assert.equal(r.stats.nodesDeleted, 3);
+    assert.equal(r.stats.relationshipsDeleted, 2);
+    assert.deepEqual(run(db, 'MATCH (n) RETURN labels(n)').rows, [[['Other']]]);
+  });
+
+  test('DELETE of a value is refused when it holds no node', () => {
+    const db = emptyGraph();
+    run(db, 'CREATE (:U)');
+    assert.throws(() => run(db, 'MATCH (u:U) WITH {key: 1} AS m DELETE m.key'), /needs a node, relationship or path/);
+  });
+
+  test('SET (n).prop = value sets n.prop', () => {
+    const db = emptyGraph();
+    run(db, 'CREATE (:A)-[:REL]->()');
+    run(db, "MATCH (n:A) SET (n).name = 'neo4j'");
+    run(db, "MATCH ()-[r:REL]->() SET (r).name = 'rel'");
+    assert.deepEqual(run(db, 'MATCH (n:A)-[r]->() RETURN n.name, r.name').rows, [['neo4j', 'rel']]);
+  });
+});
