@@ -40,7 +40,7 @@ async function graphShape(client: Client): Promise<unknown[][]> {
   return (await cypher(client, 'MATCH (n:Entity) OPTIONAL MATCH (n)-[r]->(m) RETURN n.name, n.type, n.obs, type(r), r.kind, m.name ORDER BY n.name, m.name')).rows;
 }
 
-test('an agent-memory session over MCP: upserts, relations, search, paths, UNION, EXISTS, time, vectors, delete, restart, read-only', async () => {
+test('an agent-memory session over MCP: upserts, relations, search, paths, UNION, EXISTS, time, vectors, delete, restart, read-only', { timeout: 180_000 }, async () => {
   const root = tempDir('rvf-agent-memory-');
   let server = await startServer(root, { write: true });
   const c = server.client;
