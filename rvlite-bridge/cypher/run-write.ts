@@ -261,6 +261,7 @@ class WriteRun {
         this.merge(clause.pattern, clause.onCreate, clause.onMatch);
         return;
       case 'set':
+        if (this.setBatch(clause.items)) return;
         this.prebatch(clause.items.map(setValue));
         for (const row of this.rows) for (const item of clause.items) this.set(item, row);
         return;
@@ -509,24 +510,103 @@ class WriteRun {
     (target.type === 'node' ? this.sql.setNodeProps! : this.sql.setRelProps!).run(toJsonText(props), target.id);
   }
 
-  private set(item: SetItem, row: Row): void {
-    if (item.kind === 'setLabels') {
-      const target = this.valueOf(row, item.variable, 'node');
-      if (!target) return;
-      for (const label of new Set(item.labels)) this.stats.labelsAdded += this.sql.insertLabel!.run(target.id, label).changes;
-      return;
+  /**
+   * SET over a batch of rows in two passes: the values of every item for
+   * every row in one query, then the items applied in row order to each
+   * target's properties held in a Map, each target written once at the end.
+   * Values may read the graph through node and relationship variables of the
+   * row (`coalesce(e.obs, []) + r.obs`): taken before any write, they are
+   * what row by row would see only when no item reads an entity an earlier
+   * item (this row's or an earlier row's) wrote, so any such overlap, a label
+   * item, a pattern in a value, or a failing query leaves the clause to the
+   * row-by-row path (which then meets the same errors in the same order).
+   * Returns whether it ran.
+   */
+  private setBatch(items: readonly SetItem[]): boolean {
+    if (!this.options.batchWrites || this.rows.length < 2 || this.vars.length === 0) return false;
+    if (items.some((item) => item.kind === 'setLabels')) return false;
+    const values = items.map((item) => (item as Exclude<SetItem, { kind: 'setLabels' }>).value);
+    // per item: the row columns its value reads, each with the keys read (n.key) or null for the whole entity (n, keys(n), ...)
+    const refs: { at: number; keys: Set<string> | null }[][] = [];
+    const readsAny: boolean[] = [];
+    for (const value of values) {
+      const reads = graphReads(value);
+      if (reads === null) return false;
+      const at: { at: number; keys: Set<string> | null }[] = [];
+      for (const [name, keys] of reads) {
+        const i = this.indexOf(name);
+        if (i === -1) continue;
+        const type = (this.vars[i] as OutputColumn).type;
+        if (type === 'nodes' || type === 'rels' || type === 'path') return false;
+        // a whole relationship reaches its end nodes (startNode(r).key): any earlier write may be read
+        if (type === 'rel' && keys === null) readsAny[refs.length] = true;
+        if (type === 'node' || type === 'rel') at.push({ at: i, keys });
+      }
+      refs.push(at);
     }
-    const target = this.valueOf(row, item.variable, 'node or rel');
-    if (!target) return;
-    const value = this.evaluate(item.value, row);
-    const props = this.readProps(target);
-    if (!props) return; // deleted earlier in this query
+    // the entities (and keys) each item writes, checked against what the later items' values read
+    const targets: ({ id: number; type: 'node' | 'rel' } | null)[][] = [];
+    try {
+      const touched = new Set<string>();
+      const whole = new Set<string>();
+      const keyed = new Set<string>();
+      for (const row of this.rows) {
+        const t = items.map((item, k) => {
+          if (readsAny[k] && touched.size > 0) throw SET_OVERLAP;
+          for (const ref of refs[k] as { at: number; keys: Set<string> | null }[]) {
+            const v = row[ref.at];
+            if (v === null || v === undefined) continue;
+            const entity = `${(this.vars[ref.at] as OutputColumn).type}${Number(v)}`;
+            if (ref.keys === null ? touched.has(entity) : whole.has(entity) || [...ref.keys].some((key) => keyed.has(`${entity}\u0000${key}`))) throw SET_OVERLAP;
+          }
+          const target = this.valueOf(row, item.variable, 'node or rel');
+          if (target) {
+            const entity = `${target.type}${target.id}`;
+            touched.add(entity);
+            if (item.kind === 'setProp') keyed.add(`${entity}\u0000${item.key}`);
+            else whole.add(entity);
+          }
+          return target;
+        });
+        targets.push(t);
+      }
+    } catch {
+      return false;
+    }
+    const numbered = [...this.vars, { name: ROW_NUMBER, type: 'num' as const }];
+    const all: unknown[][] = new Array(this.rows.length);
+    try {
+      const r = this.read([valuesClause([...values, { kind: 'var', name: ROW_NUMBER }])], 'values', Number.MAX_SAFE_INTEGER, this.rows.map((row, i) => [...row, i]), numbered);
+      for (const out of r.rows) all[Number(out[values.length])] = out;
+    } catch {
+      return false;
+    }
+    const props = new Map<string, { target: { id: number; type: 'node' | 'rel' }; props: Record<string, unknown> | null }>();
+    this.rows.forEach((_row, i) => {
+      items.forEach((item, k) => {
+        const target = (targets[i] as ({ id: number; type: 'node' | 'rel' } | null)[])[k];
+        if (!target) return;
+        const key = `${target.type}${target.id}`;
+        let held = props.get(key);
+        if (!held) {
+          held = { target, props: this.readProps(target) };
+          props.set(key, held);
+        }
+        if (!held.props) return; // deleted earlier in this query
+        held.props = this.applySet(item as Exclude<SetItem, { kind: 'setLabels' }>, held.props, (all[i] as unknown[])[k] ?? null);
+      });
+    });
+    for (const { target, props: p } of props.values()) if (p) this.writeProps(target, p);
+    return true;
+  }
+
+  /** One SET item on a target's properties (changed in place, or replaced by SET n = map): the new properties. */
+  private applySet(item: Exclude<SetItem, { kind: 'setLabels' }>, props: Record<string, unknown>, value: unknown): Record<string, unknown> {
     if (item.kind === 'setProp') {
       if (value === null) delete props[item.key];
       else props[item.key] = checkedProperty(item.key, value);
       this.stats.propertiesSet++;
-      this.writeProps(target, props);
-      return;
+      return props;
     }
     let map = value;
     if (map !== null && typeof map === 'object' && !Array.isArray(map) && 'properties' in map && 'id' in map) map = (map as { properties: unknown }).properties;
@@ -539,7 +619,22 @@ class WriteRun {
       this.stats.propertiesSet++;
     }
     if (!item.merge) this.stats.propertiesSet += Object.keys(props).filter((k) => !(k in next)).length;
-    this.writeProps(target, next);
+    return next;
+  }
+
+  private set(item: SetItem, row: Row): void {
+    if (item.kind === 'setLabels') {
+      const target = this.valueOf(row, item.variable, 'node');
+      if (!target) return;
+      for (const label of new Set(item.labels)) this.stats.labelsAdded += this.sql.insertLabel!.run(target.id, label).changes;
+      return;
+    }
+    const target = this.valueOf(row, item.variable, 'node or rel');
+    if (!target) return;
+    const value = this.evaluate(item.value, row);
+    const props = this.readProps(target);
+    if (!props) return; // deleted earlier in this query
+    this.writeProps(target, this.applySet(item, props, value));
   }
 
   private remove(item: RemoveItem, row: Row): void {
@@ -583,6 +678,48 @@ class WriteRun {
 
 /** The name the batch MERGE gives its row numbers (a NUL-free name no query can spell as a variable). */
 const ROW_NUMBER = '\u0002row';
+
+/** Thrown inside setBatch's check when a value reads an entity an earlier item wrote. */
+const SET_OVERLAP = new Error('set overlap');
+
+const GRAPH_READING_KINDS: ReadonlySet<string> = new Set(['pattern', 'patternComprehension', 'shortestPath', 'subquery']);
+
+/**
+ * The variables an expression reads, each with the property keys read through
+ * it (`n.key`), or null for a use of the whole value (`n`, `keys(n)`,
+ * `n{.*}`); null overall when it holds a pattern or subquery (which may read
+ * any part of the graph).
+ */
+function graphReads(e: Expr): Map<string, Set<string> | null> | null {
+  const reads = new Map<string, Set<string> | null>();
+  let patterns = false;
+  const whole = (name: string): void => {
+    reads.set(name, null);
+  };
+  const visit = (x: unknown): void => {
+    if (Array.isArray(x)) {
+      x.forEach(visit);
+      return;
+    }
+    if (x === null || typeof x !== 'object') return;
+    const o = x as { kind?: unknown; name?: unknown; variable?: unknown; target?: { kind?: unknown; name?: unknown }; key?: unknown };
+    if (typeof o.kind === 'string' && GRAPH_READING_KINDS.has(o.kind)) patterns = true;
+    if (o.kind === 'prop' && o.target?.kind === 'var' && typeof o.target.name === 'string' && typeof o.key === 'string') {
+      const keys = reads.has(o.target.name) ? reads.get(o.target.name) : new Set<string>();
+      if (keys) {
+        keys.add(o.key);
+        reads.set(o.target.name, keys);
+      }
+      return;
+    }
+    if ((o.kind === 'var' || o.kind === 'variable') && typeof o.name === 'string') whole(o.name);
+    // a map projection names its variable without a var node
+    if (o.kind === 'mapProjection' && typeof o.variable === 'string') whole(o.variable);
+    Object.values(o).forEach(visit);
+  };
+  visit(e);
+  return patterns ? null : reads;
+}
 
 function setValue(item: SetItem): Expr | null {
   return item.kind === 'setLabels' ? null : item.value;
