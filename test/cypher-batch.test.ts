@@ -214,6 +214,22 @@ describe('batch MERGE gives what row-by-row MERGE gives', () => {
     ]);
   });
 
+  test('MERGE of a relationship between bound nodes over a batch gives what row by row gives', () => {
+    assertSameAsRowByRow([
+      { q: "UNWIND ['a', 'b', 'c', 'd'] AS n CREATE (:E {name: n})" },
+      // two relationships already between a and b: a match gives a row for each, in id order
+      { q: "MATCH (a:E {name: 'a'}), (b:E {name: 'b'}) CREATE (a)-[:T {k: 1}]->(b), (a)-[:T {k: 2}]->(b), (b)-[:T]->(a), (a)-[:U]->(c:E {name: 'u'})" },
+      {
+        q: 'UNWIND $rels AS r MATCH (a:E {name: r.a}), (b:E {name: r.b}) MERGE (a)-[t:T]->(b) ON CREATE SET t.made = r.i ON MATCH SET t.seen = r.i RETURN r.i, id(t), t.k, t.made, t.seen',
+        params: { rels: [{ a: 'a', b: 'b', i: 1 }, { a: 'c', b: 'd', i: 2 }, { a: 'c', b: 'd', i: 3 }, { a: 'd', b: 'c', i: 4 }, { a: 'a', b: 'a', i: 5 }, { a: 'a', b: 'a', i: 6 }] },
+      },
+      { q: 'UNWIND $rels AS r MATCH (a:E {name: r.a}), (b:E {name: r.b}) MERGE (a)<-[:T]-(b) RETURN count(*)', params: { rels: [{ a: 'a', b: 'b' }, { a: 'b', b: 'c' }, { a: 'c', b: 'b' }, { a: 'b', b: 'c' }] } },
+      { q: "MATCH (a:E {name: 'a'}) OPTIONAL MATCH (z:Nobody) WITH a, z UNWIND [1, 2] AS i MERGE (a)-[:T]->(z)" },
+      { q: "MATCH (a:E), (b:E) WHERE a.name < b.name MERGE (a)-[:V]->(b) RETURN a.name, b.name" },
+      { q: "MATCH (a:E), (b:E) MERGE (a)-[:V]->(b) RETURN count(*)" },
+    ]);
+  });
+
   test('a null key is an error in both, with the same message', () => {
     const batch = freshDb();
     const a = run(batch, { q: "UNWIND ['a', null] AS x MERGE (n:E {name: x})" }, true);

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Clause, Expr, NodePattern, Pattern, RemoveItem, SetItem } from './ast.ts';
+import type { Clause, Expr, NodePattern, Pattern, RelPattern, RemoveItem, SetItem } from './ast.ts';
 import { INPUT_PARAM, propertyVariables, ReadCompiler, type OutputColumn } from './compile-read.ts';
 import { invalid, unsupported } from './errors.ts';
 import { isAggregate } from './compile-expr.ts';
@@ -99,6 +99,8 @@ class WriteRun {
       deleteNode: p('DELETE FROM graph_nodes WHERE id = ?'),
       deleteRel: p('DELETE FROM graph_rels WHERE id = ?'),
       hasRels: p('SELECT 1 FROM graph_rels WHERE src = ? OR dst = ? LIMIT 1'),
+      relsOfType: p('SELECT id, src, dst FROM graph_rels WHERE type = ? ORDER BY id'),
+      lastRowid: p('SELECT last_insert_rowid()'),
     };
   }
 
@@ -407,6 +409,10 @@ class WriteRun {
       this.mergeNode(p, onCreate, onMatch, inputVars, added);
       return;
     }
+    if (this.options.batchWrites && this.rows.length > 0 && isBoundRelMerge(p, inputVars)) {
+      this.mergeRel(p, onCreate, onMatch, inputVars, added);
+      return;
+    }
     const out: Row[] = [];
     for (const row of this.rows) {
       const found = this.readRow(p, () => [match], 'bindings', row, inputVars);
@@ -463,6 +469,59 @@ class WriteRun {
         out.push(merged);
       }
     });
+    this.rows = out;
+  }
+
+  /**
+   * MERGE of one relationship between two bound nodes, `MERGE (a)-[r:T]->(b)`,
+   * row by row as merge() does, but each row looks its relationships up in a
+   * Map from (start, end) to ids, read once per clause (type T, in id order,
+   * as the MATCH's rows come) and kept current with the relationships the
+   * clause creates. SET items cannot move a relationship, so they leave the
+   * Map as it is.
+   */
+  private mergeRel(p: Pattern, onCreate: SetItem[], onMatch: SetItem[], inputVars: OutputColumn[], added: OutputColumn[]): void {
+    const rel = p.rels[0] as RelPattern;
+    const type = rel.types[0] as string;
+    const ai = inputVars.findIndex((v) => v.name === p.nodes[0]?.variable);
+    const bi = inputVars.findIndex((v) => v.name === p.nodes[1]?.variable);
+    const byPair = new Map<string, number[]>();
+    const pair = (src: unknown, dst: unknown): string => `${Number(src)},${Number(dst)}`;
+    for (const [id, src, dst] of this.sql.relsOfType!.raw(true).iterate(type) as IterableIterator<[number, number, number]>) {
+      const k = pair(src, dst);
+      const ids = byPair.get(k);
+      if (ids) ids.push(id);
+      else byPair.set(k, [id]);
+    }
+    this.prebatch([...onCreate.map(setValue), ...onMatch.map(setValue)], inputVars);
+    const inputNames = new Set(inputVars.map((v) => v.name));
+    const out: Row[] = [];
+    for (const row of this.rows) {
+      const a = row[ai];
+      const b = row[bi];
+      const [src, dst] = rel.direction === 'in' ? [b, a] : [a, b];
+      const found = src === null || src === undefined || dst === null || dst === undefined ? [] : (byPair.get(pair(src, dst)) ?? []);
+      if (found.length === 0) {
+        const fresh = [...row, ...added.map(() => null)];
+        this.rowSource.set(fresh, row);
+        this.create(p, fresh, new Set(inputNames), true);
+        // the relationship just inserted (a trigger's inserts leave last_insert_rowid as it was)
+        const id = Number(this.sql.lastRowid!.pluck().get());
+        const k = pair(src, dst);
+        const ids = byPair.get(k);
+        if (ids) ids.push(id);
+        else byPair.set(k, [id]);
+        for (const item of onCreate) this.set(item, fresh);
+        out.push(fresh);
+        continue;
+      }
+      for (const id of [...found]) {
+        const merged = [...row, ...added.map((v) => (v.name === rel.variable ? id : null))];
+        this.rowSource.set(merged, row);
+        for (const item of onMatch) this.set(item, merged);
+        out.push(merged);
+      }
+    }
     this.rows = out;
   }
 
@@ -731,6 +790,17 @@ function isSingleNodeMerge(p: Pattern, inputNames: ReadonlySet<string>): boolean
   if (p.rels.length > 0 || !np) return false;
   if (np.variable !== null && inputNames.has(np.variable)) return false;
   return np.properties?.kind === 'map' && np.properties.entries.length > 0;
+}
+
+/** `MERGE (a)-[r:T]->(b)` (or <-) with a and b bound nodes, neither with labels or properties, r new and without properties: what mergeRel can look up. */
+function isBoundRelMerge(p: Pattern, inputVars: readonly OutputColumn[]): boolean {
+  const [a, b] = p.nodes;
+  const rel = p.rels[0];
+  if (p.nodes.length !== 2 || p.rels.length !== 1 || !a || !b || !rel || p.path || p.shortest) return false;
+  const boundNode = (np: NodePattern): boolean => np.variable !== null && np.labels.length === 0 && np.properties === null && inputVars.some((v) => v.name === np.variable && v.type === 'node');
+  if (!boundNode(a) || !boundNode(b)) return false;
+  if (rel.range || rel.types.length !== 1 || rel.properties !== null || (rel.direction !== 'out' && rel.direction !== 'in')) return false;
+  return rel.variable === null || !inputVars.some((v) => v.name === rel.variable);
 }
 
 /** The variables a pattern names, in order, each once, with its kind. */
