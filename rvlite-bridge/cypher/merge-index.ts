@@ -100,9 +100,11 @@ export function readsGraph(e: Expr, graphVars: ReadonlySet<string>): boolean {
   const visit = (x: unknown): boolean => {
     if (Array.isArray(x)) return x.some(visit);
     if (x === null || typeof x !== 'object') return false;
-    const o = x as { kind?: string; name?: unknown };
+    const o = x as { kind?: string; name?: unknown; variable?: unknown };
     if (o.kind === 'pattern') return true;
-    if (o.kind === 'var' && typeof o.name === 'string' && graphVars.has(o.name)) return true;
+    if ((o.kind === 'var' || o.kind === 'variable') && typeof o.name === 'string' && graphVars.has(o.name)) return true;
+    // n{.name}: a map projection names its variable without a var node
+    if (o.kind === 'mapProjection' && typeof o.variable === 'string' && graphVars.has(o.variable)) return true;
     return Object.values(o).some(visit);
   };
   return visit(e);

@@ -68,6 +68,19 @@ function nameOf(n: PTree, rule: string): string {
  * write is never routed as a read.
  */
 export function isWriteText(query: string): boolean {
+  // the query child asks this before it runs the query: a repeated query (a batch sent again) is parsed once
+  let hit = writesCache.get(query);
+  if (hit === undefined) {
+    hit = isWriteTextUncached(query);
+    if (writesCache.size >= CACHE_SIZE) writesCache.delete(writesCache.keys().next().value as string);
+    writesCache.set(query, hit);
+  }
+  return hit;
+}
+
+const writesCache = new Map<string, boolean>();
+
+function isWriteTextUncached(query: string): boolean {
   const ex = extractSubqueries(query);
   if (ex) return isWriteText(ex.text) || ex.bodies.some((b) => isWriteText(b.body));
   const { tree, errors } = parseTree(query);

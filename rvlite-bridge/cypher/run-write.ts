@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Clause, Expr, NodePattern, Pattern, RemoveItem, SetItem } from './ast.ts';
+import type { Clause, Expr, NodePattern, Pattern, RelPattern, RemoveItem, SetItem } from './ast.ts';
 import { INPUT_PARAM, propertyVariables, ReadCompiler, type OutputColumn } from './compile-read.ts';
 import { invalid, unsupported } from './errors.ts';
 import { isAggregate } from './compile-expr.ts';
@@ -99,6 +99,8 @@ class WriteRun {
       deleteNode: p('DELETE FROM graph_nodes WHERE id = ?'),
       deleteRel: p('DELETE FROM graph_rels WHERE id = ?'),
       hasRels: p('SELECT 1 FROM graph_rels WHERE src = ? OR dst = ? LIMIT 1'),
+      relsOfType: p('SELECT id, src, dst FROM graph_rels WHERE type = ? ORDER BY id'),
+      lastRowid: p('SELECT last_insert_rowid()'),
     };
   }
 
@@ -261,6 +263,7 @@ class WriteRun {
         this.merge(clause.pattern, clause.onCreate, clause.onMatch);
         return;
       case 'set':
+        if (this.setBatch(clause.items)) return;
         this.prebatch(clause.items.map(setValue));
         for (const row of this.rows) for (const item of clause.items) this.set(item, row);
         return;
@@ -406,6 +409,10 @@ class WriteRun {
       this.mergeNode(p, onCreate, onMatch, inputVars, added);
       return;
     }
+    if (this.options.batchWrites && this.rows.length > 0 && isBoundRelMerge(p, inputVars)) {
+      this.mergeRel(p, onCreate, onMatch, inputVars, added);
+      return;
+    }
     const out: Row[] = [];
     for (const row of this.rows) {
       const found = this.readRow(p, () => [match], 'bindings', row, inputVars);
@@ -465,6 +472,59 @@ class WriteRun {
     this.rows = out;
   }
 
+  /**
+   * MERGE of one relationship between two bound nodes, `MERGE (a)-[r:T]->(b)`,
+   * row by row as merge() does, but each row looks its relationships up in a
+   * Map from (start, end) to ids, read once per clause (type T, in id order,
+   * as the MATCH's rows come) and kept current with the relationships the
+   * clause creates. SET items cannot move a relationship, so they leave the
+   * Map as it is.
+   */
+  private mergeRel(p: Pattern, onCreate: SetItem[], onMatch: SetItem[], inputVars: OutputColumn[], added: OutputColumn[]): void {
+    const rel = p.rels[0] as RelPattern;
+    const type = rel.types[0] as string;
+    const ai = inputVars.findIndex((v) => v.name === p.nodes[0]?.variable);
+    const bi = inputVars.findIndex((v) => v.name === p.nodes[1]?.variable);
+    const byPair = new Map<string, number[]>();
+    const pair = (src: unknown, dst: unknown): string => `${Number(src)},${Number(dst)}`;
+    for (const [id, src, dst] of this.sql.relsOfType!.raw(true).iterate(type) as IterableIterator<[number, number, number]>) {
+      const k = pair(src, dst);
+      const ids = byPair.get(k);
+      if (ids) ids.push(id);
+      else byPair.set(k, [id]);
+    }
+    this.prebatch([...onCreate.map(setValue), ...onMatch.map(setValue)], inputVars);
+    const inputNames = new Set(inputVars.map((v) => v.name));
+    const out: Row[] = [];
+    for (const row of this.rows) {
+      const a = row[ai];
+      const b = row[bi];
+      const [src, dst] = rel.direction === 'in' ? [b, a] : [a, b];
+      const found = src === null || src === undefined || dst === null || dst === undefined ? [] : (byPair.get(pair(src, dst)) ?? []);
+      if (found.length === 0) {
+        const fresh = [...row, ...added.map(() => null)];
+        this.rowSource.set(fresh, row);
+        this.create(p, fresh, new Set(inputNames), true);
+        // the relationship just inserted (a trigger's inserts leave last_insert_rowid as it was)
+        const id = Number(this.sql.lastRowid!.pluck().get());
+        const k = pair(src, dst);
+        const ids = byPair.get(k);
+        if (ids) ids.push(id);
+        else byPair.set(k, [id]);
+        for (const item of onCreate) this.set(item, fresh);
+        out.push(fresh);
+        continue;
+      }
+      for (const id of [...found]) {
+        const merged = [...row, ...added.map((v) => (v.name === rel.variable ? id : null))];
+        this.rowSource.set(merged, row);
+        for (const item of onMatch) this.set(item, merged);
+        out.push(merged);
+      }
+    }
+    this.rows = out;
+  }
+
   /** The MERGE keys of each row: all rows in one query when no key reads the graph, else one prepared query per row. */
   private mergeValues(exprs: Expr[], inputVars: OutputColumn[]): { structured: boolean[]; row: (row: Row, i: number) => unknown[] } {
     const unit = inputVars.length === 0;
@@ -509,24 +569,103 @@ class WriteRun {
     (target.type === 'node' ? this.sql.setNodeProps! : this.sql.setRelProps!).run(toJsonText(props), target.id);
   }
 
-  private set(item: SetItem, row: Row): void {
-    if (item.kind === 'setLabels') {
-      const target = this.valueOf(row, item.variable, 'node');
-      if (!target) return;
-      for (const label of new Set(item.labels)) this.stats.labelsAdded += this.sql.insertLabel!.run(target.id, label).changes;
-      return;
+  /**
+   * SET over a batch of rows in two passes: the values of every item for
+   * every row in one query, then the items applied in row order to each
+   * target's properties held in a Map, each target written once at the end.
+   * Values may read the graph through node and relationship variables of the
+   * row (`coalesce(e.obs, []) + r.obs`): taken before any write, they are
+   * what row by row would see only when no item reads an entity an earlier
+   * item (this row's or an earlier row's) wrote, so any such overlap, a label
+   * item, a pattern in a value, or a failing query leaves the clause to the
+   * row-by-row path (which then meets the same errors in the same order).
+   * Returns whether it ran.
+   */
+  private setBatch(items: readonly SetItem[]): boolean {
+    if (!this.options.batchWrites || this.rows.length < 2 || this.vars.length === 0) return false;
+    if (items.some((item) => item.kind === 'setLabels')) return false;
+    const values = items.map((item) => (item as Exclude<SetItem, { kind: 'setLabels' }>).value);
+    // per item: the row columns its value reads, each with the keys read (n.key) or null for the whole entity (n, keys(n), ...)
+    const refs: { at: number; keys: Set<string> | null }[][] = [];
+    const readsAny: boolean[] = [];
+    for (const value of values) {
+      const reads = graphReads(value);
+      if (reads === null) return false;
+      const at: { at: number; keys: Set<string> | null }[] = [];
+      for (const [name, keys] of reads) {
+        const i = this.indexOf(name);
+        if (i === -1) continue;
+        const type = (this.vars[i] as OutputColumn).type;
+        if (type === 'nodes' || type === 'rels' || type === 'path') return false;
+        // a whole relationship reaches its end nodes (startNode(r).key): any earlier write may be read
+        if (type === 'rel' && keys === null) readsAny[refs.length] = true;
+        if (type === 'node' || type === 'rel') at.push({ at: i, keys });
+      }
+      refs.push(at);
     }
-    const target = this.valueOf(row, item.variable, 'node or rel');
-    if (!target) return;
-    const value = this.evaluate(item.value, row);
-    const props = this.readProps(target);
-    if (!props) return; // deleted earlier in this query
+    // the entities (and keys) each item writes, checked against what the later items' values read
+    const targets: ({ id: number; type: 'node' | 'rel' } | null)[][] = [];
+    try {
+      const touched = new Set<string>();
+      const whole = new Set<string>();
+      const keyed = new Set<string>();
+      for (const row of this.rows) {
+        const t = items.map((item, k) => {
+          if (readsAny[k] && touched.size > 0) throw SET_OVERLAP;
+          for (const ref of refs[k] as { at: number; keys: Set<string> | null }[]) {
+            const v = row[ref.at];
+            if (v === null || v === undefined) continue;
+            const entity = `${(this.vars[ref.at] as OutputColumn).type}${Number(v)}`;
+            if (ref.keys === null ? touched.has(entity) : whole.has(entity) || [...ref.keys].some((key) => keyed.has(`${entity}\u0000${key}`))) throw SET_OVERLAP;
+          }
+          const target = this.valueOf(row, item.variable, 'node or rel');
+          if (target) {
+            const entity = `${target.type}${target.id}`;
+            touched.add(entity);
+            if (item.kind === 'setProp') keyed.add(`${entity}\u0000${item.key}`);
+            else whole.add(entity);
+          }
+          return target;
+        });
+        targets.push(t);
+      }
+    } catch {
+      return false;
+    }
+    const numbered = [...this.vars, { name: ROW_NUMBER, type: 'num' as const }];
+    const all: unknown[][] = new Array(this.rows.length);
+    try {
+      const r = this.read([valuesClause([...values, { kind: 'var', name: ROW_NUMBER }])], 'values', Number.MAX_SAFE_INTEGER, this.rows.map((row, i) => [...row, i]), numbered);
+      for (const out of r.rows) all[Number(out[values.length])] = out;
+    } catch {
+      return false;
+    }
+    const props = new Map<string, { target: { id: number; type: 'node' | 'rel' }; props: Record<string, unknown> | null }>();
+    this.rows.forEach((_row, i) => {
+      items.forEach((item, k) => {
+        const target = (targets[i] as ({ id: number; type: 'node' | 'rel' } | null)[])[k];
+        if (!target) return;
+        const key = `${target.type}${target.id}`;
+        let held = props.get(key);
+        if (!held) {
+          held = { target, props: this.readProps(target) };
+          props.set(key, held);
+        }
+        if (!held.props) return; // deleted earlier in this query
+        held.props = this.applySet(item as Exclude<SetItem, { kind: 'setLabels' }>, held.props, (all[i] as unknown[])[k] ?? null);
+      });
+    });
+    for (const { target, props: p } of props.values()) if (p) this.writeProps(target, p);
+    return true;
+  }
+
+  /** One SET item on a target's properties (changed in place, or replaced by SET n = map): the new properties. */
+  private applySet(item: Exclude<SetItem, { kind: 'setLabels' }>, props: Record<string, unknown>, value: unknown): Record<string, unknown> {
     if (item.kind === 'setProp') {
       if (value === null) delete props[item.key];
       else props[item.key] = checkedProperty(item.key, value);
       this.stats.propertiesSet++;
-      this.writeProps(target, props);
-      return;
+      return props;
     }
     let map = value;
     if (map !== null && typeof map === 'object' && !Array.isArray(map) && 'properties' in map && 'id' in map) map = (map as { properties: unknown }).properties;
@@ -539,7 +678,22 @@ class WriteRun {
       this.stats.propertiesSet++;
     }
     if (!item.merge) this.stats.propertiesSet += Object.keys(props).filter((k) => !(k in next)).length;
-    this.writeProps(target, next);
+    return next;
+  }
+
+  private set(item: SetItem, row: Row): void {
+    if (item.kind === 'setLabels') {
+      const target = this.valueOf(row, item.variable, 'node');
+      if (!target) return;
+      for (const label of new Set(item.labels)) this.stats.labelsAdded += this.sql.insertLabel!.run(target.id, label).changes;
+      return;
+    }
+    const target = this.valueOf(row, item.variable, 'node or rel');
+    if (!target) return;
+    const value = this.evaluate(item.value, row);
+    const props = this.readProps(target);
+    if (!props) return; // deleted earlier in this query
+    this.writeProps(target, this.applySet(item, props, value));
   }
 
   private remove(item: RemoveItem, row: Row): void {
@@ -594,6 +748,48 @@ class WriteRun {
 /** The name the batch MERGE gives its row numbers (a NUL-free name no query can spell as a variable). */
 const ROW_NUMBER = '\u0002row';
 
+/** Thrown inside setBatch's check when a value reads an entity an earlier item wrote. */
+const SET_OVERLAP = new Error('set overlap');
+
+const GRAPH_READING_KINDS: ReadonlySet<string> = new Set(['pattern', 'patternComprehension', 'shortestPath', 'subquery']);
+
+/**
+ * The variables an expression reads, each with the property keys read through
+ * it (`n.key`), or null for a use of the whole value (`n`, `keys(n)`,
+ * `n{.*}`); null overall when it holds a pattern or subquery (which may read
+ * any part of the graph).
+ */
+function graphReads(e: Expr): Map<string, Set<string> | null> | null {
+  const reads = new Map<string, Set<string> | null>();
+  let patterns = false;
+  const whole = (name: string): void => {
+    reads.set(name, null);
+  };
+  const visit = (x: unknown): void => {
+    if (Array.isArray(x)) {
+      x.forEach(visit);
+      return;
+    }
+    if (x === null || typeof x !== 'object') return;
+    const o = x as { kind?: unknown; name?: unknown; variable?: unknown; target?: { kind?: unknown; name?: unknown }; key?: unknown };
+    if (typeof o.kind === 'string' && GRAPH_READING_KINDS.has(o.kind)) patterns = true;
+    if (o.kind === 'prop' && o.target?.kind === 'var' && typeof o.target.name === 'string' && typeof o.key === 'string') {
+      const keys = reads.has(o.target.name) ? reads.get(o.target.name) : new Set<string>();
+      if (keys) {
+        keys.add(o.key);
+        reads.set(o.target.name, keys);
+      }
+      return;
+    }
+    if ((o.kind === 'var' || o.kind === 'variable') && typeof o.name === 'string') whole(o.name);
+    // a map projection names its variable without a var node
+    if (o.kind === 'mapProjection' && typeof o.variable === 'string') whole(o.variable);
+    Object.values(o).forEach(visit);
+  };
+  visit(e);
+  return patterns ? null : reads;
+}
+
 function setValue(item: SetItem): Expr | null {
   return item.kind === 'setLabels' ? null : item.value;
 }
@@ -604,6 +800,17 @@ function isSingleNodeMerge(p: Pattern, inputNames: ReadonlySet<string>): boolean
   if (p.rels.length > 0 || !np) return false;
   if (np.variable !== null && inputNames.has(np.variable)) return false;
   return np.properties?.kind === 'map' && np.properties.entries.length > 0;
+}
+
+/** `MERGE (a)-[r:T]->(b)` (or <-) with a and b bound nodes, neither with labels or properties, r new and without properties: what mergeRel can look up. */
+function isBoundRelMerge(p: Pattern, inputVars: readonly OutputColumn[]): boolean {
+  const [a, b] = p.nodes;
+  const rel = p.rels[0];
+  if (p.nodes.length !== 2 || p.rels.length !== 1 || !a || !b || !rel || p.path || p.shortest) return false;
+  const boundNode = (np: NodePattern): boolean => np.variable !== null && np.labels.length === 0 && np.properties === null && inputVars.some((v) => v.name === np.variable && v.type === 'node');
+  if (!boundNode(a) || !boundNode(b)) return false;
+  if (rel.range || rel.types.length !== 1 || rel.properties !== null || (rel.direction !== 'out' && rel.direction !== 'in')) return false;
+  return rel.variable === null || !inputVars.some((v) => v.name === rel.variable);
 }
 
 /** The variables a pattern names, in order, each once, with its kind. */

@@ -190,7 +190,9 @@ function unknownArith(op: string, l: Sql, r: Sql, ctx: Ctx, inline: boolean, plu
     const temporal = call(ctx, 'arith', ctx.bind(op), xn, yn);
     if (op === '+') {
       // both texts and temporal-shaped: arithmetic; otherwise Cypher's + (concatenation, lists, numbers)
-      return `(CASE WHEN typeof(${xn}) = 'text' AND typeof(${yn}) = 'text' AND ${call(ctx, 'isarith', xn, yn)} THEN json_quote(${temporal}) ELSE ${plus(x, y).json} END)`;
+      // a value of unknown type is a string when its JSON is one (json_extract gives a list's JSON as text too): lists skip the call into JS
+      const isText = (v: Sql): string => (v.type === 'any' ? `json_type(${v.json}) = 'text'` : `typeof(${v.native}) = 'text'`);
+      return `(CASE WHEN ${isText(x)} AND ${isText(y)} AND ${call(ctx, 'isarith', xn, yn)} THEN json_quote(${temporal}) ELSE ${plus(x, y).json} END)`;
     }
     return `(CASE WHEN typeof(${xn}) = 'text' OR typeof(${yn}) = 'text' THEN json_quote(${temporal}) ELSE json_quote(${xn} ${op} ${yn}) END)`;
   };
