@@ -171,53 +171,16 @@ function definedIn(e: Expr, scope: Scope, what: string): void {
 
 function freeVariables(e: Expr): Set<string> {
   const out = new Set<string>();
+  const use = (name: string, local: ReadonlySet<string>): void => {
+    if (!local.has(name)) out.add(name);
+  };
   const walk = (x: Expr, local: ReadonlySet<string>): void => {
     const sub = (y: Expr | null, extra: readonly string[] = []): void => {
       if (y) walk(y, extra.length > 0 ? new Set([...local, ...extra]) : local);
     };
     switch (x.kind) {
       case 'var':
-        if (!local.has(x.name)) out.add(x.name);
-        return;
-      case 'literal':
-      case 'param':
-      case 'countStar':
-        return;
-      case 'prop':
-        return sub(x.target);
-      case 'list':
-        return x.items.forEach((i) => sub(i));
-      case 'map':
-        return x.entries.forEach(([, v]) => sub(v));
-      case 'arith':
-      case 'compare':
-      case 'logic':
-      case 'in':
-      case 'string':
-      case 'regex':
-        sub(x.left);
-        return sub(x.right);
-      case 'neg':
-      case 'not':
-      case 'isNull':
-      case 'hasLabels':
-        return sub(x.expr);
-      case 'index':
-        sub(x.target);
-        return sub(x.index);
-      case 'slice':
-        sub(x.target);
-        sub(x.from);
-        return sub(x.to);
-      case 'call':
-        return x.args.forEach((a) => sub(a));
-      case 'case':
-        sub(x.subject);
-        for (const b of x.branches) {
-          sub(b.when);
-          sub(b.then);
-        }
-        return sub(x.otherwise);
+        return use(x.name, local);
       // patterns may introduce names of their own; only their property maps are checked
       case 'pattern':
       case 'shortestPath':
@@ -233,25 +196,13 @@ function freeVariables(e: Expr): Set<string> {
         for (const p of x.patterns) patternExprs(p, new Set([...local, ...names]), walk);
         return sub(x.where, names);
       }
-      case 'listComp':
-        sub(x.list);
-        sub(x.where, [x.variable]);
-        return sub(x.map, [x.variable]);
-      case 'quantifier':
-        sub(x.list);
-        return sub(x.where, [x.variable]);
-      case 'reduce':
-        sub(x.init);
-        sub(x.list);
-        return sub(x.expr, [x.acc, x.variable]);
       case 'mapProjection':
-        if (!local.has(x.variable)) out.add(x.variable);
-        for (const item of x.items) {
-          if (item.kind === 'entry') sub(item.expr);
-          else if (item.kind === 'variable' && !local.has(item.name)) out.add(item.name);
-        }
-        return;
+        use(x.variable, local);
+        for (const item of x.items) if (item.kind === 'variable') use(item.name, local);
+        break;
     }
+    // the rest, and a map projection's entries: the sub-expressions, with the names each binds (children)
+    for (const [child, binds] of children(x)) sub(child, binds);
   };
   walk(e, new Set());
   return out;
