@@ -1,5 +1,5 @@
 import { KIND } from './compare.ts';
-import type { Sql, VType } from './values.ts';
+import { isListType, type Sql, type VType } from './values.ts';
 
 /**
  * The SQL of Cypher comparisons, IN, ORDER BY keys and grouping keys.
@@ -79,10 +79,6 @@ export function compareSql(op: CompareOp, l: Sql, r: Sql): string {
   return `cypher_cmp('${op}', ${kindArgs(l)}, ${kindArgs(r)})`;
 }
 
-function isList(t: VType): boolean {
-  return t === 'list' || t === 'nodes' || t === 'rels';
-}
-
 /** The elements of a JSON list whose json_each type can equal a scalar of type `t` (and nulls, which make IN null). */
 function candidates(t: VType, list: string): string {
   const types = t === 'num' ? `'integer', 'real', 'null'` : t === 'str' ? `'text', 'null'` : `'true', 'false', 'null'`;
@@ -96,7 +92,7 @@ export function inSql(l: Sql, r: Sql): string {
   const list = r.type === 'nodes' || r.type === 'rels' ? null : r.json;
   if (list !== null && (plain(l) || l.type === 'any')) {
     // a null list is null, and so is any value that is not a list (Cypher refuses it)
-    const isArray = isList(r.type) ? `${list} IS NOT NULL` : `json_type(${list}) = 'array'`;
+    const isArray = isListType(r.type) ? `${list} IS NOT NULL` : `json_type(${list}) = 'array'`;
     if (plain(l)) return `(CASE WHEN ${isArray} THEN ${l.native} IN ${candidates(l.type, list)} END)`;
     return (
       `(CASE WHEN NOT ${isArray} THEN NULL ` +

@@ -6,7 +6,7 @@ import { extraAggregate, extraFunction, regexMatch } from './functions.ts';
 import { listComprehension, mapProjection, quantifier, reduce, slice } from './list-expr.ts';
 import { plus } from './plus.ts';
 import { temporalArith, temporalCall, temporalCompare, temporalProperty } from './temporal/sql.ts';
-import { boolJson, embed, fromJson, fromNative, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
+import { boolJson, embed, fromJson, fromNative, isListType, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
 
 /**
  * Compiles a Cypher expression to SQL over the variables in scope. Values
@@ -120,10 +120,6 @@ export function propertyOf(v: Sql, key: string): Sql {
  */
 function jsonAt(json: string, path: string): Sql {
   return { type: 'any', native: `json_extract(${json}, ${path})`, json: `nullif(${json} -> ${path}, 'null')`, jsonType: `json_type(${json}, ${path})` };
-}
-
-function isListType(t: VType): boolean {
-  return t === 'list' || t === 'nodes' || t === 'rels';
 }
 
 function describe(t: VType): string {

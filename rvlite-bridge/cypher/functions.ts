@@ -5,7 +5,7 @@ import { CypherError, invalid } from './errors.ts';
 import type { ExprContext, Scope } from './compile-expr.ts';
 import { exactJsonText } from './exact-json.ts';
 import { reverseList, slice } from './list-expr.ts';
-import { fromJson, fromNative, type Sql, type VType } from './values.ts';
+import { fromJson, fromNative, isListType, type Sql } from './values.ts';
 
 /**
  * Cypher functions beyond the core set in compile-expr.ts, and the SQLite
@@ -228,10 +228,6 @@ function textOf(v: Sql): string {
   if (v.type === 'str') return v.native;
   if (v.type === 'any') return `(CASE WHEN json_type(${v.json}) = 'text' THEN ${v.native} END)`;
   return 'NULL';
-}
-
-function isListType(t: VType): boolean {
-  return t === 'list' || t === 'nodes' || t === 'rels';
 }
 
 /** toBoolean: strings 'true'/'false' (any case, trimmed), booleans, integers (0 is false); other strings null. */

@@ -1,7 +1,7 @@
 import type { Expr } from './ast.ts';
 import { invalid } from './errors.ts';
 import { keyPath, propertyOf, propsOf, type ExprContext, type Scope } from './compile-expr.ts';
-import { carry, embed, fromColumn, fromNative, type Sql, type VType } from './values.ts';
+import { carry, embed, fromColumn, fromNative, isListType, type Sql, type VType } from './values.ts';
 
 /**
  * The expressions that walk a list or build a map from a variable: list
@@ -33,15 +33,11 @@ function inner(scope: Scope): { scope: Scope; depth: number } {
   return { scope: s, depth };
 }
 
-function isList(t: VType): boolean {
-  return t === 'list' || t === 'nodes' || t === 'rels';
-}
-
 const TYPE_NAMES: Record<VType, string> = { node: 'node', rel: 'relationship', nodes: 'list', rels: 'list', path: 'path', num: 'number', str: 'string', bool: 'boolean', list: 'list', map: 'map', any: 'value', null: 'null', date: 'date', localtime: 'localtime', time: 'time', localdatetime: 'localdatetime', datetime: 'datetime', duration: 'duration' };
 
 /** A list operand: refuses a value that is statically not a list (a list of unknown type is checked when it runs). */
 function listOperand(v: Sql, what: string): void {
-  if (!isList(v.type) && v.type !== 'any' && v.type !== 'null') throw invalid(`${what} needs a list, not a ${TYPE_NAMES[v.type]}; pass a list.`);
+  if (!isListType(v.type) && v.type !== 'any' && v.type !== 'null') throw invalid(`${what} needs a list, not a ${TYPE_NAMES[v.type]}; pass a list.`);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { carry, embed, fromColumn, fromJson, fromNative, type Sql, type VType } from './values.ts';
+import { carry, embed, fromColumn, fromJson, fromNative, isListType, type Sql, type VType } from './values.ts';
 
 /**
  * Cypher's `+`: null when either side is null; list concatenation when
@@ -19,16 +19,12 @@ import { carry, embed, fromColumn, fromJson, fromNative, type Sql, type VType } 
 export function plus(l: Sql, r: Sql, inline: boolean): Sql {
   if (l.type === 'null' || r.type === 'null') return fromNative('null', 'NULL');
   if (l.type === 'any' || r.type === 'any') return fromJson(decidedAtRunTime(l, r, inline));
-  if (isList(l.type) || isList(r.type)) return lists(l, r, inline);
+  if (isListType(l.type) || isListType(r.type)) return lists(l, r, inline);
   const scalar = (t: VType): boolean => t === 'str' || t === 'num';
   if (l.type === 'num' && r.type === 'num') return fromNative('num', `(${l.native} + ${r.native})`);
   if (scalar(l.type) && scalar(r.type)) return fromNative('str', `(${l.native} || ${r.native})`);
   // booleans, maps, nodes: their JSON decides (a boolean joins a string as 'true', not as 1)
   return fromJson(decidedAtRunTime(l, r, inline));
-}
-
-function isList(t: VType): boolean {
-  return t === 'list' || t === 'nodes' || t === 'rels';
 }
 
 /** `body` over both operands, each computed once (see plus). */
@@ -51,8 +47,8 @@ function lists(l: Sql, r: Sql, inline: boolean): Sql {
   const idsOf = (t: VType): string | null => (t === 'nodes' || t === 'node' ? 'nodes' : t === 'rels' || t === 'rel' ? 'rels' : null);
   const ids = idsOf(l.type) !== null && idsOf(l.type) === idsOf(r.type) ? (idsOf(l.type) as 'nodes' | 'rels') : null;
   const form = (v: Sql): string => {
-    if (ids) return isList(v.type) ? v.native : `json_array(${v.native})`;
-    return isList(v.type) ? v.json : `json_array(${embed(v)})`;
+    if (ids) return isListType(v.type) ? v.native : `json_array(${v.native})`;
+    return isListType(v.type) ? v.json : `json_array(${embed(v)})`;
   };
   const sql = withOperands(l, r, inline, (x, y) => `CASE WHEN ${x.native} IS NULL OR ${y.native} IS NULL THEN NULL ELSE ${splice(form(x), form(y))} END`);
   return fromNative(ids ?? 'list', sql);

@@ -117,6 +117,11 @@ export function fromJson(json: string): Sql {
   return { type: 'any', native: `json_extract(${json}, '$')`, json };
 }
 
+/** Whether values of type `t` are lists (of anything, of nodes, of relationships). */
+export function isListType(t: VType): boolean {
+  return t === 'list' || t === 'nodes' || t === 'rels';
+}
+
 /** The one column a value is carried in between stages. */
 export function carry(v: Sql): string {
   if (TEXT_TYPES.has(v.type)) return v.native;
