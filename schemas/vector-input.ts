@@ -64,13 +64,13 @@ export function decodeFloat32Base64(text: string, what: string): Float32Array | 
 
 const MAX_ONE_VECTOR_CHARS = Math.ceil((LIMITS.maxDimensions * 4) / 3) + 4;
 
-/** One vector as base64; decoded here, so a tool receives a Float32Array. */
-export function vectorBase64(what: string) {
+/** A base64 string of float32 values, decoded here so a tool receives a Float32Array; `maxChars` caps one vector's length. */
+function base64Floats(what: string, maxChars = Infinity) {
   return z
     .string({ error: `${what} must be a string: ${BASE64_RULE}` })
     .transform((text, ctx) => {
       // checked here, not with .max(): maxLength is outside what strict function calling takes
-      const decoded = text.length > MAX_ONE_VECTOR_CHARS ? `${what} holds more than ${LIMITS.maxDimensions} float32 values` : decodeFloat32Base64(text, what);
+      const decoded = text.length > maxChars ? `${what} holds more than ${LIMITS.maxDimensions} float32 values` : decodeFloat32Base64(text, what);
       if (typeof decoded === 'string') {
         ctx.addIssue({ code: 'custom', message: decoded });
         return z.NEVER;
@@ -79,14 +79,10 @@ export function vectorBase64(what: string) {
     });
 }
 
+/** One vector as base64. */
+export function vectorBase64(what: string) {
+  return base64Floats(what, MAX_ONE_VECTOR_CHARS);
+}
+
 /** Many vectors back to back, as base64; split by the tool once it knows the store's dimension. */
-export const VectorsBase64 = z
-  .string({ error: `vectors_b64 must be a string: ${BASE64_RULE}` })
-  .transform((text, ctx) => {
-    const decoded = decodeFloat32Base64(text, 'vectors_b64');
-    if (typeof decoded === 'string') {
-      ctx.addIssue({ code: 'custom', message: decoded });
-      return z.NEVER;
-    }
-    return decoded;
-  });
+export const VectorsBase64 = base64Floats('vectors_b64');
