@@ -6,9 +6,12 @@ export type QueryLanguage = 'sql' | 'cypher' | 'sparql';
 
 export type QueryParams = unknown[] | Record<string, unknown> | undefined;
 
-/** JSON has no bigint: a bigint param crosses to the child as {"$bigint": "digits"} and binds as an integer. */
-export function encodeParams(params: QueryParams): QueryParams {
-  if (params === undefined) return undefined;
+/**
+ * JSON has no bigint: a bigint param crosses to the child as {"$bigint": "digits"} and binds as an
+ * integer. `bigints` is what checkParams found; without any, the params go as they are.
+ */
+export function encodeParams(params: QueryParams, bigints: boolean): QueryParams {
+  if (params === undefined || !bigints) return params;
   return JSON.parse(JSON.stringify(params, (_key, value: unknown) => (typeof value === 'bigint' ? { $bigint: value.toString() } : value))) as QueryParams;
 }
 
@@ -23,6 +26,8 @@ export interface QueryRequest {
   db: string;
   text: string;
   params: QueryParams;
+  /** Whether the params hold {"$bigint": ...} values to revive (params-check.ts). */
+  bigints: boolean;
   rowCap: number;
   byteCap: number;
   /** The cache must be at this commit, or the child answers ESTALE. */

@@ -1,7 +1,7 @@
 import type { RvfDatabase } from '../store/database.ts';
 import { RvfError, isRvfError } from '../store/errors.ts';
 import { LIMITS } from '../schemas/limits.ts';
-import { checkParamsDepth } from './params-depth.ts';
+import { checkParams } from './params-check.ts';
 import { encodeParams, type QueryLanguage, type QueryParams, type QueryRows } from './query-protocol.ts';
 import { queryRunner } from './query-runner.ts';
 import type { ReadOnlyContext } from './read-only-words.ts';
@@ -41,6 +41,10 @@ export interface QueryOptions {
   signal?: AbortSignal;
 }
 
+/** Query texts the engines refused as writes, by language (see runQuery); cleared when full, as a bound. */
+const KNOWN_WRITES = new Set<string>();
+const KNOWN_WRITES_MAX = 1000;
+
 const LANGUAGE_NAMES: Record<QueryLanguage, string> = { sql: 'SQL', cypher: 'Cypher', sparql: 'SPARQL' };
 
 /** Where a value holding NUL goes instead of the query text. */
@@ -61,13 +65,15 @@ export async function runQuery(db: RvfDatabase, lang: QueryLanguage, text: strin
   if (nul !== -1) {
     throw new RvfError('EINVAL', `the ${LANGUAGE_NAMES[lang]} query holds a NUL character at position ${nul + 1}, which query text may not hold; remove it, and ${NUL_INSTEAD[lang]}.`);
   }
-  checkParamsDepth(params);
+  const { bigints } = checkParams(params);
+  const sentParams = encodeParams(params, bigints);
   const timeLimit = options.timeLimitMs ?? LIMITS.queryTimeLimitMs;
   const request = (s: { cachePath: string; epoch: number; commitHash: string }, write: boolean) => ({
     lang,
     db: s.cachePath,
     text,
-    params: encodeParams(params),
+    params: sentParams,
+    bigints,
     rowCap: LIMITS.maxQueryRows,
     byteCap: LIMITS.maxQueryResultBytes,
     expect: { epoch: s.epoch, commitHash: s.commitHash },
@@ -91,11 +97,19 @@ export async function runQuery(db: RvfDatabase, lang: QueryLanguage, text: strin
   // On a writer, a query runs as a read first: reads then run beside the
   // store's other calls instead of in turn with its writes. Only what the
   // engines refuse as a write (EREADONLY, decided before anything runs) goes
-  // on to the write path, which takes the store's writes in turn.
-  try {
-    return await read();
-  } catch (err) {
-    if (!isRvfError(err) || err.code !== 'EREADONLY') throw err;
+  // on to the write path, which takes the store's writes in turn. A text
+  // refused once goes straight there the next time: whether a text writes
+  // depends on the text alone, and the try would send a batch's params to
+  // the child twice.
+  const known = `${lang}\u0000${text}`;
+  if (!KNOWN_WRITES.has(known)) {
+    try {
+      return await read();
+    } catch (err) {
+      if (!isRvfError(err) || err.code !== 'EREADONLY') throw err;
+    }
+    if (KNOWN_WRITES.size >= KNOWN_WRITES_MAX) KNOWN_WRITES.clear();
+    KNOWN_WRITES.add(known);
   }
   return db.writeSession((s) => queryRunner().run(request(s, true), s, timeLimit, ticket));
 }

@@ -30,7 +30,7 @@ import {
   vecPayloadBytes,
 } from './payloads.ts';
 import { rebuildCache, reconcileCache, replayCommits } from './reconcile.ts';
-import { decodeEffects, type Effects, encodeEffects, isEffectsPayload, isEmptyEffects } from './effects.ts';
+import { checkEffects, type Effects, encodeEffects, isEffectsPayload, isEmptyEffects } from './effects.ts';
 import { manifestFits, nextManifest, packBatch, parseDeleteIds } from './batch.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanFrom, scanLog, type Scan } from './scan.ts';
@@ -510,7 +510,7 @@ export class RvfDatabase {
   #commitEffects(payload: Buffer): { epoch: number; commitHash: string } {
     this.#assertWritable();
     if (!isEffectsPayload(payload)) throw new RvfError('EINVAL', 'an effects record must start with its magic.');
-    decodeEffects(payload); // refuse a malformed record before it reaches the file
+    checkEffects(payload); // refuse a malformed record before it reaches the file
     if (payload.length > LIMITS.maxEffectsBytes) {
       throw new RvfError('ELIMIT', `the write changes ${Math.ceil(payload.length / 1048576)} MiB of rows at once, over the ${LIMITS.maxEffectsBytes / 1048576} MiB limit; split it into smaller writes.`);
     }

@@ -82,6 +82,37 @@ export function isEffectsPayload(payload: Buffer): boolean {
   return payload.length >= 4 && payload.readUInt32LE(0) === EFFECTS_MAGIC;
 }
 
+function isEncodedValue(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'number') return true;
+  if (typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return typeof o['$i'] === 'string' || typeof o['$b'] === 'string' || o['$r'] === 'Infinity' || o['$r'] === '-Infinity';
+}
+
+/**
+ * Throws when a payload is not an effects record this build could decode, without decoding it:
+ * a writer checks each record before it reaches the file, and building every bigint and Buffer
+ * of a 10,000-row write only to drop them cost more than the check.
+ */
+export function checkEffects(payload: Buffer): void {
+  const parsed = JSON.parse(payload.toString('utf8', 4)) as { v?: unknown; ddl?: unknown; tables?: unknown };
+  if (parsed.v !== FORMAT_VERSION) throw new Error(`effects record of format ${String(parsed.v)}; this build reads format ${FORMAT_VERSION}`);
+  if (!Array.isArray(parsed.ddl) || !Array.isArray(parsed.tables)) throw new Error('effects record lacks ddl or tables');
+  if (!parsed.ddl.every((d) => typeof d === 'string')) throw new Error('effects record holds DDL that is not text');
+  for (const t of parsed.tables as unknown[]) {
+    const table = t as { table?: unknown; columns?: unknown; upserts?: unknown; deletes?: unknown };
+    if (typeof table.table !== 'string' || !Array.isArray(table.columns) || !Array.isArray(table.upserts) || !Array.isArray(table.deletes)) {
+      throw new Error('effects record holds a table without its name, columns, upserts and deletes');
+    }
+    const width = table.columns.length + 1;
+    if (!table.columns.every((c) => typeof c === 'string')) throw new Error(`effects record names a column of ${table.table} with no text`);
+    for (const row of table.upserts as unknown[]) {
+      if (!Array.isArray(row) || row.length !== width || !row.every(isEncodedValue)) throw new Error(`effects record holds a malformed row of ${table.table}`);
+    }
+    if (!(table.deletes as unknown[]).every((id) => typeof id === 'string' && /^-?\d+$/.test(id))) throw new Error(`effects record holds a malformed deleted rowid of ${table.table}`);
+  }
+}
+
 /** Decodes an effects payload; throws on a malformed one (its segment's CRC verified, so that is a bug or a newer format). */
 export function decodeEffects(payload: Buffer): Effects {
   const parsed = JSON.parse(payload.toString('utf8', 4)) as { v?: unknown; ddl?: unknown; tables?: unknown };

@@ -167,6 +167,11 @@ describe('batch MERGE gives what row-by-row MERGE gives', () => {
       { q: "UNWIND $rows AS r CREATE (a:P {name: r.name, k: r.type})-[:R {w: size(r.obs)}]->(b:Q {of: a.name}) SET a.x = r.name + '!', b.y = a.x RETURN id(a), id(b)", params: { rows: ENTITY_ROWS } },
       { q: "UNWIND $rows AS r MATCH (e:Entity {name: r.name}) SET e.count = coalesce(e.count, 0) + 1, e.last = r.type, e.tag = [r.name, 'x'] RETURN e.count", params: { rows: ENTITY_ROWS } },
       { q: 'UNWIND [1, 2, 3] AS i CREATE (n:Bad {v: CASE WHEN i = 3 THEN {m: 1} ELSE i END})' },
+      // a NaN key never equals itself: each row makes its own node, also when they are made at once
+      { q: 'UNWIND [0.0 / 0.0, 0.0 / 0.0, 1] AS x MERGE (n:NaNs {k: x}) RETURN id(n), n.k' },
+      // nodes made at once get ids above a deleted node's, in row order
+      { q: "MATCH (n:Entity {name: 'cy'}) DETACH DELETE n" },
+      { q: "UNWIND ['cy', 'cy2', 'cy', 'old'] AS nm MERGE (e:Entity {name: nm}) RETURN id(e), e.name" },
     ]);
   });
 

@@ -28,6 +28,7 @@ export class MergeIndex {
   private readonly byKey = new Map<string, number[]>();
   private readonly keyOf = new Map<number, string>();
   private readonly one: Database.Statement;
+  private readonly unstored: Database.Statement;
 
   constructor(db: Database.Database, labels: readonly string[], keys: readonly MergeKey[]) {
     const node: Sql = { ...fromNative('node', 'n.id'), table: 'n' };
@@ -41,6 +42,10 @@ export class MergeIndex {
     const select = `SELECT n.id, ${cols.join(', ')} FROM graph_nodes n`;
     const all = db.prepare(`${select}${labelled.length > 0 ? ` WHERE ${labelled.join(' AND ')}` : ''} ORDER BY n.id`);
     this.one = db.prepare(`${select} WHERE n.id = @id${labelled.map((c) => ` AND ${c}`).join('')}`);
+    // the same key columns over nodes not stored yet: the CTE has the columns of graph_nodes that `cols` read
+    this.unstored = db.prepare(
+      `WITH n(id, props, vector_id) AS (SELECT j.key, j.value, json_extract(j.value, '$.vector_id') FROM json_each(@nodes) j) SELECT ${cols.join(', ')} FROM n ORDER BY n.id`,
+    );
     this.oneBinds = binds;
     for (const raw of all.raw(true).safeIntegers(true).iterate(binds) as IterableIterator<unknown[]>) this.add(Number(raw[0]), sqliteKey(raw.slice(1)));
   }
@@ -51,6 +56,17 @@ export class MergeIndex {
   find(values: readonly unknown[]): readonly number[] {
     const key = sqliteKey(values);
     return key === null ? [] : (this.byKey.get(key) ?? []);
+  }
+
+  /**
+   * The keys nodes with these properties (JSON texts) would have once stored, in order, as
+   * refresh() would read them: a batch can then create its new nodes in one statement and
+   * still know which later rows find them.
+   */
+  keysOf(props: readonly string[]): (string | null)[] {
+    if (props.length === 0) return [];
+    const rows = this.unstored.raw(true).safeIntegers(true).all({ nodes: JSON.stringify(props) }) as unknown[][];
+    return rows.map((raw) => sqliteKey(raw));
   }
 
   /** Reads a node again after the clause created or changed it (its labels or properties). */

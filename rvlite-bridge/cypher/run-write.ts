@@ -3,7 +3,8 @@ import type { Clause, Expr, NodePattern, Pattern, RelPattern, RemoveItem, SetIte
 import { INPUT_PARAM, propertyVariables, ReadCompiler, type OutputColumn } from './compile-read.ts';
 import { invalid, unsupported } from './errors.ts';
 import { isAggregate } from './compile-expr.ts';
-import { MergeIndex, readsGraph } from './merge-index.ts';
+import { BulkGraph } from './bulk-graph.ts';
+import { MergeIndex, readsGraph, sqliteKey } from './merge-index.ts';
 import { parseExactJson } from './exact-json.ts';
 import { bindingCell, outputCell, prepareRead, runCompiled, runPrepared, toJsonText, valueCell } from './execute-sql.ts';
 import type { CypherStats } from './types.ts';
@@ -71,6 +72,7 @@ class WriteRun {
   /** nodes deleted without DETACH: they must have no relationships when the query ends */
   private readonly plainDeleted = new Set<number>();
   private readonly sql: Record<string, Database.Statement>;
+  private readonly bulk: BulkGraph;
   private readonly perRow = new Map<object, Map<string, PreparedRead>>();
   /** values taken for all rows of the current clause at once (prebatch), by expression and row */
   private readonly batched = new Map<Expr, Map<Row, unknown>>();
@@ -84,6 +86,7 @@ class WriteRun {
     private readonly propertyVars: Set<string>,
   ) {
     const p = (s: string): Database.Statement => db.prepare(s);
+    this.bulk = new BulkGraph(db);
     this.sql = {
       // ids above every id ever handed out (graph_ids, store/cache-schema.ts), not SQLite's max(rowid) + 1
       insertNode: p('INSERT INTO graph_nodes (id, props) VALUES (max(coalesce((SELECT node FROM graph_ids), 0), coalesce((SELECT max(id) FROM graph_nodes), 0)) + 1, ?)'),
@@ -447,6 +450,7 @@ class WriteRun {
     const values = this.mergeValues(exprs, inputVars);
     const index = new MergeIndex(this.db, np.labels, entries.map(([key], i) => ({ key, structured: values.structured[i] as boolean })));
     this.prebatch([np.properties, ...onCreate.map(setValue), ...onMatch.map(setValue)], inputVars);
+    if (onCreate.length === 0 && onMatch.length === 0 && this.mergeNodesAtOnce(np, index, values.row, added)) return;
     const inputNames = new Set(inputVars.map((v) => v.name));
     const out: Row[] = [];
     this.rows.forEach((row, i) => {
@@ -470,6 +474,60 @@ class WriteRun {
       }
     });
     this.rows = out;
+  }
+
+  /**
+   * mergeNode without ON CREATE or ON MATCH, set-based: the clause changes
+   * nothing but the nodes it creates, so each row looks its key up among the
+   * nodes the clause started with and those earlier rows created, and the
+   * new nodes go in with one statement at the end (ids in row order, as row
+   * by row gives them). A new node's key is what SQLite reads back from its
+   * stored properties (MergeIndex.keysOf), which may differ from its row's
+   * (a NaN is stored as the string "NaN" and never equals itself): then
+   * nothing has been written yet, and false leaves it to the row-by-row path.
+   */
+  private mergeNodesAtOnce(np: NodePattern, index: MergeIndex, keyValues: (row: Row, i: number) => unknown[], added: OutputColumn[]): boolean {
+    const created = new Map<string, number>();
+    const fresh: { id: number; props: string; key: string; keys: number }[] = [];
+    const bound: (readonly number[])[] = [];
+    let next = this.bulk.nextNodeId();
+    for (let i = 0; i < this.rows.length; i++) {
+      const row = this.rows[i] as Row;
+      const values = keyValues(row, i);
+      const found = index.find(values);
+      const key = sqliteKey(values);
+      const mine = key === null ? undefined : created.get(key);
+      if (found.length > 0 || mine !== undefined) {
+        bound.push(found.length > 0 ? found : [mine as number]);
+        continue;
+      }
+      // refuses a null key value, as row by row would at this row
+      const props = this.properties(np.properties, row, np.variable ?? 'a new node', true);
+      if (key === null) return false;
+      const id = next++;
+      created.set(key, id);
+      fresh.push({ id, props: toJsonText(props), key, keys: Object.keys(props).length });
+      bound.push([id]);
+    }
+    const stored = index.keysOf(fresh.map((n) => n.props));
+    if (fresh.some((n, k) => stored[k] !== n.key)) return false;
+    const labels = [...new Set(np.labels)];
+    this.bulk.insertNodes(fresh, labels);
+    for (const n of fresh) {
+      this.stats.nodesCreated++;
+      this.stats.propertiesSet += n.keys;
+      this.stats.labelsAdded += labels.length;
+    }
+    const out: Row[] = [];
+    this.rows.forEach((row, i) => {
+      for (const id of bound[i] as readonly number[]) {
+        const merged = [...row, ...added.map((v) => (v.name === np.variable ? id : null))];
+        this.rowSource.set(merged, row);
+        out.push(merged);
+      }
+    });
+    this.rows = out;
+    return true;
   }
 
   /**
@@ -640,23 +698,60 @@ class WriteRun {
     } catch {
       return false;
     }
-    const props = new Map<string, { target: { id: number; type: 'node' | 'rel' }; props: Record<string, unknown> | null }>();
+    // every target's properties read in one statement per kind, changed in row order, written in one per kind
+    const ids: Record<'node' | 'rel', Set<number>> = { node: new Set(), rel: new Set() };
+    for (const t of targets) for (const target of t) if (target) ids[target.type].add(target.id);
+    const stored = { node: this.bulk.props('node', [...ids.node]), rel: this.bulk.props('rel', [...ids.rel]) };
+    if (items.every((item) => item.kind === 'setProp')) {
+      this.patchBatch(items as Extract<SetItem, { kind: 'setProp' }>[], targets, all, stored);
+      return true;
+    }
+    const held = { node: new Map<number, Record<string, unknown>>(), rel: new Map<number, Record<string, unknown>>() };
     this.rows.forEach((_row, i) => {
       items.forEach((item, k) => {
         const target = (targets[i] as ({ id: number; type: 'node' | 'rel' } | null)[])[k];
         if (!target) return;
-        const key = `${target.type}${target.id}`;
-        let held = props.get(key);
-        if (!held) {
-          held = { target, props: this.readProps(target) };
-          props.set(key, held);
+        let props = held[target.type].get(target.id);
+        if (!props) {
+          const text = stored[target.type].get(target.id);
+          if (text === undefined) return; // deleted earlier in this query
+          props = parseExactJson(text) as Record<string, unknown>;
         }
-        if (!held.props) return; // deleted earlier in this query
-        held.props = this.applySet(item as Exclude<SetItem, { kind: 'setLabels' }>, held.props, (all[i] as unknown[])[k] ?? null);
+        held[target.type].set(target.id, this.applySet(item as Exclude<SetItem, { kind: 'setLabels' }>, props, (all[i] as unknown[])[k] ?? null));
       });
     });
-    for (const { target, props: p } of props.values()) if (p) this.writeProps(target, p);
+    for (const kind of ['node', 'rel'] as const) this.bulk.setProps(kind, [...held[kind]].map(([id, p]) => [id, toJsonText(p)]));
     return true;
+  }
+
+  /**
+   * The end of setBatch when every item sets one property: the last value
+   * each target gets for each key, in row order, goes to SQLite as a patch,
+   * and the properties the items do not name stay as stored, never parsed
+   * or written again here.
+   */
+  private patchBatch(
+    items: readonly Extract<SetItem, { kind: 'setProp' }>[],
+    targets: readonly ({ id: number; type: 'node' | 'rel' } | null)[][],
+    values: readonly unknown[][],
+    stored: Record<'node' | 'rel', ReadonlyMap<number, string>>,
+  ): void {
+    const patches = { node: new Map<number, Record<string, unknown>>(), rel: new Map<number, Record<string, unknown>>() };
+    targets.forEach((t, i) => {
+      items.forEach((item, k) => {
+        const target = t[k];
+        if (!target || !stored[target.type].has(target.id)) return; // no target, or deleted earlier in this query
+        let patch = patches[target.type].get(target.id);
+        if (!patch) {
+          patch = {};
+          patches[target.type].set(target.id, patch);
+        }
+        const value = (values[i] as unknown[])[k] ?? null;
+        patch[item.key] = value === null ? null : checkedProperty(item.key, value);
+        this.stats.propertiesSet++;
+      });
+    });
+    for (const kind of ['node', 'rel'] as const) this.bulk.patchProps(kind, [...patches[kind]].map(([id, p]) => [id, toJsonText(p)]));
   }
 
   /** One SET item on a target's properties (changed in place, or replaced by SET n = map): the new properties. */
