@@ -596,3 +596,34 @@ test('a WITHOUT ROWID table: either refused when created, or written and rebuilt
   assert.deepEqual((await r(db, 'SELECT k, v FROM kv ORDER BY k')).rows, [['a', 1], ['b', 20]]);
   await db.close();
 });
+
+test('a malformed effects record is refused before it reaches the file', async () => {
+  const dir = tempDir('rvf-effects-check-');
+  const path = join(dir, 'e.rvf');
+  const db = await RvfDatabase.create(path, { dimensions: DIM });
+  try {
+    const record = (body: unknown): Buffer => Buffer.concat([Buffer.from('RVFE', 'latin1'), Buffer.from(JSON.stringify(body), 'utf8')]);
+    const table = { table: 'graph_nodes', columns: ['props'], deletes: [] as string[] };
+    const bad: [string, Buffer][] = [
+      ['no magic', Buffer.from('{}')],
+      ['not JSON', Buffer.concat([Buffer.from('RVFE', 'latin1'), Buffer.from('{"v":1,')])],
+      ['another format', record({ v: 2, ddl: [], tables: [] })],
+      ['DDL that is not text', record({ v: 1, ddl: [1], tables: [] })],
+      ['a row one column short', record({ v: 1, ddl: [], tables: [{ ...table, upserts: [[{ $i: '1' }]] }] })],
+      ['a value of unknown shape', record({ v: 1, ddl: [], tables: [{ ...table, upserts: [[{ $i: '1' }, { x: 1 }]] }] })],
+      ['a deleted rowid that is no integer', record({ v: 1, ddl: [], tables: [{ ...table, upserts: [], deletes: ['1.5'] }] })],
+    ];
+    const before = statSync(path).size;
+    const epoch = (await db.status()).epoch;
+    for (const [what, payload] of bad) {
+      await assert.rejects(db.writeSession(async (s) => s.commit(payload)), `${what} is refused`);
+    }
+    assert.equal(statSync(path).size, before, 'the file did not grow');
+    assert.equal((await db.status()).epoch, epoch, 'no commit was made');
+    // the same shapes done right are taken
+    await db.writeSession(async (s) => s.commit(record({ v: 1, ddl: [], tables: [{ ...table, upserts: [[{ $i: '7' }, '{"name":"ok"}']] }] })));
+    assert.equal((await db.status()).epoch, epoch + 1);
+  } finally {
+    await db.close();
+  }
+});
