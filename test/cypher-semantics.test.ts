@@ -237,3 +237,37 @@ describe('NaN, Infinity and division', () => {
     }
   });
 });
+
+describe('after a DELETE, and WITH * with nothing in scope', () => {
+  async function write(q: string): Promise<{ rows: unknown[][]; stats?: Record<string, number> }> {
+    return runQuery(db, 'cypher', q, {}, { write: true });
+  }
+
+  test('a deleted relationship keeps its type; properties and labels of deleted entities are an error that changes nothing', async () => {
+    await write("CREATE (:Del {name: 'a'})-[:GONE {w: 1}]->(:Del {name: 'b'})");
+    const typed = await write('MATCH (:Del)-[r:GONE]->(:Del) DELETE r RETURN type(r), id(r) IS NOT NULL');
+    assert.deepEqual(typed.rows, [['GONE', true]]);
+    assert.equal(typed.stats?.relationshipsDeleted, 1);
+    await write("MATCH (a:Del {name: 'a'}), (b:Del {name: 'b'}) CREATE (a)-[:GONE {w: 2}]->(b)");
+    for (const q of [
+      "MATCH (n:Del {name: 'a'}) DETACH DELETE n RETURN n.name",
+      "MATCH (n:Del {name: 'a'}) DETACH DELETE n RETURN labels(n)",
+      'MATCH (:Del)-[r:GONE]->(:Del) DELETE r RETURN r.w',
+      // a relationship DETACH DELETE removed with its node
+      "MATCH (n:Del {name: 'a'})-[r:GONE]->() DETACH DELETE n RETURN r.w",
+    ]) {
+      await assert.rejects(write(q), /was deleted earlier in this query/, q);
+    }
+    assert.deepEqual(await rows("MATCH (n:Del)-[r:GONE]->(m) RETURN n.name, r.w, m.name"), [['a', 2, 'b']], 'the refused writes changed nothing');
+    // a node that was never there reads as null, as before
+    assert.deepEqual(await rows('OPTIONAL MATCH (n:Nowhere) RETURN n.name, labels(n)'), [[null, null]]);
+  });
+
+  test('WITH * with nothing in scope passes its rows on', async () => {
+    await write('CREATE (:Star), (:Star)');
+    const r = await write('MATCH (:Star) CREATE (:Made) WITH * CREATE (:Made) RETURN count(*) AS rows');
+    assert.deepEqual(r.rows, [[2]]);
+    assert.equal(r.stats?.nodesCreated, 4);
+    assert.deepEqual(await rows('WITH * RETURN 1 AS one'), [[1]]);
+  });
+});

@@ -98,7 +98,10 @@ const bool = (native: string): Sql => ({ type: 'bool', native, json: boolJson(na
 /** Properties of a node or relationship: its row's column when matched here, else a lookup by id. */
 export function propsOf(v: Sql): string {
   if (v.table) return `${v.table}.props`;
-  return v.type === 'node' ? `(SELECT g.props FROM graph_nodes g WHERE g.id = ${v.native})` : `(SELECT g.props FROM graph_rels g WHERE g.id = ${v.native})`;
+  // a missing row is null, or an error when this query deleted it (deleted.ts)
+  return v.type === 'node'
+    ? `coalesce((SELECT g.props FROM graph_nodes g WHERE g.id = ${v.native}), cypher_gone('node', ${v.native}))`
+    : `coalesce((SELECT g.props FROM graph_rels g WHERE g.id = ${v.native}), cypher_gone('rel', ${v.native}))`;
 }
 
 export function propertyOf(v: Sql, key: string): Sql {
@@ -388,12 +391,16 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
     case 'labels': {
       const v = nodeOrRel(e, one(), 'node');
       if (v.type === 'null') return fromNative('null', 'NULL');
-      return fromNative('list', `(CASE WHEN ${v.native} IS NULL THEN NULL ELSE (SELECT json_group_array(label) FROM (SELECT l.label FROM graph_labels l WHERE l.node_id = ${v.native} ORDER BY l.label)) END)`);
+      return fromNative(
+        'list',
+        `(CASE WHEN ${v.native} IS NULL THEN NULL WHEN NOT EXISTS (SELECT 1 FROM graph_nodes g WHERE g.id = ${v.native}) THEN cypher_gone('node', ${v.native}) ELSE (SELECT json_group_array(label) FROM (SELECT l.label FROM graph_labels l WHERE l.node_id = ${v.native} ORDER BY l.label)) END)`,
+      );
     }
     case 'type': {
       const v = nodeOrRel(e, one(), 'rel');
       if (v.type === 'null') return fromNative('null', 'NULL');
-      return fromNative('str', v.table ? `${v.table}.type` : `(SELECT g.type FROM graph_rels g WHERE g.id = ${v.native})`);
+      // a relationship this query deleted keeps its type (deleted.ts)
+      return fromNative('str', v.table ? `${v.table}.type` : `coalesce((SELECT g.type FROM graph_rels g WHERE g.id = ${v.native}), cypher_gone_type(${v.native}))`);
     }
     case 'startnode':
     case 'endnode': {

@@ -785,6 +785,10 @@ export class ReadCompiler {
         : [];
     const carried = new Map(dropped.map((name) => [name, `${HIDDEN}${this.next('kept')}`]));
     const items = [...proj.items, ...[...carried].map(([name, hidden]) => ({ expr: { kind: 'var', name } as Expr, name: hidden, aliased: true }))];
+    // `WITH *` with nothing in scope (`MATCH () CREATE () WITH * ...`) passes its rows on as they are: a
+    // hidden constant gives SQL a column to select
+    const nothingInScope = proj.star && items.length === 0 && ![...stage.vars.keys()].some((n) => !n.startsWith(HIDDEN) && n !== ROW_KEY);
+    if (nothingInScope) items.push({ expr: { kind: 'literal', value: null }, name: `${HIDDEN}${this.next('unit')}`, aliased: true });
     const p = this.project(stage, { ...proj, items });
     let result = p.stage;
     if (p.order.length > 0 || p.paging) {

@@ -4,6 +4,7 @@ import { INPUT_PARAM, propertyVariables, ReadCompiler, type OutputColumn } from 
 import { invalid, unsupported } from './errors.ts';
 import { isAggregate } from './compile-expr.ts';
 import { BulkGraph } from './bulk-graph.ts';
+import { forgetDeletes, rememberDeletes } from './deleted.ts';
 import { MergeIndex, readsGraph, sqliteKey } from './merge-index.ts';
 import { parseExactJson } from './exact-json.ts';
 import { bindingCell, outputCell, prepareRead, runCompiled, runPrepared, toJsonText, valueCell } from './execute-sql.ts';
@@ -60,7 +61,11 @@ export interface WriteOptions {
 }
 
 export function runWrite(db: Database.Database, clauses: readonly Clause[], params: Record<string, unknown>, options: WriteOptions): WriteResult {
-  return new WriteRun(db, params, options, propertyVariables(clauses)).run(clauses, options.maxRows);
+  try {
+    return new WriteRun(db, params, options, propertyVariables(clauses)).run(clauses, options.maxRows);
+  } finally {
+    forgetDeletes(db);
+  }
 }
 
 const GRAPH_TYPES: ReadonlySet<VType> = new Set(['node', 'rel', 'nodes', 'rels']);
@@ -73,6 +78,8 @@ class WriteRun {
   private readonly plainDeleted = new Set<number>();
   private readonly sql: Record<string, Database.Statement>;
   private readonly bulk: BulkGraph;
+  /** what this query deleted, for type(r) and the DeletedEntityAccess error in later clauses (deleted.ts) */
+  private readonly deleted: ReturnType<typeof rememberDeletes>;
   private readonly perRow = new Map<object, Map<string, PreparedRead>>();
   /** values taken for all rows of the current clause at once (prebatch), by expression and row */
   private readonly batched = new Map<Expr, Map<Row, unknown>>();
@@ -87,6 +94,7 @@ class WriteRun {
   ) {
     const p = (s: string): Database.Statement => db.prepare(s);
     this.bulk = new BulkGraph(db);
+    this.deleted = rememberDeletes(db);
     this.sql = {
       // ids above every id ever handed out (graph_ids, store/cache-schema.ts), not SQLite's max(rowid) + 1
       insertNode: p('INSERT INTO graph_nodes (id, props) VALUES (max(coalesce((SELECT node FROM graph_ids), 0), coalesce((SELECT max(id) FROM graph_nodes), 0)) + 1, ?)'),
@@ -101,6 +109,8 @@ class WriteRun {
       deleteNodeLabels: p('DELETE FROM graph_labels WHERE node_id = ?'),
       deleteNode: p('DELETE FROM graph_nodes WHERE id = ?'),
       deleteRel: p('DELETE FROM graph_rels WHERE id = ?'),
+      relType: p('SELECT type FROM graph_rels WHERE id = ?').pluck(),
+      relsOfNode: p('SELECT id, type FROM graph_rels WHERE src = ? OR dst = ?').raw(true),
       hasRels: p('SELECT 1 FROM graph_rels WHERE src = ? OR dst = ? LIMIT 1'),
       relsOfType: p('SELECT id, src, dst FROM graph_rels WHERE type = ? ORDER BY id'),
       lastRowid: p('SELECT last_insert_rowid()'),
@@ -829,13 +839,19 @@ class WriteRun {
     targets.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'rel' ? -1 : 1));
     for (const { kind, id } of targets) {
       if (kind === 'rel') {
+        const type = this.sql.relType!.get(id) as string | undefined;
+        if (type !== undefined) this.deleted.rels.set(id, type);
         this.stats.relationshipsDeleted += this.sql.deleteRel!.run(id).changes;
         continue;
       }
-      if (detach) this.stats.relationshipsDeleted += this.sql.deleteNodeRels!.run(id, id).changes;
-      else this.plainDeleted.add(id);
+      if (detach) {
+        for (const [rel, type] of this.sql.relsOfNode!.iterate(id, id) as IterableIterator<[number | bigint, string]>) this.deleted.rels.set(Number(rel), type);
+        this.stats.relationshipsDeleted += this.sql.deleteNodeRels!.run(id, id).changes;
+      } else this.plainDeleted.add(id);
       this.sql.deleteNodeLabels!.run(id);
-      this.stats.nodesDeleted += this.sql.deleteNode!.run(id).changes;
+      const gone = this.sql.deleteNode!.run(id).changes;
+      if (gone > 0) this.deleted.nodes.add(id);
+      this.stats.nodesDeleted += gone;
     }
   }
 }
