@@ -162,6 +162,17 @@ const CASES: Case[] = [
   { q: "RETURN none(x IN ['a', 'b'] WHERE x % 2 = 0)", error: /% needs numbers, not a string/ },
   { q: "UNWIND [null, 'true', ' tru '] AS s RETURN toBoolean(s) AS b", rows: [[null], [true], [null]] },
   { q: 'RETURN 1.0 / 2 AS f, 1 / 2 AS i, toString(2.0) AS s', rows: [[0.5, 0, '2.0']] },
+  // conversions of values they do not take are errors, known at compile time or met at run time
+  { q: "RETURN toInteger('12') AS a, toInteger(true) AS b, toFloat('1.5') AS c, toString(false) AS d, toIntegerOrNull([1]) AS e", rows: [[12, 1, 1.5, 'false', null]] },
+  { q: 'UNWIND [1, [1]] AS x RETURN toInteger(x)', error: /toInteger\(\) takes a number, string or boolean; the value is not one/ },
+  { q: "MATCH (n:Entity {name: 'ada'}) RETURN toFloat(n.obs)", error: /toFloat\(\) takes a number or string; the value is not one/ },
+  { q: 'RETURN toFloat(true)', error: /toFloat\(\) takes a number or string, not a boolean/ },
+  { q: "MATCH (n:Entity) WITH [1, n] AS l RETURN toString(l[1])", error: /toString\(\) takes a number, string or boolean, not a list, map, node or relationship/ },
+  // ------------------------------------------------ integer literals
+  { q: "RETURN 0o17 AS a, -0o1 AS b, [0o77, 0xA4C, 017] AS c, {k: 0o2613152366} AS d, '0o17' AS s", rows: [[15, -1, [63, 2636, 15], { k: 372036854 }, '0o17']] },
+  // the 64-bit range, both ends, in each base (integers beyond 2^53 come back as decimal strings)
+  { q: 'RETURN -9223372036854775808 AS a, -0x8000000000000000 AS b, -0o1000000000000000000000 AS c, 0o777777777777777777777 AS d', rows: [['-9223372036854775808', '-9223372036854775808', '-9223372036854775808', '9223372036854775807']] },
+  { q: 'RETURN 9223372036854775808 AS x', error: /larger than a 64-bit integer/ },
 ];
 
 describe('cypher expressions on a real store', () => {

@@ -357,6 +357,11 @@ function needArgs(e: Extract<Expr, { kind: 'call' }>, min: number, max = min): v
   }
 }
 
+/** SQL that raises a Cypher error when SQLite evaluates it (functions.ts registers cypher_fail). */
+function failCall(ctx: ExprContext, message: string): string {
+  return `cypher_fail(${ctx.bind(`Cypher: ${message}`)})`;
+}
+
 function nodeOrRel(e: Extract<Expr, { kind: 'call' }>, v: Sql, want: 'node' | 'rel' | 'either'): Sql {
   const ok = want === 'either' ? v.type === 'node' || v.type === 'rel' : v.type === want;
   if (!ok && v.type !== 'null') throw invalid(`${e.name}() takes a ${want === 'either' ? 'node or relationship' : want === 'rel' ? 'relationship' : 'node'}, not a ${describe(v.type)}; fix ${e.text}.`);
@@ -482,15 +487,26 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
       if (v.type === 'bool') return fromNative('str', `(CASE WHEN ${v.native} IS NULL THEN NULL WHEN ${v.native} THEN 'true' ELSE 'false' END)`);
       if (v.type === 'str' || v.type === 'num' || v.type === 'any' || v.type === 'null') {
         const x = v.native;
-        return fromNative('str', `(CASE json_type(${v.type === 'any' ? v.json : scalarJson(x)}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(${x} AS TEXT) END)`);
+        // a list, map, node, relationship or path found at run time is refused, as a known one is below
+        const refused = v.type === 'any' ? ` WHEN 'array' THEN ${failCall(ctx, `toString() takes a number, string or boolean, not a list, map, node or relationship; use toStringOrNull() to get null for them.`)} WHEN 'object' THEN ${failCall(ctx, `toString() takes a number, string or boolean, not a list, map, node or relationship; use toStringOrNull() to get null for them.`)}` : '';
+        return fromNative('str', `(CASE json_type(${v.type === 'any' ? v.json : scalarJson(x)}) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'${refused} ELSE CAST(${x} AS TEXT) END)`);
       }
       throw invalid(`toString() takes a number, string or boolean, not a ${describe(v.type)}.`);
     }
     case 'tointeger':
     case 'tofloat': {
-      const x = one().native;
+      const v = one();
+      const name = e.name === 'tointeger' ? 'toInteger' : 'toFloat';
+      // toInteger(true) is 1 in Neo4j; toFloat of a boolean is an error, as are lists, maps and entities for both
+      const takes = e.name === 'tointeger' ? 'a number, string or boolean' : 'a number or string';
+      const badType = !['num', 'str', 'any', 'null', ...(e.name === 'tointeger' ? ['bool'] : [])].includes(v.type);
+      if (badType) throw invalid(`${name}() takes ${takes}, not a ${describe(v.type)}; use ${name}OrNull() to get null for other values.`);
+      const x = v.native;
       const target = e.name === 'tointeger' ? 'INTEGER' : 'REAL';
-      return fromNative('num', `(CASE typeof(${x}) WHEN 'integer' THEN CAST(${x} AS ${target}) WHEN 'real' THEN CAST(${x} AS ${target}) WHEN 'text' THEN (CASE WHEN trim(${x}) <> '' AND trim(${x}) NOT GLOB '*[^0-9.eE+-]*' THEN CAST(CAST(trim(${x}) AS REAL) AS ${target}) END) END)`);
+      const converted = `(CASE typeof(${x}) WHEN 'integer' THEN CAST(${x} AS ${target}) WHEN 'real' THEN CAST(${x} AS ${target}) WHEN 'text' THEN (CASE WHEN trim(${x}) <> '' AND trim(${x}) NOT GLOB '*[^0-9.eE+-]*' THEN CAST(CAST(trim(${x}) AS REAL) AS ${target}) END) END)`;
+      if (v.type !== 'any') return fromNative('num', converted);
+      const refusedJson = e.name === 'tointeger' ? `('array', 'object')` : `('array', 'object', 'true', 'false')`;
+      return fromNative('num', `(CASE WHEN json_type(${v.json}) IN ${refusedJson} THEN ${failCall(ctx, `${name}() takes ${takes}; the value is not one. Use ${name}OrNull() to get null for other values.`)} ELSE ${converted} END)`);
     }
     case 'abs':
     case 'ceil':

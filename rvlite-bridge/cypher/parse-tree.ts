@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { octalForGrammar } from './query-text.ts';
 
 /**
  * Runs the openCypher grammar of `@neo4j-cypher/antlr4` (the grammar of
@@ -115,7 +116,7 @@ export function parseTree(query: string): ParsedTree {
     reportAttemptingFullContext: () => {},
     reportContextSensitivity: () => {},
   };
-  const lexer = new grammar.CypherLexer(new runtime.InputStream(query));
+  const lexer = new grammar.CypherLexer(new runtime.InputStream(octalForGrammar(query)));
   lexer.removeErrorListeners();
   lexer.addErrorListener(listener);
   const stream = new runtime.CommonTokenStream(lexer);

@@ -492,7 +492,10 @@ function power(n: PTree): Expr {
 
 function unary(n: PTree): Expr {
   const minus = n.children.filter((c) => c.token === '-').length;
-  const e = stringListNull(need(n, 'stringListNullOperatorExpression'));
+  const operand = need(n, 'stringListNullOperatorExpression');
+  // -9223372036854775808 is a 64-bit integer although its magnitude alone is not
+  if (minus % 2 === 1 && integerText(operand.text.trim()) === 9223372036854775808n) return { kind: 'literal', value: -9223372036854775808n };
+  const e = stringListNull(operand);
   if (minus % 2 === 0) return e;
   if (e.kind === 'literal' && typeof e.value === 'number') return { ...e, value: -e.value };
   if (e.kind === 'literal' && typeof e.value === 'bigint') {
@@ -687,13 +690,17 @@ function parameter(n: PTree): Expr {
   return { kind: 'param', name: symbolicName(need(p, 'parameterName')) };
 }
 
+/** The value of an integer literal's text: decimal, 0x hex, or 0o / leading-zero octal; null for other text. */
+function integerText(t: string): bigint | null {
+  if (/^0x[0-9a-f]+$/i.test(t) || /^0o[0-7]+$/i.test(t) || /^[0-9]+$/.test(t)) {
+    return /^0[0-7]+$/.test(t) ? BigInt('0o' + t.slice(1)) : BigInt(t);
+  }
+  return null;
+}
+
 function integerValue(n: PTree): number | bigint {
   const t = n.text;
-  let v: bigint;
-  if (/^0x/i.test(t)) v = BigInt(t);
-  else if (/^0o/i.test(t)) v = BigInt(t);
-  else if (/^0[0-7]+$/.test(t)) v = BigInt('0o' + t.slice(1));
-  else v = BigInt(t);
+  const v = integerText(t) ?? BigInt(t);
   if (v > 9223372036854775807n) throw invalid(`the integer ${t} is larger than a 64-bit integer; use a smaller number.`);
   return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }

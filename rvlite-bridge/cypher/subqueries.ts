@@ -11,6 +11,8 @@
  * parse.ts with a message.
  */
 
+import { skipQuoted } from './query-text.ts';
+
 export const SUBQUERY_FUNCTION = 'rvf.subquery';
 
 export interface Extracted {
@@ -19,25 +21,6 @@ export interface Extracted {
 }
 
 const OPENER = /^(exists|count)\s*\{/i;
-
-/** Length of the string, comment or quoted name starting at i, or 0. */
-function skipQuoted(text: string, i: number): number {
-  const ch = text[i];
-  if (ch === "'" || ch === '"' || ch === '`') {
-    let j = i + 1;
-    while (j < text.length && text[j] !== ch) j += text[j] === '\\' && ch !== '`' ? 2 : 1;
-    return j + 1 - i;
-  }
-  if (ch === '/' && text[i + 1] === '/') {
-    const end = text.indexOf('\n', i);
-    return (end === -1 ? text.length : end) - i;
-  }
-  if (ch === '/' && text[i + 1] === '*') {
-    const end = text.indexOf('*/', i + 2);
-    return (end === -1 ? text.length : end + 2) - i;
-  }
-  return 0;
-}
 
 /**
  * The text with every outermost EXISTS { } / COUNT { } replaced, or null

@@ -1,0 +1,53 @@
+/**
+ * Scanning Cypher text outside strings, comments and `quoted names`, for the
+ * pre-passes that run before the grammar (subqueries.ts, and octal literals
+ * below).
+ */
+
+/** Length of the string, comment or quoted name starting at i, or 0. */
+export function skipQuoted(text: string, i: number): number {
+  const ch = text[i];
+  if (ch === "'" || ch === '"' || ch === '`') {
+    let j = i + 1;
+    while (j < text.length && text[j] !== ch) j += text[j] === '\\' && ch !== '`' ? 2 : 1;
+    return j + 1 - i;
+  }
+  if (ch === '/' && text[i + 1] === '/') {
+    const end = text.indexOf('\n', i);
+    return (end === -1 ? text.length : end) - i;
+  }
+  if (ch === '/' && text[i + 1] === '*') {
+    const end = text.indexOf('*/', i + 2);
+    return (end === -1 ? text.length : end + 2) - i;
+  }
+  return 0;
+}
+
+/**
+ * The text with openCypher's `0o17` octal literals written as the grammar of
+ * @neo4j-cypher/antlr4 reads octal (`00017`, a leading zero): it predates
+ * the `0o` prefix. The length stays the same, so syntax error positions
+ * still point into the caller's text.
+ */
+export function octalForGrammar(text: string): string {
+  if (!/0o/i.test(text)) return text;
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const skip = skipQuoted(text, i);
+    if (skip > 0) {
+      out += text.slice(i, i + skip);
+      i += skip;
+      continue;
+    }
+    const m = /^0[oO]([0-7]+)(?![A-Za-z0-9_$])/.exec(text.slice(i, i + 64));
+    if (m && !/[A-Za-z0-9_$.]/.test(i === 0 ? '' : (text[i - 1] as string))) {
+      out += `00${m[1] as string}`;
+      i += m[0].length;
+      continue;
+    }
+    out += text[i];
+    i++;
+  }
+  return out;
+}
