@@ -479,15 +479,48 @@ function comparisonExpression(n: PTree): Expr {
 }
 
 function addOrSubtract(n: PTree): Expr {
-  return fold(n, multiplyDivide, (op, left, right) => ({ kind: 'arith', op: op === '-' ? '-' : '+', left, right }));
+  return fold(n, multiplyDivide, (op, left, right) => arithmetic(op === '-' ? '-' : '+', left, right));
 }
 
 function multiplyDivide(n: PTree): Expr {
-  return fold(n, power, (op, left, right) => ({ kind: 'arith', op: op === '/' ? '/' : op === '%' ? '%' : '*', left, right }));
+  return fold(n, power, (op, left, right) => arithmetic(op === '/' ? '/' : op === '%' ? '%' : '*', left, right));
 }
 
 function power(n: PTree): Expr {
-  return fold(n, unary, (_op, left, right) => ({ kind: 'arith', op: '^', left, right }));
+  return fold(n, unary, (_op, left, right) => arithmetic('^', left, right));
+}
+
+/**
+ * IN, STARTS WITH, ENDS WITH, CONTAINS, =~ and IS NULL made by the grammar's
+ * postfix rule (stringListNull). That rule sits below arithmetic in this
+ * grammar, so `[1] + 2 IN [3] + 4` arrives as `[1] + (2 IN [3]) + 4`;
+ * openCypher puts these predicates between arithmetic and comparison, so
+ * arithmetic() and unary() move them back out: `([1] + 2) IN ([3] + 4)`.
+ * A parenthesized predicate is not loose: `[1] + (2 IN [3])` stays.
+ */
+const loosePredicates = new WeakSet<Expr>();
+
+type Predicate = Extract<Expr, { kind: 'in' | 'regex' | 'string' | 'isNull' }>;
+
+function isLoose(e: Expr): e is Predicate {
+  return loosePredicates.has(e);
+}
+
+function loose(e: Predicate): Predicate {
+  loosePredicates.add(e);
+  return e;
+}
+
+/** `left op right`, with a loose predicate operand taking the arithmetic into its own operands. */
+function arithmetic(op: Extract<Expr, { kind: 'arith' }>['op'], left: Expr, right: Expr): Expr {
+  // A op (x IN L) is (A op x) IN L
+  if (isLoose(right)) {
+    if (right.kind === 'isNull') return loose({ ...right, expr: arithmetic(op, left, right.expr) });
+    return loose({ ...right, left: arithmetic(op, left, right.left) });
+  }
+  // (x IN L) op B is x IN (L op B); nothing follows IS NULL in openCypher, so that stays as written
+  if (isLoose(left) && left.kind !== 'isNull') return loose({ ...left, right: arithmetic(op, left.right, right) });
+  return { kind: 'arith', op, left, right };
 }
 
 function unary(n: PTree): Expr {
@@ -497,6 +530,12 @@ function unary(n: PTree): Expr {
   if (minus % 2 === 1 && integerText(operand.text.trim()) === 9223372036854775808n) return { kind: 'literal', value: -9223372036854775808n };
   const e = stringListNull(operand);
   if (minus % 2 === 0) return e;
+  return negate(e);
+}
+
+/** `-e`; a loose predicate (see arithmetic) negates its left operand: `-x IN L` is `(-x) IN L`. */
+function negate(e: Expr): Expr {
+  if (isLoose(e)) return e.kind === 'isNull' ? loose({ ...e, expr: negate(e.expr) }) : loose({ ...e, left: negate(e.left) });
   if (e.kind === 'literal' && typeof e.value === 'number') return { ...e, value: -e.value };
   if (e.kind === 'literal' && typeof e.value === 'bigint') {
     const v = -e.value;
@@ -533,9 +572,9 @@ function stringListNull(n: PTree): Expr {
         right = indexed.expr;
         i = indexed.next;
       }
-      if (tok === 'IN') e = { kind: 'in', left: e, right };
-      else if (tok === '=~') e = { kind: 'regex', left: e, right };
-      else e = { kind: 'string', op: tok === 'CONTAINS' ? 'CONTAINS' : tok === 'STARTS' ? 'STARTS WITH' : 'ENDS WITH', left: e, right };
+      if (tok === 'IN') e = loose({ kind: 'in', left: e, right });
+      else if (tok === '=~') e = loose({ kind: 'regex', left: e, right });
+      else e = loose({ kind: 'string', op: tok === 'CONTAINS' ? 'CONTAINS' : tok === 'STARTS' ? 'STARTS WITH' : 'ENDS WITH', left: e, right });
       continue;
     }
     if (tok === 'IS') {
@@ -545,7 +584,7 @@ function stringListNull(n: PTree): Expr {
         if ((cs[j] as PTree).token === 'NOT') negated = true;
         j++;
       }
-      e = { kind: 'isNull', expr: e, negated };
+      e = loose({ kind: 'isNull', expr: e, negated });
       i = j + 1;
       continue;
     }
@@ -597,8 +636,11 @@ function atom(n: PTree): Expr {
       return parameter(c);
     case 'variable':
       return { kind: 'var', name: symbolicName(c) };
-    case 'parenthesizedExpression':
-      return expression(need(c, 'expression'));
+    case 'parenthesizedExpression': {
+      const inner = expression(need(c, 'expression'));
+      loosePredicates.delete(inner);
+      return inner;
+    }
     case 'functionInvocation': {
       // backticks allowed around a name: the grammar misreads e() (a one-letter hex name) unless written `e`()
       const name = need(c, 'functionInvocationBody').text.replace(/\s+/g, '').replace(/`/g, '');
