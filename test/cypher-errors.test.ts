@@ -125,3 +125,18 @@ describe('DELETE of an expression and SET (n).prop', () => {
     assert.deepEqual(run(db, 'MATCH (n:A)-[r]->() RETURN n.name, r.name').rows, [['neo4j', 'rel']]);
   });
 });
+
+describe('CALL { } subqueries are refused by name', () => {
+  test('with the way to write them instead, outside strings only', () => {
+    const db = emptyGraph();
+    for (const q of ['UNWIND [1, 2] AS x CALL { WITH x RETURN x * 2 AS y } RETURN x, y', 'CALL{ MATCH (n) RETURN count(n) AS c } RETURN c', "MATCH (n) CALL {\n WITH n CREATE (:Copy) } RETURN 1"]) {
+      assert.throws(
+        () => run(db, q),
+        (err: unknown) => err instanceof CypherError && err.code === 'EUNSUPPORTED' && /a CALL \{ \.\.\. \} subquery is not supported; write its clauses in the query itself/.test(err.message),
+        q,
+      );
+    }
+    assert.deepEqual(run(db, "RETURN 'CALL { x }' AS s, 1 AS `call {`").rows, [['CALL { x }', 1]]);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM graph_nodes').get() as { n: number }).n, 0);
+  });
+});

@@ -3,6 +3,7 @@ import type { Clause, Direction, Expr, MapProjectionItem, NodePattern, Pattern, 
 import { WRITE_CLAUSE_KINDS } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { parseTree, type PTree } from './parse-tree.ts';
+import { callSubqueryAt } from './query-text.ts';
 import { extractSubqueries, SUBQUERY_FUNCTION, type Extracted } from './subqueries.ts';
 
 /**
@@ -116,6 +117,12 @@ export function parseQuery(query: string): Query {
 const subqueryStack: Extracted['bodies'][] = [];
 
 function build(query: string): Query {
+  if (callSubqueryAt(query) !== -1) {
+    throw unsupported(
+      'a CALL { ... } subquery',
+      'write its clauses in the query itself (MATCH ... WITH x, count(y) AS c for a per-row aggregate, OPTIONAL MATCH to keep rows without a match), or run it as a query of its own',
+    );
+  }
   const ex = extractSubqueries(query);
   if (!ex) return buildText(query, false);
   subqueryStack.push(ex.bodies);
