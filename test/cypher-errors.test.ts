@@ -126,15 +126,20 @@ describe('DELETE of an expression and SET (n).prop', () => {
   });
 });
 
-describe('CALL { } subqueries are refused by name', () => {
-  test('with the way to write them instead, outside strings only', () => {
+describe('CALL { } subqueries: what is refused by name', () => {
+  test('UNION inside the body or CALL in a UNION part, YIELD, RETURN * and a returned name already bound', () => {
     const db = emptyGraph();
-    for (const q of ['UNWIND [1, 2] AS x CALL { WITH x RETURN x * 2 AS y } RETURN x, y', 'CALL{ MATCH (n) RETURN count(n) AS c } RETURN c', "MATCH (n) CALL {\n WITH n CREATE (:Copy) } RETURN 1"]) {
-      assert.throws(
-        () => run(db, q),
-        (err: unknown) => err instanceof CypherError && err.code === 'EUNSUPPORTED' && /a CALL \{ \.\.\. \} subquery is not supported; write its clauses in the query itself/.test(err.message),
-        q,
-      );
+    const cases: [string, RegExp][] = [
+      ['UNWIND [1] AS x CALL { WITH x RETURN x AS y UNION RETURN 2 AS y } RETURN y', /UNION inside CALL \{ \} is not supported/],
+      ['CALL { RETURN 1 AS a } RETURN a UNION RETURN 2 AS a', /CALL \{ \} in a part of a UNION is not supported/],
+      ['CALL { RETURN 1 AS a } YIELD a RETURN a', /CALL \{ \} takes no YIELD/],
+      ['UNWIND [1] AS x CALL { WITH x RETURN * } RETURN x', /RETURN \* at the end of CALL \{ \} is not supported/],
+      ['UNWIND [1] AS x CALL { WITH x RETURN 1 AS x } RETURN x', /variable x is already bound outside CALL \{ \}/],
+      ['UNWIND [1] AS x CALL { WITH y RETURN 1 AS z } RETURN z', /variable y is not defined/],
+      ['CALL { CREATE (:A) RETURN 1 AS a WITH a RETURN a } RETURN a', /syntax error|RETURN must be the last clause/],
+    ];
+    for (const [q, message] of cases) {
+      assert.throws(() => run(db, q), (err: unknown) => err instanceof CypherError && message.test(err.message), q);
     }
     assert.deepEqual(run(db, "RETURN 'CALL { x }' AS s, 1 AS `call {`").rows, [['CALL { x }', 1]]);
     assert.equal((db.prepare('SELECT count(*) AS n FROM graph_nodes').get() as { n: number }).n, 0);

@@ -246,3 +246,41 @@ describe('cypher paths, UNION, pattern comprehensions, FOREACH', () => {
     await fails('FOREACH (x IN [1] | MATCH (n) SET n.x = 1)', 'EINVAL', /FOREACH may only hold/, true);
   });
 });
+
+describe('CALL { } subqueries', () => {
+  const dir = tempDir('rvf-cypher-call-');
+  let store: RvfDatabase;
+  const read = async (q: string, params: Params = {}): Promise<unknown[][]> => (await runQuery(store, 'cypher', q, params, { write: false })).rows;
+  const write = (q: string, params: Params = {}) => runQuery(store, 'cypher', q, params, { write: true });
+
+  before(async () => {
+    store = await RvfDatabase.create(join(dir, 'c.rvf'), { dimensions: 2 });
+    await write(
+      "CREATE (a:E {name: 'ada'}), (b:E {name: 'bob'}), (:E {name: 'cy'}), (a)-[:O]->(:Obs {t: 1}), (a)-[:O]->(:Obs {t: 3}), (a)-[:O]->(:Obs {t: 2}), (b)-[:O]->(:Obs {t: 5})",
+    );
+  });
+  after(() => store.close());
+
+  test('per row: LIMIT, ORDER BY and aggregates in the body apply to each row apart', async () => {
+    // the newest observation of each entity; cy has none, so its row goes
+    assert.deepEqual(await read('MATCH (e:E) CALL { WITH e MATCH (e)-[:O]->(o) RETURN o.t AS t ORDER BY o.t DESC LIMIT 1 } RETURN e.name, t ORDER BY e.name'), [['ada', 3], ['bob', 5]]);
+    // a count per row keeps every row, 0 included
+    assert.deepEqual(await read('MATCH (e:E) CALL { WITH e OPTIONAL MATCH (e)-[:O]->(o) RETURN count(o) AS n } RETURN e.name, n ORDER BY e.name'), [['ada', 3], ['bob', 1], ['cy', 0]]);
+    // an uncorrelated body is joined with every row; nested bodies; returned nodes stay nodes
+    assert.deepEqual(await read('UNWIND [1, 2] AS x CALL { MATCH (o:Obs) RETURN max(o.t) AS top } RETURN x, top'), [[1, 5], [2, 5]]);
+    assert.deepEqual(await read("MATCH (e:E {name: 'ada'}) CALL { WITH e CALL { WITH e MATCH (e)-->(o) RETURN o } RETURN o } MATCH (o)<-[:O]-(owner) RETURN owner.name, o.t ORDER BY o.t"), [['ada', 1], ['ada', 2], ['ada', 3]]);
+    assert.deepEqual(await read('CALL { MATCH (e:E) RETURN e.name AS name } RETURN collect(name) AS names'), [[['ada', 'bob', 'cy']]]);
+  });
+
+  test('a body that writes: each row sees the earlier rows\' writes; read-only callers are refused before anything runs', async () => {
+    const r = await write("UNWIND ['ada', 'dee', 'dee'] AS nm CALL { WITH nm MERGE (e:E {name: nm}) ON CREATE SET e.new = true } RETURN nm");
+    assert.deepEqual(r.rows, [['ada'], ['dee'], ['dee']], 'a body without RETURN keeps the rows as they are');
+    assert.equal(r.stats?.nodesCreated, 1, 'the second dee found the first');
+    assert.deepEqual(await read('MATCH (e:E) WHERE e.new RETURN e.name'), [['dee']]);
+    await assert.rejects(
+      runQuery(store, 'cypher', 'UNWIND [1] AS x CALL { WITH x CREATE (:Never) }', {}, { write: false }),
+      (err: unknown) => isRvfError(err) && err.code === 'EREADONLY',
+    );
+    assert.deepEqual(await read('MATCH (n:Never) RETURN count(n)'), [[0]]);
+  });
+});

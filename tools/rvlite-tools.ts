@@ -52,7 +52,7 @@ export function registerRvliteTools(server: McpServer, ctx: ToolContext): void {
     'Runs one Cypher query over the store\'s property graph (nodes with labels and properties, typed relationships). ' +
       'MATCH/OPTIONAL MATCH/WHERE/WITH/UNWIND/RETURN with aggregates, $params, and variable-length paths of at most ' + LIMITS.maxPathLength + ' hops: ' +
       '`-[:KNOWS*]->` or `*2..` (no upper bound) walks up to ' + LIMITS.maxPathLength + ' hops within the query time limit (' + LIMITS.queryTimeLimitMs / 1000 + ' s), and a longer bound such as `*1..' + (LIMITS.maxPathLength + 1) + '` is refused. ' +
-      'Named paths `p = (a)-[:R*1..3]->(b)` with nodes(p), relationships(p), length(p) (a path is returned as {nodes, relationships}), shortestPath/allShortestPaths, pattern comprehensions `[(a)-->(b) WHERE ... | b.name]`, UNION / UNION ALL. ' +
+      'Named paths `p = (a)-[:R*1..3]->(b)` with nodes(p), relationships(p), length(p) (a path is returned as {nodes, relationships}), shortestPath/allShortestPaths, pattern comprehensions `[(a)-->(b) WHERE ... | b.name]`, UNION / UNION ALL, EXISTS { } / COUNT { }, and CALL { WITH x ... RETURN ... } run once per row. ' +
       'Vector search: `CALL rvf.knn($vector, 10) YIELD id, distance MATCH (d:Doc {vector_id: id}) RETURN d.title, distance` joins nodes whose vector_id property is a vector id. ' +
       (write ? 'Writes: CREATE, MERGE, SET, REMOVE, DELETE, DETACH DELETE, FOREACH, committed to the store file.' : 'This server is read-only: write clauses (FOREACH too) are refused.'),
   );

@@ -115,7 +115,13 @@ export type Clause =
   | { kind: 'remove'; items: RemoveItem[] }
   | { kind: 'delete'; detach: boolean; exprs: Expr[] }
   /** `FOREACH (x IN list | clauses)`: the write clauses run once per element, in order (run-write.ts) */
-  | { kind: 'foreach'; variable: string; list: Expr; clauses: Clause[] };
+  | { kind: 'foreach'; variable: string; list: Expr; clauses: Clause[] }
+  /**
+   * `CALL { [WITH a, b] clauses [RETURN ...] }`: the body runs once per row (run-write.ts), seeing the
+   * variables its leading WITH imports (`imports`, null for `WITH *`); `returns` names the columns its
+   * RETURN adds to each row, null for a body without RETURN (the rows stay as they are)
+   */
+  | { kind: 'callSubquery'; imports: string[] | null; body: Clause[]; returns: string[] | null };
 
 export type ReadClause = Extract<Clause, { kind: 'match' | 'unwind' | 'with' | 'return' | 'call' }>;
 export type WriteClause = Extract<Clause, { kind: 'create' | 'merge' | 'set' | 'remove' | 'delete' | 'foreach' }>;

@@ -55,7 +55,10 @@ export function runCypher(db: Database.Database, query: string, params: Record<s
   // datetime() and friends read one clock per statement
   beginStatement();
   if (ast.union) return runUnion(db, ast.union, ast.writes, safeParams, { maxRows: options.maxRows, maxPathLength }, noStats);
-  if (ast.writes) return runWrite(db, ast.clauses, safeParams, { maxRows: options.maxRows, maxPathLength, batchWrites: options.batchWrites ?? true });
+  // a CALL { } body runs once per row, which the write path does for reads too (nothing is written unless the query writes)
+  if (ast.writes || ast.clauses.some((c) => c.kind === 'callSubquery')) {
+    return runWrite(db, ast.clauses, safeParams, { maxRows: options.maxRows, maxPathLength, batchWrites: options.batchWrites ?? true });
+  }
   const compiled = new ReadCompiler({ maxPathLength, params: safeParams, propertyVariables: propertyVariables(ast.clauses) }).compile(ast.clauses, null, 'return');
   const r = runCompiled(db, compiled, outputCell, options.maxRows);
   return { columns: compiled.columns.map((c) => c.name), rows: r.rows, truncated: r.truncated, stats: noStats() };

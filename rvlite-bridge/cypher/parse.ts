@@ -3,8 +3,7 @@ import type { Clause, Direction, Expr, MapProjectionItem, NodePattern, Pattern, 
 import { WRITE_CLAUSE_KINDS } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { parseTree, type PTree } from './parse-tree.ts';
-import { callSubqueryAt } from './query-text.ts';
-import { extractSubqueries, SUBQUERY_FUNCTION, type Extracted } from './subqueries.ts';
+import { CALL_SUBQUERY_PROCEDURE, extractSubqueries, SUBQUERY_FUNCTION, type Extracted } from './subqueries.ts';
 
 /**
  * Turns Cypher text into the typed AST of ast.ts by walking the openCypher
@@ -116,22 +115,58 @@ export function parseQuery(query: string): Query {
 /** The bodies of the EXISTS { } / COUNT { } subqueries of the query being built, innermost last. */
 const subqueryStack: Extracted['bodies'][] = [];
 
-function build(query: string): Query {
-  if (callSubqueryAt(query) !== -1) {
-    throw unsupported(
-      'a CALL { ... } subquery',
-      'write its clauses in the query itself (MATCH ... WITH x, count(y) AS c for a per-row aggregate, OPTIONAL MATCH to keep rows without a match), or run it as a query of its own',
-    );
-  }
+/**
+ * `check` runs the scope and type pass (semantic-check.ts) on the clauses; a
+ * CALL { } body is built without it, since its imported variables are
+ * defined outside it: the pass checks the body as part of the whole query.
+ */
+function build(query: string, check = true): Query {
   const ex = extractSubqueries(query);
-  if (!ex) return buildText(query, false);
+  if (!ex) return buildText(query, false, check);
   subqueryStack.push(ex.bodies);
   try {
     // a subquery that writes makes the query a write, so a read-only caller refuses it as one
-    return buildText(ex.text, ex.bodies.some((b) => isWriteText(b.body)));
+    return buildText(ex.text, ex.bodies.some((b) => isWriteText(b.body)), check);
   } finally {
     subqueryStack.pop();
   }
+}
+
+/**
+ * `CALL { ... }` number `index` of the query being built. A leading `WITH a,
+ * b` of plain variables (or `WITH *`) imports them from the outer row;
+ * anything else at the start is the body's own. The body may read and
+ * write, and ends with a RETURN of named columns or with none.
+ */
+function callSubquery(index: number): Clause {
+  const found = subqueryStack[subqueryStack.length - 1]?.[index];
+  if (!found || found.kind !== 'call') throw unsupported(`the procedure ${CALL_SUBQUERY_PROCEDURE}`, 'write the subquery as CALL { ... }');
+  const text = found.body.trim();
+  const inner = build(text, false);
+  if (inner.union) throw unsupported('UNION inside CALL { }', 'run the UNION as a query of its own, or put UNION between whole queries');
+  let body = inner.clauses;
+  let imports: string[] | null = [];
+  const first = body[0];
+  if (first?.kind === 'with' && isImport(first)) {
+    imports = first.projection.star ? null : first.projection.items.map((i) => i.name);
+    body = body.slice(1);
+  }
+  const last = body[body.length - 1];
+  let returns: string[] | null = null;
+  if (last?.kind === 'return') {
+    if (last.projection.star) throw unsupported('RETURN * at the end of CALL { }', 'name the columns the subquery returns');
+    returns = last.projection.items.map((i) => i.name);
+  }
+  for (const c of body.slice(0, -1)) if (c.kind === 'return') throw invalid('RETURN must be the last clause of CALL { }; use WITH between the clauses.');
+  return { kind: 'callSubquery', imports, body, returns };
+}
+
+/** `WITH a, b` (or `WITH *`) of plain variables, nothing else: what imports variables into CALL { }. */
+function isImport(c: Extract<Clause, { kind: 'with' }>): boolean {
+  const p = c.projection;
+  if (c.where || p.distinct || p.order.length > 0 || p.skip || p.limit) return false;
+  if (p.star) return p.items.length === 0;
+  return p.items.length > 0 && p.items.every((i) => i.expr.kind === 'var' && i.expr.name === i.name);
 }
 
 /** `EXISTS { ... }` / `COUNT { ... }` number `index` of the query being built: one MATCH, as a pattern or a query. */
@@ -141,17 +176,19 @@ function subquery(index: number): Expr {
   if (!found) throw unsupported(`the function ${SUBQUERY_FUNCTION}`, 'use EXISTS { MATCH ... } or COUNT { MATCH ... }');
   const body = found.body.trim();
   const inner = build(/^MATCH\b/i.test(body) || /^OPTIONAL\s+MATCH\b/i.test(body) ? body : `MATCH ${body}`);
-  const what = found.count ? 'COUNT { }' : 'EXISTS { }';
+  if (found.kind === 'call') throw unsupported(`the function ${SUBQUERY_FUNCTION}`, 'use EXISTS { MATCH ... } or COUNT { MATCH ... }');
+  const count = found.kind === 'count';
+  const what = count ? 'COUNT { }' : 'EXISTS { }';
   if (inner.writes) throw invalid(`${what} cannot write; move the write out of the subquery.`);
   const [match, ret, ...rest] = inner.clauses;
   const simpleReturn = ret === undefined || (ret.kind === 'return' && !ret.projection.distinct && ret.projection.order.length === 0 && !ret.projection.skip && !ret.projection.limit);
   if (inner.union || !match || match.kind !== 'match' || match.optional || rest.length > 0 || !simpleReturn) {
-    throw unsupported(`the subquery ${found.count ? 'COUNT' : 'EXISTS'} { ${body} }`, `write it as ${what.replace('{ }', '{ MATCH pattern WHERE condition }')} (one MATCH, an optional plain RETURN)`);
+    throw unsupported(`the subquery ${count ? 'COUNT' : 'EXISTS'} { ${body} }`, `write it as ${what.replace('{ }', '{ MATCH pattern WHERE condition }')} (one MATCH, an optional plain RETURN)`);
   }
-  return { kind: 'subquery', count: found.count, patterns: match.patterns, where: match.where };
+  return { kind: 'subquery', count, patterns: match.patterns, where: match.where };
 }
 
-function buildText(query: string, innerWrites: boolean): Query {
+function buildText(query: string, innerWrites: boolean, check = true): Query {
   const { tree, errors } = parseTree(query);
   const writes = innerWrites || containsRule(tree, WRITE_RULES) || (errors.length > 0 && containsToken(tree, WRITE_TOKENS));
   if (errors.length > 0) {
@@ -183,7 +220,11 @@ function buildText(query: string, innerWrites: boolean): Query {
     if (alls.size > 1) throw invalid('a query cannot mix UNION and UNION ALL; use one of them between all parts.');
     queryParts = [need(regular, 'singleQuery'), ...unions.map((u) => need(u, 'singleQuery'))].map((single) => kids(single, 'clause').map(clause));
     // scope and type errors are the query's own, whatever the graph holds: find them before anything runs
-    for (const clauses of queryParts) checkQuery(clauses);
+    if (check) for (const clauses of queryParts) checkQuery(clauses);
+    // a CALL { } runs row by row in run-write.ts; UNION parts are compiled as one SQL statement
+    if (unions.length > 0 && queryParts.some((clauses) => clauses.some((c) => c.kind === 'callSubquery'))) {
+      throw unsupported('CALL { } in a part of a UNION', 'run that part as a query of its own');
+    }
   } catch (err) {
     if (err instanceof CypherError) failWith(err, writes);
     throw err;
@@ -293,6 +334,10 @@ function call(n: PTree): Clause {
   const inv = need(n, 'procedureInvocation');
   const name = need(inv, 'procedureInvocationBody').text.replace(/\s+/g, '');
   const argsNode = kid(inv, 'procedureArguments');
+  if (name.toLowerCase() === CALL_SUBQUERY_PROCEDURE && argsNode && /^\d+$/.test(argsNode.text.replace(/[()\s]/g, ''))) {
+    if (kid(n, 'procedureResults')) throw invalid('CALL { } takes no YIELD; its RETURN names the columns.');
+    return callSubquery(Number(argsNode.text.replace(/[()\s]/g, '')));
+  }
   const args = argsNode ? kids(argsNode, 'expression').map(expression) : [];
   const results = kid(n, 'procedureResults');
   let yields: { name: string; alias: string }[] | null = null;

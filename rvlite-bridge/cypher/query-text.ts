@@ -52,21 +52,3 @@ export function octalForGrammar(text: string): string {
   return out;
 }
 
-/**
- * Where `CALL {` opens a subquery outside strings, comments and quoted
- * names, or -1. The grammar predates CALL subqueries; parse.ts refuses them
- * by name rather than as a syntax error at the brace.
- */
-export function callSubqueryAt(text: string): number {
-  let i = 0;
-  while (i < text.length) {
-    const skip = skipQuoted(text, i);
-    if (skip > 0) {
-      i += skip;
-      continue;
-    }
-    if (/^call\s*\{/i.test(text.slice(i, i + 64)) && !/[A-Za-z0-9_$.]/.test(i === 0 ? '' : (text[i - 1] as string))) return i;
-    i++;
-  }
-  return -1;
-}

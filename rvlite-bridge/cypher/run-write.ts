@@ -73,9 +73,9 @@ const GRAPH_TYPES: ReadonlySet<VType> = new Set(['node', 'rel', 'nodes', 'rels']
 class WriteRun {
   private vars: OutputColumn[] = [];
   private rows: Row[] = [[]];
-  readonly stats: CypherStats = { nodesCreated: 0, nodesDeleted: 0, relationshipsCreated: 0, relationshipsDeleted: 0, propertiesSet: 0, labelsAdded: 0, labelsRemoved: 0 };
+  readonly stats: CypherStats;
   /** nodes deleted without DETACH: they must have no relationships when the query ends */
-  private readonly plainDeleted = new Set<number>();
+  private readonly plainDeleted: Set<number>;
   private readonly sql: Record<string, Database.Statement>;
   private readonly bulk: BulkGraph;
   /** what this query deleted, for type(r) and the DeletedEntityAccess error in later clauses (deleted.ts) */
@@ -91,10 +91,14 @@ class WriteRun {
     private readonly params: Record<string, unknown>,
     private readonly options: WriteOptions,
     private readonly propertyVars: Set<string>,
+    /** the run of the query around a CALL { } body, whose counts and deletes this one shares */
+    outer?: WriteRun,
   ) {
     const p = (s: string): Database.Statement => db.prepare(s);
     this.bulk = new BulkGraph(db);
-    this.deleted = rememberDeletes(db);
+    this.stats = outer?.stats ?? { nodesCreated: 0, nodesDeleted: 0, relationshipsCreated: 0, relationshipsDeleted: 0, propertiesSet: 0, labelsAdded: 0, labelsRemoved: 0 };
+    this.plainDeleted = outer?.plainDeleted ?? new Set();
+    this.deleted = outer?.deleted ?? rememberDeletes(db);
     this.sql = {
       // ids above every id ever handed out (graph_ids, store/cache-schema.ts), not SQLite's max(rowid) + 1
       insertNode: p('INSERT INTO graph_nodes (id, props) VALUES (max(coalesce((SELECT node FROM graph_ids), 0), coalesce((SELECT max(id) FROM graph_nodes), 0)) + 1, ?)'),
@@ -289,9 +293,79 @@ class WriteRun {
       case 'foreach':
         this.foreach(clause);
         return;
+      case 'callSubquery':
+        this.callSubquery(clause);
+        return;
       default:
         throw invalid(`${clause.kind} is not a write clause.`);
     }
+  }
+
+  /**
+   * CALL { ... }: the body runs once per row, in row order, so a row sees
+   * what the earlier rows' bodies wrote; it sees only the variables its
+   * leading WITH imports. A body that returns gives each row one row per
+   * row it returns (none drops the row); one without RETURN leaves the rows
+   * as they are. Running it per row is what makes LIMIT, ORDER BY and
+   * aggregation in the body apply to each row apart, as openCypher says.
+   */
+  private callSubquery(clause: Extract<Clause, { kind: 'callSubquery' }>): void {
+    const at = clause.imports === null
+      ? this.vars.map((_v, i) => i)
+      : clause.imports.map((name) => {
+          const i = this.indexOf(name);
+          if (i === -1) throw invalid(`variable ${name} is not defined; bind it before CALL { WITH ${name} ... }.`);
+          return i;
+        });
+    const imported = at.map((i) => this.vars[i] as OutputColumn);
+    const body = new WriteRun(this.db, this.params, this.options, this.propertyVars, this);
+    const out: Row[] = [];
+    let added: OutputColumn[] | null = null;
+    for (const row of this.rows) {
+      const r = body.runBody(clause.body, imported, at.map((i) => row[i]));
+      if (clause.returns === null) {
+        out.push(row);
+        continue;
+      }
+      added ??= r.columns;
+      for (const returned of r.rows) out.push([...row, ...returned]);
+    }
+    if (clause.returns !== null) {
+      // with no rows in, the body never ran: its columns are known by name only
+      this.vars = [...this.vars, ...(added ?? clause.returns.map((name) => ({ name, type: 'null' as const })))];
+    }
+    this.rows = out;
+  }
+
+  /** One run of a CALL { } body on one row of `vars`: the columns and rows its RETURN gives (none without one). */
+  private runBody(clauses: readonly Clause[], vars: OutputColumn[], values: unknown[]): { columns: OutputColumn[]; rows: Row[] } {
+    this.vars = [...vars];
+    this.rows = [[...values]];
+    // a read over one row is compiled once for all rows of the outer query (readRow), keyed by its last clause
+    const segment = (reads: Clause[], owner: Clause): { columns: OutputColumn[]; rows: Row[] } =>
+      this.rows.length === 1 ? this.readRow(owner, () => reads, 'bindings', this.rows[0] as Row, this.vars) : this.read(reads, 'bindings');
+    let pending: Clause[] = [];
+    const advance = (): void => {
+      if (pending.length === 0) return;
+      const r = segment(pending, pending[pending.length - 1] as Clause);
+      this.vars = r.columns;
+      this.rows = r.rows;
+      pending = [];
+    };
+    for (const clause of clauses) {
+      if (clause.kind === 'return') {
+        // its columns as bindings (node ids, exact values), for the clauses after CALL { }
+        return segment([...pending, { kind: 'with', projection: clause.projection, where: null }], clause);
+      }
+      if (clause.kind === 'match' || clause.kind === 'unwind' || clause.kind === 'with' || clause.kind === 'call') {
+        pending.push(clause);
+        continue;
+      }
+      advance();
+      this.write(clause);
+    }
+    advance();
+    return { columns: [], rows: [] };
   }
 
   /**

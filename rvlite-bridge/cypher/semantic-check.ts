@@ -89,6 +89,20 @@ function checkClause(c: Clause, scope: Scope): Scope {
       // FOREACH binds nothing outside its body
       return scope;
     }
+    case 'callSubquery': {
+      // the body sees only what its leading WITH imports, and adds what its RETURN names
+      for (const name of c.imports ?? []) defined(name, scope, 'CALL { WITH ... }');
+      const inner = c.imports === null ? new Map(scope) : new Map(c.imports.map((name) => [name, scope.get(name) as Kind]));
+      const before = checkClauses(c.body, inner);
+      const last = c.body[c.body.length - 1];
+      const returned = last?.kind === 'return' ? projectionScope(last.projection, before, 'RETURN') : new Map<string, Kind>();
+      const next = new Map(scope);
+      for (const [name, kind] of returned) {
+        if (scope.has(name)) throw invalid(`variable ${name} is already bound outside CALL { }; RETURN it AS another name.`);
+        next.set(name, kind);
+      }
+      return next;
+    }
   }
 }
 

@@ -1,10 +1,12 @@
 /**
- * `EXISTS { ... }` and `COUNT { ... }` subqueries. The openCypher grammar of
- * @neo4j-cypher/antlr4 predates them (they are a syntax error there), so a
- * pre-pass finds them in the text, outside strings, comments and `names`,
- * takes each body out by matching braces, and puts a placeholder call
- * `rvf.subquery(i)` in its place; parse.ts parses the rest as usual and each
- * body on its own, as `MATCH <body> RETURN 1` when it is a bare pattern.
+ * `EXISTS { ... }`, `COUNT { ... }` and `CALL { ... }` subqueries. The
+ * openCypher grammar of @neo4j-cypher/antlr4 predates them (they are a
+ * syntax error there), so a pre-pass finds them in the text, outside
+ * strings, comments and `names`, takes each body out by matching braces, and
+ * puts a placeholder in its place: the function call `rvf.subquery(i)`, or
+ * the procedure call `CALL rvf.callsubquery(i)`; parse.ts parses the rest as
+ * usual and each body on its own, as `MATCH <body> RETURN 1` when an EXISTS
+ * or COUNT body is a bare pattern.
  *
  * Only the forms that are one MATCH (patterns and WHERE, optionally with a
  * RETURN) are compiled; anything else inside the braces is refused by
@@ -14,16 +16,18 @@
 import { skipQuoted } from './query-text.ts';
 
 export const SUBQUERY_FUNCTION = 'rvf.subquery';
+/** The procedure a `CALL { ... }` subquery becomes, `CALL rvf.callsubquery(i)`, which the grammar reads as a procedure call. */
+export const CALL_SUBQUERY_PROCEDURE = 'rvf.callsubquery';
 
 export interface Extracted {
   text: string;
-  bodies: { count: boolean; body: string }[];
+  bodies: { kind: 'exists' | 'count' | 'call'; body: string }[];
 }
 
-const OPENER = /^(exists|count)\s*\{/i;
+const OPENER = /^(exists|count|call)\s*\{/i;
 
 /**
- * The text with every outermost EXISTS { } / COUNT { } replaced, or null
+ * The text with every outermost EXISTS { } / COUNT { } / CALL { } replaced, or null
  * when it has none (the usual case: the text is then parsed untouched). An
  * unbalanced brace leaves the text as it is, for the grammar to report.
  */
@@ -44,8 +48,9 @@ export function extractSubqueries(text: string): Extracted | null {
       const open = i + m[0].length - 1;
       const close = matchingBrace(text, open);
       if (close === -1) return null;
-      out += `${SUBQUERY_FUNCTION}(${bodies.length})`;
-      bodies.push({ count: (m[1] as string).toLowerCase() === 'count', body: text.slice(open + 1, close) });
+      const kind = (m[1] as string).toLowerCase() as Extracted['bodies'][number]['kind'];
+      out += kind === 'call' ? `CALL ${CALL_SUBQUERY_PROCEDURE}(${bodies.length})` : `${SUBQUERY_FUNCTION}(${bodies.length})`;
+      bodies.push({ kind, body: text.slice(open + 1, close) });
       i = close + 1;
       continue;
     }
