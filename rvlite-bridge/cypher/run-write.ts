@@ -745,34 +745,58 @@ class WriteRun {
       }
       refs.push(at);
     }
-    // the entities (and keys) each item writes, checked against what the later items' values read
+    // the entities (and keys) each item writes, checked against what the later items' values read;
+    // an entity is a number (node id * 2, relationship id * 2 + 1): 10,000 rows made 100,000 key strings
+    const entityOf = (type: 'node' | 'rel', id: number): number => (type === 'rel' ? id * 2 + 1 : id * 2);
+    const slots: { at: number; type: 'node' | 'rel' | null }[] = [];
+    for (const item of items) {
+      const at = this.indexOf(item.variable);
+      const type = at === -1 ? null : (this.vars[at] as OutputColumn).type;
+      // an undefined or non-entity variable: row by row meets the error in its order
+      if (type !== 'node' && type !== 'rel' && type !== 'null') return false;
+      slots.push({ at, type: type === 'null' ? null : type });
+    }
+    const refTypes = refs.map((r) => r.map((ref) => (this.vars[ref.at] as OutputColumn).type as 'node' | 'rel'));
     const targets: ({ id: number; type: 'node' | 'rel' } | null)[][] = [];
-    try {
-      const touched = new Set<string>();
-      const whole = new Set<string>();
-      const keyed = new Set<string>();
-      for (const row of this.rows) {
-        const t = items.map((item, k) => {
-          if (readsAny[k] && touched.size > 0) throw SET_OVERLAP;
-          for (const ref of refs[k] as { at: number; keys: Set<string> | null }[]) {
-            const v = row[ref.at];
-            if (v === null || v === undefined) continue;
-            const entity = `${(this.vars[ref.at] as OutputColumn).type}${Number(v)}`;
-            if (ref.keys === null ? touched.has(entity) : whole.has(entity) || [...ref.keys].some((key) => keyed.has(`${entity}\u0000${key}`))) throw SET_OVERLAP;
+    const touched = new Set<number>();
+    const whole = new Set<number>();
+    const keyed = new Map<number, Set<string>>();
+    for (const row of this.rows) {
+      const t: ({ id: number; type: 'node' | 'rel' } | null)[] = new Array(items.length);
+      for (let k = 0; k < items.length; k++) {
+        if (readsAny[k] && touched.size > 0) return false;
+        const itemRefs = refs[k] as { at: number; keys: Set<string> | null }[];
+        for (let j = 0; j < itemRefs.length; j++) {
+          const ref = itemRefs[j] as { at: number; keys: Set<string> | null };
+          const v = row[ref.at];
+          if (v === null || v === undefined) continue;
+          const entity = entityOf((refTypes[k] as ('node' | 'rel')[])[j] as 'node' | 'rel', Number(v));
+          if (ref.keys === null) {
+            if (touched.has(entity)) return false;
+          } else if (whole.has(entity)) return false;
+          else {
+            const written = keyed.get(entity);
+            if (written) for (const key of ref.keys) if (written.has(key)) return false;
           }
-          const target = this.valueOf(row, item.variable, 'node or rel');
-          if (target) {
-            const entity = `${target.type}${target.id}`;
-            touched.add(entity);
-            if (item.kind === 'setProp') keyed.add(`${entity}\u0000${item.key}`);
-            else whole.add(entity);
-          }
-          return target;
-        });
-        targets.push(t);
+        }
+        const slot = slots[k] as { at: number; type: 'node' | 'rel' | null };
+        const v = row[slot.at];
+        if (v === null || v === undefined || slot.type === null) {
+          t[k] = null;
+          continue;
+        }
+        const id = Number(v);
+        const entity = entityOf(slot.type, id);
+        touched.add(entity);
+        const item = items[k] as SetItem;
+        if (item.kind === 'setProp') {
+          let written = keyed.get(entity);
+          if (!written) keyed.set(entity, (written = new Set()));
+          written.add(item.key);
+        } else whole.add(entity);
+        t[k] = { id, type: slot.type };
       }
-    } catch {
-      return false;
+      targets.push(t);
     }
     const numbered = [...this.vars, { name: ROW_NUMBER, type: 'num' as const }];
     const all: unknown[][] = new Array(this.rows.length);
@@ -933,8 +957,6 @@ class WriteRun {
 /** The name the batch MERGE gives its row numbers (a NUL-free name no query can spell as a variable). */
 const ROW_NUMBER = '\u0002row';
 
-/** Thrown inside setBatch's check when a value reads an entity an earlier item wrote. */
-const SET_OVERLAP = new Error('set overlap');
 
 const GRAPH_READING_KINDS: ReadonlySet<string> = new Set(['pattern', 'patternComprehension', 'shortestPath', 'subquery']);
 
