@@ -173,6 +173,10 @@ const CASES: Case[] = [
   // the 64-bit range, both ends, in each base (integers beyond 2^53 come back as decimal strings)
   { q: 'RETURN -9223372036854775808 AS a, -0x8000000000000000 AS b, -0o1000000000000000000000 AS c, 0o777777777777777777777 AS d', rows: [['-9223372036854775808', '-9223372036854775808', '-9223372036854775808', '9223372036854775807']] },
   { q: 'RETURN 9223372036854775808 AS x', error: /larger than a 64-bit integer/ },
+  // ------------------------------------------------ labels() and type() of entities met as values
+  { q: "MATCH (a:Entity {name: 'ada'})-[r:KNOWS]->() WITH [a, 1] AS l, [1, r] AS m RETURN labels(l[0]) AS labels, type(m[1]) AS type", rows: [[['Entity'], 'KNOWS']] },
+  { q: 'WITH [1] AS l RETURN labels(l[0])', error: /labels\(\) takes a node; the value of labels\(l\[0\]\) is not one/ },
+  { q: "WITH [{type: 'x'}] AS l RETURN type(l[0])", error: /type\(\) takes a relationship; the value of type\(l\[0\]\) is not one/ },
   // ------------------------------------------------ precedence: IN, STARTS WITH, IS NULL... bind looser than arithmetic
   { q: 'RETURN [1] + 2 IN [3] + 4 AS a, ([1] + 2) IN ([3] + 4) AS b, [1] + (2 IN [3]) + 4 AS c', rows: [[false, false, [1, false, 4]]] },
   { q: 'RETURN [1] + [2] IN [[3], [1, 2]] AS a, 2 * 3 IN [6] AS b, -1 IN [-1] AS c, 3 IN [1, 2, 3][0..2] AS d', rows: [[true, true, true, false]] },

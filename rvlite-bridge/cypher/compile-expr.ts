@@ -394,7 +394,13 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
       return fromNative('num', v.type === 'null' ? 'NULL' : v.native);
     }
     case 'labels': {
-      const v = nodeOrRel(e, one(), 'node');
+      const arg = one();
+      // a node met as a value (an element of a list): its JSON form carries its labels, sorted as below
+      if (arg.type === 'any') {
+        const bad = failCall(ctx, `labels() takes a node; the value of ${e.text} is not one.`);
+        return fromNative('list', `(CASE WHEN ${arg.json} IS NULL THEN NULL WHEN json_type(${arg.json}, '$.labels') = 'array' AND json_type(${arg.json}, '$.properties') = 'object' THEN json(${arg.json} -> '$.labels') ELSE ${bad} END)`);
+      }
+      const v = nodeOrRel(e, arg, 'node');
       if (v.type === 'null') return fromNative('null', 'NULL');
       return fromNative(
         'list',
@@ -402,7 +408,12 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
       );
     }
     case 'type': {
-      const v = nodeOrRel(e, one(), 'rel');
+      const arg = one();
+      if (arg.type === 'any') {
+        const bad = failCall(ctx, `type() takes a relationship; the value of ${e.text} is not one.`);
+        return fromNative('str', `(CASE WHEN ${arg.json} IS NULL THEN NULL WHEN json_type(${arg.json}, '$.type') = 'text' AND json_type(${arg.json}, '$.start') = 'integer' THEN ${arg.json} ->> '$.type' ELSE ${bad} END)`);
+      }
+      const v = nodeOrRel(e, arg, 'rel');
       if (v.type === 'null') return fromNative('null', 'NULL');
       // a relationship this query deleted keeps its type (deleted.ts)
       return fromNative('str', v.table ? `${v.table}.type` : `coalesce((SELECT g.type FROM graph_rels g WHERE g.id = ${v.native}), cypher_gone_type(${v.native}))`);
