@@ -173,6 +173,9 @@ const CASES: Case[] = [
   // the 64-bit range, both ends, in each base (integers beyond 2^53 come back as decimal strings)
   { q: 'RETURN -9223372036854775808 AS a, -0x8000000000000000 AS b, -0o1000000000000000000000 AS c, 0o777777777777777777777 AS d', rows: [['-9223372036854775808', '-9223372036854775808', '-9223372036854775808', '9223372036854775807']] },
   { q: 'RETURN 9223372036854775808 AS x', error: /larger than a 64-bit integer/ },
+  // ------------------------------------------------ WITH DISTINCT / aggregation then WHERE naming a projected expression
+  { q: "MATCH (e:Entity) WITH DISTINCT e.type AS type WHERE e.type = 'person' RETURN type", rows: [['person']] },
+  { q: 'MATCH (e:Entity) WITH e.type AS type, count(*) AS n WHERE e.type <> $t RETURN type, n', params: { t: 'person' }, rows: [['project', 1]] },
   // ------------------------------------------------ labels() and type() of entities met as values
   { q: "MATCH (a:Entity {name: 'ada'})-[r:KNOWS]->() WITH [a, 1] AS l, [1, r] AS m RETURN labels(l[0]) AS labels, type(m[1]) AS type", rows: [[['Entity'], 'KNOWS']] },
   { q: 'WITH [1] AS l RETURN labels(l[0])', error: /labels\(\) takes a node; the value of labels\(l\[0\]\) is not one/ },

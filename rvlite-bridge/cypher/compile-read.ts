@@ -774,7 +774,10 @@ export class ReadCompiler {
     return ` LIMIT ${limit ?? -1}${skip !== null ? ` OFFSET ${skip}` : ''}`;
   }
 
-  private with(stage: Stage, proj: Projection, where: Expr | null): Stage {
+  private with(stage: Stage, proj: Projection, given: Expr | null): Stage {
+    // after DISTINCT or aggregation the WHERE may still name a projected expression by its text
+    // (`WITH DISTINCT a.x AS x WHERE a.x = 1`): it means the projected column
+    const where = given && !proj.star && (proj.distinct || proj.items.some((i) => isAggregate(i.expr))) ? projectedNames(given, proj) : given;
     // WITH's WHERE also sees the variables its projection drops (`WITH a.x AS x
     // WHERE a.y = 1`): they ride along as hidden items and go after the WHERE.
     // Not past aggregation or DISTINCT, whose rows they would split.
@@ -871,6 +874,20 @@ function usesVariables(e: unknown): boolean {
   if (e === null || typeof e !== 'object') return false;
   if ((e as { kind?: string }).kind === 'var') return true;
   return Object.values(e as Record<string, unknown>).some(usesVariables);
+}
+
+/** `e` with each sub-expression that is a (non-variable) projection item's expression replaced by the item's name. */
+function projectedNames(e: Expr, proj: Projection): Expr {
+  const byText = new Map(proj.items.filter((i) => i.expr.kind !== 'var').map((i) => [JSON.stringify(i.expr, bigintSafe), i.name]));
+  if (byText.size === 0) return e;
+  const swap = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(swap);
+    if (x === null || typeof x !== 'object') return x;
+    const name = byText.get(JSON.stringify(x, bigintSafe));
+    if (name !== undefined) return { kind: 'var', name };
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, swap(v)]));
+  };
+  return swap(e) as Expr;
 }
 
 function bigintSafe(_key: string, value: unknown): unknown {
