@@ -170,10 +170,11 @@ export class RvfBytes {
     this.#assertUsable();
     if (Array.isArray(entries) && entries.length === 0) return { accepted: 0, replaced: 0, epoch: this.#position.epoch };
     const dim = this.dimensions;
-    const { ids, vectors, json, last } = packBatch(entries, dim, (length) => new Float32Array(length));
+    const batch = packBatch(entries, dim, (length) => new Float32Array(length));
+    const { ids, vectors, json } = batch;
     const n = ids.length;
-    const replaced = [...last.keys()].filter((id) => this.#index.rows.has(id));
-    const deletedAfter = [...this.#index.deleted].filter((d) => !last.has(d));
+    const replaced = Array.from(ids).filter((id) => this.#index.rows.has(id));
+    const deletedAfter = [...this.#index.deleted].filter((d) => !batch.has(d));
     this.#checkManifestRoom(this.#index.vecSegments.length + 1, deletedAfter.length);
     const commit = this.#append(
       [

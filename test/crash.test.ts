@@ -506,6 +506,43 @@ test('SIGKILL between the file commit and the cache update: the next open replay
     }
   });
 
+  await t.test('ingest killed while its data syncs, after staging it in the engine and an open cache transaction', async () => {
+    const path = join(dir, 'ingest-staged.rvf');
+    const before = await buildCacheBase(path);
+    const child = spawnFixture('crash-cache.ts', [path, 'ingest-staged', String(CACHE_DIM)]);
+    const out = await finished(child);
+    assertKilled(out, 'ingest-staged');
+    assert.equal(linesOf(out.stdout, 'apply').length, 1, 'the kill must come right after the staging');
+    assert.equal(cacheState(path).epoch, before, 'the staged cache transaction must not be committed');
+
+    const added = Array.from({ length: 50 }, (_, i) => 1000 + i);
+    const check = async (db: RvfDatabase, who: string): Promise<void> => {
+      const status = await db.status();
+      assert.equal(status.epoch, before, `${who}: no commit may survive without its manifest`);
+      assert.equal(status.totalVectors, 300, `${who}: live count`);
+      for (const id of added.filter((_, i) => i % 7 === 0)) await assertNotExact(db, id, vectorFor(id, CACHE_DIM), `${who}, staged row`);
+      const expected = new Map<number, Expected>(Array.from({ length: 300 }, (_, id) => [id, { vector: vectorFor(id, CACHE_DIM), metadata: cacheBaseMeta(id) }]));
+      await checkExactly(db, vectorFor(4242, CACHE_DIM), { id: { $gte: 0 } }, expected, `${who}, every old row with its old metadata`);
+    };
+    const reader = await RvfDatabase.openReadonly(path, { onWarning: () => undefined });
+    try {
+      await check(reader, 'reader');
+    } finally {
+      await reader.close();
+    }
+    const warnings: string[] = [];
+    const writer = await RvfDatabase.open(path, { onWarning: (m) => warnings.push(m) });
+    try {
+      await check(writer, 'writer');
+      // Expected: the lease taken over from the killed child, the torn tail cut off; never a cache rolled back or rebuilt.
+      assert.deepEqual(warnings.filter((w) => /the cache|rebuil|rolled/.test(w)), [], 'the cache was never ahead of the file: nothing to roll back or rebuild');
+      assert.ok(warnings.some((w) => w.includes('uncommitted tail')), 'the staged batch was written, without its manifest');
+      assert.equal(cacheState(path).epoch, before);
+    } finally {
+      await writer.close();
+    }
+  });
+
   for (const op of ['delete', 'deleteByFilter'] as const) {
     await t.test(op, async () => {
       const path = join(dir, `${op}.rvf`);
