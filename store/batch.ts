@@ -17,6 +17,8 @@ import { LIMITS } from '../schemas/limits.ts';
 export interface PackedBatch {
   /** Distinct ids, in the order of their last entry. */
   ids: BigUint64Array;
+  /** The same ids as map keys (store/id-key.ts), in the same order. */
+  keys: IdKey[];
   vectors: Float32Array;
   json: (string | null)[];
   /** Whether the batch writes `id`. */
@@ -43,21 +45,30 @@ export function packBatch(entries: readonly Entry[], dimensions: number, floats:
   const ids = new BigUint64Array(n);
   const vectors = floats(n * dimensions);
   const json: (string | null)[] = new Array<string | null>(n);
+  const keys: IdKey[] = new Array<IdKey>(n);
   let j = 0;
   for (const [key, i] of last) {
     const e = entries[i] as Entry;
+    keys[j] = key;
     ids[j] = idOfKey(key);
     writeVector(e.vector, dimensions, vectors, j * dimensions, `entries[${i}]`);
     json[j] = encodeMetadata(e.metadata, `entries[${i}]`);
     j++;
   }
-  return { ids, vectors, json, has: (id) => last.has(idKey(id)) };
+  return { ids, keys, vectors, json, has: (id) => last.has(idKey(id)) };
 }
 
 /** An entry's id as a map key; a safe non-negative integer, the common case, skips the BigInt. */
 function entryKey(id: IdInput, i: number): IdKey {
   if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
   return idKey(parseId(id, `entries[${i}].id`));
+}
+
+/** The ids of `batch` that are live in `index`: the rows the batch replaces. */
+export function replacedIds(batch: PackedBatch, index: RowIndex): bigint[] {
+  const out: bigint[] = [];
+  for (let j = 0; j < batch.keys.length; j++) if (index.hasKey(batch.keys[j] as IdKey)) out.push(batch.ids[j] as bigint);
+  return out;
 }
 
 /** The ids of a delete, checked and parsed. */

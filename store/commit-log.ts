@@ -121,44 +121,50 @@ export class CommitLog {
   }
 
   /**
-   * append(), with `whileDataSyncs` run on this thread while the data
-   * segments' fdatasync runs on the thread pool: the caller stages its memory
+   * append(), with both fdatasyncs on the thread pool and the caller's work on
+   * this thread meanwhile: `whileDataSyncs` while the data segments sync,
+   * `whileManifestSyncs` while the manifest syncs. The caller stages its memory
    * and cache work there, to be made visible only once this resolves. The
-   * manifest is still written only after that fdatasync succeeds, so a
-   * manifest still proves its data durable. If the write, the sync, the
-   * manifest or `whileDataSyncs` fails, the file is cut back, nothing is
-   * committed, and the error is thrown (an I/O failure as EIO, a failure of
-   * `whileDataSyncs` as itself): the caller undoes what it staged.
+   * manifest is still written only after the data's fdatasync succeeds, so a
+   * manifest still proves its data durable. If a write, a sync or either
+   * callback fails, the file is cut back, nothing is committed, and the error
+   * is thrown (an I/O failure as EIO, a callback's failure as itself): the
+   * caller undoes what it staged.
    */
   async appendWhileSyncing(
     data: { type: number; payload: Buffer }[],
     manifestFor: (placed: PlacedSegment[]) => Omit<Manifest, 'epoch'>,
-    whileDataSyncs: (next: NextCommit) => void,
+    work: { whileDataSyncs: (next: NextCommit) => void; whileManifestSyncs: (next: NextCommit) => void },
   ): Promise<{ epoch: number; placed: PlacedSegment[] }> {
     const commit = this.#encode(data, manifestFor);
+    const next: NextCommit = { epoch: commit.epoch, commitHash: commit.after.commitHash, placed: commit.placed };
+    await this.#overlapped(commit.at, () => writevAll(this.#fd, commit.data, commit.at), () => work.whileDataSyncs(next));
+    await this.#overlapped(commit.at, () => writeAll(this.#fd, commit.manifest, commit.manifestOffset), () => work.whileManifestSyncs(next));
+    return this.#advance(commit);
+  }
+
+  /** Runs `write`, then `work` while the write syncs in the background; on any failure cuts the file back to `at`. */
+  async #overlapped(at: number, write: () => void, work: () => void): Promise<void> {
     let synced: Promise<void>;
     try {
-      writevAll(this.#fd, commit.data, commit.at);
+      write();
       synced = commitSyncInBackground(this.#fd);
     } catch (err) {
-      throw this.#cutBack(commit.at, err);
+      throw this.#cutBack(at, err);
     }
     try {
-      whileDataSyncs({ epoch: commit.epoch, commitHash: commit.after.commitHash, placed: commit.placed });
+      work();
     } catch (err) {
       // The sync must settle before the file is cut under it.
       await synced.catch(() => undefined);
-      this.#cutBack(commit.at, err);
+      this.#cutBack(at, err);
       throw err;
     }
     try {
       await synced;
-      writeAll(this.#fd, commit.manifest, commit.manifestOffset);
-      commitSync(this.#fd);
     } catch (err) {
-      throw this.#cutBack(commit.at, err);
+      throw this.#cutBack(at, err);
     }
-    return this.#advance(commit);
   }
 
   #encode(data: { type: number; payload: Buffer }[], manifestFor: (placed: PlacedSegment[]) => Omit<Manifest, 'epoch'>): EncodedCommit & { at: number } {

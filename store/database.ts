@@ -31,7 +31,7 @@ import {
 } from './payloads.ts';
 import { rebuildCache, reconcileCache, replayCommits } from './reconcile.ts';
 import { decodeEffects, type Effects, encodeEffects, isEffectsPayload, isEmptyEffects } from './effects.ts';
-import { manifestFits, nextManifest, packBatch, parseDeleteIds } from './batch.ts';
+import { manifestFits, nextManifest, packBatch, parseDeleteIds, replacedIds } from './batch.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanFrom, scanLog, type Scan } from './scan.ts';
 import { SegmentType } from './segment.ts';
@@ -71,11 +71,12 @@ import { LIMITS } from '../schemas/limits.ts';
  *   1. data segments appended, fdatasync;
  *   2. MANIFEST appended (the commit record, with the new epoch), fdatasync;
  *   3. the engine and the cache (rows + epoch in one SQLite transaction).
- * An ingest does the work of 3 while the fdatasync of 1 runs on the thread
- * pool, with the SQLite transaction left open and the engine's new rows hidden
- * from every reader, and commits that transaction after 2; if any step fails it
- * is all undone (#undoStagedIngest). So the cache never holds an epoch the
- * file has not made durable.
+ * An ingest does the work of 3 while the fdatasyncs of 1 and 2 run on the
+ * thread pool (the engine during 1's, the cache during 2's), with the SQLite
+ * transaction left open and the engine's new rows hidden from every reader, and
+ * commits that transaction once 2 is durable; if any step fails it is all
+ * undone (#undoStagedIngest). So the cache never holds an epoch the file has
+ * not made durable.
  * A crash before 2 completes leaves an invisible torn tail; a crash after it
  * leaves a cache one epoch behind, replayed on the next open.
  */
@@ -318,14 +319,15 @@ export class RvfDatabase {
       const { ids, vectors, json } = batch;
       const n = ids.length;
       if (control.signal?.aborted) throw cancelled();
-      await this.#makeManifestRoom(this.#index.vecSegments.length + 1, () => [...this.#index.deleted].filter((d) => !batch.has(d)).length);
+      await this.#makeManifestRoom(this.#index.vecSegments.length + 1, () => this.#index.deletedIds().filter((d) => !batch.has(d)).length);
 
-      const replaced = Array.from(ids).filter((id) => this.#index.rows.has(id));
+      const replaced = replacedIds(batch, this.#index);
       const vec = encodeVec(dim, ids, vectors, this.#scratch.bytes(vecPayloadBytes(dim, n)));
-      const deletedAfter = [...this.#index.deleted].filter((d) => !batch.has(d));
-      // The engine and the cache take the batch while the data syncs; it becomes
-      // visible only once the manifest is durable, and is undone if any step fails.
-      const staged: StagedIngest = { engine: false, cache: undefined };
+      const deletedAfter = this.#index.deletedIds().filter((d) => !batch.has(d));
+      // The engine takes the batch while the data syncs, the cache while the manifest
+      // syncs; it becomes visible only once the manifest is durable, and is undone if
+      // any step fails.
+      const staged: StagedIngest = { engine: false, engineDone: false, cache: undefined };
       let commit: { epoch: number; placed: PlacedSegment[] };
       this.#staging = true;
       try {
@@ -335,12 +337,17 @@ export class RvfDatabase {
             { type: SegmentType.META, payload: encodeMeta(ids, json) },
           ],
           { newVec: true, deleted: deletedAfter, live: this.#index.live + n - replaced.length },
-          (next) => {
-            staged.engine = true;
-            if (replaced.length > 0) this.#engine.delete(BigUint64Array.from(replaced));
-            this.#engine.ingest(vectors, ids);
-            const upserts: MetadataRow[] = Array.from(ids, (id, k) => ({ id, json: json[k] ?? null, epoch: next.epoch }));
-            staged.cache = this.#cache.stage({ upserts, deletes: [] }, { ...this.#cacheState(), epoch: next.epoch, commitHash: next.commitHash });
+          {
+            whileDataSyncs: () => {
+              staged.engine = true;
+              if (replaced.length > 0) this.#engine.delete(BigUint64Array.from(replaced));
+              this.#engine.ingest(vectors, ids);
+              staged.engineDone = true;
+            },
+            whileManifestSyncs: (next) => {
+              const upserts: MetadataRow[] = Array.from(ids, (id, k) => ({ id, json: json[k] ?? null, epoch: next.epoch }));
+              staged.cache = this.#cache.stage({ upserts, deletes: [] }, { ...this.#cacheState(), epoch: next.epoch, commitHash: next.commitHash });
+            },
           },
         );
       } catch (err) {
@@ -380,13 +387,13 @@ export class RvfDatabase {
   }
 
   async #deleteLive(candidates: bigint[]): Promise<DeleteResult> {
-    const doomed = [...new Set(candidates)].filter((id) => this.#index.rows.has(id));
+    const doomed = [...new Set(candidates)].filter((id) => this.#index.has(id));
     if (doomed.length === 0) return { deleted: 0, epoch: this.#log.epoch };
-    await this.#makeManifestRoom(this.#index.vecSegments.length, () => this.#index.deleted.size + doomed.length);
+    await this.#makeManifestRoom(this.#index.vecSegments.length, () => this.#index.deletedCount + doomed.length);
     const list = BigUint64Array.from(doomed);
     const commit = this.#appendCommit([{ type: SegmentType.JOURNAL, payload: encodeJournal(this.#log.epoch + 1, list) }], {
       newVec: false,
-      deleted: [...this.#index.deleted, ...doomed],
+      deleted: [...this.#index.deletedIds(), ...doomed],
       live: this.#index.live - doomed.length,
     });
     this.#afterCommit(() => {
@@ -395,7 +402,7 @@ export class RvfDatabase {
       this.#cache.apply({ upserts: [], deletes: doomed }, this.#cacheState());
     });
     // One delete alone can list more ids than the native reader's window holds.
-    if (!manifestFits(this.#index.vecSegments.length, this.#index.deleted.size)) {
+    if (!manifestFits(this.#index.vecSegments.length, this.#index.deletedCount)) {
       await this.#compactNow({});
     } else {
       await this.#autoCompact();
@@ -540,7 +547,7 @@ export class RvfDatabase {
     }
     const commit = this.#appendCommit([{ type: SegmentType.META, payload }], {
       newVec: false,
-      deleted: [...this.#index.deleted],
+      deleted: this.#index.deletedIds(),
       live: this.#index.live,
     });
     this.#effectsBytes += payload.length;
@@ -811,14 +818,14 @@ export class RvfDatabase {
     return this.#log.append(data, (placed) => nextManifest(this.#index, this.#identity, after.newVec ? placed[0] : undefined, after));
   }
 
-  /** #appendCommit, running `whileDataSyncs` while the data segments sync (CommitLog.appendWhileSyncing). */
+  /** #appendCommit, with work done while the commit syncs (CommitLog.appendWhileSyncing). */
   #appendCommitWhileSyncing(
     data: { type: number; payload: Buffer }[],
     after: { newVec: boolean; deleted: bigint[]; live: number },
-    whileDataSyncs: (next: NextCommit) => void,
+    work: { whileDataSyncs: (next: NextCommit) => void; whileManifestSyncs: (next: NextCommit) => void },
   ): Promise<{ epoch: number; placed: PlacedSegment[] }> {
     (this.#lease as Lease).assertHeld();
-    return this.#log.appendWhileSyncing(data, (placed) => nextManifest(this.#index, this.#identity, after.newVec ? placed[0] : undefined, after), whileDataSyncs);
+    return this.#log.appendWhileSyncing(data, (placed) => nextManifest(this.#index, this.#identity, after.newVec ? placed[0] : undefined, after), work);
   }
 
   /**
@@ -830,8 +837,8 @@ export class RvfDatabase {
    * until the store is opened again; the file holds nothing of the batch.
    */
   #undoStagedIngest(staged: StagedIngest, ids: BigUint64Array, replaced: bigint[], cause: unknown): void {
-    // The cache is staged last: an engine touched without it means the staging itself threw.
-    const stagingFailed = staged.engine && staged.cache === undefined;
+    // The engine may be half-changed when its own staging threw.
+    const stagingFailed = staged.engine && !staged.engineDone;
     try {
       staged.cache?.rollback();
       if (staged.engine) {
@@ -872,7 +879,7 @@ export class RvfDatabase {
 
   /** Compacts first when the next manifest would not fit the native reader's window. */
   async #makeManifestRoom(vecSegments: number, deletedCount: () => number): Promise<void> {
-    if (!manifestFits(vecSegments, deletedCount()) && (this.#index.vecSegments.length > 1 || this.#index.deleted.size > 0)) {
+    if (!manifestFits(vecSegments, deletedCount()) && (this.#index.vecSegments.length > 1 || this.#index.deletedCount > 0)) {
       await this.#compactNow({});
     }
   }
@@ -989,6 +996,8 @@ export class RvfDatabase {
 interface StagedIngest {
   /** The engine was touched (rows of the batch in, rows it replaces out). */
   engine: boolean;
+  /** ... and that finished. */
+  engineDone: boolean;
   cache: StagedChanges | undefined;
 }
 
