@@ -222,7 +222,7 @@ export class MetadataCache {
   /**
    * apply(), in a transaction left open: the cache side of a commit whose
    * manifest is not durable yet (RvfDatabase.ingestBatch stages it while the
-   * data syncs). No other connection sees it until `commit()`; `rollback()`
+   * manifest syncs). No other connection sees it until `commit()`; `rollback()`
    * drops it. Nothing else may use this connection in between.
    */
   stage(changes: { upserts: MetadataRow[]; deletes: bigint[] }, state: CacheState): StagedChanges {
