@@ -1,6 +1,7 @@
 import { endianness } from 'node:os';
 import { z } from 'zod';
 import { LIMITS } from './limits.ts';
+import { strictBase64Bytes } from './strict-base64.ts';
 
 /**
  * Vectors as tools take them: a JSON array of numbers (the simple path) or
@@ -37,22 +38,24 @@ export const Vector = z
   .meta({ type: 'array', items: { type: 'number' }, minItems: 1, maxItems: LIMITS.maxDimensions });
 
 const BASE64_RULE = 'base64 of little-endian float32 values (standard alphabet A-Z a-z 0-9 + /, padded with = to a multiple of 4 characters)';
-const BASE64_SHAPE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Strict base64 to float32. Buffer.from(s, 'base64') skips characters outside
  * the alphabet and accepts missing padding, so a damaged string would decode
- * to other numbers without a word: the shape is checked first, and every
- * value must be finite. Returns a message instead of throwing.
+ * to other numbers without a word: strictBase64Bytes refuses all of that, and
+ * every value must be finite. Returns a message instead of throwing.
  */
 export function decodeFloat32Base64(text: string, what: string): Float32Array | string {
-  if (!BASE64_SHAPE.test(text)) return `${what} is not base64 of float32 values; encode the little-endian float32 bytes with the standard alphabet (A-Z a-z 0-9 + /) and = padding`;
-  const bytes = Buffer.from(text, 'base64');
+  const bytes = strictBase64Bytes(text);
+  if (bytes === undefined) return `${what} is not base64 of float32 values; encode the little-endian float32 bytes with the standard alphabet (A-Z a-z 0-9 + /) and = padding`;
   if (bytes.length === 0) return `${what} is empty; send at least one float32`;
   if (bytes.length % 4 !== 0) return `${what} decodes to ${bytes.length} bytes, not whole float32 values; send 4 bytes per value`;
-  const values = new Float32Array(bytes.length / 4);
-  if (endianness() === 'LE') new Uint8Array(values.buffer).set(bytes);
-  else {
+  let values: Float32Array;
+  if (endianness() === 'LE' && bytes.byteOffset % 4 === 0) {
+    // The decoded bytes are already the floats: view them (a large decode has its own ArrayBuffer).
+    values = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+  } else {
+    values = new Float32Array(bytes.length / 4);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(i * 4, true);
   }

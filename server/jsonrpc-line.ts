@@ -1,4 +1,5 @@
 import { JSONRPCMessageSchema, RequestIdSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { jsonText } from './json-text.ts';
 
 /**
  * What one line of stdio input is: a JSON-RPC message for the server, nothing
@@ -30,7 +31,7 @@ const HOW = 'send one JSON-RPC 2.0 message per line, e.g. {"jsonrpc": "2.0", "id
 const MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params']);
 
 export function readLine(line: Buffer): LineReading {
-  const text = line.toString('utf8');
+  const text = jsonText(line);
   if (text.trim() === '') return { kind: 'blank' };
   let value: unknown;
   try {

@@ -1,4 +1,5 @@
 import { RvfError } from './errors.ts';
+import { idKey, type IdKey, idOfKey } from './id-key.ts';
 import type { FileIdentity, Manifest, ManifestEntry } from './payloads.ts';
 import { manifestPayloadBytes, vecPayloadBytes } from './payloads.ts';
 import type { RowIndex } from './row-index.ts';
@@ -16,10 +17,12 @@ import { LIMITS } from '../schemas/limits.ts';
 export interface PackedBatch {
   /** Distinct ids, in the order of their last entry. */
   ids: BigUint64Array;
+  /** The same ids as map keys (store/id-key.ts), in the same order. */
+  keys: IdKey[];
   vectors: Float32Array;
   json: (string | null)[];
-  /** Id -> index of its last entry (an id given twice keeps its last). */
-  last: Map<bigint, number>;
+  /** Whether the batch writes `id`. */
+  has(id: bigint): boolean;
 }
 
 /** Checks `entries` and packs them; `floats(n)` gives the vector buffer (the Node store reuses one). */
@@ -28,27 +31,44 @@ export function packBatch(entries: readonly Entry[], dimensions: number, floats:
   if (entries.length > LIMITS.maxBatchEntries) {
     throw new RvfError('ELIMIT', `a batch holds at most ${LIMITS.maxBatchEntries} entries, got ${entries.length}; split it.`);
   }
-  const last = new Map<bigint, number>();
-  entries.forEach((e, i) => {
+  // Id -> index of its last entry (an id given twice keeps its last).
+  const last = new Map<IdKey, number>();
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
     if (e === null || typeof e !== 'object') throw new RvfError('EINVAL', `entries[${i}] must be an object {id, vector, metadata?}.`);
-    last.set(parseId(e.id, `entries[${i}].id`), i);
-  });
+    last.set(entryKey(e.id, i), i);
+  }
   const n = last.size;
   if (vecPayloadBytes(dimensions, n) > LIMITS.maxSegmentPayloadBytes) {
     throw new RvfError('ELIMIT', `the batch is over the ${LIMITS.maxSegmentPayloadBytes}-byte segment limit; split it.`);
   }
   const ids = new BigUint64Array(n);
   const vectors = floats(n * dimensions);
-  const json: (string | null)[] = [];
+  const json: (string | null)[] = new Array<string | null>(n);
+  const keys: IdKey[] = new Array<IdKey>(n);
   let j = 0;
-  for (const [id, i] of last) {
+  for (const [key, i] of last) {
     const e = entries[i] as Entry;
-    ids[j] = id;
+    keys[j] = key;
+    ids[j] = idOfKey(key);
     writeVector(e.vector, dimensions, vectors, j * dimensions, `entries[${i}]`);
-    json.push(encodeMetadata(e.metadata, `entries[${i}]`));
+    json[j] = encodeMetadata(e.metadata, `entries[${i}]`);
     j++;
   }
-  return { ids, vectors, json, last };
+  return { ids, keys, vectors, json, has: (id) => last.has(idKey(id)) };
+}
+
+/** An entry's id as a map key; a safe non-negative integer, the common case, skips the BigInt. */
+function entryKey(id: IdInput, i: number): IdKey {
+  if (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) return id;
+  return idKey(parseId(id, `entries[${i}].id`));
+}
+
+/** The ids of `batch` that are live in `index`: the rows the batch replaces. */
+export function replacedIds(batch: PackedBatch, index: RowIndex): bigint[] {
+  const out: bigint[] = [];
+  for (let j = 0; j < batch.keys.length; j++) if (index.hasKey(batch.keys[j] as IdKey)) out.push(batch.ids[j] as bigint);
+  return out;
 }
 
 /** The ids of a delete, checked and parsed. */

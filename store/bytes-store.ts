@@ -7,7 +7,7 @@ import {
   encodeVec,
   type FileIdentity,
 } from './payloads.ts';
-import { manifestFits, nextManifest, packBatch, parseDeleteIds } from './batch.ts';
+import { manifestFits, nextManifest, packBatch, parseDeleteIds, replacedIds } from './batch.ts';
 import { metadataChanges } from './metadata-log.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanLog } from './scan.ts';
@@ -170,10 +170,11 @@ export class RvfBytes {
     this.#assertUsable();
     if (Array.isArray(entries) && entries.length === 0) return { accepted: 0, replaced: 0, epoch: this.#position.epoch };
     const dim = this.dimensions;
-    const { ids, vectors, json, last } = packBatch(entries, dim, (length) => new Float32Array(length));
+    const batch = packBatch(entries, dim, (length) => new Float32Array(length));
+    const { ids, vectors, json } = batch;
     const n = ids.length;
-    const replaced = [...last.keys()].filter((id) => this.#index.rows.has(id));
-    const deletedAfter = [...this.#index.deleted].filter((d) => !last.has(d));
+    const replaced = replacedIds(batch, this.#index);
+    const deletedAfter = this.#index.deletedIds().filter((d) => !batch.has(d));
     this.#checkManifestRoom(this.#index.vecSegments.length + 1, deletedAfter.length);
     const commit = this.#append(
       [
@@ -195,13 +196,13 @@ export class RvfBytes {
   /** Deletes live ids in one commit (JOURNAL + MANIFEST); ids that are not live are skipped. */
   delete(ids: readonly IdInput[]): { deleted: number; epoch: number } {
     this.#assertUsable();
-    const doomed = [...new Set(parseDeleteIds(ids))].filter((id) => this.#index.rows.has(id));
+    const doomed = [...new Set(parseDeleteIds(ids))].filter((id) => this.#index.has(id));
     if (doomed.length === 0) return { deleted: 0, epoch: this.#position.epoch };
-    this.#checkManifestRoom(this.#index.vecSegments.length, this.#index.deleted.size + doomed.length);
+    this.#checkManifestRoom(this.#index.vecSegments.length, this.#index.deletedCount + doomed.length);
     const list = BigUint64Array.from(doomed);
     const commit = this.#append([{ type: SegmentType.JOURNAL, payload: encodeJournal(this.#position.epoch + 1, list) }], {
       newVec: false,
-      deleted: [...this.#index.deleted, ...doomed],
+      deleted: [...this.#index.deletedIds(), ...doomed],
       live: this.#index.live - doomed.length,
     });
     this.#afterCommit((engine) => {
@@ -262,7 +263,7 @@ export class RvfBytes {
 function liveMetadata(commits: readonly Commit[], index: RowIndex, source: ByteSource): Map<bigint, string | null> {
   const changes = metadataChanges(commits, source);
   const out = new Map<bigint, string | null>();
-  for (const id of index.rows.keys()) {
+  for (const id of index.liveIds()) {
     const change = changes.get(id);
     out.set(id, change && change !== 'deleted' ? change.json : null);
   }

@@ -36,6 +36,12 @@ export interface MetadataRow {
 
 type Db = Database.Database;
 
+/** Cache changes written in an open transaction (MetadataCache.stage). */
+export interface StagedChanges {
+  commit(): void;
+  rollback(): void;
+}
+
 export class MetadataCache {
   readonly #db: Db;
   readonly writable: boolean;
@@ -199,16 +205,40 @@ export class MetadataCache {
    * order), and the epoch they reach, in one transaction.
    */
   apply(changes: { upserts: MetadataRow[]; deletes: bigint[]; effects?: Iterable<Effects> }, state: CacheState): void {
+    this.#db.transaction(() => this.#write(changes, state))();
+  }
+
+  #write(changes: { upserts: MetadataRow[]; deletes: bigint[]; effects?: Iterable<Effects> }, state: CacheState): void {
     const upsert = this.#upsert;
     const remove = this.#remove;
     const setState = this.#setState;
     if (!upsert || !remove || !setState) throw new Error('the cache is read-only');
-    this.#db.transaction(() => {
-      for (const r of changes.upserts) upsert.run(r.id, r.json, r.epoch);
-      for (const id of changes.deletes) remove.run(id);
-      for (const e of changes.effects ?? []) applyEffects(this.#db, e);
-      setState.run(state.epoch, state.commitHash, state.fileId, state.schemaVersion);
-    })();
+    for (const r of changes.upserts) upsert.run(r.id, r.json, r.epoch);
+    for (const id of changes.deletes) remove.run(id);
+    for (const e of changes.effects ?? []) applyEffects(this.#db, e);
+    setState.run(state.epoch, state.commitHash, state.fileId, state.schemaVersion);
+  }
+
+  /**
+   * apply(), in a transaction left open: the cache side of a commit whose
+   * manifest is not durable yet (RvfDatabase.ingestBatch stages it while the
+   * manifest syncs). No other connection sees it until `commit()`; `rollback()`
+   * drops it. Nothing else may use this connection in between.
+   */
+  stage(changes: { upserts: MetadataRow[]; deletes: bigint[] }, state: CacheState): StagedChanges {
+    this.#db.exec('BEGIN');
+    try {
+      this.#write(changes, state);
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+    return {
+      commit: () => void this.#db.exec('COMMIT'),
+      rollback: () => {
+        if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      },
+    };
   }
 
   /** Replaces every row, table, node and triple with what `rows` and `effects` say, and the state, in one transaction. */

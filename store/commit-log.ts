@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fdatasyncSync, ftruncateSync, writevSync } from 'node:fs';
-import { encodeCommit, type PlacedSegment, segmentsOf } from './commit-encode.ts';
+import { closeSync, ftruncateSync, writevSync } from 'node:fs';
+import { encodeCommit, type EncodedCommit, type PlacedSegment, segmentsOf } from './commit-encode.ts';
+import { commitSync, commitSyncInBackground } from './commit-sync.ts';
 import { RvfError } from './errors.ts';
 import { readExactly, writeAll } from './file-io.ts';
 import type { Manifest } from './payloads.ts';
@@ -8,6 +9,13 @@ import type { Commit, Scan } from './scan.ts';
 import type { SegmentInfo } from './types.ts';
 
 export type { PlacedSegment } from './commit-encode.ts';
+
+/** What the commit being appended will be, once durable. */
+export interface NextCommit {
+  epoch: number;
+  commitHash: string;
+  placed: PlacedSegment[];
+}
 
 /**
  * The open .rvf file seen as a log of commits: where it ends, its epoch, the
@@ -99,25 +107,86 @@ export class CommitLog {
    * write error the file is cut back to where it was and nothing is committed.
    */
   append(data: { type: number; payload: Buffer }[], manifestFor: (placed: PlacedSegment[]) => Omit<Manifest, 'epoch'>): { epoch: number; placed: PlacedSegment[] } {
-    const start = this.#end;
-    const commit = encodeCommit({ epoch: this.#epoch, commitHash: this.#commitHash, end: start, nextSegId: this.#nextSegId }, data, manifestFor);
-    // Segment ids are spent even if the write fails, as before the encoder was factored out.
-    this.#nextSegId = commit.after.nextSegId;
+    const commit = this.#encode(data, manifestFor);
     try {
       // Headers and payloads go to writev separately: no copy of a batch's vectors.
-      writevAll(this.#fd, commit.data, start);
-      fdatasyncSync(this.#fd);
+      writevAll(this.#fd, commit.data, commit.at);
+      commitSync(this.#fd);
       writeAll(this.#fd, commit.manifest, commit.manifestOffset);
-      fdatasyncSync(this.#fd);
+      commitSync(this.#fd);
     } catch (err) {
-      try {
-        ftruncateSync(this.#fd, start);
-        fdatasyncSync(this.#fd);
-      } catch {
-        // The torn tail stays; it is invisible and the next writer cuts it off.
-      }
-      throw new RvfError('EIO', `could not write ${this.label} (${(err as Error).message}); nothing was committed, free disk space and retry.`);
+      throw this.#cutBack(commit.at, err);
     }
+    return this.#advance(commit);
+  }
+
+  /**
+   * append(), with both fdatasyncs on the thread pool and the caller's work on
+   * this thread meanwhile: `whileDataSyncs` while the data segments sync,
+   * `whileManifestSyncs` while the manifest syncs. The caller stages its memory
+   * and cache work there, to be made visible only once this resolves. The
+   * manifest is still written only after the data's fdatasync succeeds, so a
+   * manifest still proves its data durable. If a write, a sync or either
+   * callback fails, the file is cut back, nothing is committed, and the error
+   * is thrown (an I/O failure as EIO, a callback's failure as itself): the
+   * caller undoes what it staged.
+   */
+  async appendWhileSyncing(
+    data: { type: number; payload: Buffer }[],
+    manifestFor: (placed: PlacedSegment[]) => Omit<Manifest, 'epoch'>,
+    work: { whileDataSyncs: (next: NextCommit) => void; whileManifestSyncs: (next: NextCommit) => void },
+  ): Promise<{ epoch: number; placed: PlacedSegment[] }> {
+    const commit = this.#encode(data, manifestFor);
+    const next: NextCommit = { epoch: commit.epoch, commitHash: commit.after.commitHash, placed: commit.placed };
+    await this.#overlapped(commit.at, () => writevAll(this.#fd, commit.data, commit.at), () => work.whileDataSyncs(next));
+    await this.#overlapped(commit.at, () => writeAll(this.#fd, commit.manifest, commit.manifestOffset), () => work.whileManifestSyncs(next));
+    return this.#advance(commit);
+  }
+
+  /** Runs `write`, then `work` while the write syncs in the background; on any failure cuts the file back to `at`. */
+  async #overlapped(at: number, write: () => void, work: () => void): Promise<void> {
+    let synced: Promise<void>;
+    try {
+      write();
+      synced = commitSyncInBackground(this.#fd);
+    } catch (err) {
+      throw this.#cutBack(at, err);
+    }
+    try {
+      work();
+    } catch (err) {
+      // The sync must settle before the file is cut under it.
+      await synced.catch(() => undefined);
+      this.#cutBack(at, err);
+      throw err;
+    }
+    try {
+      await synced;
+    } catch (err) {
+      throw this.#cutBack(at, err);
+    }
+  }
+
+  #encode(data: { type: number; payload: Buffer }[], manifestFor: (placed: PlacedSegment[]) => Omit<Manifest, 'epoch'>): EncodedCommit & { at: number } {
+    const at = this.#end;
+    const commit = encodeCommit({ epoch: this.#epoch, commitHash: this.#commitHash, end: at, nextSegId: this.#nextSegId }, data, manifestFor);
+    // Segment ids are spent even if the write fails, as before the encoder was factored out.
+    this.#nextSegId = commit.after.nextSegId;
+    return { ...commit, at };
+  }
+
+  /** Cuts a failed commit's bytes off the file; returns the error that says nothing was committed. */
+  #cutBack(at: number, err: unknown): RvfError {
+    try {
+      ftruncateSync(this.#fd, at);
+      commitSync(this.#fd);
+    } catch {
+      // The torn tail stays; it is invisible and the next writer cuts it off.
+    }
+    return new RvfError('EIO', `could not write ${this.label} (${(err as Error).message}); nothing was committed, free disk space and retry.`);
+  }
+
+  #advance(commit: EncodedCommit): { epoch: number; placed: PlacedSegment[] } {
     this.#end = commit.after.end;
     this.#epoch = commit.epoch;
     this.#commitHash = commit.after.commitHash;

@@ -14,8 +14,8 @@ import {
   rmSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CommitLog, type PlacedSegment } from './commit-log.ts';
-import { CACHE_SCHEMA_VERSION, cachePathFor, MetadataCache, type MetadataRow } from './cache.ts';
+import { CommitLog, type NextCommit, type PlacedSegment } from './commit-log.ts';
+import { CACHE_SCHEMA_VERSION, cachePathFor, MetadataCache, type MetadataRow, type StagedChanges } from './cache.ts';
 import { RvfError } from './errors.ts';
 import { parseEngineExport } from './engine-export.ts';
 import { compileFilter, type CompiledFilter } from './filter.ts';
@@ -31,7 +31,7 @@ import {
 } from './payloads.ts';
 import { rebuildCache, reconcileCache, replayCommits } from './reconcile.ts';
 import { checkEffects, type Effects, encodeEffects, isEffectsPayload, isEmptyEffects } from './effects.ts';
-import { manifestFits, nextManifest, packBatch, parseDeleteIds } from './batch.ts';
+import { manifestFits, nextManifest, packBatch, parseDeleteIds, replacedIds } from './batch.ts';
 import { RowIndex } from './row-index.ts';
 import { type Commit, scanFrom, scanLog, type Scan } from './scan.ts';
 import { SegmentType } from './segment.ts';
@@ -71,6 +71,12 @@ import { LIMITS } from '../schemas/limits.ts';
  *   1. data segments appended, fdatasync;
  *   2. MANIFEST appended (the commit record, with the new epoch), fdatasync;
  *   3. the engine and the cache (rows + epoch in one SQLite transaction).
+ * An ingest does the work of 3 while the fdatasyncs of 1 and 2 run on the
+ * thread pool (the engine during 1's, the cache during 2's), with the SQLite
+ * transaction left open and the engine's new rows hidden from every reader, and
+ * commits that transaction once 2 is durable; if any step fails it is all
+ * undone (#undoStagedIngest). So the cache never holds an epoch the file has
+ * not made durable.
  * A crash before 2 completes leaves an invisible torn tail; a crash after it
  * leaves a cache one epoch behind, replayed on the next open.
  */
@@ -130,6 +136,8 @@ export class RvfDatabase {
   readonly #scratch = new ScratchBuffers();
   #closed = false;
   #broken: RvfError | undefined;
+  /** Set while an ingest's data syncs: the engine and the cache hold rows that are not committed yet. */
+  #staging = false;
   /** Bytes of effects records appended since open or the last compaction. */
   #effectsBytes = 0;
 
@@ -307,28 +315,51 @@ export class RvfDatabase {
       this.#assertWritable();
       if (Array.isArray(entries) && entries.length === 0) return { accepted: 0, replaced: 0, epoch: this.#log.epoch };
       const dim = this.#index.dimensions;
-      const { ids, vectors, json, last } = packBatch(entries, dim, (length) => this.#scratch.floats(length));
+      const batch = packBatch(entries, dim, (length) => this.#scratch.floats(length));
+      const { ids, vectors, json } = batch;
       const n = ids.length;
       if (control.signal?.aborted) throw cancelled();
-      await this.#makeManifestRoom(this.#index.vecSegments.length + 1, () => [...this.#index.deleted].filter((d) => !last.has(d)).length);
+      await this.#makeManifestRoom(this.#index.vecSegments.length + 1, () => this.#index.deletedIds().filter((d) => !batch.has(d)).length);
 
-      const replaced = [...last.keys()].filter((id) => this.#index.rows.has(id));
+      const replaced = replacedIds(batch, this.#index);
       const vec = encodeVec(dim, ids, vectors, this.#scratch.bytes(vecPayloadBytes(dim, n)));
-      const deletedAfter = [...this.#index.deleted].filter((d) => !last.has(d));
-      const commit = this.#appendCommit(
-        [
-          { type: SegmentType.VEC, payload: vec },
-          { type: SegmentType.META, payload: encodeMeta(ids, json) },
-        ],
-        { newVec: true, deleted: deletedAfter, live: this.#index.live + n - replaced.length },
-      );
+      const deletedAfter = this.#index.deletedIds().filter((d) => !batch.has(d));
+      // The engine takes the batch while the data syncs, the cache while the manifest
+      // syncs; it becomes visible only once the manifest is durable, and is undone if
+      // any step fails.
+      const staged: StagedIngest = { engine: false, engineDone: false, cache: undefined };
+      let commit: { epoch: number; placed: PlacedSegment[] };
+      this.#staging = true;
+      try {
+        commit = await this.#appendCommitWhileSyncing(
+          [
+            { type: SegmentType.VEC, payload: vec },
+            { type: SegmentType.META, payload: encodeMeta(ids, json) },
+          ],
+          { newVec: true, deleted: deletedAfter, live: this.#index.live + n - replaced.length },
+          {
+            whileDataSyncs: () => {
+              staged.engine = true;
+              if (replaced.length > 0) this.#engine.delete(BigUint64Array.from(replaced));
+              this.#engine.ingest(vectors, ids);
+              staged.engineDone = true;
+            },
+            whileManifestSyncs: (next) => {
+              const upserts: MetadataRow[] = Array.from(ids, (id, k) => ({ id, json: json[k] ?? null, epoch: next.epoch }));
+              staged.cache = this.#cache.stage({ upserts, deletes: [] }, { ...this.#cacheState(), epoch: next.epoch, commitHash: next.commitHash });
+            },
+          },
+        );
+      } catch (err) {
+        this.#undoStagedIngest(staged, ids, replaced, err);
+        throw err;
+      } finally {
+        this.#staging = false;
+      }
       this.#afterCommit(() => {
         const placed = commit.placed[0] as PlacedSegment;
         this.#index.addSegment({ segId: placed.segId, offset: placed.offset, payloadLength: placed.payloadLength, ids });
-        if (replaced.length > 0) this.#engine.delete(BigUint64Array.from(replaced));
-        this.#engine.ingest(vectors, ids);
-        const upserts: MetadataRow[] = Array.from(ids, (id, k) => ({ id, json: json[k] ?? null, epoch: commit.epoch }));
-        this.#cache.apply({ upserts, deletes: [] }, this.#cacheState());
+        staged.cache?.commit();
       });
       await this.#autoCompact();
       return { accepted: n, replaced: replaced.length, epoch: commit.epoch };
@@ -356,13 +387,13 @@ export class RvfDatabase {
   }
 
   async #deleteLive(candidates: bigint[]): Promise<DeleteResult> {
-    const doomed = [...new Set(candidates)].filter((id) => this.#index.rows.has(id));
+    const doomed = [...new Set(candidates)].filter((id) => this.#index.has(id));
     if (doomed.length === 0) return { deleted: 0, epoch: this.#log.epoch };
-    await this.#makeManifestRoom(this.#index.vecSegments.length, () => this.#index.deleted.size + doomed.length);
+    await this.#makeManifestRoom(this.#index.vecSegments.length, () => this.#index.deletedCount + doomed.length);
     const list = BigUint64Array.from(doomed);
     const commit = this.#appendCommit([{ type: SegmentType.JOURNAL, payload: encodeJournal(this.#log.epoch + 1, list) }], {
       newVec: false,
-      deleted: [...this.#index.deleted, ...doomed],
+      deleted: [...this.#index.deletedIds(), ...doomed],
       live: this.#index.live - doomed.length,
     });
     this.#afterCommit(() => {
@@ -371,7 +402,7 @@ export class RvfDatabase {
       this.#cache.apply({ upserts: [], deletes: doomed }, this.#cacheState());
     });
     // One delete alone can list more ids than the native reader's window holds.
-    if (!manifestFits(this.#index.vecSegments.length, this.#index.deleted.size)) {
+    if (!manifestFits(this.#index.vecSegments.length, this.#index.deletedCount)) {
       await this.#compactNow({});
     } else {
       await this.#autoCompact();
@@ -516,7 +547,7 @@ export class RvfDatabase {
     }
     const commit = this.#appendCommit([{ type: SegmentType.META, payload }], {
       newVec: false,
-      deleted: [...this.#index.deleted],
+      deleted: this.#index.deletedIds(),
       live: this.#index.live,
     });
     this.#effectsBytes += payload.length;
@@ -557,7 +588,8 @@ export class RvfDatabase {
     // A read runs beside the handle's other calls (readSnapshot): the engine must still be at the view's commit.
     const assertCurrent = (): void => {
       this.#assertReadable();
-      if (this.#log.epoch !== epoch || this.#log.commitHash !== commitHash) throw new RvfError('ESTALE', 'the store moved on while the query ran; it is retried.');
+      // An ingest whose data is syncing has staged rows in the engine and the cache that are not committed yet.
+      if (this.#staging || this.#log.epoch !== epoch || this.#log.commitHash !== commitHash) throw new RvfError('ESTALE', 'the store moved on while the query ran; it is retried.');
     };
     return {
       cachePath: this.#cache.path,
@@ -786,6 +818,51 @@ export class RvfDatabase {
     return this.#log.append(data, (placed) => nextManifest(this.#index, this.#identity, after.newVec ? placed[0] : undefined, after));
   }
 
+  /** #appendCommit, with work done while the commit syncs (CommitLog.appendWhileSyncing). */
+  #appendCommitWhileSyncing(
+    data: { type: number; payload: Buffer }[],
+    after: { newVec: boolean; deleted: bigint[]; live: number },
+    work: { whileDataSyncs: (next: NextCommit) => void; whileManifestSyncs: (next: NextCommit) => void },
+  ): Promise<{ epoch: number; placed: PlacedSegment[] }> {
+    (this.#lease as Lease).assertHeld();
+    return this.#log.appendWhileSyncing(data, (placed) => nextManifest(this.#index, this.#identity, after.newVec ? placed[0] : undefined, after), work);
+  }
+
+  /**
+   * Takes back what an ingest staged in the engine and the cache for a commit
+   * that failed: the cache transaction is rolled back, the batch's ids leave
+   * the engine, and the rows it replaced go back in, read from the file (the
+   * row index still points at them). If that fails too, or the staging itself
+   * failed (the engine may be half-changed), the handle refuses further use
+   * until the store is opened again; the file holds nothing of the batch.
+   */
+  #undoStagedIngest(staged: StagedIngest, ids: BigUint64Array, replaced: bigint[], cause: unknown): void {
+    // The engine may be half-changed when its own staging threw.
+    const stagingFailed = staged.engine && !staged.engineDone;
+    try {
+      staged.cache?.rollback();
+      if (staged.engine) {
+        this.#engine.delete(ids);
+        if (replaced.length > 0) this.#restoreRows(replaced);
+      }
+    } catch (err) {
+      this.#broken = new RvfError('EIO', `${this.#label}: a failed commit could not be undone in memory (${(err as Error).message}); nothing of it is in the file; close and open the store again.`);
+      return;
+    }
+    if (stagingFailed) {
+      this.#broken = new RvfError('EIO', `${this.#label}: updating memory failed (${(cause as Error).message}); nothing was committed; close and open the store again.`);
+    }
+  }
+
+  /** Loads the current rows of `ids` from the file into the engine. */
+  #restoreRows(ids: readonly bigint[]): void {
+    const dim = this.#index.dimensions;
+    const source = new FdSource(this.#log.fd);
+    const vectors = new Float32Array(ids.length * dim);
+    ids.forEach((id, i) => vectors.set(this.#index.vectorOf(source, id) as Float32Array, i * dim));
+    this.#engine.ingest(vectors, BigUint64Array.from(ids));
+  }
+
   /**
    * Brings memory and cache in step with a commit that is already durable. If
    * that fails the file is still right but this handle is not: it refuses
@@ -802,7 +879,7 @@ export class RvfDatabase {
 
   /** Compacts first when the next manifest would not fit the native reader's window. */
   async #makeManifestRoom(vecSegments: number, deletedCount: () => number): Promise<void> {
-    if (!manifestFits(vecSegments, deletedCount()) && (this.#index.vecSegments.length > 1 || this.#index.deleted.size > 0)) {
+    if (!manifestFits(vecSegments, deletedCount()) && (this.#index.vecSegments.length > 1 || this.#index.deletedCount > 0)) {
       await this.#compactNow({});
     }
   }
@@ -914,6 +991,15 @@ export class RvfDatabase {
 }
 
 // ------------------------------------------------------------ helpers
+
+/** What an ingest has staged so far for a commit not yet durable. */
+interface StagedIngest {
+  /** The engine was touched (rows of the batch in, rows it replaces out). */
+  engine: boolean;
+  /** ... and that finished. */
+  engineDone: boolean;
+  cache: StagedChanges | undefined;
+}
 
 /**
  * Buffers reused from batch to batch; nothing keeps a view past its commit.

@@ -69,7 +69,7 @@ export function replayCommits(cache: MetadataCache, commits: readonly Commit[], 
   const upserts: MetadataRow[] = [];
   const deletes: bigint[] = [];
   for (const [id, change] of metadataChanges(commits, new FdSource(fd))) {
-    if (change === 'deleted' || !index.rows.has(id)) deletes.push(id);
+    if (change === 'deleted' || !index.has(id)) deletes.push(id);
     else upserts.push({ id, json: change.json, epoch: change.epoch });
   }
   cache.apply({ upserts, deletes, effects: effectsOf(commits, fd) }, target);
@@ -86,7 +86,7 @@ export function rebuildCache(
 ): void {
   const changes = metadataChanges(commits, new FdSource(fd));
   const rows = function* (): Generator<MetadataRow> {
-    for (const id of index.rows.keys()) {
+    for (const id of index.liveIds()) {
       const change = changes.get(id);
       yield change && change !== 'deleted' ? { id, json: change.json, epoch: change.epoch } : { id, json: null, epoch: 0 };
     }

@@ -1,4 +1,5 @@
 import type { ByteSource } from './byte-source.ts';
+import { idKey, type IdKey, idOfKey } from './id-key.ts';
 import { corrupt, VEC_HEADER_BYTES, vecRowBytes } from './payloads.ts';
 import type { Scan } from './scan.ts';
 import { HEADER_BYTES, SegmentType } from './segment.ts';
@@ -23,10 +24,10 @@ export interface VecSegmentRef {
  * the same id, minus the manifest's deletion list.
  */
 export class RowIndex {
-  /** id -> file offset of its row (the id field). */
-  readonly rows = new Map<bigint, number>();
+  /** id -> file offset of its row (the id field), keyed by idKey: numbers for ids below 2^53. */
+  readonly #rows = new Map<IdKey, number>();
   /** The manifest's deletion list: ids with rows in listed segments that are not live. */
-  readonly deleted = new Set<bigint>();
+  readonly #deleted = new Set<IdKey>();
   /** VEC segments the manifest lists, in file order. */
   readonly vecSegments: VecSegmentRef[] = [];
   /** Rows across the listed VEC segments, dead ones included. */
@@ -38,11 +39,36 @@ export class RowIndex {
   }
 
   get live(): number {
-    return this.rows.size;
+    return this.#rows.size;
+  }
+
+  /** Whether `id` is live. */
+  has(id: bigint): boolean {
+    return this.#rows.has(idKey(id));
+  }
+
+  /** has(), for a key the caller already holds (store/id-key.ts). */
+  hasKey(key: IdKey): boolean {
+    return this.#rows.has(key);
+  }
+
+  /** The live ids, in no particular order. */
+  *liveIds(): Generator<bigint> {
+    for (const key of this.#rows.keys()) yield idOfKey(key);
+  }
+
+  /** How many ids the deletion list holds. */
+  get deletedCount(): number {
+    return this.#deleted.size;
+  }
+
+  /** The deletion list. */
+  deletedIds(): bigint[] {
+    return Array.from(this.#deleted, idOfKey);
   }
 
   deadSpaceRatio(): number {
-    return this.rowsInSegments === 0 ? 0 : 1 - this.rows.size / this.rowsInSegments;
+    return this.rowsInSegments === 0 ? 0 : 1 - this.#rows.size / this.rowsInSegments;
   }
 
   static fromScan(scan: Scan): RowIndex {
@@ -68,15 +94,15 @@ export class RowIndex {
     }
     const dropped = new Set<bigint>();
     for (const seg of added) {
-      for (const id of seg.ids) if (this.rows.has(id)) dropped.add(id);
+      for (const id of seg.ids) if (this.has(id)) dropped.add(id);
       this.addSegment(seg);
     }
     for (const id of scan.manifest.deleted) {
-      if (this.rows.has(id)) {
+      if (this.has(id)) {
         dropped.add(id);
         this.markDeleted(id);
       } else {
-        this.deleted.add(id);
+        this.#deleted.add(idKey(id));
       }
     }
     return { dropped: [...dropped], added };
@@ -87,16 +113,18 @@ export class RowIndex {
     this.vecSegments.push(seg);
     this.rowsInSegments += seg.ids.length;
     const first = seg.offset + HEADER_BYTES + VEC_HEADER_BYTES;
+    const checkDeleted = this.#deleted.size > 0;
     for (let i = 0; i < seg.ids.length; i++) {
-      const id = seg.ids[i] as bigint;
-      this.rows.set(id, first + i * this.rowBytes);
-      this.deleted.delete(id);
+      const key = idKey(seg.ids[i] as bigint);
+      this.#rows.set(key, first + i * this.rowBytes);
+      if (checkDeleted) this.#deleted.delete(key);
     }
   }
 
   markDeleted(id: bigint): void {
-    this.rows.delete(id);
-    this.deleted.add(id);
+    const key = idKey(id);
+    this.#rows.delete(key);
+    this.#deleted.add(key);
   }
 
   /**
@@ -115,7 +143,7 @@ export class RowIndex {
         const n = Math.min(rowsPerRead, seg.ids.length - start);
         const keep: number[] = [];
         for (let i = start; i < start + n; i++) {
-          if (this.rows.get(seg.ids[i] as bigint) === first + i * rowBytes) keep.push(i - start);
+          if (this.#rows.get(idKey(seg.ids[i] as bigint)) === first + i * rowBytes) keep.push(i - start);
         }
         if (keep.length === 0) continue;
         const data = source.read(n * rowBytes, first + start * rowBytes, buffer);
@@ -133,7 +161,7 @@ export class RowIndex {
 
   /** The stored vector of a live id, read from the file; undefined when the id is not live. */
   vectorOf(source: ByteSource, id: bigint): Float32Array | undefined {
-    const at = this.rows.get(id);
+    const at = this.#rows.get(idKey(id));
     if (at === undefined) return undefined;
     const bytes = source.read(this.dimensions * 4, at + 8);
     const out = new Float32Array(this.dimensions);

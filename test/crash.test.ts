@@ -506,6 +506,46 @@ test('SIGKILL between the file commit and the cache update: the next open replay
     }
   });
 
+  await t.test('ingest killed while its manifest syncs, with its cache rows staged in an open transaction', async () => {
+    const path = join(dir, 'ingest-staged.rvf');
+    const before = await buildCacheBase(path);
+    const child = spawnFixture('crash-cache.ts', [path, 'ingest-staged', String(CACHE_DIM)]);
+    const out = await finished(child);
+    assertKilled(out, 'ingest-staged');
+    assert.equal(linesOf(out.stdout, 'apply').length, 1, 'the kill must come right after the staging');
+    assert.equal(cacheState(path).epoch, before, 'the staged cache transaction must not be committed');
+
+    const added = Array.from({ length: 50 }, (_, i) => 1000 + i);
+    const replacedIds = Array.from({ length: 10 }, (_, i) => i);
+    const newMeta = (id: number, version: number) => ({ id, grp: 'new', version });
+    const check = async (db: RvfDatabase, who: string): Promise<void> => {
+      const status = await db.status();
+      assert.equal(status.epoch, before + 1, `${who}: the manifest was written before the kill, so the commit stands`);
+      assert.equal(status.totalVectors, 350, `${who}: live count`);
+      for (const id of added.filter((_, i) => i % 7 === 0)) await assertFindsExact(db, id, vectorFor(id, CACHE_DIM), newMeta(id, 0), `${who}, added`);
+      for (const id of replacedIds.filter((_, i) => i % 3 === 0)) await assertFindsExact(db, id, vectorFor(id, CACHE_DIM, 1), newMeta(id, 1), `${who}, replaced`);
+    };
+    const reader = await RvfDatabase.openReadonly(path, { onWarning: () => undefined });
+    try {
+      await check(reader, 'reader');
+    } finally {
+      await reader.close();
+    }
+    assert.equal(cacheState(path).epoch, before, 'a reader must not write the cache');
+    const warnings: string[] = [];
+    const writer = await RvfDatabase.open(path, { onWarning: (m) => warnings.push(m) });
+    try {
+      await check(writer, 'writer');
+      // Expected: the lease taken over from the killed child; never a cache rolled back or rebuilt.
+      assert.deepEqual(warnings.filter((w) => /the cache|rebuil|rolled/.test(w)), [], 'the cache was never ahead of the file: it is replayed, not rolled back');
+      const cache = cacheState(path);
+      assert.equal(cache.epoch, before + 1, 'the writer replayed the commit into the cache');
+      assert.equal(cache.rows.size, 350);
+    } finally {
+      await writer.close();
+    }
+  });
+
   for (const op of ['delete', 'deleteByFilter'] as const) {
     await t.test(op, async () => {
       const path = join(dir, `${op}.rvf`);
