@@ -13,11 +13,13 @@ import { RowIndex } from './row-index.ts';
 import { type Commit, scanLog } from './scan.ts';
 import { SegmentType } from './segment.ts';
 import type { Entry, Id, IdInput, Metadata, Metric, SegmentInfo } from './types.ts';
-import { type EngineStore, loadEngine, type WasmLoader } from '../wasm/engine.ts';
+import type { WasmLoader } from '../wasm/engine.ts';
+import { loadKernel } from '../wasm/kernel.ts';
+import { ScanStore } from '../wasm/scan-store.ts';
 import { checkK, checkQueryDirection, idToJson, writeVector } from '../wasm/validate.ts';
 
 /**
- * A .rvf store held in memory: opened from bytes, queried on the engine,
+ * A .rvf store held in memory: opened from bytes, queried by the scan kernel,
  * written by appending commits, exported as bytes. It runs unchanged in a
  * browser and in Node (no fs, no SQLite; node:zlib, node:crypto and Buffer are
  * shimmed in the browser bundle), and it reads and writes through the same
@@ -69,7 +71,7 @@ export class RvfBytes {
   readonly #segments: SegmentInfo[];
   readonly #droppedTail: number;
   #position: LogPosition;
-  #engine: EngineStore | undefined;
+  #engine: ScanStore | undefined;
   #broken: RvfError | undefined;
 
   private constructor(o: {
@@ -81,7 +83,7 @@ export class RvfBytes {
     identity: FileIdentity;
     segments: SegmentInfo[];
     position: LogPosition;
-    engine: EngineStore;
+    engine: ScanStore;
     droppedTail: number;
   }) {
     this.name = o.name;
@@ -113,7 +115,7 @@ export class RvfBytes {
     const source = log.source();
     const index = RowIndex.fromScan(scan);
     const metric = scan.storeInfo?.metric ?? options.metric ?? 'l2';
-    const engine = (await loadEngine(options.loader)).createStore(index.dimensions, metric);
+    const engine = new ScanStore(await loadKernel(options.loader), index.dimensions, metric);
     try {
       index.loadInto(engine, source, name);
       const last = scan.commits.at(-1) as Commit;
@@ -158,7 +160,7 @@ export class RvfBytes {
     checkQueryDirection(q, this.metric, 'query');
     const live = this.#index.live;
     if (live === 0) return [];
-    const hits = engine.query(q, Math.min(k, live));
+    const hits = engine.query(q, k);
     return Array.from(hits.ids, (id, i) => {
       const json = this.#metadata.get(id);
       return { id: idToJson(id), distance: hits.distances[i] as number, metadata: json ? (JSON.parse(json) as Metadata) : null };
@@ -242,7 +244,7 @@ export class RvfBytes {
   }
 
   /** The commit is in the bytes already; if memory fails to follow, this handle refuses further use. */
-  #afterCommit(apply: (engine: EngineStore) => void): void {
+  #afterCommit(apply: (engine: ScanStore) => void): void {
     try {
       apply(this.#assertUsable());
     } catch (err) {
@@ -251,7 +253,7 @@ export class RvfBytes {
     }
   }
 
-  #assertUsable(): EngineStore {
+  #assertUsable(): ScanStore {
     if (this.#broken) throw this.#broken;
     if (!this.#engine) throw new RvfError('ECLOSED', `${this.name} is closed; open the bytes again.`);
     return this.#engine;

@@ -58,7 +58,8 @@ import type {
   SegmentInfo,
   StoreStatus,
 } from './types.ts';
-import { loadEngine, type EngineStore } from '../wasm/engine.ts';
+import { loadKernel } from '../wasm/kernel.ts';
+import { ScanStore } from '../wasm/scan-store.ts';
 import { checkDimensions, checkK, checkQueryDirection, idToJson, parseId, writeVector } from '../wasm/validate.ts';
 import { fallbackIdentity } from './commit-encode.ts';
 import { LIMITS } from '../schemas/limits.ts';
@@ -101,7 +102,7 @@ function checkMetric(metric: unknown): Metric {
 interface Loaded {
   log: CommitLog;
   index: RowIndex;
-  engine: EngineStore;
+  engine: ScanStore;
   cache: MetadataCache;
   sharedCache: boolean;
   info: StoreInfo;
@@ -116,7 +117,7 @@ export class RvfDatabase {
   readonly #lease: Lease | undefined;
   readonly #options: OpenOptions;
   #log!: CommitLog;
-  #engine!: EngineStore;
+  #engine!: ScanStore;
   #index!: RowIndex;
   #cache!: MetadataCache;
   /** A reader using the writer's cache checks its epoch on every read. */
@@ -236,9 +237,9 @@ export class RvfDatabase {
   static async #load(path: string, lease: Lease | undefined, options: OpenOptions): Promise<Loaded> {
     const warn = warnOf(options);
     const label = labelOf(path, options);
-    const engineModule = await loadEngine();
+    const kernel = await loadKernel();
     const fd = openSync(path, lease ? 'r+' : 'r');
-    let engine: EngineStore | undefined;
+    let engine: ScanStore | undefined;
     let cache: MetadataCache | undefined;
     try {
       // Checked on the open descriptor, so a link made after a path check is seen too.
@@ -256,7 +257,7 @@ export class RvfDatabase {
       const info = storeInfoOf(scan, options.metric);
       const identity = scan.manifest.identity ?? fallbackIdentity(scan.commits);
       const index = RowIndex.fromScan(scan);
-      engine = engineModule.createStore(scan.dimensions, info.metric);
+      engine = new ScanStore(kernel, scan.dimensions, info.metric);
       index.loadInto(engine, new FdSource(fd), label);
       const last = scan.commits.at(-1) as Commit;
       const fileState = { fileId: identity.fileId.toString('hex'), epoch: last.epoch, commitHash: last.commitHash };
@@ -407,30 +408,17 @@ export class RvfDatabase {
     });
   }
 
-  /** The exact top k of `q`, among vectors matching `compiled` when given. */
+  /**
+   * The exact top k of `q`, among vectors matching `compiled` when given: the
+   * scan kernel ranks only the matching rows, so a filter gets exactly its own
+   * top k whatever its selectivity.
+   */
   #rank(q: Float32Array, k: number, compiled: CompiledFilter | undefined, cache: MetadataCache): { id: bigint; distance: number }[] {
-    const live = this.#index.live;
-    if (live === 0) return [];
-    if (!compiled || compiled.empty) {
-      const hits = this.#engine.query(q, Math.min(k, live));
-      return Array.from(hits.ids, (id, i) => ({ id, distance: hits.distances[i] as number }));
-    }
-    const matching = new Set(cache.matchingIds(compiled.where, compiled.params));
-    if (matching.size === 0) return [];
-    // The engine ranks every live row whatever k is, so asking for more
-    // costs little; ask for enough to hold k matches at this selectivity,
-    // and for everything when that was not enough.
-    let want = matching.size >= live ? Math.min(k, live) : Math.min(live, Math.max(4 * k, Math.ceil((2 * k * live) / matching.size)));
-    for (;;) {
-      const hits = this.#engine.query(q, want);
-      const picked: { id: bigint; distance: number }[] = [];
-      for (let i = 0; i < hits.ids.length && picked.length < k; i++) {
-        const id = hits.ids[i] as bigint;
-        if (matching.has(id)) picked.push({ id, distance: hits.distances[i] as number });
-      }
-      if (picked.length >= Math.min(k, matching.size) || want >= live) return picked;
-      want = live;
-    }
+    if (this.#index.live === 0) return [];
+    const among = compiled && !compiled.empty ? cache.matchingIds(compiled.where, compiled.params) : undefined;
+    if (among && among.length === 0) return [];
+    const hits = this.#engine.query(q, k, among);
+    return Array.from(hits.ids, (id, i) => ({ id, distance: hits.distances[i] as number }));
   }
 
   /**
@@ -580,8 +568,8 @@ export class RvfDatabase {
       distance: (id, vector) => {
         assertCurrent();
         const q = vectorOf(vector, 'rvf_distance');
-        const stored = this.#index.vectorOf(new FdSource(this.#log.fd), parseId(id, 'rvf_distance id'));
-        return stored ? distanceByEngine(this.#engine, stored, q) : null;
+        // The same float64 distance query and rvf_knn report for this row, to the bit.
+        return this.#engine.distanceTo(parseId(id, 'rvf_distance id'), q) ?? null;
       },
     };
   }
@@ -979,21 +967,6 @@ export interface ReadSnapshot {
   knn(vector: unknown, k: unknown, filter: unknown): [string, number][];
   /** rvf_distance: the distance from a stored vector to `vector`, null when the id is not live. */
   distance(id: string, vector: unknown): number | null;
-}
-
-/**
- * One distance computed by the engine itself, so rvf_distance agrees with
- * rvf_knn to the last bit (the engine's cosine uses its own square root): a
- * one-row scratch store holding `stored`, queried with `query`.
- */
-function distanceByEngine(like: EngineStore, stored: Float32Array, query: Float32Array): number {
-  const scratch = like.recreate();
-  try {
-    scratch.ingest(stored, BigUint64Array.of(0n));
-    return scratch.query(query, 1).distances[0] as number;
-  } finally {
-    scratch.close();
-  }
 }
 
 /** The store facts the cache keeps in its store_info table. */
