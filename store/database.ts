@@ -65,13 +65,14 @@ import { fallbackIdentity } from './commit-encode.ts';
 import { LIMITS } from '../schemas/limits.ts';
 
 /**
- * A .rvf store: the file is the source of truth, the WASM engine answers
- * k-NN queries, and a SQLite cache beside the file serves metadata and filters.
+ * A .rvf store: the file is the source of truth, the scan kernel answers
+ * k-NN queries over the vectors held in the engine's memory, and a SQLite
+ * cache beside the file serves metadata and filters.
  *
  * Every change is one commit, made in this order:
  *   1. data segments appended, fdatasync;
  *   2. MANIFEST appended (the commit record, with the new epoch), fdatasync;
- *   3. the engine and the cache (rows + epoch in one SQLite transaction).
+ *   3. the vectors in memory and the cache (rows + epoch in one SQLite transaction).
  * A crash before 2 completes leaves an invisible torn tail; a crash after it
  * leaves a cache one epoch behind, replayed on the next open.
  */
@@ -102,7 +103,7 @@ function checkMetric(metric: unknown): Metric {
 interface Loaded {
   log: CommitLog;
   index: RowIndex;
-  engine: ScanStore;
+  vectors: ScanStore;
   cache: MetadataCache;
   sharedCache: boolean;
   info: StoreInfo;
@@ -117,7 +118,8 @@ export class RvfDatabase {
   readonly #lease: Lease | undefined;
   readonly #options: OpenOptions;
   #log!: CommitLog;
-  #engine!: ScanStore;
+  /** The live vectors, held once in the engine's memory and searched by the scan kernel. */
+  #vectors!: ScanStore;
   #index!: RowIndex;
   #cache!: MetadataCache;
   /** A reader using the writer's cache checks its epoch on every read. */
@@ -145,7 +147,7 @@ export class RvfDatabase {
 
   #adopt(l: Loaded): void {
     this.#log = l.log;
-    this.#engine = l.engine;
+    this.#vectors = l.vectors;
     this.#index = l.index;
     this.#cache = l.cache;
     this.#sharedCache = l.sharedCache;
@@ -233,13 +235,13 @@ export class RvfDatabase {
     return new RvfDatabase(path, lease, options, await RvfDatabase.#load(path, lease, options));
   }
 
-  /** Reads the file, loads the engine and brings the cache to the file's newest commit. */
+  /** Reads the file, loads the vectors and brings the cache to the file's newest commit. */
   static async #load(path: string, lease: Lease | undefined, options: OpenOptions): Promise<Loaded> {
     const warn = warnOf(options);
     const label = labelOf(path, options);
     const kernel = await loadKernel();
     const fd = openSync(path, lease ? 'r+' : 'r');
-    let engine: ScanStore | undefined;
+    let vectors: ScanStore | undefined;
     let cache: MetadataCache | undefined;
     try {
       // Checked on the open descriptor, so a link made after a path check is seen too.
@@ -257,8 +259,8 @@ export class RvfDatabase {
       const info = storeInfoOf(scan, options.metric);
       const identity = scan.manifest.identity ?? fallbackIdentity(scan.commits);
       const index = RowIndex.fromScan(scan);
-      engine = new ScanStore(kernel, scan.dimensions, info.metric);
-      index.loadInto(engine, new FdSource(fd), label);
+      vectors = new ScanStore(kernel, scan.dimensions, info.metric);
+      index.loadInto(vectors, new FdSource(fd), label);
       const last = scan.commits.at(-1) as Commit;
       const fileState = { fileId: identity.fileId.toString('hex'), epoch: last.epoch, commitHash: last.commitHash };
       const cacheInfo = cacheInfoOf(info);
@@ -288,9 +290,9 @@ export class RvfDatabase {
           rebuildCache(cache, scan.commits, index, fd, { ...fileState, schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfo);
         }
       }
-      return { log: new CommitLog(label, fd, scan), index, engine, cache, sharedCache, info, identity };
+      return { log: new CommitLog(label, fd, scan), index, vectors, cache, sharedCache, info, identity };
     } catch (err) {
-      engine?.close();
+      vectors?.close();
       cache?.close();
       closeSync(fd);
       throw err;
@@ -326,8 +328,8 @@ export class RvfDatabase {
       this.#afterCommit(() => {
         const placed = commit.placed[0] as PlacedSegment;
         this.#index.addSegment({ segId: placed.segId, offset: placed.offset, payloadLength: placed.payloadLength, ids });
-        if (replaced.length > 0) this.#engine.delete(BigUint64Array.from(replaced));
-        this.#engine.ingest(vectors, ids);
+        if (replaced.length > 0) this.#vectors.delete(BigUint64Array.from(replaced));
+        this.#vectors.ingest(vectors, ids);
         const upserts: MetadataRow[] = Array.from(ids, (id, k) => ({ id, json: json[k] ?? null, epoch: commit.epoch }));
         this.#cache.apply({ upserts, deletes: [] }, this.#cacheState());
       });
@@ -368,7 +370,7 @@ export class RvfDatabase {
     });
     this.#afterCommit(() => {
       for (const id of doomed) this.#index.markDeleted(id);
-      this.#engine.delete(list);
+      this.#vectors.delete(list);
       this.#cache.apply({ upserts: [], deletes: doomed }, this.#cacheState());
     });
     // One delete alone can list more ids than the native reader's window holds.
@@ -417,13 +419,13 @@ export class RvfDatabase {
     if (this.#index.live === 0) return [];
     const among = compiled && !compiled.empty ? cache.matchingIds(compiled.where, compiled.params) : undefined;
     if (among && among.length === 0) return [];
-    const hits = this.#engine.query(q, k, among);
+    const hits = this.#vectors.query(q, k, among);
     return Array.from(hits.ids, (id, i) => ({ id, distance: hits.distances[i] as number }));
   }
 
   /**
    * Runs `fn` with one consistent view for a query language (rvlite-bridge):
-   * the cache file at this handle's commit, and the engine for rvf_knn and
+   * the cache file at this handle's commit, and the vectors for rvf_knn and
    * rvf_distance. The view is taken in turn with the handle's other calls, but
    * `fn` runs beside them, so one slow query never holds up the store: once
    * the handle moves past the view's commit, the view answers ESTALE and the
@@ -522,7 +524,7 @@ export class RvfDatabase {
     return { fileId: this.#identity.fileId.toString('hex'), epoch: this.#log.epoch, commitHash: this.#log.commitHash };
   }
 
-  /** What a query language gets of this handle: the cache file at its commit, and the engine for rvf_knn and rvf_distance. */
+  /** What a query language gets of this handle: the cache file at its commit, and the vectors for rvf_knn and rvf_distance. */
   #readSnapshot(): ReadSnapshot {
     const dim = this.#index.dimensions;
     // SQL hands vectors and filters over as JSON text.
@@ -542,7 +544,7 @@ export class RvfDatabase {
     };
     const epoch = this.#log.epoch;
     const commitHash = this.#log.commitHash;
-    // A read runs beside the handle's other calls (readSnapshot): the engine must still be at the view's commit.
+    // A read runs beside the handle's other calls (readSnapshot): the vectors must still be at the view's commit.
     const assertCurrent = (): void => {
       this.#assertReadable();
       if (this.#log.epoch !== epoch || this.#log.commitHash !== commitHash) throw new RvfError('ESTALE', 'the store moved on while the query ran; it is retried.');
@@ -569,7 +571,7 @@ export class RvfDatabase {
         assertCurrent();
         const q = vectorOf(vector, 'rvf_distance');
         // The same float64 distance query and rvf_knn report for this row, to the bit.
-        return this.#engine.distanceTo(parseId(id, 'rvf_distance id'), q) ?? null;
+        return this.#vectors.distanceTo(parseId(id, 'rvf_distance id'), q) ?? null;
       },
     };
   }
@@ -596,9 +598,9 @@ export class RvfDatabase {
       if (st.ino === own.ino && st.dev === own.dev && st.size >= this.#log.end) {
         if (st.size > this.#log.end) await this.#applyTail();
       } else {
-        const old = { engine: this.#engine, cache: this.#cache, log: this.#log };
+        const old = { vectors: this.#vectors, cache: this.#cache, log: this.#log };
         this.#adopt(await RvfDatabase.#load(this.path, undefined, this.#options));
-        old.engine.close();
+        old.vectors.close();
         old.cache.close();
         old.log.close();
       }
@@ -621,8 +623,8 @@ export class RvfDatabase {
     if (!tail) return; // a writer is mid-commit: nothing committed yet
     this.#afterCommit(() => {
       const { dropped, added } = this.#index.applyTail(tail);
-      if (dropped.length > 0) this.#engine.delete(BigUint64Array.from(dropped));
-      this.#index.loadInto(this.#engine, new FdSource(this.#log.fd), this.#label, added);
+      if (dropped.length > 0) this.#vectors.delete(BigUint64Array.from(dropped));
+      this.#index.loadInto(this.#vectors, new FdSource(this.#log.fd), this.#label, added);
       this.#log.adopt(tail);
     });
     if (this.#sharedCache) {
@@ -729,12 +731,12 @@ export class RvfDatabase {
     });
   }
 
-  /** Releases the engine store, the cache, the file and the lease. Safe to call twice. */
+  /** Releases the vectors' memory, the cache, the file and the lease. Safe to call twice. */
   close(): Promise<void> {
     const run = this.#queue.then(() => {
       if (this.#closed) return;
       this.#closed = true;
-      this.#engine.close();
+      this.#vectors.close();
       this.#cache.close();
       this.#log.close();
       this.#lease?.release();
@@ -820,7 +822,7 @@ export class RvfDatabase {
     return { segmentsCompacted: segmentsBefore, bytesReclaimed: Math.max(0, before - result.bytes), epoch: this.#log.epoch };
   }
 
-  /** Re-reads the file after compaction replaced it, and rebuilds the engine store without dead rows. */
+  /** Re-reads the file after compaction replaced it, and reloads the vectors without dead rows. */
   #reload(): void {
     const fd = openSync(this.path, 'r+');
     let scan: Scan;
@@ -832,9 +834,9 @@ export class RvfDatabase {
     }
     this.#log.replaceFile(fd, scan);
     const index = RowIndex.fromScan(scan);
-    this.#engine.close();
-    this.#engine = this.#engine.recreate();
-    index.loadInto(this.#engine, new FdSource(fd), this.#label);
+    this.#vectors.close();
+    this.#vectors = this.#vectors.recreate();
+    index.loadInto(this.#vectors, new FdSource(fd), this.#label);
     this.#index = index;
     this.#cache.setState(this.#cacheState());
   }
