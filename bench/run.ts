@@ -50,6 +50,21 @@ for (const n of sizes) {
     const ours = join(dir, 'ours.rvf');
     const nat = join(dir, 'native.rvf');
     process.stderr.write(`bench: ${n} vectors x ${DIMENSIONS}\n`);
+    if (process.env['BENCH_QUERY_ONLY'] === '1') {
+      // The exact-scan rows alone (query beside the raw engine, native and the floor; memory), for a quick run.
+      run('ours-ingest', ours, n);
+      const q = run('query-compare', ours, n);
+      const open = run('ours-open', ours, n);
+      const storeMiB = num(open, 'rssMiB') - num(open, 'baselineRssMiB');
+      const rawMiB = (n * DIMENSIONS * 4) / (1024 * 1024);
+      rows.push(
+        `| ${n.toLocaleString('en-US')} | query p50 / p95 (ms, k=10) | ${f(num(q, 'ours', 'p50'), 2)} / ${f(num(q, 'ours', 'p95'), 2)} | ${f(num(q, 'raw', 'p50'), 2)} / ${f(num(q, 'raw', 'p95'), 2)} | ${f(num(q, 'native', 'p50'), 2)} / ${f(num(q, 'native', 'p95'), 2)} | ${f(num(q, 'ours', 'p50') / num(q, 'raw', 'p50'), 2)}x raw p50 |`,
+        `| ${n.toLocaleString('en-US')} | bandwidth floor: SIMD sum over the same ${f((n * DIMENSIONS * 4) / 1e6, 1)} MB, p50 / p95 (ms) | ${f(num(q, 'floor', 'p50'), 2)} / ${f(num(q, 'floor', 'p95'), 2)} (${f(num(q, 'floor', 'gbPerSecond'), 1)} GB/s) | - | - | query ${f(num(q, 'ours', 'p50') / num(q, 'floor', 'p50'), 2)}x floor p50 |`,
+        `| ${n.toLocaleString('en-US')} | resident memory after open, MiB (raw vectors: ${f(rawMiB, 0)}) | ${f(num(open, 'rssMiB'), 0)} total, ${f(storeMiB, 0)} for the store | - | - | store ${f(storeMiB / rawMiB, 2)}x raw bytes |`,
+      );
+      if (num(q, 'mismatches') > 0) process.stderr.write(`bench: ${num(q, 'mismatches')} queries differ from the raw engine\n`);
+      continue;
+    }
     // Disk write-back makes one ingest run vary by +-20% here: alternate the
     // systems over three rounds on fresh files and take each one's median.
     // The MCP ingest (rvf_ingest over stdio into store "mcp", i.e. dir/mcp.rvf) takes its turn in the same rounds.
@@ -109,6 +124,7 @@ console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, $
 console.log('| vectors | measure | rvf-mcp-server | raw rvf-wasm engine | native @ruvector/rvf | ratio |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+if (process.env['BENCH_QUERY_ONLY'] === '1') process.exit(0);
 
 // ------------------------------------------------------------ query languages
 

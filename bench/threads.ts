@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +13,8 @@ import { DIMENSIONS, percentile, queries, vectorsFor } from './data.ts';
  * query; then again with a third thread spinning, the way a second
  * core is busy on a shared 2-core machine. Not part of `npm run bench` (it
  * needs wabt, to compile the kernel for a shared memory).
- * Run: node --import tsx bench/threads.ts [n]
+ * Run: npm run build && node dist/bench/threads.js [n] (worker threads do not
+ * inherit tsx's loader, so it runs compiled).
  */
 
 interface Scan {
@@ -30,7 +31,10 @@ const ROWS_AT = 65536;
 
 /** The kernel with its memory import made shared (threads need that; the shipped kernel imports the engine's unshared memory). */
 async function compileShared(): Promise<Uint8Array> {
-  const wat = readFileSync(fileURLToPath(new URL('../wasm/scan-kernel.wat', import.meta.url)), 'utf8').replace('(memory 0)', '(memory 1 65536 shared)');
+  // The source sits beside wasm/ in a checkout: one level up from bench/, two from dist/bench/.
+  const at = ['../wasm/scan-kernel.wat', '../../wasm/scan-kernel.wat'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((p) => existsSync(p));
+  if (!at) throw new Error('bench/threads needs wasm/scan-kernel.wat from a checkout');
+  const wat = readFileSync(at, 'utf8').replace('(memory 0)', '(memory 1 65536 shared)');
   type Wabt = { parseWat(f: string, t: string, o: object): { toBinary(o: object): { buffer: Uint8Array } } };
   const wabt = await (createRequire(import.meta.url)('wabt') as () => Promise<Wabt>)();
   return wabt.parseWat('scan-kernel.wat', wat, { simd: true, threads: true }).toBinary({}).buffer;
@@ -93,11 +97,13 @@ if (!isMainThread) {
     Atomics.notify(control, 0, workersWanted);
   };
   const waitFor = (count: number): void => {
-    for (;;) {
+    // Bounded: a worker that failed to start would otherwise leave this thread waiting forever.
+    for (let tries = 0; tries < 10_000; tries++) {
       const done = Atomics.load(control, 1);
       if (done >= count) return;
-      Atomics.wait(control, 1, done, 1000);
+      Atomics.wait(control, 1, done, 1);
     }
+    throw new Error('the worker threads did not answer within 10 s');
   };
   const round = (label: string): Record<string, number> => {
     const times: Record<string, number[]> = { one: [], two: [] };
