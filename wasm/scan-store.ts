@@ -23,8 +23,11 @@ export interface ScanHits {
 
 /** Chunks of about 4 MiB: few kernel calls per scan, little memory held past the last row. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
-/** The kernel reads in steps of 64 bytes (sum_bytes) and wants 16-byte aligned rows. */
-const CHUNK_SLACK = 64 + 16;
+/**
+ * Room to start a chunk on a 64-byte line (a 1536-byte row then spans 24 cache
+ * lines, not 25) and for sum_bytes, which reads in steps of 64 bytes.
+ */
+const CHUNK_SLACK = 64 + 64;
 
 export class ScanStore {
   readonly dimensions: number;
@@ -247,7 +250,7 @@ export class ScanStore {
   #ensureCapacity(rows: number): void {
     while (this.#chunks.length * this.#rowsPerChunk < rows) {
       const ptr = this.#kernel.engine.alloc(this.#chunkBytes());
-      this.#chunks.push({ ptr, base: (ptr + 15) & ~15 });
+      this.#chunks.push({ ptr, base: (ptr + 63) & ~63 });
     }
     if (this.#ids.length < rows) {
       const grown = new BigUint64Array(Math.max(rows, Math.ceil(this.#ids.length * 1.5)));
