@@ -71,7 +71,8 @@ export class RvfBytes {
   readonly #segments: SegmentInfo[];
   readonly #droppedTail: number;
   #position: LogPosition;
-  #engine: ScanStore | undefined;
+  /** The live vectors, held once in the engine's memory and searched by the scan kernel. */
+  #vectors: ScanStore | undefined;
   #broken: RvfError | undefined;
 
   private constructor(o: {
@@ -83,7 +84,7 @@ export class RvfBytes {
     identity: FileIdentity;
     segments: SegmentInfo[];
     position: LogPosition;
-    engine: ScanStore;
+    vectors: ScanStore;
     droppedTail: number;
   }) {
     this.name = o.name;
@@ -95,7 +96,7 @@ export class RvfBytes {
     this.#identity = o.identity;
     this.#segments = o.segments;
     this.#position = o.position;
-    this.#engine = o.engine;
+    this.#vectors = o.vectors;
     this.#droppedTail = o.droppedTail;
   }
 
@@ -115,9 +116,9 @@ export class RvfBytes {
     const source = log.source();
     const index = RowIndex.fromScan(scan);
     const metric = scan.storeInfo?.metric ?? options.metric ?? 'l2';
-    const engine = new ScanStore(await loadKernel(options.loader), index.dimensions, metric);
+    const vectors = new ScanStore(await loadKernel(options.loader), index.dimensions, metric);
     try {
-      index.loadInto(engine, source, name);
+      index.loadInto(vectors, source, name);
       const last = scan.commits.at(-1) as Commit;
       return new RvfBytes({
         name,
@@ -128,11 +129,11 @@ export class RvfBytes {
         identity: scan.manifest.identity ?? fallbackIdentity(scan.commits),
         segments: segmentsOf(scan.commits),
         position: { epoch: last.epoch, commitHash: last.commitHash, end: scan.goodEnd, nextSegId: scan.maxSegId + 1n },
-        engine,
+        vectors,
         droppedTail: bytes.length - scan.goodEnd,
       });
     } catch (err) {
-      engine.close();
+      vectors.close();
       throw err;
     }
   }
@@ -153,14 +154,14 @@ export class RvfBytes {
 
   /** The exact k nearest live vectors, nearest first (distances as RvfDatabase.query gives them). */
   query(vector: ArrayLike<number>, k: number): BytesQueryResult[] {
-    const engine = this.#assertUsable();
+    const store = this.#assertUsable();
     checkK(k);
     const q = new Float32Array(this.dimensions);
     writeVector(vector, this.dimensions, q, 0, 'query');
     checkQueryDirection(q, this.metric, 'query');
     const live = this.#index.live;
     if (live === 0) return [];
-    const hits = engine.query(q, k);
+    const hits = store.query(q, k);
     return Array.from(hits.ids, (id, i) => {
       const json = this.#metadata.get(id);
       return { id: idToJson(id), distance: hits.distances[i] as number, metadata: json ? (JSON.parse(json) as Metadata) : null };
@@ -184,11 +185,11 @@ export class RvfBytes {
       ],
       { newVec: true, deleted: deletedAfter, live: this.#index.live + n - replaced.length },
     );
-    this.#afterCommit((engine) => {
+    this.#afterCommit((store) => {
       const placed = commit.placed[0] as PlacedSegment;
       this.#index.addSegment({ segId: placed.segId, offset: placed.offset, payloadLength: placed.payloadLength, ids });
-      if (replaced.length > 0) engine.delete(BigUint64Array.from(replaced));
-      engine.ingest(vectors, ids);
+      if (replaced.length > 0) store.delete(BigUint64Array.from(replaced));
+      store.ingest(vectors, ids);
       ids.forEach((id, k) => this.#metadata.set(id, json[k] ?? null));
     });
     return { accepted: n, replaced: replaced.length, epoch: commit.epoch };
@@ -206,12 +207,12 @@ export class RvfBytes {
       deleted: [...this.#index.deleted, ...doomed],
       live: this.#index.live - doomed.length,
     });
-    this.#afterCommit((engine) => {
+    this.#afterCommit((store) => {
       for (const id of doomed) {
         this.#index.markDeleted(id);
         this.#metadata.delete(id);
       }
-      engine.delete(list);
+      store.delete(list);
     });
     return { deleted: doomed.length, epoch: commit.epoch };
   }
@@ -223,8 +224,8 @@ export class RvfBytes {
   }
 
   close(): void {
-    this.#engine?.close();
-    this.#engine = undefined;
+    this.#vectors?.close();
+    this.#vectors = undefined;
   }
 
   /** Appends one commit whose manifest lists the live VEC segments (plus a new one) and `after.deleted`. */
@@ -244,7 +245,7 @@ export class RvfBytes {
   }
 
   /** The commit is in the bytes already; if memory fails to follow, this handle refuses further use. */
-  #afterCommit(apply: (engine: ScanStore) => void): void {
+  #afterCommit(apply: (store: ScanStore) => void): void {
     try {
       apply(this.#assertUsable());
     } catch (err) {
@@ -255,8 +256,8 @@ export class RvfBytes {
 
   #assertUsable(): ScanStore {
     if (this.#broken) throw this.#broken;
-    if (!this.#engine) throw new RvfError('ECLOSED', `${this.name} is closed; open the bytes again.`);
-    return this.#engine;
+    if (!this.#vectors) throw new RvfError('ECLOSED', `${this.name} is closed; open the bytes again.`);
+    return this.#vectors;
   }
 }
 

@@ -135,16 +135,6 @@ export class RowIndex {
     }
   }
 
-  /** The stored vector of a live id, read from the file; undefined when the id is not live. */
-  vectorOf(source: ByteSource, id: bigint): Float32Array | undefined {
-    const at = this.rows.get(id);
-    if (at === undefined) return undefined;
-    const bytes = source.read(this.dimensions * 4, at + 8);
-    const out = new Float32Array(this.dimensions);
-    new Uint8Array(out.buffer).set(bytes);
-    return out;
-  }
-
   /** Streams the live rows of `segments` (all by default) from the file into `engine`; no second copy of the vectors is held. */
   loadInto(engine: VectorSink, source: ByteSource, label: string, segments: readonly VecSegmentRef[] = this.vecSegments): void {
     const dim = this.dimensions;
