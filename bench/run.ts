@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BATCH, DIMENSIONS } from './data.ts';
@@ -15,6 +15,8 @@ import { BATCH, DIMENSIONS } from './data.ts';
  * BENCHMARKS.md.
  */
 
+// The machine is shared: the load average says how much of it the run had.
+const loadStart = loadavg();
 const sizes = (process.env['BENCH_SIZES'] ?? '10000,100000').split(',').map(Number);
 // Runs the compiled worker beside this file: measured as shipped, without a TypeScript loader.
 const worker = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -48,6 +50,21 @@ for (const n of sizes) {
     const ours = join(dir, 'ours.rvf');
     const nat = join(dir, 'native.rvf');
     process.stderr.write(`bench: ${n} vectors x ${DIMENSIONS}\n`);
+    if (process.env['BENCH_QUERY_ONLY'] === '1') {
+      // The exact-scan rows alone (query beside the raw engine, native and the floor; memory), for a quick run.
+      run('ours-ingest', ours, n);
+      const q = run('query-compare', ours, n);
+      const open = run('ours-open', ours, n);
+      const storeMiB = num(open, 'rssMiB') - num(open, 'baselineRssMiB');
+      const rawMiB = (n * DIMENSIONS * 4) / (1024 * 1024);
+      rows.push(
+        `| ${n.toLocaleString('en-US')} | query p50 / p95 (ms, k=10) | ${f(num(q, 'ours', 'p50'), 2)} / ${f(num(q, 'ours', 'p95'), 2)} | ${f(num(q, 'raw', 'p50'), 2)} / ${f(num(q, 'raw', 'p95'), 2)} | ${f(num(q, 'native', 'p50'), 2)} / ${f(num(q, 'native', 'p95'), 2)} | ${f(num(q, 'ours', 'p50') / num(q, 'raw', 'p50'), 2)}x raw p50 |`,
+        `| ${n.toLocaleString('en-US')} | bandwidth floor: SIMD sum over the same ${f((n * DIMENSIONS * 4) / 1e6, 1)} MB, p50 / p95 (ms) | ${f(num(q, 'floor', 'p50'), 2)} / ${f(num(q, 'floor', 'p95'), 2)} (${f(num(q, 'floor', 'gbPerSecond'), 1)} GB/s) | - | - | query ${f(num(q, 'ours', 'p50') / num(q, 'floor', 'p50'), 2)}x floor p50 |`,
+        `| ${n.toLocaleString('en-US')} | resident memory after open, MiB (raw vectors: ${f(rawMiB, 0)}) | ${f(num(open, 'rssMiB'), 0)} total, ${f(storeMiB, 0)} for the store | - | - | store ${f(storeMiB / rawMiB, 2)}x raw bytes |`,
+      );
+      if (num(q, 'mismatches') > 0) process.stderr.write(`bench: ${num(q, 'mismatches')} queries differ from the raw engine\n`);
+      continue;
+    }
     // Disk write-back makes one ingest run vary by +-20% here: alternate the
     // systems over three rounds on fresh files and take each one's median.
     // The MCP ingest (rvf_ingest over stdio into store "mcp", i.e. dir/mcp.rvf) takes its turn in the same rounds.
@@ -87,6 +104,7 @@ for (const n of sizes) {
     rows.push(
       `| ${n.toLocaleString('en-US')} | durable ingest (vec/s, batches of 1000, median of 3) | ${f(ingestOurs, 0)} | ${f(ingestRaw, 0)} (in memory, no file) | ${f(ingestNative, 0)} | ${f(ingestOurs / ingestNative, 2)}x native |`,
       `| ${n.toLocaleString('en-US')} | query p50 / p95 (ms, k=10) | ${f(num(q, 'ours', 'p50'), 2)} / ${f(num(q, 'ours', 'p95'), 2)} | ${f(num(q, 'raw', 'p50'), 2)} / ${f(num(q, 'raw', 'p95'), 2)} | ${f(num(q, 'native', 'p50'), 2)} / ${f(num(q, 'native', 'p95'), 2)} | ${f(num(q, 'ours', 'p50') / num(q, 'raw', 'p50'), 2)}x raw p50 |`,
+      `| ${n.toLocaleString('en-US')} | bandwidth floor: SIMD sum over the same ${f((n * DIMENSIONS * 4) / 1e6, 1)} MB, p50 / p95 (ms) | ${f(num(q, 'floor', 'p50'), 2)} / ${f(num(q, 'floor', 'p95'), 2)} (${f(num(q, 'floor', 'gbPerSecond'), 1)} GB/s) | - | - | query ${f(num(q, 'ours', 'p50') / num(q, 'floor', 'p50'), 2)}x floor p50 |`,
       `| ${n.toLocaleString('en-US')} | open, read-only (ms) | ${f(num(openOurs, 'openMs'), 0)} | - | ${f(num(openNative, 'openMs'), 0)} | ${f(num(openOurs, 'openMs') / num(openNative, 'openMs'), 2)}x native |`,
       `| ${n.toLocaleString('en-US')} | resident memory after open, MiB (raw vectors: ${f(rawBytesMiB, 0)}) | ${f(rss, 0)} total, ${f(storeRss, 0)} for the store | - | ${f(num(openNative, 'rssMiB'), 0)} total, ${f(nativeStoreRss, 0)} for the store | store ${f(storeRss / rawBytesMiB, 2)}x, process ${f(rss / rawBytesMiB, 2)}x raw bytes |`,
       `| ${n.toLocaleString('en-US')} | rvf_query over stdio, SDK Client to server process, p50 / p95 (ms, k=10) | ${f(num(mq, 'mcp', 'p50'), 2)} / ${f(num(mq, 'mcp', 'p95'), 2)} (in-process ${f(num(mq, 'local', 'p50'), 2)} / ${f(num(mq, 'local', 'p95'), 2)}) | - | - | ${f(num(mq, 'mcp', 'p50') / num(mq, 'local', 'p50'), 2)}x in-process p50 |`,
@@ -102,10 +120,11 @@ for (const n of sizes) {
   }
 }
 
-console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min) at the start, ${loadavg().map((x) => x.toFixed(2)).join(' / ')} at the end\n`);
 console.log('| vectors | measure | rvf-mcp-server | raw rvf-wasm engine | native @ruvector/rvf | ratio |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
+if (process.env['BENCH_QUERY_ONLY'] === '1') process.exit(0);
 
 // ------------------------------------------------------------ query languages
 

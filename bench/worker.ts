@@ -3,6 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { RvfDatabase } from '../store/index.ts';
 import { runQuery } from '../rvlite-bridge/run-query.ts';
 import { loadEngine } from '../wasm/engine.ts';
+import { loadKernel } from '../wasm/kernel.ts';
+import { ScanStore } from '../wasm/scan-store.ts';
 import { BATCH, DIMENSIONS, percentile, queries, rssMiB, vectorsFor } from './data.ts';
 
 /**
@@ -99,19 +101,26 @@ function nativeOpen(): void {
 /**
  * Query latency of the three side by side, alternating query by query: timing
  * them in back-to-back phases gave ratios from 0.78 to 1.32 between two
- * identical engines on these VMs.
+ * identical engines on these VMs. A fourth column in the same rotation is the
+ * bandwidth floor: a SIMD sum over the same rows laid out as the store's scan
+ * kernel holds them (wasm/scan-store.ts), the least work that reads every
+ * byte an exact scan must read.
  */
 async function queryCompare(): Promise<void> {
   const ours = await RvfDatabase.openReadonly(path as string);
   const engine = await loadEngine();
   const raw = engine.createStore(DIMENSIONS, 'l2');
+  const floor = new ScanStore(await loadKernel(), DIMENSIONS, 'l2');
   for (let start = 0; start < n; start += BATCH) {
-    raw.ingest(vectorsFor(start, BATCH), BigUint64Array.from({ length: BATCH }, (_, i) => BigInt(start + i)));
+    const ids = BigUint64Array.from({ length: BATCH }, (_, i) => BigInt(start + i));
+    raw.ingest(vectorsFor(start, BATCH), ids);
+    floor.ingest(vectorsFor(start, BATCH), ids);
   }
   const nat = nativeDb().openReadonly(path as string);
   const qs = queries(100);
-  const times = { ours: [] as number[], raw: [] as number[], native: [] as number[] };
+  const times = { ours: [] as number[], raw: [] as number[], native: [] as number[], floor: [] as number[] };
   let mismatches = 0;
+  let sink = 0;
   for (const q of [...qs.slice(0, 5), ...qs]) {
     let t = performance.now();
     const a = await ours.query(q, 10);
@@ -122,14 +131,20 @@ async function queryCompare(): Promise<void> {
     t = performance.now();
     nat.query(q, 10);
     times.native.push(performance.now() - t);
+    t = performance.now();
+    sink += floor.sumRows();
+    times.floor.push(performance.now() - t);
     if (a.map((r) => String(r.id)).join() !== Array.from(b.ids, String).join()) mismatches++;
   }
   const stats = (xs: number[]) => {
     const s = xs.slice(5).sort((x, y) => x - y);
     return { p50: percentile(s, 50), p95: percentile(s, 95) };
   };
-  print({ ours: stats(times.ours), raw: stats(times.raw), native: stats(times.native), mismatches });
+  const bytes = n * DIMENSIONS * 4;
+  const floorStats = stats(times.floor);
+  print({ ours: stats(times.ours), raw: stats(times.raw), native: stats(times.native), floor: { ...floorStats, gbPerSecond: bytes / (floorStats.p50 / 1000) / 1e9, sink }, mismatches });
   nat.close();
+  floor.close();
   await ours.close();
 }
 

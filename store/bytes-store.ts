@@ -13,11 +13,13 @@ import { RowIndex } from './row-index.ts';
 import { type Commit, scanLog } from './scan.ts';
 import { SegmentType } from './segment.ts';
 import type { Entry, Id, IdInput, Metadata, Metric, SegmentInfo } from './types.ts';
-import { type EngineStore, loadEngine, type WasmLoader } from '../wasm/engine.ts';
+import type { WasmLoader } from '../wasm/engine.ts';
+import { loadKernel } from '../wasm/kernel.ts';
+import { ScanStore } from '../wasm/scan-store.ts';
 import { checkK, checkQueryDirection, idToJson, writeVector } from '../wasm/validate.ts';
 
 /**
- * A .rvf store held in memory: opened from bytes, queried on the engine,
+ * A .rvf store held in memory: opened from bytes, queried by the scan kernel,
  * written by appending commits, exported as bytes. It runs unchanged in a
  * browser and in Node (no fs, no SQLite; node:zlib, node:crypto and Buffer are
  * shimmed in the browser bundle), and it reads and writes through the same
@@ -69,7 +71,8 @@ export class RvfBytes {
   readonly #segments: SegmentInfo[];
   readonly #droppedTail: number;
   #position: LogPosition;
-  #engine: EngineStore | undefined;
+  /** The live vectors, held once in the engine's memory and searched by the scan kernel. */
+  #vectors: ScanStore | undefined;
   #broken: RvfError | undefined;
 
   private constructor(o: {
@@ -81,7 +84,7 @@ export class RvfBytes {
     identity: FileIdentity;
     segments: SegmentInfo[];
     position: LogPosition;
-    engine: EngineStore;
+    vectors: ScanStore;
     droppedTail: number;
   }) {
     this.name = o.name;
@@ -93,7 +96,7 @@ export class RvfBytes {
     this.#identity = o.identity;
     this.#segments = o.segments;
     this.#position = o.position;
-    this.#engine = o.engine;
+    this.#vectors = o.vectors;
     this.#droppedTail = o.droppedTail;
   }
 
@@ -113,9 +116,9 @@ export class RvfBytes {
     const source = log.source();
     const index = RowIndex.fromScan(scan);
     const metric = scan.storeInfo?.metric ?? options.metric ?? 'l2';
-    const engine = (await loadEngine(options.loader)).createStore(index.dimensions, metric);
+    const vectors = new ScanStore(await loadKernel(options.loader), index.dimensions, metric);
     try {
-      index.loadInto(engine, source, name);
+      index.loadInto(vectors, source, name);
       const last = scan.commits.at(-1) as Commit;
       return new RvfBytes({
         name,
@@ -126,11 +129,11 @@ export class RvfBytes {
         identity: scan.manifest.identity ?? fallbackIdentity(scan.commits),
         segments: segmentsOf(scan.commits),
         position: { epoch: last.epoch, commitHash: last.commitHash, end: scan.goodEnd, nextSegId: scan.maxSegId + 1n },
-        engine,
+        vectors,
         droppedTail: bytes.length - scan.goodEnd,
       });
     } catch (err) {
-      engine.close();
+      vectors.close();
       throw err;
     }
   }
@@ -151,14 +154,14 @@ export class RvfBytes {
 
   /** The exact k nearest live vectors, nearest first (distances as RvfDatabase.query gives them). */
   query(vector: ArrayLike<number>, k: number): BytesQueryResult[] {
-    const engine = this.#assertUsable();
+    const store = this.#assertUsable();
     checkK(k);
     const q = new Float32Array(this.dimensions);
     writeVector(vector, this.dimensions, q, 0, 'query');
     checkQueryDirection(q, this.metric, 'query');
     const live = this.#index.live;
     if (live === 0) return [];
-    const hits = engine.query(q, Math.min(k, live));
+    const hits = store.query(q, k);
     return Array.from(hits.ids, (id, i) => {
       const json = this.#metadata.get(id);
       return { id: idToJson(id), distance: hits.distances[i] as number, metadata: json ? (JSON.parse(json) as Metadata) : null };
@@ -183,11 +186,11 @@ export class RvfBytes {
       ],
       { newVec: true, deleted: deletedAfter, live: this.#index.live + n - replaced.length },
     );
-    this.#afterCommit((engine) => {
+    this.#afterCommit((store) => {
       const placed = commit.placed[0] as PlacedSegment;
       this.#index.addSegment({ segId: placed.segId, offset: placed.offset, payloadLength: placed.payloadLength, ids });
-      if (replaced.length > 0) engine.delete(BigUint64Array.from(replaced));
-      engine.ingest(vectors, ids);
+      if (replaced.length > 0) store.delete(BigUint64Array.from(replaced));
+      store.ingest(vectors, ids);
       ids.forEach((id, k) => this.#metadata.set(id, json[k] ?? null));
     });
     return { accepted: n, replaced: replaced.length, epoch: commit.epoch };
@@ -205,12 +208,12 @@ export class RvfBytes {
       deleted: [...this.#index.deletedIds(), ...doomed],
       live: this.#index.live - doomed.length,
     });
-    this.#afterCommit((engine) => {
+    this.#afterCommit((store) => {
       for (const id of doomed) {
         this.#index.markDeleted(id);
         this.#metadata.delete(id);
       }
-      engine.delete(list);
+      store.delete(list);
     });
     return { deleted: doomed.length, epoch: commit.epoch };
   }
@@ -222,8 +225,8 @@ export class RvfBytes {
   }
 
   close(): void {
-    this.#engine?.close();
-    this.#engine = undefined;
+    this.#vectors?.close();
+    this.#vectors = undefined;
   }
 
   /** Appends one commit whose manifest lists the live VEC segments (plus a new one) and `after.deleted`. */
@@ -243,7 +246,7 @@ export class RvfBytes {
   }
 
   /** The commit is in the bytes already; if memory fails to follow, this handle refuses further use. */
-  #afterCommit(apply: (engine: EngineStore) => void): void {
+  #afterCommit(apply: (store: ScanStore) => void): void {
     try {
       apply(this.#assertUsable());
     } catch (err) {
@@ -252,10 +255,10 @@ export class RvfBytes {
     }
   }
 
-  #assertUsable(): EngineStore {
+  #assertUsable(): ScanStore {
     if (this.#broken) throw this.#broken;
-    if (!this.#engine) throw new RvfError('ECLOSED', `${this.name} is closed; open the bytes again.`);
-    return this.#engine;
+    if (!this.#vectors) throw new RvfError('ECLOSED', `${this.name} is closed; open the bytes again.`);
+    return this.#vectors;
   }
 }
 

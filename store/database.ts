@@ -58,22 +58,24 @@ import type {
   SegmentInfo,
   StoreStatus,
 } from './types.ts';
-import { loadEngine, type EngineStore } from '../wasm/engine.ts';
+import { loadKernel } from '../wasm/kernel.ts';
+import { ScanStore } from '../wasm/scan-store.ts';
 import { checkDimensions, checkK, checkQueryDirection, idToJson, parseId, writeVector } from '../wasm/validate.ts';
 import { fallbackIdentity } from './commit-encode.ts';
 import { LIMITS } from '../schemas/limits.ts';
 
 /**
- * A .rvf store: the file is the source of truth, the WASM engine answers
- * k-NN queries, and a SQLite cache beside the file serves metadata and filters.
+ * A .rvf store: the file is the source of truth, the scan kernel answers
+ * k-NN queries over the vectors held in the engine's memory, and a SQLite
+ * cache beside the file serves metadata and filters.
  *
  * Every change is one commit, made in this order:
  *   1. data segments appended, fdatasync;
  *   2. MANIFEST appended (the commit record, with the new epoch), fdatasync;
- *   3. the engine and the cache (rows + epoch in one SQLite transaction).
+ *   3. the vectors in memory (the scan store) and the cache (rows + epoch in one SQLite transaction).
  * An ingest does the work of 3 while the fdatasyncs of 1 and 2 run on the
- * thread pool (the engine during 1's, the cache during 2's), with the SQLite
- * transaction left open and the engine's new rows hidden from every reader, and
+ * thread pool (the vectors during 1's, the cache during 2's), with the SQLite
+ * transaction left open and the new rows in memory hidden from every reader, and
  * commits that transaction once 2 is durable; if any step fails it is all
  * undone (#undoStagedIngest). So the cache never holds an epoch the file has
  * not made durable.
@@ -107,7 +109,7 @@ function checkMetric(metric: unknown): Metric {
 interface Loaded {
   log: CommitLog;
   index: RowIndex;
-  engine: EngineStore;
+  vectors: ScanStore;
   cache: MetadataCache;
   sharedCache: boolean;
   info: StoreInfo;
@@ -122,7 +124,8 @@ export class RvfDatabase {
   readonly #lease: Lease | undefined;
   readonly #options: OpenOptions;
   #log!: CommitLog;
-  #engine!: EngineStore;
+  /** The live vectors, held once in the engine's memory and searched by the scan kernel. */
+  #vectors!: ScanStore;
   #index!: RowIndex;
   #cache!: MetadataCache;
   /** A reader using the writer's cache checks its epoch on every read. */
@@ -152,7 +155,7 @@ export class RvfDatabase {
 
   #adopt(l: Loaded): void {
     this.#log = l.log;
-    this.#engine = l.engine;
+    this.#vectors = l.vectors;
     this.#index = l.index;
     this.#cache = l.cache;
     this.#sharedCache = l.sharedCache;
@@ -240,13 +243,13 @@ export class RvfDatabase {
     return new RvfDatabase(path, lease, options, await RvfDatabase.#load(path, lease, options));
   }
 
-  /** Reads the file, loads the engine and brings the cache to the file's newest commit. */
+  /** Reads the file, loads the vectors and brings the cache to the file's newest commit. */
   static async #load(path: string, lease: Lease | undefined, options: OpenOptions): Promise<Loaded> {
     const warn = warnOf(options);
     const label = labelOf(path, options);
-    const engineModule = await loadEngine();
+    const kernel = await loadKernel();
     const fd = openSync(path, lease ? 'r+' : 'r');
-    let engine: EngineStore | undefined;
+    let vectors: ScanStore | undefined;
     let cache: MetadataCache | undefined;
     try {
       // Checked on the open descriptor, so a link made after a path check is seen too.
@@ -264,8 +267,8 @@ export class RvfDatabase {
       const info = storeInfoOf(scan, options.metric);
       const identity = scan.manifest.identity ?? fallbackIdentity(scan.commits);
       const index = RowIndex.fromScan(scan);
-      engine = engineModule.createStore(scan.dimensions, info.metric);
-      index.loadInto(engine, new FdSource(fd), label);
+      vectors = new ScanStore(kernel, scan.dimensions, info.metric);
+      index.loadInto(vectors, new FdSource(fd), label);
       const last = scan.commits.at(-1) as Commit;
       const fileState = { fileId: identity.fileId.toString('hex'), epoch: last.epoch, commitHash: last.commitHash };
       const cacheInfo = cacheInfoOf(info);
@@ -295,9 +298,9 @@ export class RvfDatabase {
           rebuildCache(cache, scan.commits, index, fd, { ...fileState, schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfo);
         }
       }
-      return { log: new CommitLog(label, fd, scan), index, engine, cache, sharedCache, info, identity };
+      return { log: new CommitLog(label, fd, scan), index, vectors, cache, sharedCache, info, identity };
     } catch (err) {
-      engine?.close();
+      vectors?.close();
       cache?.close();
       closeSync(fd);
       throw err;
@@ -340,8 +343,8 @@ export class RvfDatabase {
           {
             whileDataSyncs: () => {
               staged.engine = true;
-              if (replaced.length > 0) this.#engine.delete(BigUint64Array.from(replaced));
-              this.#engine.ingest(vectors, ids);
+              if (replaced.length > 0) this.#vectors.delete(BigUint64Array.from(replaced));
+              this.#vectors.ingest(vectors, ids);
               staged.engineDone = true;
             },
             whileManifestSyncs: (next) => {
@@ -398,7 +401,7 @@ export class RvfDatabase {
     });
     this.#afterCommit(() => {
       for (const id of doomed) this.#index.markDeleted(id);
-      this.#engine.delete(list);
+      this.#vectors.delete(list);
       this.#cache.apply({ upserts: [], deletes: doomed }, this.#cacheState());
     });
     // One delete alone can list more ids than the native reader's window holds.
@@ -438,35 +441,22 @@ export class RvfDatabase {
     });
   }
 
-  /** The exact top k of `q`, among vectors matching `compiled` when given. */
+  /**
+   * The exact top k of `q`, among vectors matching `compiled` when given: the
+   * scan kernel ranks only the matching rows, so a filter gets exactly its own
+   * top k whatever its selectivity.
+   */
   #rank(q: Float32Array, k: number, compiled: CompiledFilter | undefined, cache: MetadataCache): { id: bigint; distance: number }[] {
-    const live = this.#index.live;
-    if (live === 0) return [];
-    if (!compiled || compiled.empty) {
-      const hits = this.#engine.query(q, Math.min(k, live));
-      return Array.from(hits.ids, (id, i) => ({ id, distance: hits.distances[i] as number }));
-    }
-    const matching = new Set(cache.matchingIds(compiled.where, compiled.params));
-    if (matching.size === 0) return [];
-    // The engine ranks every live row whatever k is, so asking for more
-    // costs little; ask for enough to hold k matches at this selectivity,
-    // and for everything when that was not enough.
-    let want = matching.size >= live ? Math.min(k, live) : Math.min(live, Math.max(4 * k, Math.ceil((2 * k * live) / matching.size)));
-    for (;;) {
-      const hits = this.#engine.query(q, want);
-      const picked: { id: bigint; distance: number }[] = [];
-      for (let i = 0; i < hits.ids.length && picked.length < k; i++) {
-        const id = hits.ids[i] as bigint;
-        if (matching.has(id)) picked.push({ id, distance: hits.distances[i] as number });
-      }
-      if (picked.length >= Math.min(k, matching.size) || want >= live) return picked;
-      want = live;
-    }
+    if (this.#index.live === 0) return [];
+    const among = compiled && !compiled.empty ? cache.matchingIds(compiled.where, compiled.params) : undefined;
+    if (among && among.length === 0) return [];
+    const hits = this.#vectors.query(q, k, among);
+    return Array.from(hits.ids, (id, i) => ({ id, distance: hits.distances[i] as number }));
   }
 
   /**
    * Runs `fn` with one consistent view for a query language (rvlite-bridge):
-   * the cache file at this handle's commit, and the engine for rvf_knn and
+   * the cache file at this handle's commit, and the vectors for rvf_knn and
    * rvf_distance. The view is taken in turn with the handle's other calls, but
    * `fn` runs beside them, so one slow query never holds up the store: once
    * the handle moves past the view's commit, the view answers ESTALE and the
@@ -565,7 +555,7 @@ export class RvfDatabase {
     return { fileId: this.#identity.fileId.toString('hex'), epoch: this.#log.epoch, commitHash: this.#log.commitHash };
   }
 
-  /** What a query language gets of this handle: the cache file at its commit, and the engine for rvf_knn and rvf_distance. */
+  /** What a query language gets of this handle: the cache file at its commit, and the vectors for rvf_knn and rvf_distance. */
   #readSnapshot(): ReadSnapshot {
     const dim = this.#index.dimensions;
     // SQL hands vectors and filters over as JSON text.
@@ -585,7 +575,7 @@ export class RvfDatabase {
     };
     const epoch = this.#log.epoch;
     const commitHash = this.#log.commitHash;
-    // A read runs beside the handle's other calls (readSnapshot): the engine must still be at the view's commit.
+    // A read runs beside the handle's other calls (readSnapshot): the vectors must still be at the view's commit.
     const assertCurrent = (): void => {
       this.#assertReadable();
       // An ingest whose data is syncing has staged rows in the engine and the cache that are not committed yet.
@@ -612,8 +602,8 @@ export class RvfDatabase {
       distance: (id, vector) => {
         assertCurrent();
         const q = vectorOf(vector, 'rvf_distance');
-        const stored = this.#index.vectorOf(new FdSource(this.#log.fd), parseId(id, 'rvf_distance id'));
-        return stored ? distanceByEngine(this.#engine, stored, q) : null;
+        // The same float64 distance query and rvf_knn report for this row, to the bit.
+        return this.#vectors.distanceTo(parseId(id, 'rvf_distance id'), q) ?? null;
       },
     };
   }
@@ -640,9 +630,9 @@ export class RvfDatabase {
       if (st.ino === own.ino && st.dev === own.dev && st.size >= this.#log.end) {
         if (st.size > this.#log.end) await this.#applyTail();
       } else {
-        const old = { engine: this.#engine, cache: this.#cache, log: this.#log };
+        const old = { vectors: this.#vectors, cache: this.#cache, log: this.#log };
         this.#adopt(await RvfDatabase.#load(this.path, undefined, this.#options));
-        old.engine.close();
+        old.vectors.close();
         old.cache.close();
         old.log.close();
       }
@@ -665,8 +655,8 @@ export class RvfDatabase {
     if (!tail) return; // a writer is mid-commit: nothing committed yet
     this.#afterCommit(() => {
       const { dropped, added } = this.#index.applyTail(tail);
-      if (dropped.length > 0) this.#engine.delete(BigUint64Array.from(dropped));
-      this.#index.loadInto(this.#engine, new FdSource(this.#log.fd), this.#label, added);
+      if (dropped.length > 0) this.#vectors.delete(BigUint64Array.from(dropped));
+      this.#index.loadInto(this.#vectors, new FdSource(this.#log.fd), this.#label, added);
       this.#log.adopt(tail);
     });
     if (this.#sharedCache) {
@@ -773,12 +763,12 @@ export class RvfDatabase {
     });
   }
 
-  /** Releases the engine store, the cache, the file and the lease. Safe to call twice. */
+  /** Releases the vectors' memory, the cache, the file and the lease. Safe to call twice. */
   close(): Promise<void> {
     const run = this.#queue.then(() => {
       if (this.#closed) return;
       this.#closed = true;
-      this.#engine.close();
+      this.#vectors.close();
       this.#cache.close();
       this.#log.close();
       this.#lease?.release();
@@ -842,7 +832,7 @@ export class RvfDatabase {
     try {
       staged.cache?.rollback();
       if (staged.engine) {
-        this.#engine.delete(ids);
+        this.#vectors.delete(ids);
         if (replaced.length > 0) this.#restoreRows(replaced);
       }
     } catch (err) {
@@ -860,7 +850,7 @@ export class RvfDatabase {
     const source = new FdSource(this.#log.fd);
     const vectors = new Float32Array(ids.length * dim);
     ids.forEach((id, i) => vectors.set(this.#index.vectorOf(source, id) as Float32Array, i * dim));
-    this.#engine.ingest(vectors, BigUint64Array.from(ids));
+    this.#vectors.ingest(vectors, BigUint64Array.from(ids));
   }
 
   /**
@@ -909,7 +899,7 @@ export class RvfDatabase {
     return { segmentsCompacted: segmentsBefore, bytesReclaimed: Math.max(0, before - result.bytes), epoch: this.#log.epoch };
   }
 
-  /** Re-reads the file after compaction replaced it, and rebuilds the engine store without dead rows. */
+  /** Re-reads the file after compaction replaced it, and reloads the vectors without dead rows. */
   #reload(): void {
     const fd = openSync(this.path, 'r+');
     let scan: Scan;
@@ -921,9 +911,9 @@ export class RvfDatabase {
     }
     this.#log.replaceFile(fd, scan);
     const index = RowIndex.fromScan(scan);
-    this.#engine.close();
-    this.#engine = this.#engine.recreate();
-    index.loadInto(this.#engine, new FdSource(fd), this.#label);
+    this.#vectors.close();
+    this.#vectors = this.#vectors.recreate();
+    index.loadInto(this.#vectors, new FdSource(fd), this.#label);
     this.#index = index;
     this.#cache.setState(this.#cacheState());
   }
@@ -1065,21 +1055,6 @@ export interface ReadSnapshot {
   knn(vector: unknown, k: unknown, filter: unknown): [string, number][];
   /** rvf_distance: the distance from a stored vector to `vector`, null when the id is not live. */
   distance(id: string, vector: unknown): number | null;
-}
-
-/**
- * One distance computed by the engine itself, so rvf_distance agrees with
- * rvf_knn to the last bit (the engine's cosine uses its own square root): a
- * one-row scratch store holding `stored`, queried with `query`.
- */
-function distanceByEngine(like: EngineStore, stored: Float32Array, query: Float32Array): number {
-  const scratch = like.recreate();
-  try {
-    scratch.ingest(stored, BigUint64Array.of(0n));
-    return scratch.query(query, 1).distances[0] as number;
-  } finally {
-    scratch.close();
-  }
 }
 
 /** The store facts the cache keeps in its store_info table. */

@@ -4,7 +4,11 @@ import { corrupt, VEC_HEADER_BYTES, vecRowBytes } from './payloads.ts';
 import type { Scan } from './scan.ts';
 import { HEADER_BYTES, SegmentType } from './segment.ts';
 import { allFinite } from '../wasm/validate.ts';
-import type { EngineStore } from '../wasm/engine.ts';
+
+/** Where loadInto puts rows: the scan store (wasm/scan-store.ts), or the raw engine in tests and the bench. */
+export interface VectorSink {
+  ingestWith(count: number, fill: (vectors: Float32Array, ids: BigUint64Array) => void): void;
+}
 
 export interface VecSegmentRef {
   segId: bigint;
@@ -170,7 +174,7 @@ export class RowIndex {
   }
 
   /** Streams the live rows of `segments` (all by default) from the file into `engine`; no second copy of the vectors is held. */
-  loadInto(engine: EngineStore, source: ByteSource, label: string, segments: readonly VecSegmentRef[] = this.vecSegments): void {
+  loadInto(engine: VectorSink, source: ByteSource, label: string, segments: readonly VecSegmentRef[] = this.vecSegments): void {
     const dim = this.dimensions;
     const rowBytes = this.rowBytes;
     for (const { ids, rows, fileOffset } of this.liveChunks(source, segments)) {

@@ -92,6 +92,25 @@ export class Engine {
     this.#expectedBytes = Math.max(0, this.#expectedBytes - bytes);
   }
 
+  /**
+   * A lasting allocation in the engine's heap (the scan store's row chunks),
+   * reserved ahead by the same policy as ingest; give it back with free().
+   */
+  alloc(bytes: number): number {
+    this.reserveFor(bytes);
+    const ptr = this.#wasm.rvf_alloc(bytes) >>> 0;
+    if (ptr === 0) {
+      this.release(bytes);
+      throw new RvfError('ELIMIT', `the engine could not allocate ${bytes} bytes for vectors; close other stores or use a smaller batch.`);
+    }
+    return ptr;
+  }
+
+  free(ptr: number, bytes: number): void {
+    this.#wasm.rvf_free(ptr, bytes);
+    this.release(bytes);
+  }
+
   /** Runs `fn` with a scratch allocation that is freed whatever happens. */
   withAlloc<T>(bytes: number, fn: (ptr: number) => T): T {
     const size = Math.max(bytes, 8);

@@ -1,4 +1,5 @@
-import { loadEngine as loadSharedEngine, type WasmInput } from '../../../wasm/engine.ts';
+import type { WasmInput } from '../../../wasm/engine.ts';
+import { loadKernel } from '../../../wasm/kernel.ts';
 import { readWasmBytes } from './shims/load-wasm.ts';
 
 /**
@@ -12,11 +13,11 @@ export { RvfError, isRvfError, type RvfErrorCode } from '../../../store/errors.t
 export type { Entry, Id, IdInput, Metadata, Metric, SegmentInfo } from '../../../store/types.ts';
 
 /**
- * Loads the engine once for the page. With no argument it fetches the .wasm
+ * Loads the engine (and the scan kernel on its memory) once for the page. With no argument it fetches the .wasm
  * that the build copies next to this bundle; a URL fetches that instead, and
  * bytes or a compiled WebAssembly.Module are used as they are. RvfBytes.open
  * loads it the default way when nobody did first.
  */
 export async function loadEngine(wasm?: string | URL | WasmInput): Promise<void> {
-  await loadSharedEngine(() => (wasm === undefined || typeof wasm === 'string' || wasm instanceof URL ? readWasmBytes(wasm) : wasm));
+  await loadKernel(() => (wasm === undefined || typeof wasm === 'string' || wasm instanceof URL ? readWasmBytes(wasm) : wasm));
 }

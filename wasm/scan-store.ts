@@ -1,0 +1,274 @@
+import { RvfError } from '../store/errors.ts';
+import type { Metric } from '../store/types.ts';
+import { exactDistance, kernelErrorBound, METRIC_CODE } from './exact-distance.ts';
+import type { Kernel } from './kernel.ts';
+import { candidates } from './top-k.ts';
+
+/**
+ * The vectors of one open store, held once, in chunks of the engine's heap
+ * (allocated and freed through its allocator), and searched exactly by the
+ * SIMD kernel: the store's only copy of its vectors in memory.
+ *
+ * Rows are dense: slot i < count is live, a delete moves the last row into the
+ * freed slot, so a scan reads live rows only and never needs a deleted flag.
+ * An id ingested again replaces its row in place: a replaced row can never be
+ * found. Results are the exact top k by the float64 distance
+ * (wasm/exact-distance.ts), ties broken by the smaller id.
+ */
+
+export interface ScanHits {
+  ids: BigUint64Array;
+  distances: Float64Array;
+}
+
+/** Chunks of about 4 MiB: few kernel calls per scan, little memory held past the last row. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * Room to start a chunk on a 64-byte line (a 1536-byte row then spans 24 cache
+ * lines, not 25) and for sum_bytes, which reads in steps of 64 bytes.
+ */
+const CHUNK_SLACK = 64 + 64;
+
+export class ScanStore {
+  readonly dimensions: number;
+  readonly metric: Metric;
+  readonly #kernel: Kernel;
+  /** f32x4 lanes per row: the vector padded with zeros to a multiple of 4. */
+  readonly #n4: number;
+  readonly #stride: number;
+  readonly #rowsPerChunk: number;
+  readonly #chunks: { ptr: number; base: number }[] = [];
+  #ids = new BigUint64Array(0);
+  readonly #slotOf = new Map<bigint, number>();
+  #count = 0;
+  /** The largest squared norm ever stored (deletes leave it: it only bounds an error). */
+  #maxNorm2 = 0;
+  #staging = new Float32Array(0);
+  #closed = false;
+
+  constructor(kernel: Kernel, dimensions: number, metric: Metric) {
+    if (!Number.isInteger(dimensions) || dimensions < 1) throw new RvfError('EINVAL', `dimension must be a positive integer, got ${dimensions}.`);
+    this.#kernel = kernel;
+    this.dimensions = dimensions;
+    this.metric = metric;
+    this.#n4 = Math.ceil(dimensions / 4);
+    this.#stride = this.#n4 * 16;
+    this.#rowsPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / this.#stride));
+  }
+
+  get live(): number {
+    return this.#count;
+  }
+
+  /** A new, empty store of the same shape (compaction reloads into one). */
+  recreate(): ScanStore {
+    return new ScanStore(this.#kernel, this.dimensions, this.metric);
+  }
+
+  /**
+   * Ingests `count` rows that `fill` writes into a staging buffer (reused from
+   * call to call; at most one batch), then copies them into place. A `fill`
+   * that throws leaves the store unchanged.
+   */
+  ingestWith(count: number, fill: (vectors: Float32Array, ids: BigUint64Array) => void): void {
+    this.#assertOpen();
+    if (count === 0) return;
+    const length = count * this.dimensions;
+    if (this.#staging.length < length) this.#staging = new Float32Array(length);
+    const vectors = this.#staging.subarray(0, length);
+    const ids = new BigUint64Array(count);
+    fill(vectors, ids);
+    this.ingest(vectors, ids);
+  }
+
+  /** Adds rows; an id already present gets its row replaced. */
+  ingest(vectors: Float32Array, ids: BigUint64Array): void {
+    this.#assertOpen();
+    const dim = this.dimensions;
+    if (vectors.length !== ids.length * dim) {
+      throw new RvfError('EINVAL', `ingest got ${vectors.length} floats for ${ids.length} ids of dimension ${dim}.`);
+    }
+    const newRows = ids.length - ids.filter((id) => this.#slotOf.has(id)).length;
+    this.#ensureCapacity(this.#count + newRows);
+    const k = this.#kernel.exports;
+    const mem = this.#floats();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as bigint;
+      let slot = this.#slotOf.get(id);
+      if (slot === undefined) {
+        slot = this.#count++;
+        this.#slotOf.set(id, slot);
+        this.#ids[slot] = id;
+      }
+      const at = this.#address(slot);
+      mem.set(vectors.subarray(i * dim, (i + 1) * dim), at >> 2);
+      // Chunk memory comes from an allocator and holds old bytes: the padding must be zero.
+      mem.fill(0, (at >> 2) + dim, (at >> 2) + this.#n4 * 4);
+      this.#maxNorm2 = Math.max(this.#maxNorm2, k.max_norm2(at, 1, this.#n4));
+    }
+  }
+
+  /** Removes every row with one of `ids`; returns how many there were. */
+  delete(ids: BigUint64Array): number {
+    this.#assertOpen();
+    let removed = 0;
+    const bytes = new Uint8Array(this.#kernel.engine.wasm.memory.buffer);
+    for (const id of ids) {
+      const slot = this.#slotOf.get(id);
+      if (slot === undefined) continue;
+      const last = --this.#count;
+      if (slot !== last) {
+        const from = this.#address(last);
+        bytes.copyWithin(this.#address(slot), from, from + this.#stride);
+        const moved = this.#ids[last] as bigint;
+        this.#ids[slot] = moved;
+        this.#slotOf.set(moved, slot);
+      }
+      this.#slotOf.delete(id);
+      removed++;
+    }
+    this.#releaseSpareChunks();
+    return removed;
+  }
+
+  has(id: bigint): boolean {
+    return this.#slotOf.has(id);
+  }
+
+  /**
+   * The exact k nearest rows, nearest first; with `among`, only rows whose id
+   * is in it (ids not in the store are ignored), so a filter gets exactly its
+   * own top k.
+   */
+  query(vector: Float32Array, k: number, among?: Iterable<bigint>): ScanHits {
+    this.#assertOpen();
+    if (vector.length !== this.dimensions) {
+      throw new RvfError('EDIM', `query vector has ${vector.length} dimensions, the store has ${this.dimensions}.`);
+    }
+    let slots: Int32Array | undefined;
+    if (among !== undefined) {
+      const picked: number[] = [];
+      const seen = new Uint8Array(this.#count);
+      for (const id of among) {
+        const slot = this.#slotOf.get(id);
+        if (slot !== undefined && seen[slot] === 0) {
+          seen[slot] = 1;
+          picked.push(slot);
+        }
+      }
+      slots = Int32Array.from(picked);
+    }
+    const rows = slots ? slots.length : this.#count;
+    if (rows === 0 || k < 1) return { ids: new BigUint64Array(0), distances: new Float64Array(0) };
+    const engine = this.#kernel.engine;
+    const qBytes = this.#stride;
+    // One scratch block: the padded query, the distances, and for a subset the row addresses.
+    return engine.withAlloc(qBytes + 16 + rows * 4 + (slots ? rows * 4 : 0), (raw) => {
+      const qPtr = (raw + 15) & ~15;
+      const outPtr = qPtr + qBytes;
+      let mem = this.#floats();
+      mem.fill(0, qPtr >> 2, (qPtr + qBytes) >> 2);
+      mem.set(vector, qPtr >> 2);
+      let qq = 0;
+      for (const x of vector) qq += x * x;
+      const qnorm = Math.sqrt(qq);
+      const metric = METRIC_CODE[this.metric];
+      const k32 = this.#kernel.exports;
+      if (slots) {
+        const ptrsPtr = outPtr + rows * 4;
+        const ptrs = new Uint32Array(engine.wasm.memory.buffer, ptrsPtr, rows);
+        for (let i = 0; i < rows; i++) ptrs[i] = this.#address(slots[i] as number);
+        k32.scan_list(metric, qPtr, Math.fround(qnorm), ptrsPtr, rows, this.#n4, outPtr);
+      } else {
+        for (let c = 0, done = 0; done < rows; c++) {
+          const n = Math.min(this.#rowsPerChunk, rows - done);
+          k32.scan_range(metric, qPtr, Math.fround(qnorm), (this.#chunks[c] as { base: number }).base, n, this.#n4, outPtr + done * 4);
+          done += n;
+        }
+      }
+      mem = this.#floats();
+      const d32 = new Float32Array(engine.wasm.memory.buffer, outPtr, rows);
+      const want = Math.min(k, rows);
+      const picked = candidates(d32, want, kernelErrorBound(this.metric, this.dimensions, qnorm, this.#maxNorm2)).map((i) => {
+        const slot = slots ? (slots[i] as number) : i;
+        return { id: this.#ids[slot] as bigint, distance: exactDistance(this.metric, vector, mem, this.#address(slot) >> 2, this.dimensions) };
+      });
+      picked.sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const top = picked.slice(0, want);
+      return { ids: BigUint64Array.from(top, (p) => p.id), distances: Float64Array.from(top, (p) => p.distance) };
+    });
+  }
+
+  /** The float64 distance from `vector` to the row of `id` (as query reports it), undefined when the id is not here. */
+  distanceTo(id: bigint, vector: Float32Array): number | undefined {
+    this.#assertOpen();
+    const slot = this.#slotOf.get(id);
+    if (slot === undefined) return undefined;
+    return exactDistance(this.metric, vector, this.#floats(), this.#address(slot) >> 2, this.dimensions);
+  }
+
+  /**
+   * The bandwidth floor, for the bench: a SIMD sum over every byte a full scan
+   * reads, in the same chunks. Returns the sum so the work cannot be skipped.
+   */
+  sumRows(): number {
+    this.#assertOpen();
+    let sum = 0;
+    for (let c = 0, done = 0; done < this.#count; c++) {
+      const n = Math.min(this.#rowsPerChunk, this.#count - done);
+      sum += this.#kernel.exports.sum_bytes((this.#chunks[c] as { base: number }).base, Math.ceil((n * this.#stride) / 64) * 64);
+      done += n;
+    }
+    return sum;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const chunk of this.#chunks) this.#kernel.engine.free(chunk.ptr, this.#chunkBytes());
+    this.#chunks.length = 0;
+    this.#slotOf.clear();
+    this.#ids = new BigUint64Array(0);
+    this.#staging = new Float32Array(0);
+    this.#count = 0;
+  }
+
+  #address(slot: number): number {
+    const chunk = this.#chunks[Math.floor(slot / this.#rowsPerChunk)] as { base: number };
+    return chunk.base + (slot % this.#rowsPerChunk) * this.#stride;
+  }
+
+  #chunkBytes(): number {
+    return this.#rowsPerChunk * this.#stride + CHUNK_SLACK;
+  }
+
+  /** A fresh view of the engine's memory: any allocation may have grown it and detached the old one. */
+  #floats(): Float32Array {
+    return new Float32Array(this.#kernel.engine.wasm.memory.buffer);
+  }
+
+  #ensureCapacity(rows: number): void {
+    while (this.#chunks.length * this.#rowsPerChunk < rows) {
+      const ptr = this.#kernel.engine.alloc(this.#chunkBytes());
+      this.#chunks.push({ ptr, base: (ptr + 63) & ~63 });
+    }
+    if (this.#ids.length < rows) {
+      const grown = new BigUint64Array(Math.max(rows, Math.ceil(this.#ids.length * 1.5)));
+      grown.set(this.#ids.subarray(0, this.#count));
+      this.#ids = grown;
+    }
+  }
+
+  /** Keeps at most one empty chunk after the last row, so a shrinking store gives its memory back to the heap. */
+  #releaseSpareChunks(): void {
+    const needed = Math.ceil(this.#count / this.#rowsPerChunk);
+    while (this.#chunks.length > needed + 1) {
+      const chunk = this.#chunks.pop() as { ptr: number };
+      this.#kernel.engine.free(chunk.ptr, this.#chunkBytes());
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new RvfError('ECLOSED', 'the vector store is closed; open the store again.');
+  }
+}
