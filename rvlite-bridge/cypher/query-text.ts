@@ -24,13 +24,13 @@ export function skipQuoted(text: string, i: number): number {
 }
 
 /**
- * The text with openCypher's `0o17` octal literals written as the grammar of
- * @neo4j-cypher/antlr4 reads octal (`00017`, a leading zero): it predates
- * the `0o` prefix. The length stays the same, so syntax error positions
- * still point into the caller's text.
+ * `text` rewritten outside strings, comments and quoted names: at each
+ * position where a word may start (not after a letter, digit, `_`, `$` or
+ * `.`), `at(i)` gives the text to write there and the position to go on
+ * from, or null to keep the character. Strings and comments are copied as
+ * they are.
  */
-export function octalForGrammar(text: string): string {
-  if (!/0o/i.test(text)) return text;
+export function rewriteOutsideQuoted(text: string, at: (i: number) => { write: string; next: number } | null): string {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -40,10 +40,10 @@ export function octalForGrammar(text: string): string {
       i += skip;
       continue;
     }
-    const m = /^0[oO]([0-7]+)(?![A-Za-z0-9_$])/.exec(text.slice(i, i + 64));
-    if (m && !/[A-Za-z0-9_$.]/.test(i === 0 ? '' : (text[i - 1] as string))) {
-      out += `00${m[1] as string}`;
-      i += m[0].length;
+    const hit = /[A-Za-z0-9_$.]/.test(i === 0 ? '' : (text[i - 1] as string)) ? null : at(i);
+    if (hit) {
+      out += hit.write;
+      i = hit.next;
       continue;
     }
     out += text[i];
@@ -52,3 +52,16 @@ export function octalForGrammar(text: string): string {
   return out;
 }
 
+/**
+ * The text with openCypher's `0o17` octal literals written as the grammar of
+ * @neo4j-cypher/antlr4 reads octal (`00017`, a leading zero): it predates
+ * the `0o` prefix. The length stays the same, so syntax error positions
+ * still point into the caller's text.
+ */
+export function octalForGrammar(text: string): string {
+  if (!/0o/i.test(text)) return text;
+  return rewriteOutsideQuoted(text, (i) => {
+    const m = /^0[oO]([0-7]+)(?![A-Za-z0-9_$])/.exec(text.slice(i, i + 64));
+    return m ? { write: `00${m[1] as string}`, next: i + m[0].length } : null;
+  });
+}

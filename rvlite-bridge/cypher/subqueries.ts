@@ -13,7 +13,7 @@
  * parse.ts with a message.
  */
 
-import { skipQuoted } from './query-text.ts';
+import { rewriteOutsideQuoted, skipQuoted } from './query-text.ts';
 
 export const SUBQUERY_FUNCTION = 'rvf.subquery';
 /** The procedure a `CALL { ... }` subquery becomes, `CALL rvf.callsubquery(i)`, which the grammar reads as a procedure call. */
@@ -33,30 +33,21 @@ const OPENER = /^(exists|count|call)\s*\{/i;
  */
 export function extractSubqueries(text: string): Extracted | null {
   const bodies: Extracted['bodies'] = [];
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const skip = skipQuoted(text, i);
-    if (skip > 0) {
-      out += text.slice(i, i + skip);
-      i += skip;
-      continue;
+  let unbalanced = false;
+  const out = rewriteOutsideQuoted(text, (i) => {
+    const m = unbalanced ? null : OPENER.exec(text.slice(i, i + 20));
+    if (!m) return null;
+    const open = i + m[0].length - 1;
+    const close = matchingBrace(text, open);
+    if (close === -1) {
+      unbalanced = true;
+      return null;
     }
-    const before = i === 0 ? '' : (text[i - 1] as string);
-    const m = /[A-Za-z0-9_.$]/.test(before) ? null : OPENER.exec(text.slice(i, i + 20));
-    if (m) {
-      const open = i + m[0].length - 1;
-      const close = matchingBrace(text, open);
-      if (close === -1) return null;
-      const kind = (m[1] as string).toLowerCase() as Extracted['bodies'][number]['kind'];
-      out += kind === 'call' ? `CALL ${CALL_SUBQUERY_PROCEDURE}(${bodies.length})` : `${SUBQUERY_FUNCTION}(${bodies.length})`;
-      bodies.push({ kind, body: text.slice(open + 1, close) });
-      i = close + 1;
-      continue;
-    }
-    out += text[i];
-    i++;
-  }
+    const kind = (m[1] as string).toLowerCase() as Extracted['bodies'][number]['kind'];
+    bodies.push({ kind, body: text.slice(open + 1, close) });
+    return { write: kind === 'call' ? `CALL ${CALL_SUBQUERY_PROCEDURE}(${bodies.length - 1})` : `${SUBQUERY_FUNCTION}(${bodies.length - 1})`, next: close + 1 };
+  });
+  if (unbalanced) return null;
   return bodies.length > 0 ? { text: out, bodies } : null;
 }
 
