@@ -54,7 +54,11 @@ export class MergeIndex {
 
   /** The nodes whose values equal `values` (SQLite values from the row), in id order. */
   find(values: readonly unknown[]): readonly number[] {
-    const key = sqliteKey(values);
+    return this.findKey(sqliteKey(values));
+  }
+
+  /** find() by a key already made with sqliteKey. */
+  findKey(key: string | null): readonly number[] {
     return key === null ? [] : (this.byKey.get(key) ?? []);
   }
 

@@ -577,9 +577,8 @@ class WriteRun {
     let next = this.bulk.nextNodeId();
     for (let i = 0; i < this.rows.length; i++) {
       const row = this.rows[i] as Row;
-      const values = keyValues(row, i);
-      const found = index.find(values);
-      const key = sqliteKey(values);
+      const key = sqliteKey(keyValues(row, i));
+      const found = index.findKey(key);
       const mine = key === null ? undefined : created.get(key);
       if (found.length > 0 || mine !== undefined) {
         bound.push(found.length > 0 ? found : [mine as number]);
