@@ -82,6 +82,14 @@ export function isEffectsPayload(payload: Buffer): boolean {
   return payload.length >= 4 && payload.readUInt32LE(0) === EFFECTS_MAGIC;
 }
 
+/** The JSON of an effects record of this build's format, with its ddl and tables lists. */
+function parseRecord(payload: Buffer): { ddl: unknown[]; tables: unknown[] } {
+  const parsed = JSON.parse(payload.toString('utf8', 4)) as { v?: unknown; ddl?: unknown; tables?: unknown };
+  if (parsed.v !== FORMAT_VERSION) throw new Error(`effects record of format ${String(parsed.v)}; this build reads format ${FORMAT_VERSION}`);
+  if (!Array.isArray(parsed.ddl) || !Array.isArray(parsed.tables)) throw new Error('effects record lacks ddl or tables');
+  return { ddl: parsed.ddl, tables: parsed.tables };
+}
+
 function isEncodedValue(v: unknown): boolean {
   if (v === null || typeof v === 'string' || typeof v === 'number') return true;
   if (typeof v !== 'object') return false;
@@ -95,11 +103,9 @@ function isEncodedValue(v: unknown): boolean {
  * of a 10,000-row write only to drop them cost more than the check.
  */
 export function checkEffects(payload: Buffer): void {
-  const parsed = JSON.parse(payload.toString('utf8', 4)) as { v?: unknown; ddl?: unknown; tables?: unknown };
-  if (parsed.v !== FORMAT_VERSION) throw new Error(`effects record of format ${String(parsed.v)}; this build reads format ${FORMAT_VERSION}`);
-  if (!Array.isArray(parsed.ddl) || !Array.isArray(parsed.tables)) throw new Error('effects record lacks ddl or tables');
+  const parsed = parseRecord(payload);
   if (!parsed.ddl.every((d) => typeof d === 'string')) throw new Error('effects record holds DDL that is not text');
-  for (const t of parsed.tables as unknown[]) {
+  for (const t of parsed.tables) {
     const table = t as { table?: unknown; columns?: unknown; upserts?: unknown; deletes?: unknown };
     if (typeof table.table !== 'string' || !Array.isArray(table.columns) || !Array.isArray(table.upserts) || !Array.isArray(table.deletes)) {
       throw new Error('effects record holds a table without its name, columns, upserts and deletes');
@@ -115,9 +121,7 @@ export function checkEffects(payload: Buffer): void {
 
 /** Decodes an effects payload; throws on a malformed one (its segment's CRC verified, so that is a bug or a newer format). */
 export function decodeEffects(payload: Buffer): Effects {
-  const parsed = JSON.parse(payload.toString('utf8', 4)) as { v?: unknown; ddl?: unknown; tables?: unknown };
-  if (parsed.v !== FORMAT_VERSION) throw new Error(`effects record of format ${String(parsed.v)}; this build reads format ${FORMAT_VERSION}`);
-  if (!Array.isArray(parsed.ddl) || !Array.isArray(parsed.tables)) throw new Error('effects record lacks ddl or tables');
+  const parsed = parseRecord(payload);
   return {
     ddl: parsed.ddl.map(String),
     tables: (parsed.tables as { table: string; columns: string[]; upserts: unknown[][]; deletes: string[] }[]).map((t) => ({
