@@ -36,3 +36,41 @@ export function percentile(sorted: number[], p: number): number {
 export function rssMiB(): number {
   return process.memoryUsage().rss / (1024 * 1024);
 }
+
+/**
+ * Clustered vectors for ids [start, start + count), flat: each id sits near one
+ * of `clusters` centres (as text embeddings gather by topic), so an approximate
+ * index is measured on data with structure, not uniform noise where every
+ * neighbour is about as far as every other. Each id's vector depends on the id
+ * alone, so any process regenerates it.
+ */
+export function clusteredFor(start: number, count: number, dimensions = DIMENSIONS, clusters = 1000): Float32Array {
+  const centres = centresFor(dimensions, clusters);
+  const out = new Float32Array(count * dimensions);
+  for (let r = 0; r < count; r++) {
+    const id = start + r;
+    const next = mulberry32(id * 2654435761 + 99);
+    const c = Math.floor(next() * clusters) * dimensions;
+    const spread = 0.15 + 0.25 * next();
+    for (let j = 0; j < dimensions; j++) out[r * dimensions + j] = (centres[c + j] as number) + spread * (next() * 2 - 1);
+  }
+  return out;
+}
+
+/** Queries from the same distribution as clusteredFor (ids far above any stored one). */
+export function clusteredQueries(count: number, dimensions = DIMENSIONS, clusters = 1000): Float32Array[] {
+  const flat = clusteredFor(1e9, count, dimensions, clusters);
+  return Array.from({ length: count }, (_, i) => flat.slice(i * dimensions, (i + 1) * dimensions));
+}
+
+const centreCache = new Map<string, Float32Array>();
+function centresFor(dimensions: number, clusters: number): Float32Array {
+  const key = `${dimensions}x${clusters}`;
+  let centres = centreCache.get(key);
+  if (!centres) {
+    const next = mulberry32(31337 + dimensions);
+    centres = Float32Array.from({ length: dimensions * clusters }, () => next() * 2 - 1);
+    centreCache.set(key, centres);
+  }
+  return centres;
+}

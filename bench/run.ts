@@ -126,6 +126,57 @@ console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
 if (process.env['BENCH_QUERY_ONLY'] === '1') process.exit(0);
 
+// ------------------------------------------------------------ approximate index
+
+const annWorker = fileURLToPath(new URL('./ann-worker.js', import.meta.url));
+function runAnn(...args: (string | number)[]): Record<string, unknown> {
+  const out = execFileSync(process.execPath, ['--expose-gc', annWorker, ...args.map(String)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').at(-1) as string) as Record<string, unknown>;
+}
+if (process.env['BENCH_ANN'] !== '0') {
+  const annRows: string[] = [];
+  for (const n of (process.env['BENCH_ANN_SIZES'] ?? '100000').split(',').map(Number)) {
+    const dir = mkdtempSync(join(tmpdir(), 'rvf-bench-ann-'));
+    try {
+      process.stderr.write(`bench: approximate index, ${n} clustered vectors x ${DIMENSIONS}, cosine\n`);
+      // Durable ingest with the index on and off, alternating on fresh files, median of 3.
+      const speed = { auto: [] as number[], none: [] as number[] };
+      let pendingAtEnd = 0;
+      for (let round = 0; round < 3; round++) {
+        for (const setting of ['auto', 'none'] as const) {
+          rmSync(join(dir, `${setting}.rvf`), { force: true });
+          for (const name of readdirSync(dir)) if (name.startsWith(`${setting}.rvf`)) rmSync(join(dir, name), { force: true });
+          const r = runAnn('ingest', join(dir, `${setting}.rvf`), n, setting);
+          speed[setting].push(num(r, 'vectorsPerSecond'));
+          if (setting === 'auto') pendingAtEnd = num(r, 'pendingAtEnd');
+        }
+      }
+      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1] as number;
+      const built = runAnn('build', join(dir, 'auto.rvf'), n);
+      const opened = runAnn('open', join(dir, 'auto.rvf'), n);
+      const before = built['before'] as { recall: number; indexed: { p50: number; p95: number }; exact: { p50: number; p95: number } };
+      const after = built['after'] as typeof before;
+      const rawMiB = (n * DIMENSIONS * 4) / 2 ** 20;
+      const storeMiB = num(opened, 'rssMiB') - num(opened, 'baselineRssMiB');
+      const size = n.toLocaleString('en-US');
+      annRows.push(
+        `| ${size} | recall@10 against exact, default settings (500 queries) | ${f(before.recall, 4)} | >= 0.95 |`,
+        `| ${size} | recall@10 after deleting 10% (200 queries) | ${f(after.recall, 4)} | >= 0.95 |`,
+        `| ${size} | query p50 / p95, indexed vs \`exact: true\`, alternating query by query (ms, k=10) | ${f(before.indexed.p50, 2)} / ${f(before.indexed.p95, 2)} vs ${f(before.exact.p50, 2)} / ${f(before.exact.p95, 2)}: **${f(before.exact.p50 / before.indexed.p50, 1)}x** faster at p50 | >= 10x |`,
+        `| ${size} | durable ingest, index auto vs none, batches of 1000, alternating, median of 3 (vec/s) | ${f(median(speed.auto), 0)} vs ${f(median(speed.none), 0)}: **${f(median(speed.auto) / median(speed.none), 2)}x** (${pendingAtEnd.toLocaleString('en-US')} vectors still pending when the last commit returned) | >= 0.85x |`,
+        `| ${size} | background build of the whole store, from open to pending 0 (s) | ${f(num(built, 'buildMs') / 1000, 1)} | < 120 s on 2 cores |`,
+        `| ${size} | read-only open of the indexed store until pending 0 (ms) | ${f(num(opened, 'readyMs'), 0)} (pending ${num(opened, 'pending')}) | <= 3000 ms |`,
+        `| ${size} | resident memory with the index, read-only, for the store (MiB; raw vectors ${f(rawMiB, 0)}) | ${f(storeMiB, 0)}: **${f(storeMiB / rawMiB, 2)}x** raw | <= 2.5x |`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log('\n| vectors | approximate index (HNSW, usearch), clustered data, cosine | measured | target |');
+  console.log('|---|---|---|---|');
+  for (const r of annRows) console.log(r);
+}
+
 // ------------------------------------------------------------ query languages
 
 type Timing = { p50: number; p95: number; answer: string };

@@ -29,7 +29,8 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 const print = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
 
 async function oursIngest(): Promise<void> {
-  const db = await RvfDatabase.create(path as string, { dimensions: DIMENSIONS, metric: 'l2' });
+  // The exact-scan rows: no index, so no background build shares the machine (bench/ann-worker.ts measures the index).
+  const db = await RvfDatabase.create(path as string, { dimensions: DIMENSIONS, metric: 'l2', index: 'none' });
   let spent = 0;
   for (let start = 0; start < n; start += BATCH) {
     const flat = vectorsFor(start, BATCH);

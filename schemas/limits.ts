@@ -7,6 +7,11 @@ export const LIMITS = {
   maxDimensions: 65_535,
   /** Largest k for a query. */
   maxK: 10_000,
+  /**
+   * Live vectors from which an 'auto' store keeps an approximate index: below
+   * it an exact scan answers about as fast and needs no build (BENCHMARKS.md).
+   */
+  indexThreshold: 20_000,
   /** Entries in one ingest call (one commit). */
   maxBatchEntries: 100_000,
   /** Ids in one delete call. */

@@ -18,6 +18,8 @@ export const Metric = z.enum(['cosine', 'l2', 'dotproduct'], {
   error: 'metric must be "cosine", "l2" or "dotproduct"',
 });
 
+export const IndexSetting = z.enum(['auto', 'none'], { error: 'index must be "auto" or "none"' });
+
 const ID_RULE = 'an id is an integer from 0 to 2^63-1 (above 2^53-1, a decimal string such as "9007199254740993")';
 export const IdInput = z
   .union(
@@ -100,6 +102,9 @@ export const inputs = {
     metric: withDefault(Metric, 'cosine').describe(
       'Distance: "cosine" for most text embeddings, "dotproduct" for models that say so, "l2" (squared euclidean) for raw geometric data; null means cosine. Fixed for the life of the store',
     ),
+    index: withDefault(IndexSetting, 'auto').describe(
+      `"auto" (null means auto): keep an approximate index (HNSW) once the store holds ${LIMITS.indexThreshold} vectors, for ~1 ms queries at any size; "none": every query scans exactly`,
+    ),
   }),
   store: StoreOnly,
   none: z.strictObject({}),
@@ -139,6 +144,9 @@ export const inputs = {
       vector_b64: optional(vectorBase64('vector_b64')).describe(`The query embedding ${VECTOR_B64_HELP.replace('The embedding ', '')}; null when vector is given`),
       k: withDefault(K, 10).describe(`How many nearest vectors to return, an integer from 1 to ${LIMITS.maxK}; null means 10`),
       filter: optional(Filter).describe(`${FILTER_HELP}; null for none`),
+      exact: withDefault(z.boolean({ error: 'exact must be true or false' }), false).describe(
+        'true: scan every vector exactly, even when the store has an approximate index; null or false: use the index when the store has one',
+      ),
     })
     .superRefine(oneVector('the query')),
   delete: z.strictObject({
@@ -205,6 +213,14 @@ export const StoreStatus = z.object({
   readOnly: z.boolean(),
   lineage: Lineage.nullable(),
   embedder: z.object({ name: z.string(), dimensions: z.number() }).nullable().describe('The embedder of a text-memory store (rvf_remember / rvf_recall)'),
+  index: z
+    .object({
+      setting: IndexSetting,
+      kind: z.enum(['none', 'hnsw']).describe('"none" until the store has an index'),
+      indexed: z.number().describe('Live vectors the index covers'),
+      pending: z.number().describe('Live vectors it does not cover yet; queries scan those exactly meanwhile'),
+    })
+    .describe('The approximate index'),
 });
 
 /** A status as the tools return it (clients and tests type their results with it). */
@@ -238,6 +254,7 @@ export const outputs = {
   compact: z.object({ store: z.string(), segmentsCompacted: z.number(), bytesReclaimed: z.number(), epoch: z.number() }),
   rebuild: z.object({
     store: z.string(),
+    index: z.object({ setting: IndexSetting, kind: z.enum(['none', 'hnsw']), indexed: z.number(), pending: z.number() }).describe('The approximate index after its rebuild'),
     epoch: z.number(),
     vectors: z.number(),
     withMetadata: z.number(),

@@ -47,6 +47,7 @@ import type {
   ExportResult,
   Id,
   IdInput,
+  IndexSetting,
   IngestResult,
   Lineage,
   LongOperationOptions,
@@ -54,10 +55,14 @@ import type {
   Metric,
   CopyOptions,
   OpenOptions,
+  QueryOptions,
   QueryResult,
   SegmentInfo,
   StoreStatus,
 } from './types.ts';
+import { AnnIndex, type AnnIndexOptions, type RowSource } from './ann-index.ts';
+import { searchIndexed, FILTER_INDEX_SHARE } from './ann-query.ts';
+import { readSidecarMeta, sidecarPathFor } from './ann-sidecar.ts';
 import { loadKernel } from '../wasm/kernel.ts';
 import { ScanStore } from '../wasm/scan-store.ts';
 import { checkDimensions, checkK, checkQueryDirection, idToJson, parseId, writeVector } from '../wasm/validate.ts';
@@ -88,6 +93,7 @@ const AUTO_COMPACT_DEAD_RATIO = 0.5;
 const AUTO_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 
 const METRICS: readonly Metric[] = ['cosine', 'l2', 'dotproduct'];
+export const DEFAULT_INDEX_THRESHOLD = LIMITS.indexThreshold;
 export { idToJson };
 
 function checkEmbedder(embedder: CreateOptions['embedder'], dimensions: number): EmbedderIdentity | null {
@@ -96,6 +102,12 @@ function checkEmbedder(embedder: CreateOptions['embedder'], dimensions: number):
     throw new RvfError('EINVAL', `the embedder must have a name and the store's dimension ${dimensions}.`);
   }
   return { name: embedder.name, dimensions };
+}
+
+function checkIndexSetting(index: unknown): IndexSetting {
+  if (index === undefined) return 'auto';
+  if (index !== 'auto' && index !== 'none') throw new RvfError('EINVAL', `index must be 'auto' or 'none', got ${JSON.stringify(index)}.`);
+  return index;
 }
 
 function checkMetric(metric: unknown): Metric {
@@ -143,6 +155,8 @@ export class RvfDatabase {
   #staging = false;
   /** Bytes of effects records appended since open or the last compaction. */
   #effectsBytes = 0;
+  /** The approximate index, once the store has one (store/ann-index.ts). */
+  #ann: AnnIndex | undefined;
 
   private constructor(path: string, lease: Lease | undefined, options: OpenOptions, loaded: Loaded) {
     this.path = path;
@@ -169,6 +183,7 @@ export class RvfDatabase {
   static async create(path: string, options: CreateOptions, open: OpenOptions = {}): Promise<RvfDatabase> {
     const dimensions = checkDimensions(options?.dimensions);
     const metric = checkMetric(options.metric ?? 'cosine');
+    const index = checkIndexSetting(options.index);
     const abs = resolve(path);
     const label = labelOf(abs, open);
     if (existsSync(abs)) throw new RvfError('EEXIST', `${label} already exists; open it, or choose another path.`);
@@ -178,7 +193,7 @@ export class RvfDatabase {
       const tmp = tempPathFor(abs);
       await writeSnapshot(tmp, {
         dimensions,
-        storeInfo: { dimensions, metric, lineage: null, embedder: checkEmbedder(options.embedder, dimensions) },
+        storeInfo: { dimensions, metric, lineage: null, embedder: checkEmbedder(options.embedder, dimensions), index },
         identity: rootIdentity(),
         epoch: 0,
         liveCount: 0,
@@ -240,7 +255,9 @@ export class RvfDatabase {
 
   static async #openWith(path: string, lease: Lease | undefined, options: OpenOptions): Promise<RvfDatabase> {
     if (lease?.tookOver) warnOf(options)(`took over the stale writer lease of ${labelOf(path, options)} (${lease.tookOver})`);
-    return new RvfDatabase(path, lease, options, await RvfDatabase.#load(path, lease, options));
+    const db = new RvfDatabase(path, lease, options, await RvfDatabase.#load(path, lease, options));
+    db.#startIndexIfDue();
+    return db;
   }
 
   /** Reads the file, loads the vectors and brings the cache to the file's newest commit. */
@@ -263,6 +280,7 @@ export class RvfDatabase {
           fdatasyncSync(fd);
         }
         removeTempFiles(path);
+        removeTempFiles(sidecarPathFor(path));
       }
       const info = storeInfoOf(scan, options.metric);
       const identity = scan.manifest.identity ?? fallbackIdentity(scan.commits);
@@ -423,8 +441,12 @@ export class RvfDatabase {
 
   // ------------------------------------------------------------ reads
 
-  /** Exact k nearest neighbours, nearest first; with a filter, the exact top k among matching vectors. */
-  query(vector: ArrayLike<number>, k: number, options: { filter?: unknown } = {}): Promise<QueryResult[]> {
+  /**
+   * The k nearest neighbours, nearest first; with a filter, the top k among
+   * matching vectors only. A store with a ready index answers from it (and an
+   * exact scan of rows it has not caught up with); `exact: true` always scans.
+   */
+  query(vector: ArrayLike<number>, k: number, options: QueryOptions = {}): Promise<QueryResult[]> {
     return this.#serial(async () => {
       this.#assertReadable();
       checkK(k);
@@ -433,8 +455,15 @@ export class RvfDatabase {
       writeVector(vector, dim, q, 0, 'query');
       checkQueryDirection(q, this.#info.metric, 'query');
       const compiled = options.filter === undefined || options.filter === null ? undefined : compileFilter(options.filter);
+      const ann = options.exact === true ? undefined : this.#ann;
+      let picked: { id: bigint; distance: number }[] | undefined;
+      if (ann?.ready && this.#index.live > 0) {
+        const among = this.#withCache((cache) => (compiled && !compiled.empty ? cache.matchingIds(compiled.where, compiled.params) : undefined));
+        if (among && among.length < this.#index.live * FILTER_INDEX_SHARE) picked = this.#rankAmong(q, k, among);
+        else picked = (await searchIndexed(this.#vectors, ann, q, k, among)) ?? this.#rankAmong(q, k, among);
+      }
       return this.#withCache((cache) => {
-        const picked = this.#rank(q, k, compiled, cache);
+        picked ??= this.#rank(q, k, compiled, cache);
         const metadata = cache.metadataFor(picked.map((p) => p.id));
         return picked.map((p) => ({ id: idToJson(p.id), distance: p.distance, metadata: parseMetadata(metadata.get(p.id)) }));
       });
@@ -449,6 +478,10 @@ export class RvfDatabase {
   #rank(q: Float32Array, k: number, compiled: CompiledFilter | undefined, cache: MetadataCache): { id: bigint; distance: number }[] {
     if (this.#index.live === 0) return [];
     const among = compiled && !compiled.empty ? cache.matchingIds(compiled.where, compiled.params) : undefined;
+    return this.#rankAmong(q, k, among);
+  }
+
+  #rankAmong(q: Float32Array, k: number, among: readonly bigint[] | undefined): { id: bigint; distance: number }[] {
     if (among && among.length === 0) return [];
     const hits = this.#vectors.query(q, k, among);
     return Array.from(hits.ids, (id, i) => ({ id, distance: hits.distances[i] as number }));
@@ -631,7 +664,11 @@ export class RvfDatabase {
         if (st.size > this.#log.end) await this.#applyTail();
       } else {
         const old = { vectors: this.#vectors, cache: this.#cache, log: this.#log };
+        // A replaced file may hold other rows under the same ids: the index starts over from its sidecar or a build.
+        await this.#ann?.close();
+        this.#ann = undefined;
         this.#adopt(await RvfDatabase.#load(this.path, undefined, this.#options));
+        this.#startIndexIfDue();
         old.vectors.close();
         old.cache.close();
         old.log.close();
@@ -690,6 +727,7 @@ export class RvfDatabase {
         readOnly: this.readOnly,
         lineage: this.#lineage(),
         embedder: this.#info.embedder ?? null,
+        index: { setting: this.#indexSetting(), ...(this.#ann?.status(this.#index.live) ?? { kind: 'none', indexed: 0, pending: 0 }) },
       };
     });
   }
@@ -765,9 +803,11 @@ export class RvfDatabase {
 
   /** Releases the vectors' memory, the cache, the file and the lease. Safe to call twice. */
   close(): Promise<void> {
-    const run = this.#queue.then(() => {
+    const run = this.#queue.then(async () => {
       if (this.#closed) return;
       this.#closed = true;
+      // A writer's index worker saves its sidecar first, under the lease.
+      await this.#ann?.close();
       this.#vectors.close();
       this.#cache.close();
       this.#log.close();
@@ -777,7 +817,106 @@ export class RvfDatabase {
     return run;
   }
 
+  /**
+   * Resolves once the approximate index covers every live vector (status
+   * `pending: 0`), or at once for a store without one. Reports build progress.
+   */
+  waitForIndex(control: LongOperationOptions = {}): Promise<void> {
+    this.#assertReadable();
+    const ann = this.#ann;
+    if (!ann) return Promise.resolve();
+    const settled = ann.settled(control.onProgress);
+    const signal = control.signal;
+    if (!signal) return settled;
+    return new Promise((resolve, reject) => {
+      const stop = (): void => reject(cancelled());
+      if (signal.aborted) return stop();
+      signal.addEventListener('abort', stop, { once: true });
+      void settled.then(() => {
+        signal.removeEventListener('abort', stop);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Throws the approximate index away and builds it again from the vectors
+   * (a store that has none yet gets one once it is past the threshold), then
+   * waits for it like waitForIndex. The sidecar is rewritten when it is done.
+   */
+  async rebuildIndex(control: LongOperationOptions = {}): Promise<StoreStatus['index']> {
+    await this.#serial(async () => {
+      this.#assertWritable();
+      if (this.#ann) this.#ann.rebuild();
+      else if (this.#indexSetting() === 'auto' && this.#index.live >= this.#indexThreshold()) this.#startIndex('build');
+    });
+    await this.waitForIndex(control);
+    return (await this.status()).index;
+  }
+
   // ------------------------------------------------------------ internals
+
+  #indexSetting(): IndexSetting {
+    return this.#info.index ?? 'auto';
+  }
+
+  /** Starts the index of an 'auto' store that has a sidecar, or has grown past the threshold. */
+  #startIndexIfDue(): void {
+    if (this.#ann || this.#closed || this.#indexSetting() === 'none') return;
+    this.#startIndex(this.#index.live >= this.#indexThreshold() ? 'sidecar-or-build' : 'sidecar');
+  }
+
+  #indexThreshold(): number {
+    return this.#options.indexThreshold ?? DEFAULT_INDEX_THRESHOLD;
+  }
+
+  /**
+   * Loads the sidecar when it names one of this file's commits (and re-sends
+   * the rows changed since), else builds when the mode allows. The worker
+   * checks the sidecar whole before it trusts it, and builds if it does not.
+   */
+  #startIndex(mode: 'sidecar' | 'sidecar-or-build' | 'build'): void {
+    const sidecarPath = sidecarPathFor(this.path);
+    const warn = warnOf(this.#options);
+    const opts: AnnIndexOptions = {
+      dimensions: this.#index.dimensions,
+      metric: this.#info.metric,
+      sidecarPath,
+      writable: !this.readOnly,
+      warn: (message) => warn(`${this.#label}: ${message}`),
+    };
+    const point = this.#fileState();
+    const meta = mode === 'build' ? undefined : readSidecarMeta(sidecarPath);
+    let reason = typeof meta === 'string' ? meta : undefined;
+    if (meta && typeof meta !== 'string') {
+      const commits = this.#log.scannedCommits;
+      const at = commits.findIndex((c) => c.epoch === meta.epoch && c.commitHash === meta.commitHash);
+      if (meta.fileId !== point.fileId) reason = 'it belongs to another store';
+      else if (at === -1) reason = 'it covers a commit this file no longer has (stale)';
+      else {
+        const changed = new Set<bigint>(this.#index.deletedIds());
+        for (const c of commits.slice(at + 1)) for (const seg of c.segments) for (const id of seg.vecIds ?? []) changed.add(id);
+        const expect = { fileId: meta.fileId, dimensions: this.#index.dimensions, metric: this.#info.metric, epoch: meta.epoch, commitHash: meta.commitHash };
+        this.#ann = AnnIndex.fromSidecar(opts, this.#rowSource(), point, expect, changed);
+        this.#vectors.observe(this.#ann);
+        return;
+      }
+    }
+    if (mode === 'sidecar') return;
+    if (reason) opts.warn(`rebuilding the index: its sidecar was not used, because ${reason}`);
+    this.#ann = AnnIndex.build(opts, this.#rowSource(), point);
+    this.#vectors.observe(this.#ann);
+  }
+
+  /** What the index reads: always this handle's current vectors (compaction swaps them). */
+  #rowSource(): RowSource {
+    return {
+      liveIds: () => this.#vectors.liveIds(),
+      readRows: (ids) => this.#vectors.readRows(ids),
+      isLive: (id) => this.#vectors.has(id),
+      settled: () => !this.#staging,
+    };
+  }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn);
@@ -865,6 +1004,8 @@ export class RvfDatabase {
       this.#broken = new RvfError('EIO', `${this.#label}: epoch ${this.#log.epoch} is committed to the file, but updating memory failed (${(err as Error).message}); close and open the store again.`);
       throw this.#broken;
     }
+    this.#ann?.mark(this.#fileState());
+    this.#startIndexIfDue();
   }
 
   /** Compacts first when the next manifest would not fit the native reader's window. */
@@ -896,6 +1037,8 @@ export class RvfDatabase {
     publishSnapshot(tmp, this.path, true);
     this.#effectsBytes = 0;
     this.#afterCommit(() => this.#reload());
+    // The index holds the same rows under the same ids: it stays valid, and its sidecar must name the new file's commit.
+    this.#ann?.mark(this.#fileState(), { save: true });
     return { segmentsCompacted: segmentsBefore, bytesReclaimed: Math.max(0, before - result.bytes), epoch: this.#log.epoch };
   }
 
@@ -914,6 +1057,7 @@ export class RvfDatabase {
     this.#vectors.close();
     this.#vectors = this.#vectors.recreate();
     index.loadInto(this.#vectors, new FdSource(fd), this.#label);
+    this.#vectors.observe(this.#ann);
     this.#index = index;
     this.#cache.setState(this.#cacheState());
   }

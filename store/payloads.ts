@@ -1,5 +1,5 @@
 import { RvfError } from './errors.ts';
-import type { EmbedderIdentity, Lineage, Metric } from './types.ts';
+import type { EmbedderIdentity, IndexSetting, Lineage, Metric } from './types.ts';
 
 /**
  * Payload codecs. VEC, JOURNAL and MANIFEST use the layouts the native reader
@@ -255,6 +255,8 @@ export interface StoreInfo {
   metric: Metric;
   lineage: Lineage | null;
   embedder?: EmbedderIdentity | null;
+  /** Absent in stores made before the index existed: they are 'auto'. */
+  index?: IndexSetting;
 }
 
 export function encodeStoreInfo(info: StoreInfo): Buffer {
@@ -277,7 +279,9 @@ export function decodeStoreInfo(p: Buffer): StoreInfo | undefined {
   if (embedder !== undefined && embedder !== null && (typeof embedder.name !== 'string' || typeof embedder.dimensions !== 'number')) {
     throw new Error('store info has a malformed embedder');
   }
-  return { dimensions: o['dimensions'], metric, lineage: (o['lineage'] as Lineage | null) ?? null, embedder: embedder ?? null };
+  const index = o['index'];
+  if (index !== undefined && index !== 'auto' && index !== 'none') throw new Error('store info has an unknown index setting');
+  return { dimensions: o['dimensions'], metric, lineage: (o['lineage'] as Lineage | null) ?? null, embedder: embedder ?? null, ...(index ? { index } : {}) };
 }
 
 export function corrupt(label: string, offset: number, why: string): RvfError {

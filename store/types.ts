@@ -52,6 +52,29 @@ export interface StoreStatus {
   lineage: Lineage | null;
   /** The embedder the store was made for, when it holds text memory. */
   embedder: EmbedderIdentity | null;
+  index: IndexStatus & { setting: IndexSetting };
+}
+
+/**
+ * Whether a store keeps an approximate index: 'auto' (the default) builds one
+ * once it holds enough vectors for an exact scan to cost more; 'none' never does.
+ */
+export type IndexSetting = 'auto' | 'none';
+
+export interface IndexStatus {
+  /** 'none', or the index type. */
+  kind: 'none' | 'hnsw';
+  /** Live vectors the index covers. */
+  indexed: number;
+  /** Live vectors it does not cover yet (queries scan those exactly meanwhile). */
+  pending: number;
+}
+
+export interface QueryOptions {
+  /** Only vectors whose metadata matches (store/filter.ts). */
+  filter?: unknown;
+  /** Scan every vector exactly, even when the store has an index. */
+  exact?: boolean;
 }
 
 export interface SegmentInfo {
@@ -99,6 +122,8 @@ export interface CreateOptions {
   metric?: Metric;
   /** The embedder whose vectors the store holds (text memory); recorded in the file, checked on every remember and recall. */
   embedder?: EmbedderIdentity | null;
+  /** Whether to keep an approximate index; recorded in the file. Default 'auto'. */
+  index?: IndexSetting;
 }
 
 /** Which embedder made a store's vectors: its name (e.g. "lexical-v1", "openai:nomic-embed-text") and dimension. */
@@ -120,6 +145,8 @@ export interface OpenOptions {
    * MCP server passes "store <name>", so no tool result names a path on disk.
    */
   displayName?: string;
+  /** Live vectors from which an 'auto' store builds its index; default DEFAULT_INDEX_THRESHOLD (20,000). */
+  indexThreshold?: number;
 }
 
 /** Called during long operations; `done` and `total` count vectors. */

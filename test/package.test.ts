@@ -119,10 +119,11 @@ test('the tarball holds what the bins, the library and the inspector load, and n
   );
 });
 
-test("npm's install-script warning names only better-sqlite3's native build, never this package", () => {
+// usearch's install script is node-gyp-build, which finds the prebuilt binary in its tarball and compiles nothing.
+test("npm's install-script warning names only the native dependencies (better-sqlite3, usearch), never this package", () => {
   assert.doesNotMatch(pkg.installStderr, /rvf-mcp-server@[^\s]*\s*\(/, `npm lists an install script of this package:\n${pkg.installStderr}`);
   for (const m of pkg.installStderr.matchAll(/install-scripts\s+(\S+)@\S+\s+\((\w+):/g)) {
-    assert.equal(m[1], 'better-sqlite3', `npm warns about install scripts of ${m[1]}: ${m[0]}`);
+    assert.ok(['better-sqlite3', 'usearch'].includes(m[1] as string), `npm warns about install scripts of ${m[1]}: ${m[0]}`);
   }
 });
 
@@ -306,16 +307,20 @@ test('npx rvf, from the install folder: help, create, ingest, query, status, the
 // ------------------------------------------------------------ the library and its types
 
 const CONSUMER = `import { readFileSync } from 'node:fs';
-import { RvfDatabase, RvfError, isRvfError, LIMITS, type QueryResult, type RvfErrorCode } from 'rvf-mcp-server';
+import { RvfDatabase, RvfError, isRvfError, LIMITS, type IndexStatus, type QueryResult, type RvfErrorCode } from 'rvf-mcp-server';
 import { runQuery, type QueryRows } from 'rvf-mcp-server/query';
 import { RvfBytes } from 'rvf-mcp-server/bytes';
 
 const path = process.argv[2] as string;
-const db = await RvfDatabase.create(path, { dimensions: 3, metric: 'cosine' });
+// A threshold of 2 gives the store its approximate index: the index worker and usearch must load from the install.
+const db = await RvfDatabase.create(path, { dimensions: 3, metric: 'cosine' }, { indexThreshold: 2 });
 await db.ingestBatch([
   { id: 1, vector: [1, 0, 0], metadata: { topic: 'rust' } },
   { id: 2, vector: [0, 1, 0], metadata: { topic: 'go' } },
 ]);
+await db.waitForIndex();
+const index: IndexStatus = (await db.status()).index;
+const nearest = (await db.query([0.1, 1, 0], 1))[0]?.id;
 const hits: QueryResult[] = await db.query([1, 0.1, 0], 1, { filter: { topic: 'rust' } });
 const rows: QueryRows = await runQuery(db, 'sql', 'SELECT count(*) FROM vectors', undefined, { write: false });
 let code: RvfErrorCode | undefined;
@@ -328,7 +333,7 @@ await db.close();
 const inMemory = await RvfBytes.open(new Uint8Array(readFileSync(path)));
 const bytesIds = inMemory.query([0, 1, 0], 1).map((h) => h.id);
 inMemory.close();
-console.log(JSON.stringify({ ids: hits.map((h) => h.id), rows: rows.rows, code, maxK: LIMITS.maxK, isClass: typeof RvfError === 'function', bytesIds }));
+console.log(JSON.stringify({ ids: hits.map((h) => h.id), rows: rows.rows, code, maxK: LIMITS.maxK, isClass: typeof RvfError === 'function', bytesIds, index, nearest }));
 `;
 
 test('the library from the installed package: the documented imports work through exports, and its types compile with skipLibCheck off', async () => {
@@ -356,7 +361,16 @@ test('the library from the installed package: the documented imports work throug
 
   const out = await run(process.execPath, [join(pkg.app, 'out', 'consumer.js'), join(work, 'lib.rvf')], pkg.app);
   assert.equal(out.code, 0, out.stderr);
-  assert.deepEqual(JSON.parse(out.stdout), { ids: [1], rows: [[2]], code: 'EDIM', maxK: 10_000, isClass: true, bytesIds: [2] });
+  assert.deepEqual(JSON.parse(out.stdout), {
+    ids: [1],
+    rows: [[2]],
+    code: 'EDIM',
+    maxK: 10_000,
+    isClass: true,
+    bytesIds: [2],
+    index: { setting: 'auto', kind: 'hnsw', indexed: 2, pending: 0 },
+    nearest: 2,
+  });
 
   // Internal files are not part of the API: exports keeps them out of reach.
   const deep = await run(process.execPath, ['--input-type=module', '-e', "await import('rvf-mcp-server/dist/store/database.js')"], pkg.app);

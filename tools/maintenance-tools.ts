@@ -50,15 +50,21 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
     server,
     'rvf_rebuild',
     {
-      title: 'Rebuild a store cache',
+      title: 'Rebuild a store cache and index',
       description:
-        'Rebuilds the store\'s SQLite cache from its .rvf file alone: vectors, metadata, SQL tables, graph and triples (the file records every committed change). ' +
-        'For a cache that is missing, damaged or suspect; it also runs by itself on open when needed. Answers do not change.',
+        'Rebuilds the store\'s SQLite cache from its .rvf file alone: vectors, metadata, SQL tables, graph and triples (the file records every committed change), then its approximate index (reporting progress). ' +
+        'For a cache or index that is missing, damaged or suspect; both also rebuild by themselves on open when needed. Answers do not change.',
       inputSchema: inputs.store,
       outputSchema: outputs.rebuild,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    ({ store }) => run(ctx, async () => ({ store, ...(await (await registry.get(store)).rebuildCache()) })),
+    ({ store }, extra) =>
+      run(ctx, async () => {
+        const db = await registry.get(store);
+        const cache = await db.rebuildCache();
+        const index = await db.rebuildIndex({ onProgress: progressOf(extra), signal: extra.signal });
+        return { store, ...cache, index };
+      }),
   );
 
   registerTool(

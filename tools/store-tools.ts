@@ -26,13 +26,13 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
       {
         title: 'Create a vector store',
         description:
-          'Creates a new store under the root, named like "notes", for vectors of a fixed length. Pick the metric your embedding model was trained for: cosine (the default) for most text embeddings, dotproduct for models that say so, l2 for raw geometric data. The store stays open for this server.',
+          'Creates a new store under the root, named like "notes", for vectors of a fixed length. Pick the metric your embedding model was trained for: cosine (the default) for most text embeddings, dotproduct for models that say so, l2 for raw geometric data. With `index` "auto" (the default) the store keeps an approximate index once it is large; "none" keeps every query an exact scan. The store stays open for this server.',
         inputSchema: inputs.createStore,
         outputSchema: outputs.status,
         annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       },
-      ({ store, dimensions, metric }) =>
-        run(ctx, async () => statusOf(store, await registry.create(store, { dimensions, metric }))),
+      ({ store, dimensions, metric, index }) =>
+        run(ctx, async () => statusOf(store, await registry.create(store, { dimensions, metric, index }))),
     );
   }
 
@@ -80,7 +80,7 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
     'rvf_status',
     {
       title: 'Store status',
-      description: 'Vector count, dimension, metric, epoch (it rises by one per commit), file size, segments, dead space and lineage of one store.',
+      description: 'Vector count, dimension, metric, epoch (it rises by one per commit), file size, segments, dead space, lineage, and the approximate index (how many vectors it covers, how many are pending) of one store.',
       inputSchema: inputs.store,
       outputSchema: outputs.status,
       annotations: READ,

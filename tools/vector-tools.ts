@@ -5,6 +5,7 @@ import { registerTool } from './register-tool.ts';
 import { run } from './result.ts';
 import { ingestEntries, queryVector } from './vector-entries.ts';
 import { RvfError } from '../store/errors.ts';
+import { LIMITS } from '../schemas/limits.ts';
 import { isEmptyFilter } from '../store/filter.ts';
 
 /** Vectors in and out: ingest, query, delete, delete by filter. */
@@ -18,13 +19,13 @@ export function registerVectorTools(server: McpServer, ctx: ToolContext): void {
     {
       title: 'Nearest-neighbour search',
       description:
-        'Returns the k vectors nearest to the query vector (exact search), nearest first, with their distances and metadata. Give the vector as `vector` (a JSON array: simple) or `vector_b64` (base64 of little-endian float32: compact and fast). With `filter`, returns the exact top k among vectors whose metadata matches. Smaller distance is nearer for every metric. Ids come back as JSON numbers, or as decimal strings when above 2^53-1.',
+        'Returns the k vectors nearest to the query vector, nearest first, with their distances and metadata. A store with an approximate index (status `index.kind` "hnsw", built by default from ' + LIMITS.indexThreshold + ' vectors) answers from it by default (recall about 0.99+, every distance exact, new rows found at once); `exact: true` scans every vector instead. Give the vector as `vector` (a JSON array: simple) or `vector_b64` (base64 of little-endian float32: compact and fast). With `filter`, returns the top k among vectors whose metadata matches (only matching vectors, ever). Smaller distance is nearer for every metric. Ids come back as JSON numbers, or as decimal strings when above 2^53-1.',
       inputSchema: inputs.query,
       outputSchema: outputs.query,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     (input) =>
-      run(ctx, async () => ({ store: input.store, results: await (await registry.get(input.store)).query(queryVector(input), input.k, input.filter === undefined ? {} : { filter: input.filter }) })),
+      run(ctx, async () => ({ store: input.store, results: await (await registry.get(input.store)).query(queryVector(input), input.k, { exact: input.exact, ...(input.filter === undefined ? {} : { filter: input.filter }) }) })),
   );
 
   if (!registry.write) return;

@@ -16,6 +16,13 @@ import { candidates } from './top-k.ts';
  * (wasm/exact-distance.ts), ties broken by the smaller id.
  */
 
+/** Told of every change to the rows, in order (the store's approximate index follows them). */
+export interface RowObserver {
+  /** `vectors` is only lent for the call. */
+  upserted(ids: BigUint64Array, vectors: Float32Array): void;
+  deleted(ids: BigUint64Array): void;
+}
+
 export interface ScanHits {
   ids: BigUint64Array;
   distances: Float64Array;
@@ -45,6 +52,7 @@ export class ScanStore {
   #maxNorm2 = 0;
   #staging = new Float32Array(0);
   #closed = false;
+  #observer: RowObserver | undefined;
 
   constructor(kernel: Kernel, dimensions: number, metric: Metric) {
     if (!Number.isInteger(dimensions) || dimensions < 1) throw new RvfError('EINVAL', `dimension must be a positive integer, got ${dimensions}.`);
@@ -58,6 +66,31 @@ export class ScanStore {
 
   get live(): number {
     return this.#count;
+  }
+
+  /** Starts (or, with undefined, stops) telling `observer` of every change. */
+  observe(observer: RowObserver | undefined): void {
+    this.#observer = observer;
+  }
+
+  /** The live ids, in slot order, as of now. */
+  liveIds(): BigUint64Array {
+    return this.#ids.slice(0, this.#count);
+  }
+
+  /** Copies of the rows of those `ids` that are live, in the order given. */
+  readRows(ids: BigUint64Array): { ids: BigUint64Array; vectors: Float32Array } {
+    this.#assertOpen();
+    const dim = this.dimensions;
+    const found: bigint[] = [];
+    for (const id of ids) if (this.#slotOf.has(id)) found.push(id);
+    const vectors = new Float32Array(found.length * dim);
+    const mem = this.#floats();
+    found.forEach((id, i) => {
+      const at = this.#address(this.#slotOf.get(id) as number) >> 2;
+      vectors.set(mem.subarray(at, at + dim), i * dim);
+    });
+    return { ids: BigUint64Array.from(found), vectors };
   }
 
   /** A new, empty store of the same shape (compaction reloads into one). */
@@ -106,6 +139,7 @@ export class ScanStore {
       mem.fill(0, (at >> 2) + dim, (at >> 2) + this.#n4 * 4);
       this.#maxNorm2 = Math.max(this.#maxNorm2, k.max_norm2(at, 1, this.#n4));
     }
+    this.#observer?.upserted(ids, vectors);
   }
 
   /** Removes every row with one of `ids`; returns how many there were. */
@@ -128,6 +162,7 @@ export class ScanStore {
       removed++;
     }
     this.#releaseSpareChunks();
+    if (removed > 0) this.#observer?.deleted(ids);
     return removed;
   }
 

@@ -1,9 +1,12 @@
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { RvfDatabase } from '../../store/index.ts';
+import { LIMITS, RvfDatabase } from '../../store/index.ts';
 import { CliError, keyValues, printer, progressBar, table } from './output.ts';
 import { parseMetric, parsePositiveInt, withStore } from './open-store.ts';
 import { writeJsonlExport } from './export-jsonl.ts';
+
+/** How long `rvf status` waits for the index to load before it shows what is pending. */
+const STATUS_INDEX_WAIT_MS = 5_000;
 
 /** create, status, segments, derive, compact, export, rebuild. */
 export function registerStoreCommands(program: Command, json: () => boolean): void {
@@ -12,8 +15,10 @@ export function registerStoreCommands(program: Command, json: () => boolean): vo
     .description('create an empty store')
     .requiredOption('--dimension <n>', 'vector dimension, e.g. 384')
     .option('--metric <metric>', 'cosine (default), l2 or dotproduct', 'cosine')
-    .action(async (path: string, o: { dimension: string; metric: string }) => {
-      const db = await RvfDatabase.create(resolve(path), { dimensions: parsePositiveInt(o.dimension, '--dimension'), metric: parseMetric(o.metric) ?? 'cosine' });
+    .option('--index <setting>', `auto (default: an approximate index from ${LIMITS.indexThreshold} vectors) or none (exact scans only)`, 'auto')
+    .action(async (path: string, o: { dimension: string; metric: string; index: string }) => {
+      if (o.index !== 'auto' && o.index !== 'none') throw new CliError(`--index must be auto or none, not ${JSON.stringify(o.index)}.`);
+      const db = await RvfDatabase.create(resolve(path), { dimensions: parsePositiveInt(o.dimension, '--dimension'), metric: parseMetric(o.metric) ?? 'cosine', index: o.index });
       const status = await db.status();
       await db.close();
       printer(json()).result(status, () => `created ${path}: ${status.dimensions}-d, ${status.metric}`);
@@ -21,9 +26,11 @@ export function registerStoreCommands(program: Command, json: () => boolean): vo
 
   program
     .command('status <path>')
-    .description('count, dimension, metric, epoch, size, dead space and lineage of a store')
+    .description('count, dimension, metric, epoch, size, dead space, lineage and approximate index of a store')
     .action((path: string) =>
       withStore(path, 'read', async (db) => {
+        // Long enough to load a sidecar; a store whose index is still being built shows what is pending.
+        await Promise.race([db.waitForIndex(), new Promise((r) => setTimeout(r, STATUS_INDEX_WAIT_MS).unref())]);
         const s = await db.status();
         printer(json()).result(s, () =>
           keyValues({
@@ -38,6 +45,7 @@ export function registerStoreCommands(program: Command, json: () => boolean): vo
             'file id': s.fileId,
             lineage: s.lineage ? `child of ${s.lineage.parentPath || s.lineage.parentFileId} at epoch ${s.lineage.parentEpoch} (depth ${s.lineage.depth})` : 'root',
             embedder: s.embedder ? `${s.embedder.name} (${s.embedder.dimensions}-d)` : 'none',
+            index: s.index.kind === 'none' ? `none (${s.index.setting})` : `${s.index.kind}: ${s.index.indexed} indexed, ${s.index.pending} pending (${s.index.setting})`,
           }),
         );
       }),
@@ -95,7 +103,7 @@ export function registerStoreCommands(program: Command, json: () => boolean): vo
 
   program
     .command('rebuild <path>')
-    .description('rebuild the SQLite cache from the .rvf file alone (vectors, metadata, tables, graph, triples)')
+    .description('rebuild the SQLite cache (vectors, metadata, tables, graph, triples) and the approximate index from the .rvf file alone')
     .action((path: string) =>
       withStore(path, 'write', async (db) => {
         const bar = progressBar('rebuilding the cache', json());
@@ -103,9 +111,13 @@ export function registerStoreCommands(program: Command, json: () => boolean): vo
         const r = await db.rebuildCache();
         bar.update(1, 1);
         bar.finish();
-        printer(json()).result(r, () =>
+        const indexBar = progressBar('rebuilding the index', json());
+        const index = await db.rebuildIndex({ onProgress: (d, t) => indexBar.update(d, t) });
+        indexBar.finish();
+        printer(json()).result({ ...r, index }, () =>
           `rebuilt the cache of ${path} at epoch ${r.epoch}: ${r.vectors} vectors (${r.withMetadata} with metadata), ` +
-          `${r.tables} tables (${r.tableRows} rows), ${r.nodes} nodes, ${r.relationships} relationships, ${r.quads} quads`,
+          `${r.tables} tables (${r.tableRows} rows), ${r.nodes} nodes, ${r.relationships} relationships, ${r.quads} quads; ` +
+          (index.kind === 'none' ? 'no approximate index' : `index: ${index.indexed} vectors`),
         );
       }),
     );

@@ -40,11 +40,12 @@ export function registerVectorCommands(program: Command, json: () => boolean): v
     .option('--vector-file <file>', 'read the query vector from a file')
     .option('--k <k>', 'how many neighbours', '10')
     .option('--filter <json>', 'metadata filter, e.g. \'{"topic": "rust"}\'')
-    .action((path: string, o: { vector?: string; vectorFile?: string; k: string; filter?: string }) =>
+    .option('--exact', 'scan every vector exactly, even when the store has an approximate index')
+    .action((path: string, o: { vector?: string; vectorFile?: string; k: string; filter?: string; exact?: boolean }) =>
       withStore(path, 'read', async (db) => {
         const vector = vectorFrom(o);
         const filter = parseJsonOption(o.filter, '--filter');
-        const results = await db.query(vector, parsePositiveInt(o.k, '--k'), filter === undefined ? {} : { filter });
+        const results = await db.query(vector, parsePositiveInt(o.k, '--k'), { exact: o.exact === true, ...(filter === undefined ? {} : { filter }) });
         printer(json()).result(results, () => table(['id', 'distance', 'metadata'], results.map((r) => [r.id, r.distance, r.metadata])));
       }),
     );

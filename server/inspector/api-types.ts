@@ -1,4 +1,4 @@
-import type { Lineage, SegmentInfo } from '../../store/types.ts';
+import type { IndexSetting, IndexStatus, Lineage, SegmentInfo } from '../../store/types.ts';
 
 /** The inspector API's shapes, shared by its routes (server) and its page (browser): types only. */
 
@@ -16,6 +16,7 @@ export interface StoreView {
     fileId: string;
     lineage: (Omit<Lineage, 'parentPath'> & { parentStore: string | null; parentName: string }) | null;
     embedder: { name: string; dimensions: number } | null;
+    index: IndexStatus & { setting: IndexSetting };
   };
   segments: SegmentInfo[];
   error?: { code: string; message: string };

@@ -170,6 +170,7 @@ export function inspectorRoutes(o: InspectorOptions): InspectorRoutes {
             fileId: '',
             lineage: null,
             embedder: null,
+            index: { setting: 'auto', kind: 'none', indexed: 0, pending: 0 },
           },
           segments: [],
           error: { code: e.code, message: e.message },
@@ -270,6 +271,7 @@ function viewOf(name: string, s: StoreStatus, segments: SegmentInfo[], root: str
       fileId: s.fileId,
       lineage,
       embedder: s.embedder,
+      index: s.index,
     },
     segments,
   };

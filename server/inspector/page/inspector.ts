@@ -273,6 +273,7 @@ function renderDetail(): void {
     ['file id', st.fileId || '?'],
   ];
   if (st.embedder) facts.push(['embedder', `${st.embedder.name} (${st.embedder.dimensions})`]);
+  facts.push(['index', st.index.kind === 'none' ? `none (${st.index.setting})` : `${st.index.kind} · ${fmtInt(st.index.indexed)} indexed · ${fmtInt(st.index.pending)} pending`]);
   if (st.lineage) facts.push(['parent', `${st.lineage.parentStore ?? st.lineage.parentName ?? st.lineage.parentFileId} @ epoch ${st.lineage.parentEpoch}`]);
   if (s.error) facts.push(['cannot open', `${s.error.code}: ${s.error.message}`]);
   $('detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));

@@ -1,0 +1,373 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { FromWorker, SidecarExpectation, Step, ToWorker, WorkerSetup } from './ann-protocol.ts';
+import { idKey, type IdKey, idOfKey } from './id-key.ts';
+import type { IndexStatus, Metric } from './types.ts';
+
+/**
+ * A store's approximate index, seen from its handle: a cache of the vectors
+ * in an HNSW graph that lives in a worker thread (store/ann-worker.ts), fed
+ * with every change the scan store sees, in order.
+ *
+ * It never decides a result on its own. A search returns candidate ids; the
+ * store ranks them by its own exact distance, drops every id changed since the
+ * graph last caught up (the "tail", tracked here as `dirty`), and scans those
+ * rows exactly. So a row ingested a moment ago is found at once, and a deleted
+ * or replaced one is never returned from a stale graph.
+ */
+
+const WORKER_URL = new URL(`./ann-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/**
+ * The worker, as shipped (compiled .js) or from source: Node 20 does not pass
+ * a --import loader (tsx) on to worker threads, so a .ts worker registers it
+ * itself before it imports the worker module.
+ */
+function startWorker(workerData: WorkerSetup): Worker {
+  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/** Rows per message while a build feeds the worker: a few MB, so memory does not hold a second copy of the store. */
+const BUILD_CHUNK_BYTES = 4 * 1024 * 1024;
+/** How long close() waits for the worker to write its sidecar. */
+const CLOSE_WAIT_MS = 60_000;
+/** A sidecar is rewritten once this many rows changed since the last, and no sooner than SAVE_EVERY_MS. */
+const SAVE_AFTER_CHANGES = 10_000;
+const SAVE_EVERY_MS = 60_000;
+
+/** What the index reads of the store: its live rows as they are now. */
+export interface RowSource {
+  liveIds(): BigUint64Array;
+  /** The rows of those ids that are live, in order. */
+  readRows(ids: BigUint64Array): { ids: BigUint64Array; vectors: Float32Array };
+  isLive(id: bigint): boolean;
+  /** False while an ingest's rows are in memory but not yet durable. */
+  settled(): boolean;
+}
+
+export interface CommitPoint {
+  fileId: string;
+  epoch: number;
+  commitHash: string;
+}
+
+
+export interface AnnIndexOptions {
+  dimensions: number;
+  metric: Metric;
+  sidecarPath: string;
+  writable: boolean;
+  warn: (message: string) => void;
+}
+
+type State = 'loading' | 'building' | 'ready' | 'failed';
+
+export class AnnIndex {
+  readonly #opts: AnnIndexOptions;
+  readonly #source: RowSource;
+  readonly #worker: Worker;
+  #state: State = 'building';
+  #seq = 0;
+  #applied = 0;
+  /** Ids changed (or deleted) after what the worker has applied, with the step that changed them last. */
+  readonly #dirty = new Map<IdKey, number>();
+  readonly #changes: { seq: number; keys: IdKey[] }[] = [];
+  #point: CommitPoint;
+  /** A build in progress: the ids it still has to send, and the step it waits on. */
+  #build: { ids: BigUint64Array; next: number; waiting: number } | undefined;
+  /** The build sent every row; the first settled mark after it completes the index. */
+  #baseSent = false;
+  /** The step whose application makes the graph usable: the load, or a build's last rows. */
+  #usableAt = Infinity;
+  #complete = false;
+  /** A finished build asks for a sidecar at the first settled mark. */
+  #saveWanted = false;
+  #changedSinceSave = 0;
+  #lastSave = Date.now();
+  #searchId = 0;
+  readonly #searches = new Map<number, (keys: BigUint64Array | undefined) => void>();
+  #readyWaiters: { resolve: () => void; onProgress?: (done: number, total: number) => void }[] = [];
+  #closed: Promise<void> | undefined;
+  #onClosed: (() => void) | undefined;
+
+  private constructor(opts: AnnIndexOptions, source: RowSource, point: CommitPoint) {
+    this.#opts = opts;
+    this.#source = source;
+    this.#point = point;
+    const setup: WorkerSetup = {
+      dimensions: opts.dimensions,
+      metric: opts.metric,
+      sidecarPath: opts.sidecarPath,
+      writable: opts.writable,
+      saveDelayMs: Number(process.env['RVF_TEST_INDEX_SAVE_DELAY_MS'] ?? 0) || 0,
+    };
+    this.#worker = startWorker(setup);
+    this.#worker.unref();
+    this.#worker.on('message', (msg: FromWorker) => this.#onMessage(msg));
+    this.#worker.on('error', (err) => this.#fail(`the index worker failed (${err.message})`));
+    this.#worker.on('exit', () => {
+      if (!this.#closed) this.#fail('the index worker stopped');
+      this.#onClosed?.();
+    });
+  }
+
+  /**
+   * Starts from the sidecar when it describes one of this file's commits:
+   * `changedSince` lists the ids the file changed after that commit, re-sent
+   * as they are now. Anything wrong with the sidecar and it builds instead.
+   */
+  static fromSidecar(opts: AnnIndexOptions, source: RowSource, point: CommitPoint, expect: SidecarExpectation, changedSince: Iterable<bigint>): AnnIndex {
+    const ann = new AnnIndex(opts, source, point);
+    ann.#state = 'loading';
+    ann.#send({ seq: ++ann.#seq, kind: 'load', expect });
+    ann.#usableAt = ann.#seq;
+    ann.#resend(changedSince);
+    ann.#baseSent = true;
+    ann.mark(point);
+    return ann;
+  }
+
+  /** Builds from every live row, in the background. */
+  static build(opts: AnnIndexOptions, source: RowSource, point: CommitPoint): AnnIndex {
+    const ann = new AnnIndex(opts, source, point);
+    ann.#startBuild();
+    return ann;
+  }
+
+  get ready(): boolean {
+    return this.#state === 'ready';
+  }
+
+  /** Ids the graph may hold an old version of; a search's caller treats them as tail. */
+  get dirtyCount(): number {
+    return this.#dirty.size;
+  }
+
+  dirtyIds(): Generator<bigint> {
+    return (function* (dirty) {
+      for (const key of dirty.keys()) yield idOfKey(key);
+    })(this.#dirty);
+  }
+
+  // ------------------------------------------------------------ changes (the scan store's observer)
+
+  upserted(ids: BigUint64Array, vectors: Float32Array): void {
+    if (this.#closed || ids.length === 0) return;
+    this.#touch(ids);
+    const own = { ids: ids.slice(), vectors: vectors.slice(0, ids.length * this.#opts.dimensions) };
+    this.#send({ seq: this.#seq, kind: 'upsert', ...own }, [own.ids.buffer as ArrayBuffer, own.vectors.buffer as ArrayBuffer]);
+  }
+
+  deleted(ids: BigUint64Array): void {
+    if (this.#closed || ids.length === 0) return;
+    this.#touch(ids);
+    const own = ids.slice();
+    this.#send({ seq: this.#seq, kind: 'delete', ids: own }, [own.buffer as ArrayBuffer]);
+  }
+
+  /** The store is at this commit, settled: a point the sidecar may describe. */
+  mark(point: CommitPoint, options: { save?: boolean } = {}): void {
+    if (this.#closed || this.#state === 'failed') return;
+    this.#point = point;
+    if (this.#baseSent && !this.#complete && this.#source.settled()) this.#complete = true;
+    const due = this.#changedSinceSave >= SAVE_AFTER_CHANGES && Date.now() - this.#lastSave >= SAVE_EVERY_MS;
+    const save = this.#opts.writable && this.#complete && (options.save === true || this.#saveWanted || due);
+    if (save) {
+      this.#changedSinceSave = 0;
+      this.#saveWanted = false;
+      this.#lastSave = Date.now();
+    }
+    this.#send({ seq: ++this.#seq, kind: 'mark', ...point, complete: this.#complete, save });
+  }
+
+  /** Throws the graph away and builds it again from every live row. */
+  rebuild(): void {
+    if (this.#closed) return;
+    this.#startBuild();
+  }
+
+  /**
+   * Candidate ids for `vector`, handed to `rank` together with a test for ids
+   * the graph may hold stale; undefined when the index cannot answer (not
+   * ready, or failed), and the caller scans instead. `rank` runs as the
+   * answer arrives, before any later progress report can clear a dirty id the
+   * search did not see applied.
+   */
+  search<T>(vector: Float32Array, k: number, rank: (keys: BigUint64Array, dirty: (id: bigint) => boolean) => T): Promise<T | undefined> {
+    if (this.#state !== 'ready' || this.#closed) return Promise.resolve(undefined);
+    const id = ++this.#searchId;
+    return new Promise((resolve) => {
+      this.#searches.set(id, (keys) => resolve(keys === undefined ? undefined : rank(keys, (x) => this.#dirty.has(idKey(x)))));
+      this.#worker.ref();
+      this.#post({ type: 'search', id, vector: vector.slice(), k });
+    });
+  }
+
+  status(live: number): IndexStatus {
+    if (this.#state !== 'ready') return { kind: 'hnsw', indexed: 0, pending: live };
+    let pending = 0;
+    for (const key of this.#dirty.keys()) if (this.#source.isLive(idOfKey(key))) pending++;
+    return { kind: 'hnsw', indexed: live - pending, pending };
+  }
+
+  /** Resolves once every live row is in the graph (pending 0); reports build progress meanwhile. */
+  settled(onProgress?: (done: number, total: number) => void): Promise<void> {
+    if (this.#state === 'failed' || (this.#state === 'ready' && this.#dirty.size === 0)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#readyWaiters.push({ resolve, ...(onProgress ? { onProgress } : {}) });
+      this.#worker.ref();
+    });
+  }
+
+  /** Stops the worker; a writer's worker first writes the sidecar when the graph is complete and changed. */
+  close(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    const save = this.#opts.writable && this.#complete && this.#state !== 'failed' && this.#changedSinceSave > 0;
+    this.#closed = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void this.#worker.terminate(), CLOSE_WAIT_MS);
+      this.#onClosed = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#worker.ref();
+      this.#post({ type: 'close', save });
+    });
+    for (const [, done] of this.#searches) done(undefined);
+    this.#searches.clear();
+    this.#wakeWaiters(true);
+    return this.#closed;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #startBuild(): void {
+    this.#state = 'building';
+    this.#baseSent = false;
+    this.#usableAt = Infinity;
+    this.#complete = false;
+    this.#send({ seq: ++this.#seq, kind: 'reset' });
+    this.#build = { ids: this.#source.liveIds(), next: 0, waiting: 0 };
+    this.#sendChunk();
+  }
+
+  #sendChunk(): void {
+    const build = this.#build;
+    if (!build) return;
+    const rows = Math.max(1, Math.floor(BUILD_CHUNK_BYTES / (this.#opts.dimensions * 4)));
+    if (build.next >= build.ids.length) {
+      this.#build = undefined;
+      this.#baseSent = true;
+      this.#usableAt = build.waiting;
+      this.#saveWanted = true;
+      if (this.#source.settled()) this.mark(this.#point);
+      this.#advance(this.#applied);
+      return;
+    }
+    const picked = this.#source.readRows(build.ids.subarray(build.next, build.next + rows));
+    build.next += rows;
+    // A row sent here is as it is now; a later change to it follows in the stream.
+    this.#send({ seq: ++this.#seq, kind: 'upsert', ...picked }, [picked.ids.buffer as ArrayBuffer, picked.vectors.buffer as ArrayBuffer]);
+    build.waiting = this.#seq;
+  }
+
+  #resend(ids: Iterable<bigint>): void {
+    const list = BigUint64Array.from(ids);
+    if (list.length === 0) return;
+    const gone = list.filter((id) => !this.#source.isLive(id));
+    if (gone.length > 0) this.deleted(gone);
+    const live = this.#source.readRows(list);
+    if (live.ids.length > 0) this.upserted(live.ids, live.vectors);
+  }
+
+  /** Records ids as changed by the step about to be sent (which takes the next seq). */
+  #touch(ids: BigUint64Array): void {
+    const seq = ++this.#seq;
+    const keys: IdKey[] = new Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const key = idKey(ids[i] as bigint);
+      keys[i] = key;
+      this.#dirty.set(key, seq);
+    }
+    this.#changes.push({ seq, keys });
+    this.#changedSinceSave += ids.length;
+  }
+
+  #send(step: Step, transfer: ArrayBuffer[] = []): void {
+    this.#post({ type: 'step', step }, transfer);
+  }
+
+  #post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.#worker.postMessage(msg, transfer);
+  }
+
+  #onMessage(msg: FromWorker): void {
+    switch (msg.type) {
+      case 'hits': {
+        const done = this.#searches.get(msg.id);
+        this.#searches.delete(msg.id);
+        if (this.#searches.size === 0 && this.#readyWaiters.length === 0) this.#worker.unref();
+        done?.(msg.keys);
+        return;
+      }
+      case 'refused':
+        this.#opts.warn(`rebuilding the index: its sidecar was not used, because ${msg.reason}`);
+        // Building before the refused load counts as applied, so the graph is never taken as usable in between.
+        this.#startBuild();
+        this.#advance(msg.seq);
+        return;
+      case 'loaded':
+      case 'applied':
+        this.#advance(msg.seq);
+        return;
+      case 'warning':
+        this.#opts.warn(msg.message);
+        return;
+      case 'closed':
+        void this.#worker.terminate();
+        return;
+      case 'saved':
+        return;
+    }
+  }
+
+  /** The worker applied every step up to `seq`: those changes are in the graph. */
+  #advance(seq: number): void {
+    this.#applied = Math.max(this.#applied, seq);
+    while (this.#changes.length > 0 && (this.#changes[0] as { seq: number }).seq <= this.#applied) {
+      const change = this.#changes.shift() as { seq: number; keys: IdKey[] };
+      for (const key of change.keys) if (this.#dirty.get(key) === change.seq) this.#dirty.delete(key);
+    }
+    const build = this.#build;
+    if (build && this.#applied >= build.waiting) {
+      // Progress counts rows in the graph, reported as each chunk is in.
+      const total = build.ids.length;
+      for (const w of this.#readyWaiters) w.onProgress?.(Math.min(build.next, total), total);
+      this.#sendChunk();
+      return;
+    }
+    // Every row of the load or build is in: from here the tail is exactly the dirty ids.
+    if ((this.#state === 'loading' || this.#state === 'building') && this.#applied >= this.#usableAt) this.#state = 'ready';
+    this.#wakeWaiters(false);
+  }
+
+  #wakeWaiters(all: boolean): void {
+    if (!all && !(this.#state === 'ready' && this.#dirty.size === 0)) return;
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const w of waiters) w.resolve();
+    if (this.#searches.size === 0 && !this.#closed) this.#worker.unref();
+  }
+
+  #fail(message: string): void {
+    if (this.#state === 'failed') return;
+    this.#state = 'failed';
+    this.#opts.warn(`${message}; queries scan exactly until the store is opened again`);
+    for (const [, done] of this.#searches) done(undefined);
+    this.#searches.clear();
+    this.#wakeWaiters(true);
+  }
+}

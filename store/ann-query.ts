@@ -1,0 +1,62 @@
+import type { ScanStore } from '../wasm/scan-store.ts';
+import type { AnnIndex } from './ann-index.ts';
+import { idKey, type IdKey } from './id-key.ts';
+
+/**
+ * A k-NN query answered from the approximate index, merged with an exact scan
+ * of the tail (rows the graph has not caught up with). Every distance is the
+ * store's own exact float64 distance, so index hits and tail rows rank on one
+ * scale, ties by the smaller id, exactly as the scan ranks them.
+ */
+
+export interface Hit {
+  id: bigint;
+  distance: number;
+}
+
+/** A filter must let at least this share of the rows through to search the graph; a narrower one scans its rows. */
+export const FILTER_INDEX_SHARE = 0.1;
+/** With a tail above this share of the rows, a plain scan costs less than the graph plus the tail. */
+const TAIL_SCAN_SHARE = 0.25;
+/** Most candidates one search asks for. */
+const MAX_FETCH = 2048;
+
+/**
+ * The top `k` from the index and the tail, or undefined when the index cannot
+ * answer well (not ready, a large tail, or a filter that let too few
+ * candidates through): the caller then scans exactly.
+ */
+export async function searchIndexed(
+  vectors: ScanStore,
+  ann: AnnIndex,
+  q: Float32Array,
+  k: number,
+  among: readonly bigint[] | undefined,
+): Promise<Hit[] | undefined> {
+  const live = vectors.live;
+  const wanted = Math.min(k, among ? among.length : live);
+  if (wanted === 0) return [];
+  if (!ann.ready || ann.dirtyCount > live * TAIL_SCAN_SHARE) return undefined;
+  const allowed: Set<IdKey> | undefined = among ? new Set(among.map(idKey)) : undefined;
+  const share = among ? among.length / live : 1;
+  const fetch = Math.min(MAX_FETCH, live, Math.ceil(k / share) + Math.min(ann.dirtyCount, 64) + (among ? k : 0));
+  const picked = await ann.search(q, fetch, (keys, dirty) => {
+    const hits: Hit[] = [];
+    for (const id of keys) {
+      if (dirty(id) || (allowed && !allowed.has(idKey(id)))) continue;
+      const distance = vectors.distanceTo(id, q);
+      if (distance !== undefined) hits.push({ id, distance });
+    }
+    // Too few clean candidates to be sure of the top k: let the scan answer.
+    if (hits.length < wanted && keys.length === fetch) return undefined;
+    const tail: bigint[] = [];
+    for (const id of ann.dirtyIds()) if (vectors.has(id) && (!allowed || allowed.has(idKey(id)))) tail.push(id);
+    if (tail.length > 0) {
+      const t = vectors.query(q, k, tail);
+      t.ids.forEach((id, i) => hits.push({ id, distance: t.distances[i] as number }));
+    }
+    hits.sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return hits.slice(0, k);
+  });
+  return picked ?? undefined;
+}

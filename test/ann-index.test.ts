@@ -1,0 +1,320 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { RvfDatabase } from '../store/index.ts';
+import type { OpenOptions, QueryResult } from '../store/types.ts';
+import { clusteredFor, clusteredQueries } from '../bench/data.ts';
+import { finished, spawnFixture, waitForLine } from './helpers/child.ts';
+import { tempDir } from './helpers/temp.ts';
+
+/**
+ * The approximate index (store/ann-index.ts): a cache of the vectors in an
+ * HNSW graph, built in a worker thread and kept in a sidecar. Every test runs
+ * the real worker and the real usearch library on clustered data, and checks
+ * answers against the same store's exact scan.
+ */
+
+const DIM = 24;
+const CLUSTERS = 40;
+const N = 4000;
+const THRESHOLD = 1000;
+
+function entries(start: number, count: number, meta: (id: number) => Record<string, unknown> | null = (id) => ({ group: id % 4 })) {
+  const flat = clusteredFor(start, count, DIM, CLUSTERS);
+  return Array.from({ length: count }, (_, i) => ({ id: start + i, vector: flat.subarray(i * DIM, (i + 1) * DIM), metadata: meta(start + i) }));
+}
+
+const queries = clusteredQueries(60, DIM, CLUSTERS);
+
+async function makeStore(dir: string, name = 's.rvf', options: OpenOptions = {}): Promise<{ path: string; db: RvfDatabase }> {
+  const path = join(dir, name);
+  const db = await RvfDatabase.create(path, { dimensions: DIM, metric: 'cosine' }, { indexThreshold: THRESHOLD, ...options });
+  for (let start = 0; start < N; start += 1000) await db.ingestBatch(entries(start, 1000));
+  return { path, db };
+}
+
+function ids(results: QueryResult[]): (number | string)[] {
+  return results.map((r) => r.id);
+}
+
+/** Share of the exact top k that the indexed query found, over all test queries. */
+async function recall(db: RvfDatabase, k = 10, filter?: unknown): Promise<number> {
+  let found = 0;
+  let total = 0;
+  for (const q of queries) {
+    const exact = new Set(ids(await db.query(q, k, { exact: true, ...(filter ? { filter } : {}) })));
+    const got = await db.query(q, k, filter ? { filter } : {});
+    found += got.filter((r) => exact.has(r.id)).length;
+    total += exact.size;
+  }
+  return found / total;
+}
+
+/** Every indexed answer has exact distances, sorted, and only live ids. */
+async function assertSound(db: RvfDatabase, live: (id: number) => boolean): Promise<void> {
+  for (const q of queries.slice(0, 20)) {
+    const got = await db.query(q, 10);
+    const exact = await db.query(q, 10, { exact: true });
+    assert.equal(got.length, exact.length);
+    for (const r of got) assert.ok(live(Number(r.id)), `id ${r.id} is not live`);
+    for (let i = 1; i < got.length; i++) assert.ok((got[i] as QueryResult).distance >= (got[i - 1] as QueryResult).distance);
+    // The nearest neighbour of a clustered query is found (and its distance is the scan's, to the bit).
+    assert.equal(got[0]?.id, exact[0]?.id);
+    assert.equal(got[0]?.distance, exact[0]?.distance);
+  }
+}
+
+test('an auto store builds its index past the threshold, and answers with recall >= 0.95 before and after 10% deletes', async () => {
+  const dir = tempDir();
+  const { db } = await makeStore(dir);
+  await db.waitForIndex();
+  const status = (await db.status()).index;
+  assert.deepEqual(status, { setting: 'auto', kind: 'hnsw', indexed: N, pending: 0 });
+  const before = await recall(db);
+  assert.ok(before >= 0.95, `recall ${before}`);
+
+  const doomed = Array.from({ length: N / 10 }, (_, i) => i * 10 + 3);
+  await db.delete(doomed);
+  const gone = new Set(doomed);
+  await assertSound(db, (id) => !gone.has(id)); // at once, whether or not the worker has caught up
+  await db.waitForIndex();
+  const after = await recall(db);
+  assert.ok(after >= 0.95, `recall after deletes ${after}`);
+  assert.deepEqual((await db.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N - doomed.length, pending: 0 });
+  await db.close();
+});
+
+test('a store below the threshold, or made with index none, has no index and scans', async () => {
+  const dir = tempDir();
+  const small = await RvfDatabase.create(join(dir, 'small.rvf'), { dimensions: DIM }, { indexThreshold: THRESHOLD });
+  await small.ingestBatch(entries(0, THRESHOLD - 1));
+  assert.deepEqual((await small.status()).index, { setting: 'auto', kind: 'none', indexed: 0, pending: 0 });
+  await small.close();
+
+  const { path, db } = await makeStore(dir, 'none.rvf');
+  await db.waitForIndex();
+  await db.close();
+  const none = await RvfDatabase.create(join(dir, 'off.rvf'), { dimensions: DIM, index: 'none' }, { indexThreshold: THRESHOLD });
+  await none.ingestBatch(entries(0, 2000));
+  assert.deepEqual((await none.status()).index, { setting: 'none', kind: 'none', indexed: 0, pending: 0 });
+  await none.close();
+  // The setting is recorded in the file.
+  const again = await RvfDatabase.open(join(dir, 'off.rvf'), { indexThreshold: THRESHOLD });
+  assert.equal((await again.status()).index.setting, 'none');
+  assert.equal(existsSync(`${join(dir, 'off.rvf')}.ann`), false);
+  await again.close();
+  assert.ok(existsSync(`${path}.ann`), 'the auto store wrote its sidecar');
+  await assert.rejects(RvfDatabase.create(join(dir, 'bad.rvf'), { dimensions: DIM, index: 'fast' as never }), /index must be 'auto' or 'none'/);
+});
+
+test('the tail: rows ingested or replaced a moment ago are found at once, with exact distances; deleted ones never come back', async () => {
+  const dir = tempDir();
+  const { db } = await makeStore(dir);
+  await db.waitForIndex();
+  // A large batch keeps the worker busy for a while; every query meanwhile must merge the tail.
+  const fresh = entries(N, 3000);
+  await db.ingestBatch(fresh);
+  const pending = (await db.status()).index.pending;
+  for (const e of fresh.slice(0, 15)) {
+    const got = await db.query(e.vector, 3);
+    assert.equal(got[0]?.id, e.id, `a new row is its own nearest neighbour (pending ${pending})`);
+    assert.ok((got[0]?.distance as number) < 1e-9);
+  }
+  // Replace rows: the old vector must not be found at its old place.
+  const moved = entries(0, 10).map((e, i) => ({ id: e.id, vector: (fresh[100 + i] as { vector: Float32Array }).vector, metadata: { moved: true } }));
+  const oldVectors = entries(0, 10);
+  await db.ingestBatch(moved);
+  for (let i = 0; i < 10; i++) {
+    const near = await db.query((oldVectors[i] as { vector: Float32Array }).vector, 5);
+    for (const r of near) if (r.id === i) assert.ok(r.distance > 1e-6, `replaced row ${i} found at its old vector`);
+    const now = await db.query((moved[i] as { vector: Float32Array }).vector, 2);
+    assert.deepEqual(new Set(ids(now)), new Set([i, N + 100 + i]));
+    assert.ok((now[0]?.distance as number) < 1e-9);
+  }
+  await db.delete(fresh.slice(0, 50).map((e) => e.id));
+  for (const e of fresh.slice(0, 50)) assert.ok(!ids(await db.query(e.vector, 5)).includes(e.id), `deleted ${e.id} came back`);
+  await db.waitForIndex();
+  assert.deepEqual((await db.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 3000 - 50, pending: 0 });
+  assert.ok((await recall(db)) >= 0.95);
+  await db.close();
+});
+
+test('filtered queries return matching rows only: a selective filter scans its rows exactly, a broad one searches the index', async () => {
+  const dir = tempDir();
+  const { db } = await makeStore(dir);
+  await db.waitForIndex();
+  // One group in four passes (25%): the index answers, only matching rows, at exact recall or near it.
+  const broad = await recall(db, 10, { group: 2 });
+  assert.ok(broad >= 0.95, `filtered recall ${broad}`);
+  for (const q of queries.slice(0, 10)) for (const r of await db.query(q, 10, { filter: { group: 2 } })) assert.equal((r.metadata as { group: number }).group, 2);
+  // A filter passing few rows (under 10%) scans them: exactly the filtered top k.
+  await db.ingestBatch(entries(N, 200, () => ({ rare: true })));
+  await db.waitForIndex();
+  for (const q of queries.slice(0, 10)) assert.deepEqual(await db.query(q, 10, { filter: { rare: true } }), await db.query(q, 10, { filter: { rare: true }, exact: true }));
+  await db.close();
+});
+
+test('open loads the sidecar and indexes only the commits after it; compaction keeps it valid', async () => {
+  const dir = tempDir();
+  const { path, db } = await makeStore(dir);
+  await db.waitForIndex();
+  await db.close();
+  const warnings: string[] = [];
+  const opts = { indexThreshold: THRESHOLD, onWarning: (m: string) => warnings.push(m) };
+  const second = await RvfDatabase.open(path, opts);
+  await second.waitForIndex();
+  assert.deepEqual((await second.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N, pending: 0 });
+  await second.ingestBatch(entries(N, 500));
+  await second.delete([1, 2, 3]);
+  await second.compact();
+  await second.waitForIndex();
+  await second.close();
+  const third = await RvfDatabase.open(path, opts);
+  await third.waitForIndex();
+  assert.deepEqual((await third.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 500 - 3, pending: 0 });
+  await assertSound(third, (id) => id > 3 || id === 0);
+  await third.close();
+  assert.deepEqual(warnings, [], 'a valid sidecar is used without a rebuild');
+});
+
+test('a sidecar that is missing, truncated, damaged, foreign or stale is rebuilt, never trusted', async () => {
+  const dir = tempDir();
+  const { path, db } = await makeStore(dir);
+  await db.waitForIndex();
+  await db.close();
+  const other = await makeStore(dir, 'other.rvf');
+  await other.db.waitForIndex();
+  await other.db.close();
+  const sidecar = `${path}.ann`;
+  const good = readFileSync(sidecar);
+  copyFileSync(sidecar, join(dir, 'old.ann'));
+
+  const damages: [string, () => void, RegExp | undefined][] = [
+    ['missing', () => rmSync(sidecar), undefined],
+    ['truncated', () => truncateSync(sidecar, Math.floor(good.length / 2)), /trailer|length/],
+    ['one flipped byte', () => {
+      const bad = Buffer.from(good);
+      const at = Math.floor(bad.length / 3);
+      bad.writeUInt8(bad.readUInt8(at) ^ 0x40, at);
+      writeFileSync(sidecar, bad);
+    }, /checksum/],
+    ['foreign', () => copyFileSync(`${join(dir, 'other.rvf')}.ann`, sidecar), /another store/],
+    ['garbage', () => writeFileSync(sidecar, Buffer.alloc(4096, 7)), /trailer/],
+  ];
+  for (const [what, damage, warning] of damages) {
+    writeFileSync(sidecar, good);
+    damage();
+    const warnings: string[] = [];
+    const reopened = await RvfDatabase.open(path, { indexThreshold: THRESHOLD, onWarning: (m) => warnings.push(m) });
+    // Exact meanwhile, and right afterwards.
+    await assertSound(reopened, () => true);
+    await reopened.waitForIndex();
+    assert.deepEqual((await reopened.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N, pending: 0 }, what);
+    assert.ok((await recall(reopened)) >= 0.95, what);
+    await reopened.close();
+    if (warning) assert.ok(warnings.some((w) => w.includes('rebuilding the index') && warning.test(w)), `${what}: ${warnings.join(' | ')}`);
+    // The rebuilt sidecar is good again.
+    const check = await RvfDatabase.open(path, { indexThreshold: THRESHOLD, onWarning: (m) => assert.fail(`${what}: ${m}`) });
+    await check.waitForIndex();
+    await check.close();
+  }
+
+  // Stale: a sidecar of a commit the file no longer has (compaction rewrote it since).
+  const writer = await RvfDatabase.open(path, { indexThreshold: THRESHOLD });
+  await writer.delete([5]);
+  await writer.compact();
+  await writer.close();
+  copyFileSync(join(dir, 'old.ann'), sidecar);
+  const warnings: string[] = [];
+  const stale = await RvfDatabase.open(path, { indexThreshold: THRESHOLD, onWarning: (m) => warnings.push(m) });
+  await stale.waitForIndex();
+  assert.ok(warnings.some((w) => /stale/.test(w)), warnings.join(' | '));
+  await assertSound(stale, (id) => id !== 5);
+  await stale.close();
+});
+
+test('a SIGKILL during a background build loses nothing, and the next open builds again', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'big.rvf');
+  const db = await RvfDatabase.create(path, { dimensions: DIM }, { indexThreshold: 1_000_000 });
+  for (let start = 0; start < 20_000; start += 5000) await db.ingestBatch(entries(start, 5000));
+  await db.close();
+  const child = spawnFixture('index-child.ts', [path, 'build', String(DIM)]);
+  const done = finished(child);
+  const line = await waitForLine(child, 'building', 60_000);
+  assert.ok(Number(line.split(' ')[1]) > 0, 'the build was under way');
+  child.kill('SIGKILL');
+  assert.equal((await done).signal, 'SIGKILL');
+  const reopened = await RvfDatabase.open(path, { indexThreshold: 1000 });
+  assert.equal((await reopened.status()).totalVectors, 20_000);
+  await reopened.waitForIndex();
+  assert.deepEqual((await reopened.status()).index, { setting: 'auto', kind: 'hnsw', indexed: 20_000, pending: 0 });
+  await assertSound(reopened, () => true);
+  await reopened.close();
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+});
+
+test('a SIGKILL during a sidecar write keeps the old sidecar; a reader uses it without writing; the writer recovers', async () => {
+  const dir = tempDir();
+  const { path, db } = await makeStore(dir);
+  await db.waitForIndex();
+  await db.close();
+  const sidecar = `${path}.ann`;
+  const before = statSync(sidecar);
+
+  const child = spawnFixture('index-child.ts', [path, 'save', String(DIM), String(N), '700'], { RVF_TEST_INDEX_SAVE_DELAY_MS: '60000' });
+  const done = finished(child);
+  await waitForLine(child, 'saving', 60_000);
+  child.kill('SIGKILL');
+  assert.equal((await done).signal, 'SIGKILL');
+  assert.ok(readdirSync(dir).some((n) => n.endsWith('.tmp')), 'the killed write left its temp file');
+  const kept = statSync(sidecar);
+  assert.equal(kept.ino, before.ino, 'the old sidecar is still in place');
+
+  const deleted = new Set(Array.from({ length: 100 }, (_, i) => i * 3));
+  const live = (id: number): boolean => !deleted.has(id);
+  // A reader loads the older sidecar, indexes the newer commits in memory, and writes nothing.
+  const listing = readdirSync(dir).sort();
+  const reader = await RvfDatabase.openReadonly(path, { indexThreshold: THRESHOLD });
+  await reader.waitForIndex();
+  assert.deepEqual((await reader.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 700 - 100, pending: 0 });
+  await assertSound(reader, live);
+  const added = entries(N, 700);
+  for (const e of added.slice(0, 5)) assert.equal((await reader.query(e.vector, 1))[0]?.id, e.id);
+  await reader.close();
+  assert.deepEqual(readdirSync(dir).sort(), listing, 'the reader created or removed no file');
+  const after = statSync(sidecar);
+  assert.equal(after.mtimeMs, kept.mtimeMs);
+  assert.equal(after.size, kept.size);
+
+  // The writer's next open removes the temp file, uses the old sidecar plus the commits after it.
+  const warnings: string[] = [];
+  const writer = await RvfDatabase.open(path, { indexThreshold: THRESHOLD, onWarning: (m) => warnings.push(m) });
+  assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+  await writer.waitForIndex();
+  assert.deepEqual((await writer.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 700 - 100, pending: 0 });
+  await assertSound(writer, live);
+  assert.ok((await recall(writer)) >= 0.95);
+  await writer.close();
+  // The killed child left its lease behind; nothing about the index is worth a warning.
+  assert.deepEqual(warnings.filter((w) => !w.includes('took over the stale writer lease')), []);
+  assert.notEqual(statSync(sidecar).ino, kept.ino, 'the writer saved a newer sidecar at close');
+});
+
+test('rebuildIndex rebuilds with progress; waitForIndex can be cancelled', async () => {
+  const dir = tempDir();
+  const { db } = await makeStore(dir);
+  await db.waitForIndex();
+  const seen: [number, number][] = [];
+  const status = await db.rebuildIndex({ onProgress: (done, total) => seen.push([done, total]) });
+  assert.deepEqual(status, { setting: 'auto', kind: 'hnsw', indexed: N, pending: 0 });
+  assert.ok(seen.length > 0 && seen.every(([d, t]) => d <= t && t === N), JSON.stringify(seen.slice(0, 5)));
+  const controller = new AbortController();
+  const rebuilt = db.rebuildIndex({ signal: controller.signal });
+  controller.abort();
+  await assert.rejects(rebuilt, /cancel/i);
+  await db.waitForIndex();
+  assert.ok((await recall(db)) >= 0.95);
+  await db.close();
+});
