@@ -205,6 +205,15 @@ export const StoreStatus = z.object({
   readOnly: z.boolean(),
   lineage: Lineage.nullable(),
   embedder: z.object({ name: z.string(), dimensions: z.number() }).nullable().describe('The embedder of a text-memory store (rvf_remember / rvf_recall)'),
+  replication: z
+    .object({
+      target: z.string().describe('The PostgreSQL URL, without credentials'),
+      epoch: z.number().nullable().describe('The epoch Postgres has; null until the first replication reached it'),
+      lag: z.number().nullable().describe('Commits the store has that Postgres has not yet'),
+      lastError: z.string().nullable().describe('The last failure, null once a replication succeeded'),
+    })
+    .optional()
+    .describe('Only on a server started with --replicate-to'),
 });
 
 /** A status as the tools return it (clients and tests type their results with it). */
