@@ -144,15 +144,17 @@ test('a SIGKILL of the server mid-replication, then a restart: no duplicate, no 
   await statusUntil(server, 'killed', caughtUp);
   // A backlog of commits while Postgres is away, then the kill once some of it has shipped.
   await pg.stopSocket();
-  for (let i = 0; i < 60; i++) await ingest(server, 'killed', 300, 100 + i, 1 + i * 250);
+  for (let i = 0; i < 200; i++) await ingest(server, 'killed', 100, 100 + i, 1 + i * 80);
   const local = (await call<Status>(server, 'rvf_status', { store: 'killed' })).epoch;
   const held = async (): Promise<number> => Number((await pg.query<{ epoch: string }>("SELECT epoch FROM rvf.stores WHERE store = 'killed'"))[0]?.epoch);
   const base = await (async () => {
     await pg.startSocket();
     return held();
   })();
+  const poll = await pg.connect();
   const started = Date.now();
-  while ((await held()) < base + 3 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 10));
+  const polled = async (): Promise<number> => Number((await poll.query<{ epoch: string }>("SELECT epoch FROM rvf.stores WHERE store = 'killed'")).rows[0]?.epoch);
+  while ((await polled()) < base + 3 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 2));
   const nodePids = [server.pid, ...descendants(server.pid)];
   for (const pid of nodePids) {
     try {
@@ -162,6 +164,7 @@ test('a SIGKILL of the server mid-replication, then a restart: no duplicate, no 
     }
   }
   await server.close().catch(() => undefined);
+  await poll.end();
   const atKill = await held();
   assert.ok(atKill > base && atKill < local, `killed mid-way: Postgres at ${atKill}, from ${base} to ${local}`);
 

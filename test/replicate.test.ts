@@ -366,18 +366,20 @@ describe('rvf replicate', () => {
     const first = await rvf('replicate', 'killed.rvf', '--to', pg.url);
     assert.equal(first.code, 0, first.stderr);
     const base = (await heldEpoch('killed')) as number;
-    for (let i = 60; i < 140; i++) await db.ingestBatch(entries(100, 64, 2000 + i, 1 + i * 200 - 50));
+    for (let i = 60; i < 260; i++) await db.ingestBatch(entries(100, 64, 2000 + i, 1 + i * 200 - 50));
     const target = (await db.status()).epoch;
     const child = spawn(process.execPath, ['--import', TSX, CLI, 'replicate', 'killed.rvf', '--to', pg.url], { cwd: dir, stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     // Wait until Postgres has some of the new commits, not all, then kill.
+    const poll = await pg.connect();
     let held = base;
     const started = Date.now();
     while (held < base + 3 && Date.now() - started < 60_000) {
-      await new Promise((r) => setTimeout(r, 20));
-      held = (await heldEpoch('killed')) as number;
+      await new Promise((r) => setTimeout(r, 2));
+      held = Number((await poll.query<{ epoch: string }>("SELECT epoch FROM rvf.stores WHERE store = 'killed'")).rows[0]?.epoch);
     }
     child.kill('SIGKILL');
+    await poll.end();
     await exited;
     const atKill = (await heldEpoch('killed')) as number;
     assert.ok(atKill > base && atKill < target, `killed mid-way (Postgres at ${atKill}, from ${base} to ${target})`);

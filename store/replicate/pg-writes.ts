@@ -5,8 +5,9 @@ import type { VectorRow } from './store-log.ts';
 
 /**
  * The row changes of one commit, written inside the caller's transaction on
- * schema rvf (pg-schema.ts). Arrays go up as one parameter each and are
- * unnested in SQL, so a batch is one statement, not one per row.
+ * schema rvf (pg-schema.ts). A batch is one statement, not one per row:
+ * vectors as multi-row VALUES with binary vector parameters, keys and graph
+ * rows as one array parameter per column, unnested in SQL.
  */
 
 /** Rows written or deleted, by table, for the --json report. */
@@ -28,8 +29,8 @@ export function totalRows(c: RowCounts): number {
 }
 
 const MAX_BIGINT = (1n << 63n) - 1n;
-/** Rows per statement: about 8 MB of vector text at 384 dimensions. */
-const VECTOR_ROWS_PER_STATEMENT = 500;
+/** Rows per statement: 4 parameters each, well under Postgres's 65,535. */
+const VECTOR_ROWS_PER_STATEMENT = 1000;
 const KEYS_PER_STATEMENT = 10_000;
 
 /**
@@ -49,21 +50,33 @@ function bigintId(id: bigint, label: string): string {
 export async function upsertVectors(client: pg.Client, store: string, rows: readonly VectorRow[], label: string): Promise<number> {
   for (let start = 0; start < rows.length; start += VECTOR_ROWS_PER_STATEMENT) {
     const part = rows.slice(start, start + VECTOR_ROWS_PER_STATEMENT);
+    const params: unknown[] = [store];
+    const values = part.map((r) => {
+      const at = params.length;
+      params.push(bigintId(r.id, label), binaryVector(r.vector), r.json, r.epoch);
+      return `($1, $${at + 1}::bigint, $${at + 2}::vector, $${at + 3}::jsonb, $${at + 4}::bigint)`;
+    });
     await client.query(
-      `INSERT INTO rvf.vectors (store, id, embedding, metadata, epoch)
-       SELECT $1, u.id, u.e::vector, u.m::jsonb, u.ep FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS u(id, e, m, ep)
+      `INSERT INTO rvf.vectors (store, id, embedding, metadata, epoch) VALUES ${values.join(', ')}
        ON CONFLICT (store, id) DO UPDATE SET embedding = excluded.embedding, metadata = excluded.metadata, epoch = excluded.epoch`,
-      [
-        store,
-        part.map((r) => bigintId(r.id, label)),
-        // A float32 printed as the shortest double that names it parses back (float4in) to the same float32.
-        part.map((r) => `[${r.vector.join(',')}]`),
-        part.map((r) => r.json),
-        part.map((r) => String(r.epoch)),
-      ],
+      params,
     );
   }
   return rows.length;
+}
+
+/**
+ * pgvector's binary form (vector_recv: dim int16, unused int16, dim float4,
+ * all big-endian). `pg` sends a Buffer parameter in binary format, so the
+ * float32 values arrive as they are, with no decimal text to print and parse
+ * (which cost most of the time with text).
+ */
+function binaryVector(v: Float32Array): Buffer {
+  const out = Buffer.allocUnsafe(4 + v.length * 4);
+  out.writeInt16BE(v.length, 0);
+  out.writeInt16BE(0, 2);
+  for (let i = 0; i < v.length; i++) out.writeFloatBE(v[i] as number, 4 + i * 4);
+  return out;
 }
 
 export async function deleteVectors(client: pg.Client, store: string, ids: readonly bigint[]): Promise<number> {

@@ -19,6 +19,8 @@ export interface TestPostgres {
   /** A URL with a password, which PGlite ignores: so tests can check it is never printed. */
   readonly url: string;
   query<R extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<R[]>;
+  /** A connected client, for polling without a connection per query; the caller ends it. */
+  connect(): Promise<pg.Client>;
   stopSocket(): Promise<void>;
   startSocket(): Promise<void>;
   close(): Promise<void>;
@@ -44,6 +46,12 @@ export async function startPostgres(): Promise<TestPostgres> {
       } finally {
         await client.end();
       }
+    },
+    async connect() {
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', () => undefined);
+      await client.connect();
+      return client;
     },
     async stopSocket() {
       if (!running) return;
