@@ -295,6 +295,23 @@ describe('graph and triples', () => {
     assert.match(resynced.resynced ?? '', /compacted/);
     assert.deepEqual(await rowContents('graph'), byCommit);
   });
+
+  test('a value jsonb cannot hold stops replication at its commit with one sentence; compacting it away resyncs', async () => {
+    await replicateStore(db.path, pg.url);
+    const before = await heldEpoch('graph');
+    await db.ingestBatch([{ id: 99, vector: [1, 2, 3, 4], metadata: { note: 'a\u0000b' } }]);
+    await assert.rejects(replicateStore(db.path, pg.url), (err: Error) => {
+      assert.ok(err instanceof ReplicationError);
+      assert.match(err.message, /cannot store a metadata or property value of the store: .*jsonb holds no \\u0000\); nothing of that commit was shipped\.$/);
+      return true;
+    });
+    assert.equal(await heldEpoch('graph'), before, 'nothing of the commit was shipped');
+    await db.delete([99]);
+    await db.compact();
+    const result = await replicateStore(db.path, pg.url);
+    assert.match(result.resynced ?? '', /compacted/);
+    await assertSameVectors(db, 'graph');
+  });
 });
 
 /** graph, label and quad rows of a store without their row versions, for comparing two ways of shipping them. */

@@ -83,6 +83,9 @@ export function explain(err: unknown, target: PostgresTarget): ReplicationError 
     case '58P01':
       if (/vector/.test(message)) return new ReplicationError(`${at} has no pgvector extension (${message}); install pgvector there.`);
       break;
+    case '22P05':
+      // jsonb has no NUL character; the store's metadata and graph properties may hold one.
+      return new ReplicationError(`${at} cannot store a metadata or property value of the store: ${message} (jsonb holds no \\u0000); nothing of that commit was shipped.`);
     case '42501':
       return new ReplicationError(`${at} denied a privilege the replicator needs (${message}); it creates schema rvf and its tables.`);
   }

@@ -1,5 +1,6 @@
 import { basename, resolve } from 'node:path';
 import type pg from 'pg';
+import { isRvfError } from '../errors.ts';
 import type { Commit } from '../scan.ts';
 import { connect, explain, parseTarget, type PostgresTarget, ReplicationError } from './postgres-target.ts';
 import { ensureSchema } from './pg-schema.ts';
@@ -65,6 +66,8 @@ export async function replicateStore(path: string, to: string | PostgresTarget, 
       await ensureSchema(client);
       return await bringUpToDate(client, log, store, target, options);
     } catch (err) {
+      // The store's own errors (a damaged log) say what they are; everything else came from talking to Postgres.
+      if (isRvfError(err)) throw err;
       throw explain(err, target);
     } finally {
       await client.end().catch(() => undefined);
