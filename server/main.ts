@@ -102,7 +102,7 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
         sessionIdleTimeoutMs: options.sessionIdleTimeout * 1000,
         bodyBudget,
         connectSession,
-        inspector: inspectorRoutes({ registry: inspectorRegistry, serverWrites: options.write, log, bodyBudget }),
+        inspector: inspectorRoutes({ registry: inspectorRegistry, serverWrites: options.write, log, bodyBudget, ...(replication ? { replication } : {}) }),
         log,
       });
     } catch (err) {

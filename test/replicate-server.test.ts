@@ -9,10 +9,12 @@
  *   backlog catches up;
  * - a SIGKILL of the server mid-replication, then a restart: Postgres ends
  *   with exactly the store's vectors, no duplicate and no gap;
+ * - the inspector API shows replication too; an unreachable Postgres is a
+ *   last error there while the server keeps serving;
  * - a bad URL or --replicate-to without --write is refused at start.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -174,6 +176,38 @@ test('a SIGKILL of the server mid-replication, then a restart: no duplicate, no 
     await assertSameIds('killed');
   } finally {
     await server.close();
+  }
+});
+
+test("the inspector API shows each store's replication; an unreachable Postgres is a last error while the server keeps serving", async () => {
+  const closed = `postgres://postgres:${TEST_PASSWORD}@127.0.0.1:1/postgres`;
+  await (await RvfDatabase.create(join(root, 'inspected.rvf'), { dimensions: 4 })).close();
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, '--write', '--root', root, '--transport', 'http', '--port', '0', '--replicate-to', closed], {
+    cwd: PACKAGE_ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    const started = Date.now();
+    while (!/listening on http:\/\/[^\s,]+/.test(stderr) && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
+    const origin = new URL((/listening on (http:\/\/[^\s,]+)/.exec(stderr) as RegExpExecArray)[1] as string).origin;
+    type View = { name: string; status: { epoch: number }; replication?: { target: string; epoch: number | null; lag: number | null; lastError: string | null } };
+    let view: View | undefined;
+    while (Date.now() - started < 30_000) {
+      const body = (await (await fetch(`${origin}/inspector/api/stores`)).json()) as { stores: View[] };
+      view = body.stores.find((s) => s.name === 'inspected');
+      if (view?.replication?.lastError) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(view?.replication?.target, 'postgres://postgres@127.0.0.1:1/postgres');
+    assert.match(view?.replication?.lastError ?? '', /^cannot reach Postgres at postgres:\/\/postgres@127\.0\.0\.1:1\/postgres: the connection was refused/);
+    assert.ok(!stderr.includes(TEST_PASSWORD), 'no password in the server log');
+    // The server keeps serving: the stores are all there and answer.
+    assert.equal((await fetch(`${origin}/healthz`)).status, 200);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
   }
 });
 

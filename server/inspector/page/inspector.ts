@@ -275,6 +275,11 @@ function renderDetail(): void {
   if (st.embedder) facts.push(['embedder', `${st.embedder.name} (${st.embedder.dimensions})`]);
   if (st.lineage) facts.push(['parent', `${st.lineage.parentStore ?? st.lineage.parentName ?? st.lineage.parentFileId} @ epoch ${st.lineage.parentEpoch}`]);
   if (s.error) facts.push(['cannot open', `${s.error.code}: ${s.error.message}`]);
+  if (s.replication) {
+    const r = s.replication;
+    const where = r.epoch === null ? 'not yet in Postgres' : `Postgres at epoch ${r.epoch}, ${r.lag === 0 ? 'current' : `${r.lag} commit(s) behind`}`;
+    facts.push(['replication', `${r.target}: ${where}${r.lastError ? ` (last error: ${r.lastError})` : ''}`]);
+  }
   $('detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
   renderSegments(s);
   renderHistory(s);
