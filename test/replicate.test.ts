@@ -216,6 +216,19 @@ describe('vectors', () => {
     await assertSameVectors(db, s.name);
   });
 
+  test('two replicators at once ship each commit once', async () => {
+    const s = stores[0] as (typeof stores)[number];
+    const db = s.db as RvfDatabase;
+    const from = (await heldEpoch('cos')) as number;
+    for (let i = 0; i < 6; i++) await db.ingestBatch(entries(20, s.dimensions, 400 + i, 3000 + i * 20));
+    const [a, b] = await Promise.all([replicateStore(db.path, pg.url), replicateStore(db.path, pg.url)]);
+    assert.equal(a.resynced, null);
+    assert.equal(b.resynced, null);
+    assert.equal(a.commits + b.commits, 6, `each commit shipped once (${a.commits} + ${b.commits})`);
+    assert.equal(await heldEpoch('cos'), from + 6);
+    await assertSameVectors(db, 'cos');
+  });
+
   test('a history Postgres does not share, or rows changed behind the replicator, are resynced whole', async () => {
     const db = stores[0]?.db as RvfDatabase;
     await pg.query("UPDATE rvf.stores SET commit_hash = 'another history' WHERE store = 'cos'");

@@ -86,7 +86,11 @@ interface Held {
 /** Another replicator moved the store's row between planning and the commit's transaction. */
 class Moved extends Error {}
 
-const PLAN_ATTEMPTS = 3;
+/**
+ * Each Moved means another replicator shipped a commit of this store, so planning again from
+ * where Postgres now is always makes progress; the bound only stops a runaway.
+ */
+const PLAN_ATTEMPTS = 1000;
 
 async function bringUpToDate(client: pg.Client, log: StoreLog, store: string, target: PostgresTarget, options: ReplicateOptions): Promise<ReplicationResult> {
   const counts = noRows();
@@ -98,14 +102,14 @@ async function bringUpToDate(client: pg.Client, log: StoreLog, store: string, ta
       const held = await heldBy(client, store, false);
       const plan = planFor(held, log);
       if ('resync' in plan) {
-        await inTransaction(client, () => resync(client, log, store, held, counts));
+        await inTransaction(client, counts, (c) => resync(client, log, store, held, c));
         resynced = plan.resync;
         commits += 1;
         options.onCommit?.(log.last.epoch);
       } else {
         let previous = plan.from;
         for (const commit of plan.commits) {
-          await inTransaction(client, () => applyCommit(client, log, store, previous, commit, counts));
+          await inTransaction(client, counts, (c) => applyCommit(client, log, store, previous, commit, c));
           previous = commit;
           commits += 1;
           options.onCommit?.(commit.epoch);
@@ -114,7 +118,7 @@ async function bringUpToDate(client: pg.Client, log: StoreLog, store: string, ta
         const rows = await client.query<{ n: string }>('SELECT count(*) AS n FROM rvf.vectors WHERE store = $1', [store]);
         if (Number(rows.rows[0]?.n) !== log.liveCount) {
           const now = await heldBy(client, store, false);
-          await inTransaction(client, () => resync(client, log, store, now, counts));
+          await inTransaction(client, counts, (c) => resync(client, log, store, now, c));
           resynced = `Postgres held ${rows.rows[0]?.n} vectors of ${store} where the store has ${log.liveCount}`;
           commits += 1;
           options.onCommit?.(log.last.epoch);
@@ -156,11 +160,14 @@ function same(a: Held | undefined, b: Held | undefined): boolean {
   return a === b || (a !== undefined && b !== undefined && a.fileId === b.fileId && a.epoch === b.epoch && a.commitHash === b.commitHash);
 }
 
-async function inTransaction(client: pg.Client, fn: () => Promise<void>): Promise<void> {
+/** Runs `fn` in one transaction; the rows it counts join `totals` only once it committed. */
+async function inTransaction(client: pg.Client, totals: RowCounts, fn: (counts: RowCounts) => Promise<void>): Promise<void> {
+  const counts = noRows();
   await client.query('BEGIN');
   try {
-    await fn();
+    await fn(counts);
     await client.query('COMMIT');
+    for (const key of Object.keys(counts) as (keyof RowCounts)[]) totals[key] += counts[key];
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
