@@ -385,6 +385,12 @@ describe('rvf replicate', () => {
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /commits\s+0/);
     assert.ok(!human.stdout.includes(TEST_PASSWORD));
+    // --as names the store in Postgres, so hosts of a fleet with the same file names do not collide.
+    const named = await rvf('--json', 'replicate', 'cli.rvf', '--to', pg.url, '--as', 'host1-cli');
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(JSON.parse(named.stdout).store, 'host1-cli');
+    assert.equal(await heldEpoch('host1-cli'), await heldEpoch('cli'));
+    assertOneLine(await rvf('replicate', 'cli.rvf', '--to', pg.url, '--as', '../x'), /^rvf: --as "\.\.\/x" is not a store name/);
   });
 
   test('SIGKILL mid-replication, then a rerun: no duplicate, no gap', async () => {
