@@ -25,6 +25,8 @@ export const ServerOptions = z.object({
     .min(1, { error: '--session-idle-timeout must be a whole number of seconds, 1 or more' })
     .default(1800),
   embedder: EmbedderConfig.default({ kind: 'lexical' }),
+  /** A postgres:// URL every store is replicated to (store/replicate/follower.ts); needs --write. */
+  replicateTo: z.string().min(1).optional(),
 });
 export type ServerOptions = z.infer<typeof ServerOptions>;
 
@@ -39,6 +41,7 @@ export const FLAGS: { flag: string; help: string }[] = [
   { flag: '--session-idle-timeout SECONDS', help: 'close an HTTP session after this long without a request or a message (default 1800)' },
   { flag: '--embedder-url URL', help: 'OpenAI-compatible embeddings endpoint for text memory, e.g. http://127.0.0.1:11434/v1 (or $RVF_EMBEDDER_URL; default: built-in lexical embedder)' },
   { flag: '--embedder-model M', help: 'model name for --embedder-url (or $RVF_EMBEDDER_MODEL)' },
+  { flag: '--replicate-to URL', help: 'with --write: ship every commit of every store to PostgreSQL + pgvector (schema rvf) in the background (or $RVF_REPLICATE_TO)' },
   { flag: '--help', help: 'show this help' },
   { flag: '--version', help: 'print the version' },
 ];

@@ -221,6 +221,15 @@ export const StoreStatus = z.object({
       pending: z.number().describe('Live vectors it does not cover yet; queries scan those exactly meanwhile'),
     })
     .describe('The approximate index'),
+  replication: z
+    .object({
+      target: z.string().describe('The PostgreSQL URL, without credentials'),
+      epoch: z.number().nullable().describe('The epoch Postgres has; null until the first replication reached it'),
+      lag: z.number().nullable().describe('Commits the store has that Postgres has not yet'),
+      lastError: z.string().nullable().describe('The last failure, null once a replication succeeded'),
+    })
+    .optional()
+    .describe('Only on a server started with --replicate-to'),
 });
 
 /** A status as the tools return it (clients and tests type their results with it). */

@@ -3,6 +3,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LIMITS } from '../schemas/limits.ts';
 import { queryRunner } from '../rvlite-bridge/query-runner.ts';
 import { StoreRegistry } from '../store/registry.ts';
+import { ReplicationFollower } from '../store/replicate/follower.ts';
+import { parseTarget } from '../store/replicate/postgres-target.ts';
 import type { ToolContext } from '../tools/context.ts';
 import { BodyBudget } from './body-budget.ts';
 import { createServer } from './create-server.ts';
@@ -44,7 +46,9 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
   const registry = new StoreRegistry({ root: options.root, write: options.write, onWarning: (m) => log.warn(m) });
   // The web inspector only reads: its handles are lease-free readers, beside this process's writers.
   const inspectorRegistry = options.write ? new StoreRegistry({ root: options.root, write: false, onWarning: (m) => log.warn(m) }) : registry;
-  const ctx: ToolContext = { registry, log, embedder: options.embedder };
+  // With --replicate-to, commits ship to Postgres after they are durable, in the background: never in a tool call's way.
+  const replication = options.replicateTo === undefined ? undefined : new ReplicationFollower({ target: parseTarget(options.replicateTo), stores: registry, log });
+  const ctx: ToolContext = { registry, log, embedder: options.embedder, ...(replication ? { replication } : {}) };
   // One McpServer per session (one on stdio), its log routed to its own client.
   const connectSession = async (transport: Transport): Promise<void> => {
     const server = createServer(ctx);
@@ -65,6 +69,8 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
     log.info(`shutting down (${why})`);
     // Closing a store waits for its queued work, so the commit in flight finishes.
     void (async () => {
+      // A replication in flight is one Postgres transaction per commit: cut off, it rolls back and the next start resumes it.
+      void replication?.stop();
       await http?.close().catch(() => undefined);
       await registry.closeAll().catch((err: unknown) => log.error(`while closing stores: ${String(err)}`));
       if (inspectorRegistry !== registry) await inspectorRegistry.closeAll().catch(() => undefined);
@@ -79,6 +85,7 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
   process.stdout.on('error', (err: NodeJS.ErrnoException) => shutdown(`stdout ${err.code ?? 'error'}`));
 
   const mode = options.write ? 'read-write' : 'read-only';
+  replication?.start();
   if (options.transport === 'stdio') {
     await serveStdio(connectSession, log, shutdown);
     log.info(`rvf-mcp-server ${VERSION} on stdio, ${mode}, root ${registry.root}`);
@@ -95,7 +102,7 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
         sessionIdleTimeoutMs: options.sessionIdleTimeout * 1000,
         bodyBudget,
         connectSession,
-        inspector: inspectorRoutes({ registry: inspectorRegistry, serverWrites: options.write, log, bodyBudget }),
+        inspector: inspectorRoutes({ registry: inspectorRegistry, serverWrites: options.write, log, bodyBudget, ...(replication ? { replication } : {}) }),
         log,
       });
     } catch (err) {

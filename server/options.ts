@@ -3,13 +3,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { embedderConfigFrom } from '../schemas/embedder.ts';
 import { FLAGS, ServerOptions } from '../schemas/server-options.ts';
+import { parseTarget } from '../store/replicate/postgres-target.ts';
 
 export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: ServerOptions } | { kind: 'error'; message: string };
 
 export function helpText(): string {
   const width = Math.max(...FLAGS.map((f) => f.flag.length));
   return [
-    'Usage: rvf-mcp-server [--write] [--root DIR] [--transport stdio|http] [--host H] [--port P] [--token T] [--max-sessions N] [--session-idle-timeout SECONDS]',
+    'Usage: rvf-mcp-server [--write] [--root DIR] [--transport stdio|http] [--host H] [--port P] [--token T] [--max-sessions N] [--session-idle-timeout SECONDS] [--replicate-to URL]',
     '',
     'An MCP server that gives agents durable vector memory in local .rvf stores.',
     '',
@@ -37,6 +38,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
         'session-idle-timeout': { type: 'string' },
         'embedder-url': { type: 'string' },
         'embedder-model': { type: 'string' },
+        'replicate-to': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -59,8 +61,17 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
     maxSessions: values['max-sessions'],
     sessionIdleTimeout: values['session-idle-timeout'],
     embedder: embedder.data,
+    replicateTo: (values['replicate-to'] as string | undefined) ?? (env['RVF_REPLICATE_TO'] || undefined),
   });
   if (!parsed.success) return { kind: 'error', message: `${parsed.error.issues[0]?.message ?? 'invalid options'}; see --help.` };
+  if (parsed.data.replicateTo !== undefined) {
+    if (!parsed.data.write) return { kind: 'error', message: '--replicate-to ships the commits this server makes, so it needs --write; see --help.' };
+    try {
+      parseTarget(parsed.data.replicateTo);
+    } catch (err) {
+      return { kind: 'error', message: `--replicate-to: ${(err as Error).message}` };
+    }
+  }
   return { kind: 'run', options: parsed.data };
 }
 

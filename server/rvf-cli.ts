@@ -4,6 +4,7 @@ import { errorLine, EXIT_OK, EXIT_USER, exitCodeOf } from './cli/output.ts';
 import { registerMemoryCommands } from './cli/memory-commands.ts';
 import { registerMigrateCommand } from './cli/migrate-command.ts';
 import { registerQueryCommands } from './cli/query-commands.ts';
+import { registerReplicateCommand } from './cli/replicate-command.ts';
 import { registerStoreCommands } from './cli/store-commands.ts';
 import { registerVectorCommands } from './cli/vector-commands.ts';
 import { VERSION } from './version.ts';
@@ -30,6 +31,7 @@ registerVectorCommands(program, json);
 registerQueryCommands(program, json);
 registerMigrateCommand(program, json);
 registerMemoryCommands(program, json);
+registerReplicateCommand(program, json);
 for (const c of program.commands) c.exitOverride().configureOutput(program.configureOutput());
 
 try {

@@ -2,6 +2,7 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { EmbedderConfig } from '../schemas/embedder.ts';
 import type { StoreRegistry } from '../store/registry.ts';
+import type { ReplicationStatus } from '../store/replicate/follower.ts';
 
 /** What every tool module gets from the server assembly. Tools never reach back into server/. */
 export interface ToolContext {
@@ -9,6 +10,8 @@ export interface ToolContext {
   log: Logger;
   /** The embedder text memory uses. */
   embedder: EmbedderConfig;
+  /** With --replicate-to: a store's replication, for rvf_status. */
+  replication?: { status(store: string, localEpoch: number): ReplicationStatus };
 }
 
 export interface Logger {

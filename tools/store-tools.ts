@@ -11,9 +11,10 @@ import { run } from './result.ts';
 const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false } as const;
 
 /** A store's status as tools show it: files named relative to the root, never by absolute path. */
-export async function statusOf(store: string, db: RvfDatabase): Promise<Record<string, unknown>> {
+export async function statusOf(store: string, db: RvfDatabase, replication?: ToolContext['replication']): Promise<Record<string, unknown>> {
   const { path, lineage, ...status } = await db.status();
-  return { store, file: basename(path), ...status, lineage: lineage && { ...lineage, parentPath: basename(lineage.parentPath) } };
+  const shown = { store, file: basename(path), ...status, lineage: lineage && { ...lineage, parentPath: basename(lineage.parentPath) } };
+  return replication ? { ...shown, replication: replication.status(store, status.epoch) } : shown;
 }
 
 export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
@@ -85,7 +86,7 @@ export function registerStoreTools(server: McpServer, ctx: ToolContext): void {
       outputSchema: outputs.status,
       annotations: READ,
     },
-    ({ store }) => run(ctx, async () => statusOf(store, await registry.get(store))),
+    ({ store }) => run(ctx, async () => statusOf(store, await registry.get(store), ctx.replication)),
   );
 
   registerTool(

@@ -34,6 +34,8 @@ export interface InspectorOptions {
   bodyBudget: BodyBudget;
   /** Where the built page lives; default: dist/inspector of this package. */
   assetsDir?: string;
+  /** With --replicate-to: each store's replication, shown beside its status. */
+  replication?: { status(store: string, localEpoch: number): NonNullable<StoreView['replication']> };
 }
 
 export interface InspectorRoutes {
@@ -153,7 +155,8 @@ export function inspectorRoutes(o: InspectorOptions): InspectorRoutes {
       try {
         const db = await o.registry.get(entry.store);
         const [status, segments] = await Promise.all([db.status(), db.segments()]);
-        stores.push(viewOf(entry.store, status, segments, o.registry.root));
+        const view = viewOf(entry.store, status, segments, o.registry.root);
+        stores.push(o.replication ? { ...view, replication: o.replication.status(entry.store, status.epoch) } : view);
       } catch (err) {
         // One store that cannot open (held by another writer, damaged) still shows what its file says.
         const e = errorOf(err, o.registry);

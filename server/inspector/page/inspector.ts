@@ -276,6 +276,11 @@ function renderDetail(): void {
   facts.push(['index', st.index.kind === 'none' ? `none (${st.index.setting})` : `${st.index.kind} · ${fmtInt(st.index.indexed)} indexed · ${fmtInt(st.index.pending)} pending`]);
   if (st.lineage) facts.push(['parent', `${st.lineage.parentStore ?? st.lineage.parentName ?? st.lineage.parentFileId} @ epoch ${st.lineage.parentEpoch}`]);
   if (s.error) facts.push(['cannot open', `${s.error.code}: ${s.error.message}`]);
+  if (s.replication) {
+    const r = s.replication;
+    const where = r.epoch === null ? 'not yet in Postgres' : `Postgres at epoch ${r.epoch}, ${r.lag === 0 ? 'current' : `${r.lag} commit(s) behind`}`;
+    facts.push(['replication', `${r.target}: ${where}${r.lastError ? ` (last error: ${r.lastError})` : ''}`]);
+  }
   $('detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
   renderSegments(s);
   renderHistory(s);
