@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { StoreRegistry } from '../store/registry.ts';
 import { ReplicationFollower } from '../store/replicate/follower.ts';
 import { parseTarget } from '../store/replicate/postgres-target.ts';
@@ -19,7 +19,9 @@ import { BATCH, DIMENSIONS, percentile, vectorsFor } from './data.ts';
 const INTERVAL_MS = Number(process.argv[2] ?? 200);
 const SECONDS = Number(process.argv[3] ?? 30);
 const root = mkdtempSync(join(tmpdir(), 'rvf-bench-lag-'));
-const child = spawn(process.execPath, ['--import', 'tsx', new URL('./pglite-server.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The PGlite server beside this file: compiled (npm run bench) or the source under tsx.
+const serverScript = new URL(`./pglite-server${extname(new URL(import.meta.url).pathname)}`, import.meta.url).pathname;
+const child = spawn(process.execPath, [...(serverScript.endsWith('.ts') ? ['--import', 'tsx'] : []), serverScript], { stdio: ['ignore', 'pipe', 'inherit'] });
 const port = await new Promise<number>((resolve, reject) => {
   let out = '';
   child.stdout.on('data', (d: Buffer) => {

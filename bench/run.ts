@@ -17,7 +17,8 @@ import { BATCH, DIMENSIONS } from './data.ts';
 
 // The machine is shared: the load average says how much of it the run had.
 const loadStart = loadavg();
-const sizes = (process.env['BENCH_SIZES'] ?? '10000,100000').split(',').map(Number);
+// BENCH_MAIN=0 skips the main table (BENCH_LANGUAGES=0 and BENCH_ANN=0 skip the others), for a quick run of one part.
+const sizes = process.env['BENCH_MAIN'] === '0' ? [] : (process.env['BENCH_SIZES'] ?? '10000,100000').split(',').map(Number);
 // Runs the compiled worker beside this file: measured as shipped, without a TypeScript loader.
 const worker = fileURLToPath(new URL('./worker.js', import.meta.url));
 // The MCP measurements: an SDK Client in this process drives dist/server/main.js over stdio.
@@ -121,9 +122,11 @@ for (const n of sizes) {
 }
 
 console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${loadStart.map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min) at the start, ${loadavg().map((x) => x.toFixed(2)).join(' / ')} at the end\n`);
-console.log('| vectors | measure | rvf-mcp-server | raw rvf-wasm engine | native @ruvector/rvf | ratio |');
-console.log('|---|---|---|---|---|---|');
-for (const r of rows) console.log(r);
+if (rows.length > 0) {
+  console.log('| vectors | measure | rvf-mcp-server | raw rvf-wasm engine | native @ruvector/rvf | ratio |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+}
 if (process.env['BENCH_QUERY_ONLY'] === '1') process.exit(0);
 
 // ------------------------------------------------------------ approximate index
@@ -213,4 +216,16 @@ if (process.env['BENCH_LANGUAGES'] !== '0') {
   console.log('\n| query languages | rvf-mcp-server p50 / p95 (ms) | raw engine p50 / p95 (ms) | facts-file reference | ratio |');
   console.log('|---|---|---|---|---|');
   for (const r of langRows) console.log(r);
+}
+
+// ------------------------------------------------------------ replication to PostgreSQL (PGlite + pgvector)
+
+if (process.env['BENCH_REPLICATE'] !== '0') {
+  const script = (name: string): string => fileURLToPath(new URL(`./${name}.js`, import.meta.url));
+  process.stderr.write('bench: replication into PGlite, 100k x 384\n');
+  const throughput = execFileSync(process.execPath, [script('replicate'), '100000'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  process.stderr.write('bench: replication lag under a steady ingest (1000 x 384 every 200 ms, 30 s)\n');
+  const lag = execFileSync(process.execPath, [script('replicate-lag'), '200', '30'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  console.log('\nReplication into PGlite (PostgreSQL 17 as WebAssembly, pgvector), through pg over pglite-socket:\n');
+  for (const line of `${throughput}${lag}`.trim().split('\n')) console.log(`- ${line}`);
 }

@@ -38,7 +38,7 @@ export interface StoreListing extends StorePeek {
   open: boolean;
 }
 
-const SIDECARS = ['', '.sqlite', '.sqlite-wal', '.sqlite-shm', '.lock'];
+const SIDECARS = ['', '.sqlite', '.sqlite-wal', '.sqlite-shm', '.lock', '.ann'];
 
 export class StoreRegistry {
   readonly root: string;

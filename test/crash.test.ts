@@ -606,7 +606,8 @@ function compactMeta(id: number, version: number): { id: number; half: number; v
 
 /** 20k x 64, ids 0..1999 replaced by a second version, 30% of the ids deleted (so compaction has work). */
 async function buildCompactBase(path: string): Promise<CompactModel> {
-  const db = await RvfDatabase.create(path, { dimensions: COMPACT_DIM, metric: 'l2' });
+  // Exact answers are what this test checks: no approximate index.
+  const db = await RvfDatabase.create(path, { dimensions: COMPACT_DIM, metric: 'l2', index: 'none' });
   for (let first = 0; first < COMPACT_N; first += 2000) {
     await db.ingestBatch(Array.from({ length: 2000 }, (_, i) => ({ id: first + i, vector: vectorFor(first + i, COMPACT_DIM), metadata: compactMeta(first + i, 0) })));
   }

@@ -49,7 +49,8 @@ function sha256(path: string): string {
 /** Creates a store with the library (fast for big fixtures) and returns its rows. */
 async function makeStore(path: string, count: number, dim: number, seed: number, withMetadata = false): Promise<Map<string, Row>> {
   const rows = new Map<string, Row>();
-  const db = await RvfDatabase.create(path, { dimensions: dim, metric: 'l2' });
+  // Exact scans only: these tests check exact answers and temp files, with no index build beside them.
+  const db = await RvfDatabase.create(path, { dimensions: dim, metric: 'l2', index: 'none' });
   try {
     const vecs = vectors(count, dim, seed);
     for (let from = 0; from < count; from += 50_000) {
@@ -202,7 +203,7 @@ test('stdio takes a 12 MiB request, refuses one over the 64 MiB limit with a pro
   const s = await startServer(root, { write: true });
   const c = s.client;
   try {
-    await callOk(c, 'rvf_create_store', { store: 'big', dimensions: 64 });
+    await callOk(c, 'rvf_create_store', { store: 'big', dimensions: 64, index: 'none' });
     // About 12 MiB of JSON (above the SDK transport's own 10 MiB default): accepted whole.
     const entries = vectors(20_000, 64, 71).map((vector, id) => ({ id, vector, metadata: { note: 'n'.repeat(100) } }));
     assert.ok(JSON.stringify(entries).length > 11 * 1024 * 1024);
