@@ -62,10 +62,11 @@ export function closeAll(): void {
 function addVectorFunctions(db: Database.Database): void {
   db.table('rvf_knn', {
     columns: ['id', 'distance'],
-    parameters: ['query_vector', 'k', 'filter'],
-    rows: function* (vector: unknown, k: unknown, filter: unknown) {
-      const key = JSON.stringify(['knn', vector, String(k), filter ?? null]);
-      const hits = remembered(key, () => rpc({ call: 'knn', vector, k: typeof k === 'bigint' ? Number(k) : k, filter: filter ?? null })) as [string, number][];
+    parameters: ['query_vector', 'k', 'filter', 'exact'],
+    rows: function* (vector: unknown, k: unknown, filter: unknown, exact: unknown) {
+      const flag = typeof exact === 'bigint' ? Number(exact) : (exact ?? null);
+      const key = JSON.stringify(['knn', vector, String(k), filter ?? null, flag]);
+      const hits = remembered(key, () => rpc({ call: 'knn', vector, k: typeof k === 'bigint' ? Number(k) : k, filter: filter ?? null, exact: flag })) as [string, number][];
       for (const [id, distance] of hits) yield [BigInt(id), distance];
     },
   });

@@ -63,7 +63,7 @@ export const READY = { ready: true } as const;
  * record), all answered synchronously.
  */
 export type RpcCall =
-  | { call: 'knn'; vector: unknown; k: unknown; filter: unknown }
+  | { call: 'knn'; vector: unknown; k: unknown; filter: unknown; exact?: unknown }
   | { call: 'distance'; id: string; vector: unknown }
   | { call: 'commit'; payload: string };
 

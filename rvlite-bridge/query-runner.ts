@@ -23,7 +23,8 @@ import { READY, type QueryRequest, type QueryResponse, type QueryRows, type RpcC
  */
 
 export interface QueryHost {
-  knn(vector: unknown, k: unknown, filter: unknown): [string, number][];
+  /** May answer later: a search of the approximate index runs in its worker thread. */
+  knn(vector: unknown, k: unknown, filter: unknown, exact?: unknown): [string, number][] | Promise<[string, number][]>;
   distance(id: string, vector: unknown): number | null;
   /** Present for writes: appends the effects record and returns the new epoch. */
   commit?(payload: Buffer): { epoch: number; commitHash: string };
@@ -33,6 +34,10 @@ const CHILD_SCRIPT = fileURLToPath(new URL(`./query-child${extname(fileURLToPath
 
 /** How long a new query process may take to load (seconds on a busy machine; much longer means it is stuck). */
 const START_LIMIT_MS = 60_000;
+
+function errorReply(err: unknown): RpcReply {
+  return { error: isRvfError(err) ? { code: err.code, message: err.message } : { code: 'EINVAL', message: (err as Error).message } };
+}
 
 class Child {
   readonly proc: ChildProcess;
@@ -154,13 +159,16 @@ class Child {
   #answer(call: RpcCall): void {
     // A killed child's last request may still sit in the pipe: its query already failed, so it must not commit.
     if (this.dead) return;
-    let reply: RpcReply;
+    let reply: RpcReply | Promise<RpcReply>;
     try {
       const pending = this.#pending;
       if (!pending) throw new RvfError('EINVAL', 'no query is running');
       const host = pending.host;
-      if (call.call === 'knn') reply = { ok: host.knn(call.vector, call.k, call.filter) };
-      else if (call.call === 'distance') reply = { ok: host.distance(call.id, call.vector) };
+      if (call.call === 'knn') {
+        const hits = host.knn(call.vector, call.k, call.filter, call.exact);
+        // The child waits on fd 3 for this answer, however long the index search takes.
+        reply = hits instanceof Promise ? hits.then((ok) => ({ ok }), errorReply) : { ok: hits };
+      } else if (call.call === 'distance') reply = { ok: host.distance(call.id, call.vector) };
       else {
         if (!host.commit) throw new RvfError('EREADONLY', 'this query may not write.');
         const done = host.commit(Buffer.from(call.payload, 'base64'));
@@ -168,9 +176,13 @@ class Child {
         reply = { ok: done };
       }
     } catch (err) {
-      reply = { error: isRvfError(err) ? { code: err.code, message: err.message } : { code: 'EINVAL', message: (err as Error).message } };
+      reply = errorReply(err);
     }
-    (this.proc.stdio[3] as Writable).write(JSON.stringify(reply) + '\n');
+    const send = (r: RpcReply): void => {
+      if (!this.dead) (this.proc.stdio[3] as Writable).write(JSON.stringify(r) + '\n');
+    };
+    if (reply instanceof Promise) void reply.then(send);
+    else send(reply);
   }
 
   // An idle child must not keep the parent alive; a busy one must.

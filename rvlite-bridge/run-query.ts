@@ -11,8 +11,9 @@ import type { ReadOnlyContext } from './read-only-words.ts';
  * (rvlite-bridge/query-child.ts) against the store's SQLite cache:
  * - `vectors(id, metadata, epoch)`, the user tables, the graph tables and the
  *   triples (store/cache-schema.ts);
- * - rvf_knn(query_vector_json, k [, filter_json]) and
- *   rvf_distance(id, query_vector_json), answered by the store's engine.
+ * - rvf_knn(query_vector_json, k [, filter_json [, exact]]) and
+ *   rvf_distance(id, query_vector_json), answered by the store (its
+ *   approximate index unless exact = 1, and its exact scan).
  * Writes run only for a writer handle of a server started with --write, and
  * commit through the .rvf log (RvfDatabase.writeSession).
  */

@@ -618,19 +618,28 @@ export class RvfDatabase {
       cachePath: this.#cache.path,
       epoch,
       commitHash,
-      knn: (vector, k, filter) => {
+      knn: (vector, k, filter, exact) => {
         assertCurrent();
         const q = vectorOf(vector, 'rvf_knn');
         const kk = checkK(typeof k === 'string' ? Number(k) : k);
         const f = fromJsonText(filter, 'rvf_knn: the filter must be a JSON object, e.g. \'{"topic": "rust"}\'.');
         const compiled = f === null || f === undefined ? undefined : compileFilter(f);
+        if (exact !== undefined && exact !== null && exact !== 0 && exact !== 1 && exact !== 0n && exact !== 1n && typeof exact !== 'boolean') {
+          throw new RvfError('EINVAL', 'rvf_knn: exact (the 4th argument) must be 1 (scan every vector) or 0/NULL (use the index when the store has one).');
+        }
         // The filter reads metadata on this process's connection: at this
         // handle's commit, checked in the same read transaction, or ESTALE.
-        const picked = this.#cache.read(() => {
+        const among = this.#cache.read(() => {
           if (!this.#cacheAtCommit()) throw new RvfError('ESTALE', 'the cache moved on while the query ran; it is retried.');
-          return this.#rank(q, kk, compiled, this.#cache);
+          return compiled && !compiled.empty ? this.#cache.matchingIds(compiled.where, compiled.params) : undefined;
         });
-        return picked.map((p) => [p.id.toString(), p.distance]);
+        const asRows = (picked: { id: bigint; distance: number }[]): [string, number][] => picked.map((p) => [p.id.toString(), p.distance]);
+        const ann = exact === true || exact === 1 || exact === 1n ? undefined : this.#ann;
+        if (!ann?.ready || (among && among.length < this.#index.live * FILTER_INDEX_SHARE)) return asRows(this.#rankAmong(q, kk, among));
+        return searchIndexed(this.#vectors, ann, q, kk, among).then((hits) => {
+          assertCurrent(); // the search ran beside the handle's other calls
+          return asRows(hits ?? this.#rankAmong(q, kk, among));
+        });
       },
       distance: (id, vector) => {
         assertCurrent();
@@ -1195,8 +1204,8 @@ export interface ReadSnapshot {
   cachePath: string;
   epoch: number;
   commitHash: string;
-  /** rvf_knn: ids (decimal strings) and distances, nearest first. */
-  knn(vector: unknown, k: unknown, filter: unknown): [string, number][];
+  /** rvf_knn: ids (decimal strings) and distances, nearest first; from the index (asynchronously) unless `exact`. */
+  knn(vector: unknown, k: unknown, filter: unknown, exact?: unknown): [string, number][] | Promise<[string, number][]>;
   /** rvf_distance: the distance from a stored vector to `vector`, null when the id is not live. */
   distance(id: string, vector: unknown): number | null;
 }

@@ -318,3 +318,23 @@ test('rebuildIndex rebuilds with progress; waitForIndex can be cancelled', async
   assert.ok((await recall(db)) >= 0.95);
   await db.close();
 });
+
+test('SQL rvf_knn uses the index by default and scans with exact = 1; a bad exact is refused', async () => {
+  const dir = tempDir();
+  const { db } = await makeStore(dir);
+  await db.waitForIndex();
+  const { runQuery } = await import('../rvlite-bridge/run-query.ts');
+  // '{}' is no filter (a NULL argument to a table-valued function matches no row in SQLite).
+  const sql = "SELECT id, distance FROM rvf_knn(?, 10, '{}', ?) ORDER BY distance, id";
+  for (const q of queries.slice(0, 5)) {
+    const vector = Array.from(q);
+    const indexed = await runQuery(db, 'sql', sql, [vector, 0], { write: false });
+    const scanned = await runQuery(db, 'sql', sql, [vector, 1], { write: false });
+    const viaQuery = await db.query(q, 10);
+    const exact = await db.query(q, 10, { exact: true });
+    assert.deepEqual(indexed.rows.map((r) => Number(r[0])), ids(viaQuery).map(Number));
+    assert.deepEqual(scanned.rows.map((r) => [Number(r[0]), r[1]]), exact.map((r) => [Number(r.id), r.distance]));
+  }
+  await assert.rejects(runQuery(db, 'sql', "SELECT * FROM rvf_knn(?, 10, '{}', ?)", [Array.from(queries[0] as Float32Array), 'yes'], { write: false }), /exact \(the 4th argument\) must be 1/);
+  await db.close();
+});

@@ -28,7 +28,7 @@ test('rvf_knn beside an ingest whose syncs are running answers ESTALE, never the
         // its rows, and waits on the thread pool for its fdatasyncs.
         await nextTurn();
         try {
-          const hits = snapshot.knn(JSON.stringify(vectorOf(id)), 1, null);
+          const hits = await snapshot.knn(JSON.stringify(vectorOf(id)), 1, null);
           assert.notEqual(hits[0]?.[0], String(id), `round ${round}: a staged row was visible before its commit`);
         } catch (err) {
           assert.ok(isRvfError(err) && err.code === 'ESTALE', `round ${round}: expected ESTALE, got ${String(err)}`);

@@ -92,9 +92,9 @@ test('tools/list: exactly the 10 read tools without --write, the 19 with it, eac
     }
     // The argument names every client relies on.
     const props = (name: string): string[] => Object.keys(rwTools.find((t) => t.name === name)?.inputSchema.properties ?? {}).sort();
-    assert.deepEqual(props('rvf_create_store'), ['dimensions', 'metric', 'store']);
+    assert.deepEqual(props('rvf_create_store'), ['dimensions', 'index', 'metric', 'store']);
     assert.deepEqual(props('rvf_ingest'), ['entries', 'ids', 'metadata', 'store', 'vectors_b64']);
-    assert.deepEqual(props('rvf_query'), ['filter', 'k', 'store', 'vector', 'vector_b64']);
+    assert.deepEqual(props('rvf_query'), ['exact', 'filter', 'k', 'store', 'vector', 'vector_b64']);
     assert.deepEqual(props('rvf_delete'), ['ids', 'store']);
     assert.deepEqual(props('rvf_delete_filter'), ['filter', 'store']);
     assert.deepEqual(props('rvf_derive'), ['child', 'store']);

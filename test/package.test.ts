@@ -87,6 +87,8 @@ test('the tarball holds what the bins, the library and the inspector load, and n
     ...Object.values(manifest.bin),
     ...Object.values(manifest.exports).flatMap((e) => (typeof e === 'string' ? [] : [e.default])),
     'dist/rvlite-bridge/query-child.js',
+    // The approximate index's worker thread (started by path).
+    'dist/store/ann-worker.js',
     'dist/inspector/inspector.js',
     // The store for pages, served beside the inspector at /inspector/rvf-browser.js.
     'dist/inspector/rvf-browser.js',

@@ -40,7 +40,7 @@ export function registerRvliteTools(server: McpServer, ctx: ToolContext): void {
     'SQL over a store',
     'Runs one SQL statement (SQLite dialect) over the store. Table `vectors(id, metadata, epoch)` holds every vector id with its metadata JSON (use json_extract); ' +
       'the graph is in graph_nodes(id, props, vector_id), graph_labels(node_id, label), graph_rels(id, type, src, dst, props) and the triples in rdf_quads(s, p, o, g). ' +
-      "Vector search joins in SQL: `SELECT v.id, k.distance, json_extract(v.metadata, '$.topic') FROM rvf_knn(?, 10) k JOIN vectors v ON v.id = k.id` with the query vector as the first param; rvf_knn(vector_json, k [, filter_json]) gives (id, distance), rvf_distance(id, vector_json) one distance. " +
+      "Vector search joins in SQL: `SELECT v.id, k.distance, json_extract(v.metadata, '$.topic') FROM rvf_knn(?, 10) k JOIN vectors v ON v.id = k.id` with the query vector as the first param; rvf_knn(vector_json, k [, filter_json [, exact]]) gives (id, distance), from the store's approximate index when it has one (exact = 1 scans every vector), rvf_distance(id, vector_json) one distance. " +
       (write
         ? 'Writes: one INSERT, UPDATE, DELETE, REPLACE, CREATE, DROP or ALTER statement on your own tables per call, committed to the store file; the store tables are read-only to SQL (change vectors with rvf_* tools).'
         : 'This server is read-only: SELECT, WITH and VALUES only.'),
