@@ -338,3 +338,45 @@ test('SQL rvf_knn uses the index by default and scans with exact = 1; a bad exac
   await assert.rejects(runQuery(db, 'sql', "SELECT * FROM rvf_knn(?, 10, '{}', ?)", [Array.from(queries[0] as Float32Array), 'yes'], { write: false }), /exact \(the 4th argument\) must be 1/);
   await db.close();
 });
+
+test('through the MCP server: rvf_status shows the index, rvf_query uses it or scans with exact, rvf_rebuild rebuilds it', async () => {
+  const { startServer, callOk } = await import('./helpers/mcp.ts');
+  const root = tempDir('rvf-ann-mcp-');
+  const s = await startServer(root, { write: true });
+  const c = s.client;
+  try {
+    const created = await callOk(c, 'rvf_create_store', { store: 'big', dimensions: DIM, index: null });
+    assert.deepEqual(created['index'], { setting: 'auto', kind: 'none', indexed: 0, pending: 0 });
+    // The server's default threshold (20,000): past it the store builds its index.
+    const count = 21_000;
+    const flat = clusteredFor(0, count, DIM, CLUSTERS);
+    for (let start = 0; start < count; start += 7000) {
+      const ids = Array.from({ length: 7000 }, (_, i) => start + i);
+      const bytes = Buffer.from(flat.buffer, flat.byteOffset + start * DIM * 4, 7000 * DIM * 4);
+      await callOk(c, 'rvf_ingest', { store: 'big', ids, vectors_b64: bytes.toString('base64') });
+    }
+    let status = await callOk(c, 'rvf_status', { store: 'big' });
+    for (let i = 0; i < 600 && (status['index'] as { pending: number }).pending > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = await callOk(c, 'rvf_status', { store: 'big' });
+    }
+    assert.deepEqual(status['index'], { setting: 'auto', kind: 'hnsw', indexed: count, pending: 0 });
+    let found = 0;
+    for (const q of queries.slice(0, 20)) {
+      const vector = Array.from(q);
+      const indexed = (await callOk(c, 'rvf_query', { store: 'big', vector, k: 10 }))['results'] as QueryResult[];
+      const exact = (await callOk(c, 'rvf_query', { store: 'big', vector, k: 10, exact: true }))['results'] as QueryResult[];
+      const want = new Set(ids(exact));
+      found += indexed.filter((r) => want.has(r.id)).length;
+      assert.equal(indexed[0]?.distance, exact[0]?.distance, 'the nearest distance is the exact one');
+    }
+    assert.ok(found / 200 >= 0.95, `recall through MCP ${found / 200}`);
+    // Its progress notifications are not asserted here: the SDK client drops one that reaches it in the
+    // same read as the response (test/mcp-safety.test.ts checks progress on the wire); rebuildIndex's are tested above.
+    const rebuilt = await callOk(c, 'rvf_rebuild', { store: 'big' }, { onprogress: () => undefined });
+    assert.deepEqual(rebuilt['index'], { setting: 'auto', kind: 'hnsw', indexed: count, pending: 0 });
+  } finally {
+    await s.close();
+  }
+  assert.ok(existsSync(join(root, 'big.rvf.ann')), 'the server wrote the sidecar');
+});

@@ -61,8 +61,11 @@ export function registerMaintenanceTools(server: McpServer, ctx: ToolContext): v
     ({ store }, extra) =>
       run(ctx, async () => {
         const db = await registry.get(store);
+        const progress = progressOf(extra);
         const cache = await db.rebuildCache();
-        const index = await db.rebuildIndex({ onProgress: progressOf(extra), signal: extra.signal });
+        // The index's progress counts vectors in the graph; a first report says the rebuild is under way.
+        progress(0, cache.vectors);
+        const index = await db.rebuildIndex({ onProgress: progress, signal: extra.signal });
         return { store, ...cache, index };
       }),
   );
