@@ -79,9 +79,11 @@ export class AnnIndex {
   #point: CommitPoint;
   /** A build in progress: the ids it still has to send, and the step it waits on. */
   #build: { ids: BigUint64Array; next: number; waiting: number } | undefined;
-  /** The build sent every row; the first settled mark after it completes the index. */
-  #baseSent = false;
-  /** The step whose application makes the graph usable: the load, or a build's last rows. */
+  /**
+   * The step whose application makes the graph usable: the load, or a build's
+   * last rows; Infinity while a build still has rows to send. The first
+   * settled mark once it is known completes the index.
+   */
   #usableAt = Infinity;
   #complete = false;
   /** A finished build asks for a sidecar at the first settled mark. */
@@ -126,7 +128,6 @@ export class AnnIndex {
     ann.#send({ seq: ++ann.#seq, kind: 'load', expect });
     ann.#usableAt = ann.#seq;
     ann.#resend(changedSince);
-    ann.#baseSent = true;
     ann.mark(point);
     return ann;
   }
@@ -173,7 +174,7 @@ export class AnnIndex {
   mark(point: CommitPoint, options: { save?: boolean } = {}): void {
     if (this.#closed || this.#state === 'failed') return;
     this.#point = point;
-    if (this.#baseSent && !this.#complete && this.#source.settled()) this.#complete = true;
+    if (this.#usableAt !== Infinity && !this.#complete && this.#source.settled()) this.#complete = true;
     const due = this.#changedSinceSave >= SAVE_AFTER_CHANGES && Date.now() - this.#lastSave >= SAVE_EVERY_MS;
     const save = this.#opts.writable && this.#complete && (options.save === true || this.#saveWanted || due);
     if (save) {
@@ -236,9 +237,8 @@ export class AnnIndex {
       this.#worker.ref();
       this.#post({ type: 'close', save });
     });
-    for (const [, done] of this.#searches) done(undefined);
-    this.#searches.clear();
-    this.#wakeWaiters(true);
+    this.#build = undefined;
+    this.#releaseCallers();
     return this.#closed;
   }
 
@@ -246,7 +246,6 @@ export class AnnIndex {
 
   #startBuild(): void {
     this.#state = 'building';
-    this.#baseSent = false;
     this.#usableAt = Infinity;
     this.#complete = false;
     this.#send({ seq: ++this.#seq, kind: 'reset' });
@@ -260,7 +259,6 @@ export class AnnIndex {
     const rows = Math.max(1, Math.floor(BUILD_CHUNK_BYTES / (this.#opts.dimensions * 4)));
     if (build.next >= build.ids.length) {
       this.#build = undefined;
-      this.#baseSent = true;
       this.#usableAt = build.waiting;
       this.#saveWanted = true;
       if (this.#source.settled()) this.mark(this.#point);
@@ -366,6 +364,11 @@ export class AnnIndex {
     if (this.#state === 'failed') return;
     this.#state = 'failed';
     this.#opts.warn(`${message}; queries scan exactly until the store is opened again`);
+    this.#releaseCallers();
+  }
+
+  /** Searches and waiters get their answer now: scan instead, stop waiting. */
+  #releaseCallers(): void {
     for (const [, done] of this.#searches) done(undefined);
     this.#searches.clear();
     this.#wakeWaiters(true);

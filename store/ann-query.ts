@@ -15,7 +15,7 @@ export interface Hit {
 }
 
 /** A filter must let at least this share of the rows through to search the graph; a narrower one scans its rows. */
-export const FILTER_INDEX_SHARE = 0.1;
+const FILTER_INDEX_SHARE = 0.1;
 /** With a tail above this share of the rows, a plain scan costs less than the graph plus the tail. */
 const TAIL_SCAN_SHARE = 0.25;
 /** Most candidates one search asks for. */
@@ -23,8 +23,9 @@ const MAX_FETCH = 2048;
 
 /**
  * The top `k` from the index and the tail, or undefined when the index cannot
- * answer well (not ready, a large tail, or a filter that let too few
- * candidates through): the caller then scans exactly.
+ * answer well (not ready, a large tail, a filter that passes under 10% of the
+ * rows, or one that let too few candidates through): the caller then scans
+ * exactly.
  */
 export async function searchIndexed(
   vectors: ScanStore,
@@ -37,6 +38,7 @@ export async function searchIndexed(
   const wanted = Math.min(k, among ? among.length : live);
   if (wanted === 0) return [];
   if (!ann.ready || ann.dirtyCount > live * TAIL_SCAN_SHARE) return undefined;
+  if (among && among.length < live * FILTER_INDEX_SHARE) return undefined;
   const allowed: Set<IdKey> | undefined = among ? new Set(among.map(idKey)) : undefined;
   const share = among ? among.length / live : 1;
   const fetch = Math.min(MAX_FETCH, live, Math.ceil(k / share) + Math.min(ann.dirtyCount, 64) + (among ? k : 0));

@@ -61,8 +61,8 @@ import type {
   StoreStatus,
 } from './types.ts';
 import { AnnIndex, type AnnIndexOptions, type RowSource } from './ann-index.ts';
-import { searchIndexed, FILTER_INDEX_SHARE } from './ann-query.ts';
-import { readSidecarMeta, sidecarPathFor } from './ann-sidecar.ts';
+import { searchIndexed } from './ann-query.ts';
+import { mismatch, readSidecarMeta, sidecarPathFor } from './ann-sidecar.ts';
 import { loadKernel } from '../wasm/kernel.ts';
 import { ScanStore } from '../wasm/scan-store.ts';
 import { checkDimensions, checkK, checkQueryDirection, idToJson, parseId, writeVector } from '../wasm/validate.ts';
@@ -93,7 +93,6 @@ const AUTO_COMPACT_DEAD_RATIO = 0.5;
 const AUTO_COMPACT_MIN_BYTES = 64 * 1024 * 1024;
 
 const METRICS: readonly Metric[] = ['cosine', 'l2', 'dotproduct'];
-export const DEFAULT_INDEX_THRESHOLD = LIMITS.indexThreshold;
 export { idToJson };
 
 function checkEmbedder(embedder: CreateOptions['embedder'], dimensions: number): EmbedderIdentity | null {
@@ -459,8 +458,7 @@ export class RvfDatabase {
       let picked: { id: bigint; distance: number }[] | undefined;
       if (ann?.ready && this.#index.live > 0) {
         const among = this.#withCache((cache) => (compiled && !compiled.empty ? cache.matchingIds(compiled.where, compiled.params) : undefined));
-        if (among && among.length < this.#index.live * FILTER_INDEX_SHARE) picked = this.#rankAmong(q, k, among);
-        else picked = (await searchIndexed(this.#vectors, ann, q, k, among)) ?? this.#rankAmong(q, k, among);
+        picked = (await searchIndexed(this.#vectors, ann, q, k, among)) ?? this.#rankAmong(q, k, among);
       }
       return this.#withCache((cache) => {
         picked ??= this.#rank(q, k, compiled, cache);
@@ -635,7 +633,7 @@ export class RvfDatabase {
         });
         const asRows = (picked: { id: bigint; distance: number }[]): [string, number][] => picked.map((p) => [p.id.toString(), p.distance]);
         const ann = exact === true || exact === 1 || exact === 1n ? undefined : this.#ann;
-        if (!ann?.ready || (among && among.length < this.#index.live * FILTER_INDEX_SHARE)) return asRows(this.#rankAmong(q, kk, among));
+        if (!ann?.ready) return asRows(this.#rankAmong(q, kk, among));
         return searchIndexed(this.#vectors, ann, q, kk, among).then((hits) => {
           assertCurrent(); // the search ran beside the handle's other calls
           return asRows(hits ?? this.#rankAmong(q, kk, among));
@@ -876,7 +874,7 @@ export class RvfDatabase {
   }
 
   #indexThreshold(): number {
-    return this.#options.indexThreshold ?? DEFAULT_INDEX_THRESHOLD;
+    return this.#options.indexThreshold ?? LIMITS.indexThreshold;
   }
 
   /**
@@ -900,12 +898,12 @@ export class RvfDatabase {
     if (meta && typeof meta !== 'string') {
       const commits = this.#log.scannedCommits;
       const at = commits.findIndex((c) => c.epoch === meta.epoch && c.commitHash === meta.commitHash);
-      if (meta.fileId !== point.fileId) reason = 'it belongs to another store';
-      else if (at === -1) reason = 'it covers a commit this file no longer has (stale)';
-      else {
+      // The worker checks the same again, with the checksum, before it reads the file.
+      const expect = { fileId: point.fileId, dimensions: this.#index.dimensions, metric: this.#info.metric, epoch: meta.epoch, commitHash: meta.commitHash };
+      reason = mismatch(meta, expect) ?? (at === -1 ? 'it covers a commit this file no longer has (stale)' : undefined);
+      if (!reason) {
         const changed = new Set<bigint>(this.#index.deletedIds());
         for (const c of commits.slice(at + 1)) for (const seg of c.segments) for (const id of seg.vecIds ?? []) changed.add(id);
-        const expect = { fileId: meta.fileId, dimensions: this.#index.dimensions, metric: this.#info.metric, epoch: meta.epoch, commitHash: meta.commitHash };
         this.#ann = AnnIndex.fromSidecar(opts, this.#rowSource(), point, expect, changed);
         this.#vectors.observe(this.#ann);
         return;

@@ -1,5 +1,5 @@
 /** The library API: `import { RvfDatabase } from 'rvf-mcp-server'`. */
-export { RvfDatabase, DEFAULT_INDEX_THRESHOLD, idToJson, type RebuildResult, type ReadSnapshot, type WriteSession } from './database.ts';
+export { RvfDatabase, idToJson, type RebuildResult, type ReadSnapshot, type WriteSession } from './database.ts';
 export { type Effects, type TableEffects, type SqlValue } from './effects.ts';
 export { RvfError, isRvfError, type RvfErrorCode } from './errors.ts';
 export { LIMITS } from '../schemas/limits.ts';

@@ -145,7 +145,7 @@ export interface OpenOptions {
    * MCP server passes "store <name>", so no tool result names a path on disk.
    */
   displayName?: string;
-  /** Live vectors from which an 'auto' store builds its index; default DEFAULT_INDEX_THRESHOLD (20,000). */
+  /** Live vectors from which an 'auto' store builds its index; default LIMITS.indexThreshold (20,000). */
   indexThreshold?: number;
 }
 
