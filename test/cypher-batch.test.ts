@@ -237,6 +237,41 @@ describe('batch MERGE gives what row-by-row MERGE gives', () => {
     ]);
   });
 
+  test('values the batch computes in JS (row-eval.ts) are the values the SQL computes, edge cases included', () => {
+    const rows = [
+      { name: 'a', n: 1, big: 9007199254740991, f: 0.1, flag: true, tags: ['x'], nested: { k: 'v', deep: { d: 1 } }, when: '2024-01-02', dur: 'P1D', obj: null },
+      { name: 'b', n: null, big: 1, f: 0.2, flag: false, tags: [], nested: { k: null }, when: 'not a date', dur: 'P2D', obj: { a: 1 } },
+      { name: 'c', n: -5, big: 9007199254740993n, f: 2.5, flag: null, tags: ['y', 'z'], nested: null, when: '2024-03-04T05:06:07Z', dur: 'x', obj: [1, 2] },
+      null,
+      { name: 'a', n: 2, big: 3, f: 1.5, flag: true, tags: ['w'], nested: { k: 'w' }, when: '2024-01-02', dur: 'P1D', obj: 'text' },
+    ];
+    assertSameAsRowByRow([
+      { q: "CREATE (:E {name: 'a', list: [1, 2], count: 9007199254740990, text: 'hi', dt: '2024-01-01'}), (:E {name: 'b'})" },
+      // taken in JS: + on lists and safe integers, coalesce, properties of maps (nested, null, missing), list literals, booleans
+      { q: 'UNWIND $rows AS r MERGE (e:E {name: coalesce(r.name, "none")}) SET e.sum = r.n + 1, e.edge = coalesce(e.count, 0) + r.n, e.tl = coalesce(e.list, []) + r.tags, e.pre = r.n + [0], e.k = r.nested.k, e.dd = r.nested.deep.d, e.fl2 = r.flag, e.lst = [coalesce(r.n, 0), 1] RETURN e.sum, e.edge, e.tl, e.pre, e.k, e.dd, e.fl2, e.lst', params: { rows } },
+      // left to the SQL: a sum past 2^53, a bigint, floats, text + text (which may be temporal arithmetic), a temporal component, a property of a list or text
+      { q: 'UNWIND $rows AS r MERGE (e:E {name: coalesce(r.name, "none")}) SET e.count = coalesce(e.count, 0) + r.n + 1 RETURN e.count', params: { rows } },
+      { q: 'UNWIND $rows AS r MERGE (e:E {name: coalesce(r.name, "none")}) SET e.big = r.big + 1, e.fl = r.f + r.f, e.tx = r.name + "!" RETURN e.big, e.fl, e.tx', params: { rows } },
+      { q: 'UNWIND $rows AS r MERGE (e:E {name: coalesce(r.name, "none")}) SET e.d = e.dt + r.dur, e.w = r.when + r.dur RETURN e.d, e.w', params: { rows } },
+      { q: 'UNWIND $rows AS r MERGE (e:E {name: coalesce(r.name, "none")}) SET e.y = r.when.year RETURN e.y', params: { rows } },
+      { q: 'UNWIND $rows AS r MERGE (e:E {name: coalesce(r.name, "none")}) SET e.o = r.obj.a RETURN e.o', params: { rows } },
+      { q: 'UNWIND $rows AS r CREATE (n:M {k: coalesce(r.nested.k, $tag), t: $tag, m: size(keys({a: r.n, b: $tag}))}) RETURN n', params: { rows, tag: 'T' } },
+      { q: 'UNWIND $rows AS r CREATE (n:M {m: {k: r.nested, t: $tag}}) RETURN n', params: { rows, tag: 'T' } },
+      // MERGE keys of each JS type, and a key that is a list or map (the SQL's JSON text)
+      { q: 'UNWIND $xs AS x MERGE (n:K {k: x}) RETURN id(n), n.k', params: { xs: [true, 1, 1.0, 'true', 0.1, 0.1, false, 0, 9007199254740993n, 'é', '\ud83d\ude00'] } },
+      // text that may not read back as written (a lone surrogate, a NUL): its key is asked of SQLite
+      { q: 'UNWIND $xs AS x MERGE (n:K {k: x}) RETURN id(n), n.k', params: { xs: ['\ud800', '\ud800', 'a\u0000b', 'a\u0000b', 'a', '\udc00x', '\udc00x'] } },
+      { q: 'UNWIND $xs AS x MERGE (n:K {k: x.v}) RETURN id(n)', params: { xs: [{ v: [1, 2] }, { v: [1, 2] }, { v: [2] }, { v: [] }] } },
+      { q: 'UNWIND $xs AS x MERGE (n:K {k: x.v}) RETURN id(n)', params: { xs: [{ v: { a: 1 } }] } },
+      // UNWIND of a parameter that is not a list, or holds nulls; a missing parameter
+      { q: 'UNWIND $one AS x CREATE (n:U {v: x}) RETURN n.v', params: { one: 'solo' } },
+      { q: 'UNWIND $xs AS x MERGE (n:U {v: coalesce(x, -1)}) RETURN n.v', params: { xs: [null, 1, null] } },
+      { q: 'UNWIND $nope AS x CREATE (n:U {v: x})', params: {} },
+      // the node's vector_id is a column, not a stored property
+      { q: 'UNWIND [1, 2] AS i MATCH (e:E {name: "a"}) SET e.v = e.vector_id RETURN e.v' },
+    ]);
+  });
+
   test('a null key is an error in both, with the same message', () => {
     const batch = freshDb();
     const a = run(batch, { q: "UNWIND ['a', null] AS x MERGE (n:E {name: x})" }, true);

@@ -12,7 +12,9 @@ export type EntityKind = 'node' | 'rel';
 
 export class BulkGraph {
   readonly #nextNode: Database.Statement;
+  readonly #nextRel: Database.Statement;
   readonly #insertNodes: Database.Statement;
+  readonly #insertRels: Database.Statement;
   readonly #insertLabels: Database.Statement;
   readonly #props: Record<EntityKind, Database.Statement>;
   readonly #setProps: Record<EntityKind, Database.Statement>;
@@ -21,6 +23,10 @@ export class BulkGraph {
   constructor(db: Database.Database) {
     // above every id ever handed out: the highest deleted (graph_ids, store/cache-schema.ts) and the highest live
     this.#nextNode = db.prepare('SELECT max(coalesce((SELECT node FROM graph_ids), 0), coalesce((SELECT max(id) FROM graph_nodes), 0)) + 1').pluck().safeIntegers(true);
+    this.#nextRel = db.prepare('SELECT max(coalesce((SELECT rel FROM graph_ids), 0), coalesce((SELECT max(id) FROM graph_rels), 0)) + 1').pluck().safeIntegers(true);
+    this.#insertRels = db.prepare(
+      "INSERT INTO graph_rels (id, type, src, dst, props) SELECT j.value ->> '$[0]', j.value ->> '$[1]', j.value ->> '$[2]', j.value ->> '$[3]', '{}' FROM json_each(?) j ORDER BY j.key",
+    );
     this.#insertNodes = db.prepare("INSERT INTO graph_nodes (id, props) SELECT j.value ->> '$[0]', j.value ->> '$[1]' FROM json_each(?) j ORDER BY j.key");
     this.#insertLabels = db.prepare("INSERT OR IGNORE INTO graph_labels (node_id, label) SELECT j.value ->> '$[0]', j.value ->> '$[1]' FROM json_each(?) j ORDER BY j.key");
     const read = (table: string): Database.Statement => db.prepare(`SELECT g.id, g.props FROM json_each(?) j JOIN ${table} g ON g.id = j.value`).raw(true).safeIntegers(false);
@@ -39,6 +45,18 @@ export class BulkGraph {
     const next = this.#nextNode.get() as bigint;
     if (next > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('node ids have reached 2^53');
     return Number(next);
+  }
+
+  /** The id the next created relationship gets. */
+  nextRelId(): number {
+    const next = this.#nextRel.get() as bigint;
+    if (next > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('relationship ids have reached 2^53');
+    return Number(next);
+  }
+
+  /** Inserts relationships without properties, ids chosen by the caller (from nextRelId, in order). */
+  insertRels(rels: readonly { id: number; type: string; src: number; dst: number }[]): void {
+    if (rels.length > 0) this.#insertRels.run(JSON.stringify(rels.map((r) => [r.id, r.type, r.src, r.dst])));
   }
 
   /** Inserts nodes with ids chosen by the caller (from nextNodeId, in order), and their labels. */

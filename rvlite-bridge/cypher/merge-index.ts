@@ -112,7 +112,8 @@ export function sqliteKey(values: readonly unknown[]): string | null {
     else if (Buffer.isBuffer(v)) parts.push(`b${v.toString('hex')}`);
     else return null;
   }
-  return JSON.stringify(parts);
+  // one part is unambiguous as it is; several are joined as a JSON array, which no text inside can confuse
+  return parts.length === 1 ? (parts[0] as string) : JSON.stringify(parts);
 }
 
 /** Whether an expression may read the graph (a node, a relationship, a pattern): such values must be taken row by row, after the earlier rows' writes. */

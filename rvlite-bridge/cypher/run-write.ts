@@ -7,6 +7,7 @@ import { BulkGraph } from './bulk-graph.ts';
 import { forgetDeletes, rememberDeletes } from './deleted.ts';
 import { MergeIndex, readsGraph, sqliteKey } from './merge-index.ts';
 import { parseExactJson } from './exact-json.ts';
+import { holdsOnlyWholeText, isBrokenText, NOT_HERE, rowFunction, rowValues, wholeTextOnly, type RowFn } from './row-eval.ts';
 import { bindingCell, outputCell, prepareRead, runCompiled, runPrepared, toJsonText, valueCell } from './execute-sql.ts';
 import type { CypherStats } from './types.ts';
 import type { VType } from './values.ts';
@@ -85,6 +86,13 @@ class WriteRun {
   private readonly batched = new Map<Expr, Map<Row, unknown>>();
   /** a row MERGE extended with its new variables, to the input row whose batched values it shares */
   private readonly rowSource = new Map<Row, Row>();
+  /**
+   * nodes a batch MERGE made, not inserted yet: a SET right after it
+   * (setInJs) gives them their final properties first, so each goes in once
+   * rather than in and then updated. Inserted before anything else reads or
+   * writes the graph (flushNodes).
+   */
+  private pendingNodes: { nodes: { id: number; props: Record<string, unknown> }[]; labels: string[] } | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -140,6 +148,7 @@ class WriteRun {
       this.write(clause);
     }
     if (pending.length > 0) this.advance(pending);
+    this.flushNodes();
     for (const id of this.plainDeleted) {
       if (this.sql.hasRels!.get(id, id)) {
         throw invalid(`cannot delete node ${id} because it still has relationships; use DETACH DELETE to delete it with its relationships.`);
@@ -160,6 +169,7 @@ class WriteRun {
    * for storing (exact integers), not for showing.
    */
   private read(clauses: Clause[], mode: ReadMode, maxRows = Number.MAX_SAFE_INTEGER, rows: Row[] = this.rows, vars: OutputColumn[] = this.vars): { columns: OutputColumn[]; rows: Row[]; truncated: boolean } {
+    this.flushNodes();
     const unit = vars.length === 0 && rows.length === 1;
     const compiled = this.compiler().compile(clauses, unit ? null : vars, mode === 'bindings' ? 'bindings' : 'return');
     if (!unit) compiled.binds[INPUT_PARAM] = toJsonText(rows);
@@ -175,6 +185,7 @@ class WriteRun {
    * the mode and the types of the row's variables, so those are the key.
    */
   private readRow(owner: object, clauses: () => Clause[], mode: ReadMode, row: Row, vars: OutputColumn[], maxRows = Number.MAX_SAFE_INTEGER): { columns: OutputColumn[]; rows: Row[] } {
+    this.flushNodes();
     const unit = vars.length === 0;
     const key = `${mode}${unit ? '' : JSON.stringify(vars)}`;
     let byShape = this.perRow.get(owner);
@@ -193,9 +204,30 @@ class WriteRun {
   }
 
   private advance(clauses: Clause[]): void {
+    if (this.unwindParam(clauses)) return;
     const r = this.read(clauses, 'bindings');
     this.vars = r.columns;
     this.rows = r.rows;
+  }
+
+  /**
+   * A query that starts `UNWIND $list AS x` (the batch shape): the rows are
+   * the list's elements as the parameter holds them, each what the SQL would
+   * give back for it (an element of a list parameter is a value of unknown
+   * type, JSON in SQLite). Through SQL, 10,000 rows cost a trip into SQLite
+   * and back as JSON text.
+   */
+  private unwindParam(clauses: readonly Clause[]): boolean {
+    const clause = clauses[0];
+    if (clauses.length !== 1 || clause?.kind !== 'unwind' || clause.expr.kind !== 'param') return false;
+    if (this.vars.length !== 0 || this.rows.length !== 1 || !this.options.batchWrites) return false;
+    const name = clause.expr.name;
+    const list = Object.prototype.hasOwnProperty.call(this.params, name) ? this.params[name] : undefined;
+    // SQLite turns broken text (a lone surrogate) into other text, which only the SQL may say
+    if (!Array.isArray(list) || !list.every(holdsOnlyWholeText)) return false;
+    this.vars = [{ name: clause.variable, type: 'any' }];
+    this.rows = list.map((element: unknown) => [element ?? null]);
+    return true;
   }
 
   /** One expression's value for one row, as stored (exact integers). */
@@ -219,6 +251,18 @@ class WriteRun {
     const graphVars = new Set(vars.filter((v) => GRAPH_TYPES.has(v.type)).map((v) => v.name));
     const pure = [...new Set(exprs)].filter((e): e is Expr => e !== null && !this.batched.has(e) && !isAggregate(e) && !readsGraph(e, graphVars));
     if (pure.length === 0) return;
+    const maps = (): Map<Row, unknown>[] =>
+      pure.map((e) => {
+        const m = new Map<Row, unknown>();
+        this.batched.set(e, m);
+        return m;
+      });
+    const inJs = rowValues(pure, { vars, params: this.params }, this.rows);
+    if (inJs) {
+      const m = maps();
+      this.rows.forEach((row, i) => m.forEach((values, k) => values.set(row, (inJs[i] as unknown[])[k])));
+      return;
+    }
     const numbered = [...vars, { name: ROW_NUMBER, type: 'num' as const }];
     let r: { rows: Row[] };
     try {
@@ -226,14 +270,10 @@ class WriteRun {
     } catch {
       return;
     }
-    const maps = pure.map((e) => {
-      const m = new Map<Row, unknown>();
-      this.batched.set(e, m);
-      return m;
-    });
+    const m = maps();
     for (const out of r.rows) {
       const row = this.rows[Number(out[pure.length])] as Row;
-      maps.forEach((m, k) => m.set(row, out[k]));
+      m.forEach((values, k) => values.set(row, out[k]));
     }
   }
 
@@ -264,6 +304,8 @@ class WriteRun {
 
   private write(clause: Clause): void {
     try {
+      if (clause.kind === 'set' && this.setInJs(clause.items)) return;
+      this.flushNodes();
       this.writeClause(clause);
     } finally {
       this.batched.clear();
@@ -365,6 +407,7 @@ class WriteRun {
       this.write(clause);
     }
     advance();
+    this.flushNodes();
     return { columns: [], rows: [] };
   }
 
@@ -534,7 +577,7 @@ class WriteRun {
     const values = this.mergeValues(exprs, inputVars);
     const index = new MergeIndex(this.db, np.labels, entries.map(([key], i) => ({ key, structured: values.structured[i] as boolean })));
     this.prebatch([np.properties, ...onCreate.map(setValue), ...onMatch.map(setValue)], inputVars);
-    if (onCreate.length === 0 && onMatch.length === 0 && this.mergeNodesAtOnce(np, index, values.row, added)) return;
+    if (onCreate.length === 0 && onMatch.length === 0 && this.mergeNodesAtOnce(np, index, values.row, values.structured.some(Boolean), added)) return;
     const inputNames = new Set(inputVars.map((v) => v.name));
     const out: Row[] = [];
     this.rows.forEach((row, i) => {
@@ -569,15 +612,19 @@ class WriteRun {
    * stored properties (MergeIndex.keysOf), which may differ from its row's
    * (a NaN is stored as the string "NaN" and never equals itself): then
    * nothing has been written yet, and false leaves it to the row-by-row path.
+   * Keys that read back as they are (readsBackAsIs) need not be asked.
    */
-  private mergeNodesAtOnce(np: NodePattern, index: MergeIndex, keyValues: (row: Row, i: number) => unknown[], added: OutputColumn[]): boolean {
+  private mergeNodesAtOnce(np: NodePattern, index: MergeIndex, keyValues: (row: Row, i: number) => unknown[], structured: boolean, added: OutputColumn[]): boolean {
     const created = new Map<string, number>();
-    const fresh: { id: number; props: string; key: string; keys: number }[] = [];
+    const fresh: { id: number; props: string; object: Record<string, unknown>; key: string; keys: number }[] = [];
     const bound: (readonly number[])[] = [];
     let next = this.bulk.nextNodeId();
+    // a list or map key is compared as SQLite prints its JSON, which the stored text may not match
+    let checkKeys = structured;
     for (let i = 0; i < this.rows.length; i++) {
       const row = this.rows[i] as Row;
-      const key = sqliteKey(keyValues(row, i));
+      const values = keyValues(row, i);
+      const key = sqliteKey(values);
       const found = index.findKey(key);
       const mine = key === null ? undefined : created.get(key);
       if (found.length > 0 || mine !== undefined) {
@@ -589,13 +636,16 @@ class WriteRun {
       if (key === null) return false;
       const id = next++;
       created.set(key, id);
-      fresh.push({ id, props: toJsonText(props), key, keys: Object.keys(props).length });
+      fresh.push({ id, props: toJsonText(props), object: props, key, keys: Object.keys(props).length });
+      if (!values.every(readsBackAsIs)) checkKeys = true;
       bound.push([id]);
     }
-    const stored = index.keysOf(fresh.map((n) => n.props));
-    if (fresh.some((n, k) => stored[k] !== n.key)) return false;
+    if (checkKeys) {
+      const stored = index.keysOf(fresh.map((n) => n.props));
+      if (fresh.some((n, k) => stored[k] !== n.key)) return false;
+    }
     const labels = [...new Set(np.labels)];
-    this.bulk.insertNodes(fresh, labels);
+    this.pendingNodes = { nodes: fresh.map((n) => ({ id: n.id, props: n.object })), labels };
     for (const n of fresh) {
       this.stats.nodesCreated++;
       this.stats.propertiesSet += n.keys;
@@ -634,6 +684,7 @@ class WriteRun {
       if (ids) ids.push(id);
       else byPair.set(k, [id]);
     }
+    if (onCreate.length === 0 && onMatch.length === 0 && this.mergeRelsAtOnce(rel, type, ai, bi, byPair, pair, added)) return;
     this.prebatch([...onCreate.map(setValue), ...onMatch.map(setValue)], inputVars);
     const inputNames = new Set(inputVars.map((v) => v.name));
     const out: Row[] = [];
@@ -666,6 +717,48 @@ class WriteRun {
     this.rows = out;
   }
 
+  /**
+   * mergeRel without ON CREATE or ON MATCH, set-based: the clause writes
+   * nothing but the relationships it creates, so each row looks its pair up
+   * among those there were and those earlier rows made, and the new ones go
+   * in with one statement at the end, ids in row order as row by row gives
+   * them. A row with a null end is left to the row-by-row path, which
+   * refuses it there (false: nothing has been written).
+   */
+  private mergeRelsAtOnce(rel: RelPattern, type: string, ai: number, bi: number, byPair: Map<string, number[]>, pair: (src: unknown, dst: unknown) => string, added: OutputColumn[]): boolean {
+    const fresh: { id: number; type: string; src: number; dst: number }[] = [];
+    const bound: (readonly number[])[] = [];
+    let next = this.bulk.nextRelId();
+    for (const row of this.rows) {
+      const a = row[ai];
+      const b = row[bi];
+      if (a === null || a === undefined || b === null || b === undefined) return false;
+      const [src, dst] = rel.direction === 'in' ? [b, a] : [a, b];
+      const k = pair(src, dst);
+      const found = byPair.get(k);
+      if (found) {
+        bound.push([...found]);
+        continue;
+      }
+      const id = next++;
+      fresh.push({ id, type, src: Number(src), dst: Number(dst) });
+      byPair.set(k, [id]);
+      bound.push([id]);
+    }
+    this.bulk.insertRels(fresh);
+    this.stats.relationshipsCreated += fresh.length;
+    const out: Row[] = [];
+    this.rows.forEach((row, i) => {
+      for (const id of bound[i] as readonly number[]) {
+        const merged = [...row, ...added.map((v) => (v.name === rel.variable ? id : null))];
+        this.rowSource.set(merged, row);
+        out.push(merged);
+      }
+    });
+    this.rows = out;
+    return true;
+  }
+
   /** The MERGE keys of each row: all rows in one query when no key reads the graph, else one prepared query per row. */
   private mergeValues(exprs: Expr[], inputVars: OutputColumn[]): { structured: boolean[]; row: (row: Row, i: number) => unknown[] } {
     const unit = inputVars.length === 0;
@@ -674,6 +767,8 @@ class WriteRun {
       // the row number rides along as a last column, so each value lands on its row whatever order SQLite returns them in
       const numbered = [...inputVars, { name: ROW_NUMBER, type: 'num' as const }];
       const k = this.compiler().compileKeys(numbered, [...exprs, { kind: 'var', name: ROW_NUMBER }]);
+      const inJs = k.structured.some(Boolean) ? undefined : keysInJs(rowValues(exprs, { vars: inputVars, params: this.params }, this.rows));
+      if (inJs) return { structured: k.structured.slice(0, exprs.length), row: (_row, i) => inJs[i] ?? [] };
       const all: unknown[][] = new Array(this.rows.length);
       const rows = this.rows.map((r, i) => [...r, i]);
       for (const raw of prepareRead(this.db, k.sql).raw(true).safeIntegers(true).iterate({ ...k.binds, [INPUT_PARAM]: toJsonText(rows) }) as IterableIterator<unknown[]>) {
@@ -708,6 +803,117 @@ class WriteRun {
 
   private writeProps(target: { id: number; type: 'node' | 'rel' }, props: Record<string, unknown>): void {
     (target.type === 'node' ? this.sql.setNodeProps! : this.sql.setRelProps!).run(toJsonText(props), target.id);
+  }
+
+  private flushNodes(): void {
+    const pending = this.pendingNodes;
+    if (!pending) return;
+    this.pendingNodes = null;
+    this.bulk.insertNodes(pending.nodes.map((n) => ({ id: n.id, props: toJsonText(n.props) })), pending.labels);
+  }
+
+  /**
+   * SET of properties on nodes, row by row and item by item as set() does,
+   * but on the nodes' properties held in JS: every value is computed in JS
+   * (row-eval.ts) against the properties as the earlier rows and items left
+   * them, so a node named twice sees its first row's write, exactly as row
+   * by row. Nodes a batch MERGE has not inserted yet get their final
+   * properties before they go in; stored ones are read in one statement and
+   * written back in one (a merge patch of the keys set, or the whole map
+   * after SET n = map). Anything it does not take (labels, relationships, a
+   * value only the SQL computes) leaves the clause, untouched, to setBatch
+   * and row by row. Returns whether it ran.
+   */
+  private setInJs(items: readonly SetItem[]): boolean {
+    if (!this.options.batchWrites || this.rows.length < 2) return false;
+    const targets: number[] = [];
+    for (const item of items) {
+      if (item.kind === 'setLabels') return false;
+      const at = this.indexOf(item.variable);
+      if (at === -1 || (this.vars[at] as OutputColumn).type !== 'node') return false;
+      targets.push(at);
+    }
+    // the properties of every node the items write or their values read, as they are now
+    const readVars = new Set<number>(targets);
+    for (const item of items) {
+      const reads = graphReads((item as Exclude<SetItem, { kind: 'setLabels' }>).value);
+      if (reads === null) return false;
+      for (const name of reads.keys()) {
+        const at = this.indexOf(name);
+        if (at !== -1 && (this.vars[at] as OutputColumn).type === 'node') readVars.add(at);
+      }
+    }
+    const current = new Map<number, Record<string, unknown>>();
+    for (const n of this.pendingNodes?.nodes ?? []) current.set(n.id, n.props);
+    const wanted = new Set<number>();
+    for (const row of this.rows) for (const at of readVars) if (row[at] !== null && row[at] !== undefined && !current.has(Number(row[at]))) wanted.add(Number(row[at]));
+    const stored = this.bulk.props('node', [...wanted]);
+    const props = (id: number): Record<string, unknown> | undefined => {
+      let p = current.get(id);
+      if (!p) {
+        const text = stored.get(id);
+        if (text === undefined) return undefined; // deleted earlier in this query
+        p = parseExactJson(text) as Record<string, unknown>;
+        current.set(id, p);
+      }
+      return p;
+    };
+    const scope = { vars: this.vars, params: this.params, nodeProps: props };
+    const values: RowFn[] = [];
+    for (const item of items) {
+      const f = rowFunction((item as Exclude<SetItem, { kind: 'setLabels' }>).value, scope);
+      if (!f) return false;
+      values.push(wholeTextOnly(f));
+    }
+    // each node's properties are copied before this clause first changes them, so a value
+    // only the SQL computes, met halfway, leaves every node as it was
+    const copied = new Set<number>();
+    const replaced = new Set<number>();
+    const keysSet = new Map<number, Set<string>>();
+    const statsBefore = this.stats.propertiesSet;
+    for (const row of this.rows) {
+      for (let k = 0; k < items.length; k++) {
+        const item = items[k] as Exclude<SetItem, { kind: 'setLabels' }>;
+        const id = row[targets[k] as number];
+        if (id === null || id === undefined) continue;
+        const value = (values[k] as RowFn)(row);
+        if (value === NOT_HERE) {
+          this.stats.propertiesSet = statsBefore;
+          return false;
+        }
+        const node = Number(id);
+        let p = props(node);
+        if (!p) continue; // deleted earlier in this query
+        if (!copied.has(node)) {
+          p = { ...p };
+          copied.add(node);
+        }
+        current.set(node, this.applySet(item, p, value ?? null));
+        if (item.kind === 'setAll') replaced.add(node);
+        else {
+          let keys = keysSet.get(node);
+          if (!keys) keysSet.set(node, (keys = new Set()));
+          keys.add(item.key);
+        }
+      }
+    }
+    const pending = this.pendingNodes;
+    if (pending) for (const n of pending.nodes) n.props = current.get(n.id) as Record<string, unknown>;
+    const whole: [number, string][] = [];
+    const patches: [number, string][] = [];
+    for (const node of copied) {
+      if (!stored.has(node)) continue; // a pending node: inserted with these properties
+      const p = current.get(node) as Record<string, unknown>;
+      if (replaced.has(node)) whole.push([node, toJsonText(p)]);
+      else {
+        const patch: Record<string, unknown> = {};
+        for (const key of keysSet.get(node) ?? []) patch[key] = p[key] ?? null;
+        patches.push([node, toJsonText(patch)]);
+      }
+    }
+    this.bulk.setProps('node', whole);
+    this.bulk.patchProps('node', patches);
+    return true;
   }
 
   /**
@@ -797,18 +1003,33 @@ class WriteRun {
       }
       targets.push(t);
     }
-    const numbered = [...this.vars, { name: ROW_NUMBER, type: 'num' as const }];
-    const all: unknown[][] = new Array(this.rows.length);
-    try {
-      const r = this.read([valuesClause([...values, { kind: 'var', name: ROW_NUMBER }])], 'values', Number.MAX_SAFE_INTEGER, this.rows.map((row, i) => [...row, i]), numbered);
-      for (const out of r.rows) all[Number(out[values.length])] = out;
-    } catch {
-      return false;
-    }
     // every target's properties read in one statement per kind, changed in row order, written in one per kind
     const ids: Record<'node' | 'rel', Set<number>> = { node: new Set(), rel: new Set() };
     for (const t of targets) for (const target of t) if (target) ids[target.type].add(target.id);
     const stored = { node: this.bulk.props('node', [...ids.node]), rel: this.bulk.props('rel', [...ids.rel]) };
+    // the values read the targets as stored now, which is what the SQL would read
+    const parsed = new Map<number, Record<string, unknown>>();
+    const nodeProps = (id: number): Record<string, unknown> | undefined => {
+      let props = parsed.get(id);
+      if (!props) {
+        const text = stored.node.get(id);
+        if (text === undefined) return undefined;
+        props = parseExactJson(text) as Record<string, unknown>;
+        parsed.set(id, props);
+      }
+      return props;
+    };
+    let all = rowValues(values, { vars: this.vars, params: this.params, nodeProps }, this.rows);
+    if (!all) {
+      const numbered = [...this.vars, { name: ROW_NUMBER, type: 'num' as const }];
+      all = new Array(this.rows.length);
+      try {
+        const r = this.read([valuesClause([...values, { kind: 'var', name: ROW_NUMBER }])], 'values', Number.MAX_SAFE_INTEGER, this.rows.map((row, i) => [...row, i]), numbered);
+        for (const out of r.rows) all[Number(out[values.length])] = out;
+      } catch {
+        return false;
+      }
+    }
     if (items.every((item) => item.kind === 'setProp')) {
       this.patchBatch(items as Extract<SetItem, { kind: 'setProp' }>[], targets, all, stored);
       return true;
@@ -955,6 +1176,39 @@ class WriteRun {
 
 /** The name the batch MERGE gives its row numbers (a NUL-free name no query can spell as a variable). */
 const ROW_NUMBER = '\u0002row';
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Whether a MERGE key value (as SQLite gives it) reads back from the stored
+ * properties' JSON as the same SQLite value, so the key a new node will have
+ * is known without asking SQLite (MergeIndex.keysOf): an integer of 64 bits,
+ * or text that is whole UTF-16 without NUL. Reals and the rest are asked.
+ */
+function readsBackAsIs(v: unknown): boolean {
+  if (typeof v === 'bigint') return v <= INT64_MAX && v >= -INT64_MAX - 1n;
+  if (typeof v === 'number') return Number.isSafeInteger(v);
+  return typeof v === 'string' && !v.includes('\u0000') && !isBrokenText(v);
+}
+
+/**
+ * MERGE keys computed in JS (row-eval.ts) as SQLite gives the key columns
+ * (compileKeys, read with safeIntegers): a boolean is the integer 1 or 0 (what
+ * json_extract makes of true), a string itself, a number as is (sqliteKey
+ * equates an integral one with its integer). A list or map would be JSON text
+ * as SQLite prints it: left to the SQL.
+ */
+function keysInJs(rows: unknown[][] | undefined): unknown[][] | undefined {
+  if (!rows) return undefined;
+  for (const values of rows) {
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k];
+      if (typeof v === 'boolean') values[k] = v ? 1n : 0n;
+      else if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'bigint') return undefined;
+    }
+  }
+  return rows;
+}
 
 
 const GRAPH_READING_KINDS: ReadonlySet<string> = new Set(['pattern', 'patternComprehension', 'shortestPath', 'subquery']);
