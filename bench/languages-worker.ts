@@ -140,6 +140,8 @@ async function cypher(nodes: number, relsPerNode: number): Promise<void> {
  * relationship) beside its SQL. Each system gets its own store; the rounds
  * alternate and the median is kept.
  */
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+
 async function upsert(entities: number): Promise<void> {
   const rows = (batch: number): { name: string; type: string; obs: string[] }[] =>
     Array.from({ length: entities }, (_, i) => ({ name: `entity-${i}`, type: i % 2 ? 'person' : 'project', obs: [`batch ${batch} fact ${i}`] }));
@@ -152,7 +154,11 @@ async function upsert(entities: number): Promise<void> {
     'obs = (SELECT json_group_array(o.value) FROM (SELECT value FROM json_each(entity.obs) UNION ALL SELECT value FROM json_each(excluded.obs)) o)';
   const sqlRelate = "INSERT OR IGNORE INTO relation (a, b, type) SELECT r.value ->> '$.a', r.value ->> '$.b', 'RELATES_TO' FROM json_each(?) r";
   const write = { write: true, timeLimitMs: 600_000 };
-  const times = { cypherFirst: [] as number[], cypherSecond: [] as number[], cypherRelate: [] as number[], sqlFirst: [] as number[], sqlSecond: [] as number[], sqlRelate: [] as number[] };
+  const times = { cypherFirst: [] as number[], cypherSecond: [] as number[], cypherRelate: [] as number[], sqlFirst: [] as number[], sqlSecond: [] as number[], sqlRelate: [] as number[], cypherSmall: [] as number[], sqlSmall: [] as number[] };
+  // what an agent sends most: a few entities, some known and some new, against all the others
+  const small = (round: number, k: number): { name: string; type: string; obs: string[] }[] =>
+    Array.from({ length: 10 }, (_, i) => ({ name: `entity-${(round * 7919 + k * 13 + i * 2) % (entities + 10)}`, type: 'note', obs: [`small ${round}.${k}.${i}`] }));
+  const smallBatches = 21;
   const answers: Record<string, string> = {};
   for (let round = 0; round < 3; round++) {
     const dir = mkdtempSync(join(tmpdir(), 'rvf-bench-upsert-'));
@@ -161,6 +167,9 @@ async function upsert(entities: number): Promise<void> {
       times.cypherFirst.push((await timed(() => runQuery(cy, 'cypher', cypherUpsert, { rows: rows(1) }, write))).ms);
       times.cypherSecond.push((await timed(() => runQuery(cy, 'cypher', cypherUpsert, { rows: rows(2) }, write))).ms);
       times.cypherRelate.push((await timed(() => runQuery(cy, 'cypher', cypherRelate, { rels }, write))).ms);
+      const cypherSmall: number[] = [];
+      for (let k = 0; k < smallBatches; k++) cypherSmall.push((await timed(() => runQuery(cy, 'cypher', cypherUpsert, { rows: small(round, k) }, write))).ms);
+      times.cypherSmall.push(median(cypherSmall));
       answers.cypher = JSON.stringify((await runQuery(cy, 'cypher', 'MATCH (e:Entity) WITH count(e) AS n, sum(size(e.obs)) AS obs MATCH ()-[r:RELATES_TO]->() RETURN n, obs, count(r)', undefined, { write: false })).rows);
       await cy.close();
       const sq = await RvfDatabase.create(join(dir, 'sql.rvf'), { dimensions: 4 });
@@ -169,6 +178,9 @@ async function upsert(entities: number): Promise<void> {
       times.sqlFirst.push((await timed(() => runQuery(sq, 'sql', sqlUpsert, [JSON.stringify(rows(1))], write))).ms);
       times.sqlSecond.push((await timed(() => runQuery(sq, 'sql', sqlUpsert, [JSON.stringify(rows(2))], write))).ms);
       times.sqlRelate.push((await timed(() => runQuery(sq, 'sql', sqlRelate, [JSON.stringify(rels)], write))).ms);
+      const sqlSmall: number[] = [];
+      for (let k = 0; k < smallBatches; k++) sqlSmall.push((await timed(() => runQuery(sq, 'sql', sqlUpsert, [JSON.stringify(small(round, k))], write))).ms);
+      times.sqlSmall.push(median(sqlSmall));
       answers.sql = JSON.stringify((await runQuery(sq, 'sql', 'SELECT (SELECT count(*) FROM entity), (SELECT sum(json_array_length(obs)) FROM entity), (SELECT count(*) FROM relation)', undefined, { write: false })).rows);
       await sq.close();
     } finally {
@@ -176,7 +188,6 @@ async function upsert(entities: number): Promise<void> {
     }
   }
   queryRunner().close();
-  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[1] as number;
   print({ entities, ...Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, median(xs)])), answers });
 }
 

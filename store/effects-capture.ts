@@ -123,32 +123,35 @@ export class EffectsCapture {
     }
 
     const tables: TableEffects[] = [];
-    for (const name of newTablesWithRows) tables.push(this.#rowsOf(name, undefined));
-    const touched = db.prepare('SELECT tbl, group_concat(rid) AS rids FROM (SELECT DISTINCT tbl, rid FROM temp.rvf_changed) GROUP BY tbl').safeIntegers(false).all() as { tbl: string; rids: string }[];
-    for (const t of touched) {
-      if (newTablesWithRows.includes(t.tbl) || !mainAfter.has(`table:${t.tbl}`)) continue; // whole table recorded, or dropped
-      tables.push(this.#rowsOf(t.tbl, t.rids.split(',').map((s) => BigInt(s))));
+    for (const name of newTablesWithRows) tables.push(this.#rowsOf(name, false));
+    const touched = db.prepare('SELECT DISTINCT tbl FROM temp.rvf_changed ORDER BY tbl').pluck().all() as string[];
+    for (const tbl of touched) {
+      if (newTablesWithRows.includes(tbl) || !mainAfter.has(`table:${tbl}`)) continue; // whole table recorded, or dropped
+      tables.push(this.#rowsOf(tbl, true));
     }
     db.exec('DELETE FROM temp.rvf_changed');
     return { ddl, tables };
   }
 
-  /** The rows `rowids` (all rows when undefined) as they are now; those that are gone become deletes. */
-  #rowsOf(table: string, rowids: bigint[] | undefined): TableEffects {
+  /**
+   * The rows of `table` the write touched (all its rows when not `touched`) as
+   * they are now; touched rows that are gone become deletes. Both are joined
+   * to the change list inside SQLite: taking the rowids out to JS and back
+   * as a JSON list cost a third of the capture of a 10,000-row write.
+   */
+  #rowsOf(table: string, touched: boolean): TableEffects {
     const db = this.#db;
     const columns = writableColumns(db, table);
-    const select = `SELECT rowid, ${columns.map(quoteIdent).join(', ')} FROM ${quoteIdent(table)}`;
-    if (rowids === undefined) {
-      const upserts = db.prepare(`${select} ORDER BY rowid`).safeIntegers(true).raw(true).all() as SqlValue[][];
+    const t = quoteIdent(table);
+    const cols = columns.map((c) => `t.${quoteIdent(c)}`).join(', ');
+    if (!touched) {
+      const upserts = db.prepare(`SELECT t.rowid, ${cols} FROM main.${t} t ORDER BY t.rowid`).safeIntegers(true).raw(true).all() as SqlValue[][];
       return { table, columns, upserts, deletes: [] };
     }
-    const upserts = db
-      .prepare(`${select} WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid`)
-      .safeIntegers(true)
-      .raw(true)
-      .all(`[${rowids.join(',')}]`) as SqlValue[][];
-    const present = new Set(upserts.map((r) => r[0] as bigint));
-    return { table, columns, upserts, deletes: rowids.filter((id) => !present.has(id)) };
+    const changed = 'SELECT DISTINCT rid FROM temp.rvf_changed WHERE tbl = ?';
+    const upserts = db.prepare(`SELECT t.rowid, ${cols} FROM (${changed}) c JOIN main.${t} t ON t.rowid = c.rid ORDER BY t.rowid`).safeIntegers(true).raw(true).all(table) as SqlValue[][];
+    const deletes = db.prepare(`SELECT c.rid FROM (${changed}) c WHERE NOT EXISTS (SELECT 1 FROM main.${t} t WHERE t.rowid = c.rid) ORDER BY c.rid`).pluck().safeIntegers(true).all(table) as bigint[];
+    return { table, columns, upserts, deletes };
   }
 }
 

@@ -157,6 +157,9 @@ describe('batch MERGE gives what row-by-row MERGE gives', () => {
       { q: 'UNWIND $rows AS r MERGE (e:Entity {name: r.name, type: r.type}) RETURN id(e)', params: { rows: ENTITY_ROWS } },
       // a key that reads the graph is taken row by row, after the earlier rows' writes
       { q: "MATCH (o:Entity {name: 'old'}) UNWIND [1, 2, 3] AS i MERGE (c:Counter {at: o.n}) ON CREATE SET o.n = o.n + 1 ON MATCH SET c.hit = true RETURN c.at, o.n" },
+      // a node no row names at first, renamed by an earlier row's ON CREATE into a later row's name: that row finds it
+      { q: "CREATE (:Late {name: 'zz'})" },
+      { q: "MATCH (z:Late {name: 'zz'}) UNWIND ['p', 'q', 'q'] AS nm MERGE (e:Late {name: nm}) ON CREATE SET z.name = 'q' RETURN id(e), e.name" },
       // ON CREATE that adds the label to another node makes it a candidate for the next rows
       { q: "MATCH (z:Other {name: 'ada'}) UNWIND ['ada', 'ada', 'zed'] AS nm MERGE (e:Late {name: nm}) ON CREATE SET z:Late RETURN id(e)" },
       // nothing to merge: no rows, and a null key is refused as row by row

@@ -597,6 +597,33 @@ test('a WITHOUT ROWID table: either refused when created, or written and rebuilt
   await db.close();
 });
 
+test('every SQLite value survives the effects record and its replay; records of format 1 are still read', async () => {
+  const dir = tempDir('rvf-effects-values-');
+  const path = join(dir, 'v.rvf');
+  let db = await RvfDatabase.create(path, { dimensions: DIM });
+  const values = [
+    '7', '-7', '9007199254740991', '9007199254740992', '-9007199254740993', '9223372036854775807', '-9223372036854775808',
+    '5.0', '-0.0', '2.5', '1e300', '-1e-300', '9007199254740993.0', '9e999', '-9e999', 'NULL', "'text'", "X'00ff'",
+  ];
+  await commits(db, 'CREATE TABLE t (x)');
+  for (const v of values) await commits(db, `INSERT INTO t VALUES (${v})`);
+  const read = async (): Promise<unknown[][]> => (await r(db, 'SELECT typeof(x), quote(x) FROM t ORDER BY rowid')).rows;
+  const written = await read();
+  assert.deepEqual(written.map((row) => row[0]), ['integer', 'integer', 'integer', 'integer', 'integer', 'integer', 'integer', 'real', 'real', 'real', 'real', 'real', 'real', 'real', 'real', 'null', 'text', 'blob']);
+  // a record as format 1 wrote it: every integer tagged, every real a bare number
+  const v1 = { v: 1, ddl: ['CREATE TABLE old (x)'], tables: [{ table: 'old', columns: ['x'], upserts: [[{ $i: '1' }, { $i: '5' }], [{ $i: '2' }, 5], [{ $i: '3' }, 2.5]], deletes: [] }] };
+  await db.writeSession(async (s) => s.commit(Buffer.concat([Buffer.from('RVFE', 'latin1'), Buffer.from(JSON.stringify(v1), 'utf8')])));
+  await db.close();
+  removeCache(path);
+  db = await RvfDatabase.open(path, { onWarning: () => undefined });
+  try {
+    assert.deepEqual(await read(), written, 'the replayed cache holds every value with its type');
+    assert.deepEqual((await r(db, 'SELECT typeof(x), quote(x) FROM old ORDER BY rowid')).rows, [['integer', '5'], ['real', '5.0'], ['real', '2.5']]);
+  } finally {
+    await db.close();
+  }
+});
+
 test('a malformed effects record is refused before it reaches the file', async () => {
   const dir = tempDir('rvf-effects-check-');
   const path = join(dir, 'e.rvf');
@@ -607,7 +634,10 @@ test('a malformed effects record is refused before it reaches the file', async (
     const bad: [string, Buffer][] = [
       ['no magic', Buffer.from('{}')],
       ['not JSON', Buffer.concat([Buffer.from('RVFE', 'latin1'), Buffer.from('{"v":1,')])],
-      ['another format', record({ v: 2, ddl: [], tables: [] })],
+      ['another format', record({ v: 3, ddl: [], tables: [] })],
+      ['format 2: an integer past 2^53 as a bare number', record({ v: 2, ddl: [], tables: [{ ...table, upserts: [[7, 9007199254740993]] }] })],
+      ['format 2: a tagged real that is not integral', record({ v: 2, ddl: [], tables: [{ ...table, upserts: [[7, { $f: '1.5' }]] }] })],
+      ['format 1: a tagged real, which format 1 never wrote', record({ v: 1, ddl: [], tables: [{ ...table, upserts: [[{ $i: '7' }, { $f: '5' }]] }] })],
       ['DDL that is not text', record({ v: 1, ddl: [1], tables: [] })],
       ['a row one column short', record({ v: 1, ddl: [], tables: [{ ...table, upserts: [[{ $i: '1' }]] }] })],
       ['a value of unknown shape', record({ v: 1, ddl: [], tables: [{ ...table, upserts: [[{ $i: '1' }, { x: 1 }]] }] })],

@@ -30,7 +30,15 @@ export class MergeIndex {
   private readonly one: Database.Statement;
   private readonly unstored: Database.Statement;
 
-  constructor(db: Database.Database, labels: readonly string[], keys: readonly MergeKey[]) {
+  /**
+   * `batch`, when given, is every row's key values (known before the clause
+   * writes anything): then only the nodes whose values are among them are
+   * read, through the `name` index where the key is `name`, since the other
+   * nodes cannot match a row unless the clause itself rewrites them, and
+   * every node it writes is read again (refresh). A batch of 10 against
+   * 100,000 entities read them all (about 350 ms).
+   */
+  constructor(db: Database.Database, labels: readonly string[], keys: readonly MergeKey[], batch?: readonly (readonly unknown[])[]) {
     const node: Sql = { ...fromNative('node', 'n.id'), table: 'n' };
     const cols = keys.map((k) => {
       const prop = propertyOf(node, k.key);
@@ -40,14 +48,18 @@ export class MergeIndex {
     const labelled = distinct.map((_l, i) => `EXISTS (SELECT 1 FROM graph_labels l WHERE l.node_id = n.id AND l.label = @l${i})`);
     const binds = Object.fromEntries(distinct.map((l, i) => [`l${i}`, l]));
     const select = `SELECT n.id, ${cols.join(', ')} FROM graph_nodes n`;
-    const all = db.prepare(`${select}${labelled.length > 0 ? ` WHERE ${labelled.join(' AND ')}` : ''} ORDER BY n.id`);
+    const among = batch ? keyLists(keys, batch) : undefined;
+    const conditions = [...(among ? cols.map((c, i) => `${c} IN (SELECT value FROM json_each(@k${i}))`) : []), ...labelled];
+    const all = db.prepare(`${select}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY n.id`);
+    const allBinds: Record<string, string> = { ...binds };
+    among?.forEach((list, i) => (allBinds[`k${i}`] = list));
     this.one = db.prepare(`${select} WHERE n.id = @id${labelled.map((c) => ` AND ${c}`).join('')}`);
     // the same key columns over nodes not stored yet: the CTE has the columns of graph_nodes that `cols` read
     this.unstored = db.prepare(
       `WITH n(id, props, vector_id) AS (SELECT j.key, j.value, json_extract(j.value, '$.vector_id') FROM json_each(@nodes) j) SELECT ${cols.join(', ')} FROM n ORDER BY n.id`,
     );
     this.oneBinds = binds;
-    for (const raw of all.raw(true).safeIntegers(true).iterate(binds) as IterableIterator<unknown[]>) this.add(Number(raw[0]), sqliteKey(raw.slice(1)));
+    for (const raw of all.raw(true).safeIntegers(true).iterate(allBinds) as IterableIterator<unknown[]>) this.add(Number(raw[0]), sqliteKey(raw.slice(1)));
   }
 
   private readonly oneBinds: Record<string, string>;
@@ -98,6 +110,34 @@ export class MergeIndex {
     }
     this.keyOf.set(id, key);
   }
+}
+
+/**
+ * Per key, the distinct values the rows hold, as JSON lists whose json_each
+ * values SQLite's `=` compares as it compares the rows' own (text as text,
+ * integers exactly, reals as reals); undefined when a key is a list or map
+ * (compared as JSON text) or a value has no such JSON (a blob), which then
+ * reads every candidate.
+ */
+function keyLists(keys: readonly MergeKey[], batch: readonly (readonly unknown[])[]): string[] | undefined {
+  if (keys.some((k) => k.structured)) return undefined;
+  const lists = keys.map(() => new Set<string>());
+  for (const values of batch) {
+    if (values.some((v) => v === null || v === undefined)) continue; // a null key matches nothing
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i];
+      let text: string;
+      if (typeof v === 'bigint') text = v.toString();
+      else if (typeof v === 'number') {
+        if (!Number.isFinite(v)) return undefined;
+        // an integral real is written with its fraction so that json_each gives a real; = equates it with the integer anyway
+        text = Number.isInteger(v) ? `${BigInt(v)}.0` : String(v);
+      } else if (typeof v === 'string') text = JSON.stringify(v);
+      else return undefined;
+      (lists[i] as Set<string>).add(text);
+    }
+  }
+  return lists.map((l) => `[${[...l].join(',')}]`);
 }
 
 /** SQLite values (read with safeIntegers) as one string, equal for two rows exactly when `=` holds for every pair; null when one is NULL. */

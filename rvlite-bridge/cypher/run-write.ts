@@ -575,7 +575,7 @@ class WriteRun {
     const entries = (np.properties as Extract<Expr, { kind: 'map' }>).entries;
     const exprs = entries.map(([, e]) => e);
     const values = this.mergeValues(exprs, inputVars);
-    const index = new MergeIndex(this.db, np.labels, entries.map(([key], i) => ({ key, structured: values.structured[i] as boolean })));
+    const index = new MergeIndex(this.db, np.labels, entries.map(([key], i) => ({ key, structured: values.structured[i] as boolean })), values.all);
     this.prebatch([np.properties, ...onCreate.map(setValue), ...onMatch.map(setValue)], inputVars);
     if (onCreate.length === 0 && onMatch.length === 0 && this.mergeNodesAtOnce(np, index, values.row, values.structured.some(Boolean), added)) return;
     const inputNames = new Set(inputVars.map((v) => v.name));
@@ -760,7 +760,7 @@ class WriteRun {
   }
 
   /** The MERGE keys of each row: all rows in one query when no key reads the graph, else one prepared query per row. */
-  private mergeValues(exprs: Expr[], inputVars: OutputColumn[]): { structured: boolean[]; row: (row: Row, i: number) => unknown[] } {
+  private mergeValues(exprs: Expr[], inputVars: OutputColumn[]): { structured: boolean[]; row: (row: Row, i: number) => unknown[]; all?: readonly unknown[][] } {
     const unit = inputVars.length === 0;
     const graphVars = new Set(inputVars.filter((v) => GRAPH_TYPES.has(v.type)).map((v) => v.name));
     if (!unit && !exprs.some((e) => readsGraph(e, graphVars))) {
@@ -768,13 +768,13 @@ class WriteRun {
       const numbered = [...inputVars, { name: ROW_NUMBER, type: 'num' as const }];
       const k = this.compiler().compileKeys(numbered, [...exprs, { kind: 'var', name: ROW_NUMBER }]);
       const inJs = k.structured.some(Boolean) ? undefined : keysInJs(rowValues(exprs, { vars: inputVars, params: this.params }, this.rows));
-      if (inJs) return { structured: k.structured.slice(0, exprs.length), row: (_row, i) => inJs[i] ?? [] };
+      if (inJs) return { structured: k.structured.slice(0, exprs.length), row: (_row, i) => inJs[i] ?? [], all: inJs };
       const all: unknown[][] = new Array(this.rows.length);
       const rows = this.rows.map((r, i) => [...r, i]);
       for (const raw of prepareRead(this.db, k.sql).raw(true).safeIntegers(true).iterate({ ...k.binds, [INPUT_PARAM]: toJsonText(rows) }) as IterableIterator<unknown[]>) {
         all[Number(raw[exprs.length])] = raw.slice(0, exprs.length);
       }
-      return { structured: k.structured.slice(0, exprs.length), row: (_row, i) => all[i] ?? [] };
+      return { structured: k.structured.slice(0, exprs.length), row: (_row, i) => all[i] ?? [], all };
     }
     const k = this.compiler().compileKeys(unit ? null : inputVars, exprs);
     const stmt = prepareRead(this.db, k.sql).raw(true).safeIntegers(true);
