@@ -124,7 +124,7 @@ class WriteRun {
       relType: p('SELECT type FROM graph_rels WHERE id = ?').pluck(),
       relsOfNode: p('SELECT id, type FROM graph_rels WHERE src = ? OR dst = ?').raw(true),
       hasRels: p('SELECT 1 FROM graph_rels WHERE src = ? OR dst = ? LIMIT 1'),
-      relsOfType: p('SELECT id, src, dst FROM graph_rels WHERE type = ? ORDER BY id'),
+      relsOfType: p('SELECT id, src, dst FROM graph_rels WHERE type = ? AND src IN (SELECT value FROM json_each(?)) ORDER BY id'),
       lastRowid: p('SELECT last_insert_rowid()'),
     };
   }
@@ -678,7 +678,14 @@ class WriteRun {
     const bi = inputVars.findIndex((v) => v.name === p.nodes[1]?.variable);
     const byPair = new Map<string, number[]>();
     const pair = (src: unknown, dst: unknown): string => `${Number(src)},${Number(dst)}`;
-    for (const [id, src, dst] of this.sql.relsOfType!.raw(true).iterate(type) as IterableIterator<[number, number, number]>) {
+    // only the relationships that start at a row's start node: no other can be a row's pair (the relationships
+    // the clause creates are added as it goes), and reading all of the type made a small batch cost the whole graph
+    const starts = new Set<number>();
+    for (const row of this.rows) {
+      const start = rel.direction === 'in' ? row[bi] : row[ai];
+      if (start !== null && start !== undefined) starts.add(Number(start));
+    }
+    for (const [id, src, dst] of this.sql.relsOfType!.raw(true).iterate(type, JSON.stringify([...starts])) as IterableIterator<[number, number, number]>) {
       const k = pair(src, dst);
       const ids = byPair.get(k);
       if (ids) ids.push(id);
