@@ -22,6 +22,19 @@ const TAIL_SCAN_SHARE = 0.25;
 const MAX_FETCH = 2048;
 
 /**
+ * How many candidates a search asks the graph for (its beam), at least: one
+ * per thousand live rows, and 64 below 64,000. A fixed beam loses recall as
+ * the store grows: on the bench's clustered 384-dimension data, recall@10
+ * at 1M rows was 0.86 with 64 candidates, 0.90 with 200, 0.93 with 400 and
+ * 0.97 with 1,000 (7 ms against 141 ms for the exact scan); at 100k, 64
+ * already gave 0.99. Every candidate is re-ranked exactly, so a wider beam
+ * costs search time, never correctness.
+ */
+function searchBeam(live: number): number {
+  return Math.max(64, Math.ceil(live / 1000));
+}
+
+/**
  * The top `k` from the index and the tail, or undefined when the index cannot
  * answer well (not ready, a large tail, a filter that passes under 10% of the
  * rows, or one that let too few candidates through): the caller then scans
@@ -41,7 +54,7 @@ export async function searchIndexed(
   if (among && among.length < live * FILTER_INDEX_SHARE) return undefined;
   const allowed: Set<IdKey> | undefined = among ? new Set(among.map(idKey)) : undefined;
   const share = among ? among.length / live : 1;
-  const fetch = Math.min(MAX_FETCH, live, Math.ceil(k / share) + Math.min(ann.dirtyCount, 64) + (among ? k : 0));
+  const fetch = Math.min(MAX_FETCH, live, Math.max(searchBeam(live), Math.ceil(k / share) + Math.min(ann.dirtyCount, 64) + (among ? k : 0)));
   const picked = await ann.search(q, fetch, (keys, dirty) => {
     const hits: Hit[] = [];
     for (const id of keys) {
