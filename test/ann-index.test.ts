@@ -53,16 +53,21 @@ async function recall(db: RvfDatabase, k = 10, filter?: unknown): Promise<number
 
 /** Every indexed answer has exact distances, sorted, and only live ids. */
 async function assertSound(db: RvfDatabase, live: (id: number) => boolean): Promise<void> {
+  let nearest = 0;
   for (const q of queries.slice(0, 20)) {
     const got = await db.query(q, 10);
     const exact = await db.query(q, 10, { exact: true });
     assert.equal(got.length, exact.length);
     for (const r of got) assert.ok(live(Number(r.id)), `id ${r.id} is not live`);
     for (let i = 1; i < got.length; i++) assert.ok((got[i] as QueryResult).distance >= (got[i - 1] as QueryResult).distance);
-    // The nearest neighbour of a clustered query is found (and its distance is the scan's, to the bit).
-    assert.equal(got[0]?.id, exact[0]?.id);
-    assert.equal(got[0]?.distance, exact[0]?.distance);
+    // What both found has the scan's distance, to the bit.
+    const exactDistance = new Map(exact.map((r) => [r.id, r.distance]));
+    for (const r of got) if (exactDistance.has(r.id)) assert.equal(r.distance, exactDistance.get(r.id), `the exact distance of ${r.id}`);
+    if (got[0]?.id === exact[0]?.id) nearest++;
   }
+  // The graph is built by several threads, so it is not the same graph each run: an approximate
+  // search may miss even the nearest neighbour now and then, but seldom.
+  assert.ok(nearest >= 18, `the nearest found for ${nearest} of 20 queries`);
 }
 
 test('an auto store builds its index past the threshold, and answers with recall >= 0.95 before and after 10% deletes', async () => {
@@ -362,15 +367,22 @@ test('through the MCP server: rvf_status shows the index, rvf_query uses it or s
     }
     assert.deepEqual(status['index'], { setting: 'auto', kind: 'hnsw', indexed: count, pending: 0 });
     let found = 0;
+    let nearest = 0;
     for (const q of queries.slice(0, 20)) {
       const vector = Array.from(q);
       const indexed = (await callOk(c, 'rvf_query', { store: 'big', vector, k: 10 }))['results'] as QueryResult[];
       const exact = (await callOk(c, 'rvf_query', { store: 'big', vector, k: 10, exact: true }))['results'] as QueryResult[];
-      const want = new Set(ids(exact));
-      found += indexed.filter((r) => want.has(r.id)).length;
-      assert.equal(indexed[0]?.distance, exact[0]?.distance, 'the nearest distance is the exact one');
+      const exactDistance = new Map(exact.map((r) => [r.id, r.distance]));
+      found += indexed.filter((r) => exactDistance.has(r.id)).length;
+      // An approximate search may miss a neighbour (even the nearest, now and then: the graph is
+      // built by several threads, so not the same graph each run), but what it returns is ranked
+      // by the store's exact distance.
+      for (const r of indexed) if (exactDistance.has(r.id)) assert.equal(r.distance, exactDistance.get(r.id), `the exact distance of ${r.id}`);
+      assert.deepEqual(indexed.map((r) => r.distance), indexed.map((r) => r.distance).sort((a, b) => a - b), 'ranked by distance');
+      if (indexed[0]?.distance === exact[0]?.distance) nearest++;
     }
     assert.ok(found / 200 >= 0.95, `recall through MCP ${found / 200}`);
+    assert.ok(nearest >= 18, `the nearest found for ${nearest} of 20 queries`);
     // Its progress notifications are not asserted here: the SDK client drops one that reaches it in the
     // same read as the response (test/mcp-safety.test.ts checks progress on the wire); rebuildIndex's are tested above.
     const rebuilt = await callOk(c, 'rvf_rebuild', { store: 'big' }, { onprogress: () => undefined });
