@@ -25,7 +25,10 @@ const rpcChunk = Buffer.alloc(64 * 1024);
 
 /** Writes all of `text`: a pipe may be non-blocking (under tsx it is) and take only part of it. */
 export function writeLine(fd: number, text: string): void {
-  const data = Buffer.from(text + '\n', 'utf8');
+  writeAll(fd, Buffer.from(text + '\n', 'utf8'));
+}
+
+function writeAll(fd: number, data: Uint8Array): void {
   for (let done = 0; done < data.length; ) {
     try {
       done += writeSync(fd, data, done, data.length - done);
@@ -36,8 +39,10 @@ export function writeLine(fd: number, text: string): void {
   }
 }
 
-export function rpc(call: RpcCall): unknown {
+/** A call to the parent; a commit's effects record follows its line as raw bytes. */
+export function rpc(call: RpcCall, payload?: Uint8Array): unknown {
   writeLine(RPC_OUT, JSON.stringify(call));
+  if (payload) writeAll(RPC_OUT, payload);
   for (;;) {
     const nl = rpcBuffer.indexOf(10);
     if (nl !== -1) {

@@ -59,12 +59,13 @@ export const READY = { ready: true } as const;
 
 /**
  * Calls from inside a running query to the parent: rvf_knn and rvf_distance
- * on the engine, and the commit of a write's effects (base64 of the effects
- * record), all answered synchronously.
+ * on the engine, and the commit of a write's effects, all answered
+ * synchronously. Each is one JSON line; a commit's line is followed by its
+ * effects record, `bytes` raw bytes (rpc-frames.ts).
  */
 export type RpcCall =
   | { call: 'knn'; vector: unknown; k: unknown; filter: unknown; exact?: unknown }
   | { call: 'distance'; id: string; vector: unknown }
-  | { call: 'commit'; payload: string };
+  | { call: 'commit'; bytes: number };
 
 export type RpcReply = { ok: unknown } | { error: { code: string; message: string } };

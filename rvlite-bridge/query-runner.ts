@@ -8,6 +8,7 @@ import { LIMITS } from '../schemas/limits.ts';
 import { RvfError, isRvfError } from '../store/errors.ts';
 import { FairSlots, type Ticket } from './fair-slots.ts';
 import { memoryMessage } from './memory-limit.ts';
+import { readRpcFrames } from './rpc-frames.ts';
 import { READY, type QueryRequest, type QueryResponse, type QueryRows, type RpcCall, type RpcReply } from './query-protocol.ts';
 
 /**
@@ -32,6 +33,9 @@ export interface QueryHost {
 
 const CHILD_SCRIPT = fileURLToPath(new URL(`./query-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
+/** The query child's young-generation semi-space (V8's default is 16 MiB on 64-bit). */
+const QUERY_SEMI_SPACE_MIB = 64;
+
 /** How long a new query process may take to load (seconds on a busy machine; much longer means it is stuck). */
 const START_LIMIT_MS = 60_000;
 
@@ -55,7 +59,12 @@ class Child {
     this.ready.catch(() => undefined);
     // The parent's --import flags carry tsx into the child when the sources run directly (tests).
     const heapMiB = Math.floor(LIMITS.queryHeapBytes / 1048576);
-    this.proc = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMiB}`, CHILD_SCRIPT], {
+    // A batch write keeps most of what it allocates until it ends (its rows, the nodes it holds,
+    // the effects), so with V8's default 16 MiB semi-space each scavenge copies live objects
+    // and promotes them: a 10,000-row Cypher upsert spent a fifth of its time in GC. A larger
+    // young generation (grown only as needed, and inside the process memory limit above)
+    // took it from about 290 to 230 ms.
+    this.proc = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMiB}`, `--max-semi-space-size=${QUERY_SEMI_SPACE_MIB}`, CHILD_SCRIPT], {
       stdio: ['pipe', 'pipe', 'inherit', 'pipe', 'pipe'],
       env: { ...process.env, RVF_QUERY_PARENT_PID: String(process.pid) },
     });
@@ -79,16 +88,11 @@ class Child {
         this.kill();
       }
     });
-    createInterface({ input: this.proc.stdio[4] as Readable }).on('line', (line) => {
-      let call: RpcCall;
-      try {
-        call = JSON.parse(line) as RpcCall;
-      } catch {
-        this.kill();
-        return;
-      }
-      this.#answer(call);
-    });
+    readRpcFrames(
+      this.proc.stdio[4] as Readable,
+      (call, payload) => this.#answer(call, payload),
+      () => this.kill(),
+    );
     // Whether it could not start ('error') or stopped ('exit', possibly after
     // 'error'), the child is gone once: its query fails, not the server.
     let gone = false;
@@ -156,7 +160,7 @@ class Child {
     });
   }
 
-  #answer(call: RpcCall): void {
+  #answer(call: RpcCall, payload: Buffer | undefined): void {
     // A killed child's last request may still sit in the pipe: its query already failed, so it must not commit.
     if (this.dead) return;
     let reply: RpcReply | Promise<RpcReply>;
@@ -171,7 +175,7 @@ class Child {
       } else if (call.call === 'distance') reply = { ok: host.distance(call.id, call.vector) };
       else {
         if (!host.commit) throw new RvfError('EREADONLY', 'this query may not write.');
-        const done = host.commit(Buffer.from(call.payload, 'base64'));
+        const done = host.commit(payload ?? Buffer.alloc(0));
         pending.committed = { epoch: done.epoch };
         reply = { ok: done };
       }

@@ -44,7 +44,7 @@ export function inWriteTransaction(
     if (payload.length > LIMITS.maxEffectsBytes) {
       throw new QueryError('ELIMIT', `the write changes ${Math.ceil(payload.length / 1048576)} MiB of rows at once, over the ${LIMITS.maxEffectsBytes / 1048576} MiB limit; split it into smaller writes. Nothing was changed.`);
     }
-    committed = rpc({ call: 'commit', payload: payload.toString('base64') }) as { epoch: number; commitHash: string };
+    committed = rpc({ call: 'commit', bytes: payload.length }, payload) as { epoch: number; commitHash: string };
     db.prepare('UPDATE cache_state SET epoch = ?, commit_hash = ? WHERE one = 1').run(committed.epoch, committed.commitHash);
     db.exec('COMMIT');
     return { ...out, epoch: committed.epoch };
