@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { EmbedderConfig } from './embedder.ts';
 
+const REPLICATE_PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
+
 /** The server's command-line options, shared by the CLI parser and the README's flag table. */
 export const ServerOptions = z.object({
   write: z.boolean().default(false),
@@ -27,6 +29,11 @@ export const ServerOptions = z.object({
   embedder: EmbedderConfig.default({ kind: 'lexical' }),
   /** A postgres:// URL every store is replicated to (store/replicate/follower.ts); needs --write. */
   replicateTo: z.string().min(1).optional(),
+  /** Put before every store's name in Postgres, so that hosts sharing one database keep apart. */
+  replicatePrefix: z
+    .string()
+    .regex(REPLICATE_PREFIX_PATTERN, { error: '--replicate-prefix is 1 to 32 letters, digits, ".", "_" or "-", starting with a letter or digit, e.g. host1-' })
+    .optional(),
 });
 export type ServerOptions = z.infer<typeof ServerOptions>;
 
@@ -42,6 +49,7 @@ export const FLAGS: { flag: string; help: string }[] = [
   { flag: '--embedder-url URL', help: 'OpenAI-compatible embeddings endpoint for text memory, e.g. http://127.0.0.1:11434/v1 (or $RVF_EMBEDDER_URL; default: built-in lexical embedder)' },
   { flag: '--embedder-model M', help: 'model name for --embedder-url (or $RVF_EMBEDDER_MODEL)' },
   { flag: '--replicate-to URL', help: 'with --write: ship every commit of every store to PostgreSQL + pgvector (schema rvf) in the background (or $RVF_REPLICATE_TO)' },
+  { flag: '--replicate-prefix P', help: "with --replicate-to: put P before every store's name in Postgres, so hosts sharing one database keep apart, e.g. host1- (or $RVF_REPLICATE_PREFIX)" },
   { flag: '--help', help: 'show this help' },
   { flag: '--version', help: 'print the version' },
 ];

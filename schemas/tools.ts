@@ -224,6 +224,7 @@ export const StoreStatus = z.object({
   replication: z
     .object({
       target: z.string().describe('The PostgreSQL URL, without credentials'),
+      name: z.string().describe("The store's name in Postgres (rvf.stores.store): its file name, after the server's --replicate-prefix"),
       epoch: z.number().nullable().describe('The epoch Postgres has; null until the first replication reached it'),
       lag: z.number().nullable().describe('Commits the store has that Postgres has not yet'),
       lastError: z.string().nullable().describe('The last failure, null once a replication succeeded'),

@@ -47,7 +47,15 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
   // The web inspector only reads: its handles are lease-free readers, beside this process's writers.
   const inspectorRegistry = options.write ? new StoreRegistry({ root: options.root, write: false, onWarning: (m) => log.warn(m) }) : registry;
   // With --replicate-to, commits ship to Postgres after they are durable, in the background: never in a tool call's way.
-  const replication = options.replicateTo === undefined ? undefined : new ReplicationFollower({ target: parseTarget(options.replicateTo), stores: registry, log });
+  const replication =
+    options.replicateTo === undefined
+      ? undefined
+      : new ReplicationFollower({
+          target: parseTarget(options.replicateTo),
+          stores: registry,
+          log,
+          ...(options.replicatePrefix === undefined ? {} : { prefix: options.replicatePrefix }),
+        });
   const ctx: ToolContext = { registry, log, embedder: options.embedder, ...(replication ? { replication } : {}) };
   // One McpServer per session (one on stdio), its log routed to its own client.
   const connectSession = async (transport: Transport): Promise<void> => {

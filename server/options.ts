@@ -39,6 +39,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
         'embedder-url': { type: 'string' },
         'embedder-model': { type: 'string' },
         'replicate-to': { type: 'string' },
+        'replicate-prefix': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -62,8 +63,12 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): ParsedComm
     sessionIdleTimeout: values['session-idle-timeout'],
     embedder: embedder.data,
     replicateTo: (values['replicate-to'] as string | undefined) ?? (env['RVF_REPLICATE_TO'] || undefined),
+    replicatePrefix: (values['replicate-prefix'] as string | undefined) ?? (env['RVF_REPLICATE_PREFIX'] || undefined),
   });
   if (!parsed.success) return { kind: 'error', message: `${parsed.error.issues[0]?.message ?? 'invalid options'}; see --help.` };
+  if (parsed.data.replicatePrefix !== undefined && parsed.data.replicateTo === undefined) {
+    return { kind: 'error', message: '--replicate-prefix names stores in the Postgres of --replicate-to, so it needs --replicate-to; see --help.' };
+  }
   if (parsed.data.replicateTo !== undefined) {
     if (!parsed.data.write) return { kind: 'error', message: '--replicate-to ships the commits this server makes, so it needs --write; see --help.' };
     try {

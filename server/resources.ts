@@ -3,7 +3,7 @@ import type { ToolContext } from '../tools/context.ts';
 import { statusOf } from '../tools/store-tools.ts';
 
 /** Read-only views of the stores as resources: the list, and each store's status and segments. */
-export function registerResources(server: McpServer, { registry }: ToolContext): void {
+export function registerResources(server: McpServer, { registry, replication }: ToolContext): void {
   const json = (uri: URL, data: unknown) => ({ contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(data, null, 2) }] });
   const storeName = (value: string | string[] | undefined): string => (Array.isArray(value) ? (value[0] ?? '') : (value ?? ''));
   const each = (suffix: string) => async () => ({
@@ -23,7 +23,7 @@ export function registerResources(server: McpServer, { registry }: ToolContext):
     { title: 'Store status', description: "One store's status.", mimeType: 'application/json' },
     async (uri, variables) => {
       const store = storeName(variables['store']);
-      return json(uri, await statusOf(store, await registry.get(store)));
+      return json(uri, await statusOf(store, await registry.get(store), replication));
     },
   );
 

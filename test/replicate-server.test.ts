@@ -9,6 +9,8 @@
  *   backlog catches up;
  * - a SIGKILL of the server mid-replication, then a restart: Postgres ends
  *   with exactly the store's vectors, no duplicate and no gap;
+ * - --replicate-prefix names every store in Postgres with the prefix;
+ * - the status resource shows replication as rvf_status does;
  * - the inspector API shows replication too; an unreachable Postgres is a
  *   last error there while the server keeps serving;
  * - a bad URL or --replicate-to without --write is refused at start.
@@ -46,10 +48,10 @@ interface Server {
   close(): Promise<void>;
 }
 
-async function startServer(url: string): Promise<Server> {
+async function startServer(url: string, ...more: string[]): Promise<Server> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: ['--import', TSX, MAIN, '--write', '--root', root, '--replicate-to', url],
+    args: ['--import', TSX, MAIN, '--write', '--root', root, '--replicate-to', url, ...more],
     cwd: PACKAGE_ROOT,
     env: getDefaultEnvironment(),
     stderr: 'pipe',
@@ -70,7 +72,7 @@ async function call<T>(s: Server, name: string, args: Record<string, unknown>): 
 interface Status {
   epoch: number;
   totalVectors: number;
-  replication?: { target: string; epoch: number | null; lag: number | null; lastError: string | null };
+  replication?: { target: string; name: string; epoch: number | null; lag: number | null; lastError: string | null };
 }
 
 async function ingest(s: Server, store: string, count: number, seed: number, firstId: number): Promise<number> {
@@ -118,6 +120,10 @@ test('commits ship in the background; with Postgres down writes stay fast and su
     const st = await statusUntil(server, 'fleet', caughtUp);
     assert.equal(st.replication?.target, `postgres://postgres@127.0.0.1:${pg.port}/postgres`);
     assert.ok(!JSON.stringify(st).includes(TEST_PASSWORD));
+    // The status resource tells the same as the tool.
+    const resource = await server.client.readResource({ uri: 'rvf://stores/fleet/status' });
+    const shown = JSON.parse((resource.contents[0] as { text: string }).text) as Status;
+    assert.deepEqual(shown.replication, st.replication);
     await assertSameIds('fleet');
 
     await pg.stopSocket();
@@ -135,6 +141,22 @@ test('commits ship in the background; with Postgres down writes stay fast and su
     await assertSameIds('fleet');
   } finally {
     await pg.startSocket();
+    await server.close();
+  }
+});
+
+test('--replicate-prefix: each store lands in Postgres under the prefixed name, and status names it', async () => {
+  const server = await startServer(pg.url, '--replicate-prefix', 'host1-');
+  try {
+    await call(server, 'rvf_create_store', { store: 'prefixed', dimensions: 16 });
+    await ingest(server, 'prefixed', 30, 7, 1);
+    const st = await statusUntil(server, 'prefixed', caughtUp);
+    assert.equal(st.replication?.name, 'host1-prefixed');
+    const rows = await pg.query<{ store: string; n: string }>("SELECT store, count(*)::text AS n FROM rvf.vectors WHERE store LIKE '%prefixed' GROUP BY store");
+    assert.deepEqual(rows, [{ store: 'host1-prefixed', n: '30' }]);
+    const held = await pg.query<{ epoch: string }>("SELECT epoch FROM rvf.stores WHERE store = 'host1-prefixed'");
+    assert.equal(Number(held[0]?.epoch), st.epoch);
+  } finally {
     await server.close();
   }
 });
@@ -211,7 +233,7 @@ test("the inspector API shows each store's replication; an unreachable Postgres 
   }
 });
 
-test('--replicate-to is refused without --write, and with a URL that is not postgres://', async () => {
+test('--replicate-to is refused without --write, and with a URL that is not postgres://; --replicate-prefix without it or malformed', async () => {
   const run = promisify(execFile);
   const start = async (...args: string[]): Promise<{ code: number; stderr: string }> => {
     try {
@@ -229,4 +251,10 @@ test('--replicate-to is refused without --write, and with a URL that is not post
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^rvf-mcp-server: --replicate-to: the target must be a postgres:\/\/ or postgresql:\/\/ URL, not a mysql:\/\/ one\.\n$/);
   assert.ok(!bad.stderr.includes(TEST_PASSWORD));
+  const prefixAlone = await start('--write', '--replicate-prefix', 'host1-');
+  assert.equal(prefixAlone.code, 2);
+  assert.match(prefixAlone.stderr, /^rvf-mcp-server: --replicate-prefix names stores in the Postgres of --replicate-to, so it needs --replicate-to; see --help\.\n$/);
+  const badPrefix = await start('--write', '--replicate-to', pg.url, '--replicate-prefix', '../x');
+  assert.equal(badPrefix.code, 2);
+  assert.match(badPrefix.stderr, /--replicate-prefix is 1 to 32 letters/);
 });

@@ -21,5 +21,5 @@ export interface StoreView {
   segments: SegmentInfo[];
   error?: { code: string; message: string };
   /** On a server started with --replicate-to: the target without credentials, the epoch Postgres has, the commits it lacks, the last failure. */
-  replication?: { target: string; epoch: number | null; lag: number | null; lastError: string | null };
+  replication?: { target: string; name: string; epoch: number | null; lag: number | null; lastError: string | null };
 }

@@ -21,6 +21,8 @@ import { replicateStore } from './replicate.ts';
 export interface ReplicationStatus {
   /** The target without credentials. */
   target: string;
+  /** The store's name in Postgres (rvf.stores.store): the file name, after --replicate-prefix. */
+  name: string;
   /** The epoch Postgres has of the store, null before the first run reached it. */
   epoch: number | null;
   /** Commits the store has that Postgres has not yet, null while its epoch is unknown. */
@@ -45,6 +47,12 @@ export interface FollowerOptions {
   maxRetryMs?: number;
   /** How often file sizes are compared, in case a change event was missed. */
   pollMs?: number;
+  /**
+   * Put before every store's name in Postgres: hosts of a fleet that share one
+   * database each need their own names, or two hosts' `notes` would be one
+   * store whose file changes at every run (each run would resync it whole).
+   */
+  prefix?: string;
 }
 
 interface StoreState {
@@ -67,7 +75,7 @@ export class ReplicationFollower {
   #stopped = false;
 
   constructor(options: FollowerOptions) {
-    this.#o = { minRetryMs: 1000, maxRetryMs: 10_000, pollMs: 5000, ...options };
+    this.#o = { minRetryMs: 1000, maxRetryMs: 10_000, pollMs: 5000, prefix: '', ...options };
   }
 
   get target(): string {
@@ -103,7 +111,7 @@ export class ReplicationFollower {
   status(store: string, localEpoch: number): ReplicationStatus {
     const s = this.#states.get(store);
     const epoch = s?.epoch ?? null;
-    return { target: this.target, epoch, lag: epoch === null ? null : Math.max(0, localEpoch - epoch), lastError: s?.lastError ?? null };
+    return { target: this.target, name: this.#o.prefix + store, epoch, lag: epoch === null ? null : Math.max(0, localEpoch - epoch), lastError: s?.lastError ?? null };
   }
 
   /** Waits until no run is pending or in flight (tests, and a clean shutdown that wants Postgres current). */
@@ -167,7 +175,7 @@ export class ReplicationFollower {
     const s = this.#state(name);
     const stamp = fileStamp(path);
     try {
-      const result = await replicateStore(path, this.#o.target, { store: name, onCommit: (epoch) => (s.epoch = epoch) });
+      const result = await replicateStore(path, this.#o.target, { store: this.#o.prefix + name, onCommit: (epoch) => (s.epoch = epoch) });
       s.epoch = result.epoch;
       s.seen = stamp;
       if (s.lastError) this.#o.log.info(`replication of store ${name} to ${this.target} resumed at epoch ${result.epoch}`);

@@ -279,7 +279,7 @@ function renderDetail(): void {
   if (s.replication) {
     const r = s.replication;
     const where = r.epoch === null ? 'not yet in Postgres' : `Postgres at epoch ${r.epoch}, ${r.lag === 0 ? 'current' : `${r.lag} commit(s) behind`}`;
-    facts.push(['replication', `${r.target}: ${where}${r.lastError ? ` (last error: ${r.lastError})` : ''}`]);
+    facts.push(['replication', `${r.target} as ${r.name}: ${where}${r.lastError ? ` (last error: ${r.lastError})` : ''}`]);
   }
   $('detail-facts').replaceChildren(...facts.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
   renderSegments(s);
