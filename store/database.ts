@@ -342,6 +342,8 @@ export class RvfDatabase {
       await this.#makeManifestRoom(this.#index.vecSegments.length + 1, () => this.#index.deletedIds().filter((d) => !batch.has(d)).length);
 
       const replaced = replacedIds(batch, this.#index);
+      // Room in memory first: a store that fills the engine's 4 GiB refuses here, before the file changes.
+      this.#vectors.reserveRows(ids);
       const vec = encodeVec(dim, ids, vectors, this.#scratch.bytes(vecPayloadBytes(dim, n)));
       const deletedAfter = this.#index.deletedIds().filter((d) => !batch.has(d));
       // The engine takes the batch while the data syncs, the cache while the manifest

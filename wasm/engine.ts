@@ -79,11 +79,21 @@ export class Engine {
     const have = this.heapBytes;
     if (want <= have) return;
     // Grow by at least a quarter of the heap so a stream of batches grows it a
-    // handful of times, not once per batch.
-    const step = Math.max(want - have, Math.floor(have / 4));
-    const ptr = this.#wasm.rvf_alloc(step) >>> 0;
+    // handful of times, not once per batch; near wasm32's 4 GiB, where a
+    // quarter no longer fits, by what is needed.
+    const need = want - have;
+    let step = Math.max(need, Math.floor(have / 4));
+    let ptr = this.#wasm.rvf_alloc(step) >>> 0;
+    if (ptr === 0 && step > need) {
+      step = need;
+      ptr = this.#wasm.rvf_alloc(step) >>> 0;
+    }
     if (ptr === 0) {
-      throw new RvfError('ELIMIT', `the engine could not reserve ${step} bytes of memory; close other stores or use a smaller batch.`);
+      this.#expectedBytes -= extraBytes;
+      throw new RvfError(
+        'ELIMIT',
+        `the engine's memory (WebAssembly, at most 4 GiB per process, ${Math.round(have / 1048576)} MiB in use) has no room for ${Math.ceil(need / 1048576)} MiB more; nothing was changed. Delete vectors and compact, close other stores, or split the data across stores served by separate processes.`,
+      );
     }
     this.#wasm.rvf_free(ptr, step);
   }
@@ -101,7 +111,10 @@ export class Engine {
     const ptr = this.#wasm.rvf_alloc(bytes) >>> 0;
     if (ptr === 0) {
       this.release(bytes);
-      throw new RvfError('ELIMIT', `the engine could not allocate ${bytes} bytes for vectors; close other stores or use a smaller batch.`);
+      throw new RvfError(
+        'ELIMIT',
+        `the engine's memory (WebAssembly, at most 4 GiB per process) has no room for ${Math.ceil(bytes / 1048576)} MiB more vectors; nothing was changed. Delete vectors and compact, close other stores, or split the data across stores served by separate processes.`,
+      );
     }
     return ptr;
   }
@@ -116,7 +129,7 @@ export class Engine {
     const size = Math.max(bytes, 8);
     const ptr = this.#wasm.rvf_alloc(size) >>> 0;
     if (ptr === 0) {
-      throw new RvfError('ELIMIT', `the engine could not allocate ${size} bytes; use a smaller batch.`);
+      throw new RvfError('ELIMIT', `the engine's memory (WebAssembly, at most 4 GiB per process) has no room for ${Math.ceil(size / 1048576)} MiB of working space; close other stores, or delete vectors and compact.`);
     }
     try {
       return fn(ptr);

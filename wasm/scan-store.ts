@@ -1,4 +1,4 @@
-import { RvfError } from '../store/errors.ts';
+import { RvfError, isRvfError } from '../store/errors.ts';
 import type { Metric } from '../store/types.ts';
 import { exactDistance, kernelErrorBound, METRIC_CODE } from './exact-distance.ts';
 import type { Kernel } from './kernel.ts';
@@ -87,7 +87,7 @@ export class ScanStore {
     const vectors = new Float32Array(found.length * dim);
     const mem = this.#floats();
     found.forEach((id, i) => {
-      const at = this.#address(this.#slotOf.get(id) as number) >> 2;
+      const at = this.#address(this.#slotOf.get(id) as number) >>> 2;
       vectors.set(mem.subarray(at, at + dim), i * dim);
     });
     return { ids: BigUint64Array.from(found), vectors };
@@ -115,6 +115,29 @@ export class ScanStore {
   }
 
   /** Adds rows; an id already present gets its row replaced. */
+  /**
+   * Makes room for the rows of `ids` that are not here yet, changing no row: a
+   * commit calls it before it writes anything, so a store whose vectors fill
+   * the engine's memory refuses the batch (ELIMIT) and stays usable.
+   */
+  reserveRows(ids: BigUint64Array): void {
+    this.#assertOpen();
+    const rows = this.#count + ids.length - ids.filter((id) => this.#slotOf.has(id)).length;
+    try {
+      this.#ensureCapacity(rows);
+      // A store whose rows filled the heap could not be searched: a scan needs working space too.
+      this.#kernel.engine.withAlloc(this.#scratchBytes(rows), () => undefined);
+    } catch (err) {
+      if (!isRvfError(err) || err.code !== 'ELIMIT') throw err;
+      // The chunks taken for the refused rows go back: the rows already here need that space to be searched.
+      this.#releaseChunksBeyond(this.#count, 0);
+      throw new RvfError(
+        'ELIMIT',
+        `the engine's memory (WebAssembly, at most 4 GiB per process) has no room for ${rows - this.#count} more vectors and the space to search ${rows}; nothing was changed. Delete vectors and compact, close other stores, or split the data across stores served by separate processes.`,
+      );
+    }
+  }
+
   ingest(vectors: Float32Array, ids: BigUint64Array): void {
     this.#assertOpen();
     const dim = this.dimensions;
@@ -134,9 +157,9 @@ export class ScanStore {
         this.#ids[slot] = id;
       }
       const at = this.#address(slot);
-      mem.set(vectors.subarray(i * dim, (i + 1) * dim), at >> 2);
+      mem.set(vectors.subarray(i * dim, (i + 1) * dim), at >>> 2);
       // Chunk memory comes from an allocator and holds old bytes: the padding must be zero.
-      mem.fill(0, (at >> 2) + dim, (at >> 2) + this.#n4 * 4);
+      mem.fill(0, (at >>> 2) + dim, (at >>> 2) + this.#n4 * 4);
       this.#maxNorm2 = Math.max(this.#maxNorm2, k.max_norm2(at, 1, this.#n4));
     }
     this.#observer?.upserted(ids, vectors);
@@ -198,12 +221,12 @@ export class ScanStore {
     const engine = this.#kernel.engine;
     const qBytes = this.#stride;
     // One scratch block: the padded query, the distances, and for a subset the row addresses.
-    return engine.withAlloc(qBytes + 16 + rows * 4 + (slots ? rows * 4 : 0), (raw) => {
-      const qPtr = (raw + 15) & ~15;
+    return engine.withAlloc(this.#scratchBytes(rows), (raw) => {
+      const qPtr = alignUp(raw, 16);
       const outPtr = qPtr + qBytes;
       let mem = this.#floats();
-      mem.fill(0, qPtr >> 2, (qPtr + qBytes) >> 2);
-      mem.set(vector, qPtr >> 2);
+      mem.fill(0, qPtr >>> 2, (qPtr + qBytes) >>> 2);
+      mem.set(vector, qPtr >>> 2);
       let qq = 0;
       for (const x of vector) qq += x * x;
       const qnorm = Math.sqrt(qq);
@@ -226,7 +249,7 @@ export class ScanStore {
       const want = Math.min(k, rows);
       const picked = candidates(d32, want, kernelErrorBound(this.metric, this.dimensions, qnorm, this.#maxNorm2)).map((i) => {
         const slot = slots ? (slots[i] as number) : i;
-        return { id: this.#ids[slot] as bigint, distance: exactDistance(this.metric, vector, mem, this.#address(slot) >> 2, this.dimensions) };
+        return { id: this.#ids[slot] as bigint, distance: exactDistance(this.metric, vector, mem, this.#address(slot) >>> 2, this.dimensions) };
       });
       picked.sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const top = picked.slice(0, want);
@@ -239,7 +262,7 @@ export class ScanStore {
     this.#assertOpen();
     const slot = this.#slotOf.get(id);
     if (slot === undefined) return undefined;
-    return exactDistance(this.metric, vector, this.#floats(), this.#address(slot) >> 2, this.dimensions);
+    return exactDistance(this.metric, vector, this.#floats(), this.#address(slot) >>> 2, this.dimensions);
   }
 
   /**
@@ -273,6 +296,11 @@ export class ScanStore {
     return chunk.base + (slot % this.#rowsPerChunk) * this.#stride;
   }
 
+  /** A query's scratch block over `rows` rows: the padded query, a distance per row, and a row address per row (filtered). */
+  #scratchBytes(rows: number): number {
+    return this.#stride + 16 + rows * 8;
+  }
+
   #chunkBytes(): number {
     return this.#rowsPerChunk * this.#stride + CHUNK_SLACK;
   }
@@ -285,7 +313,7 @@ export class ScanStore {
   #ensureCapacity(rows: number): void {
     while (this.#chunks.length * this.#rowsPerChunk < rows) {
       const ptr = this.#kernel.engine.alloc(this.#chunkBytes());
-      this.#chunks.push({ ptr, base: (ptr + 63) & ~63 });
+      this.#chunks.push({ ptr, base: alignUp(ptr, 64) });
     }
     if (this.#ids.length < rows) {
       const grown = new BigUint64Array(Math.max(rows, Math.ceil(this.#ids.length * 1.5)));
@@ -296,8 +324,13 @@ export class ScanStore {
 
   /** Keeps at most one empty chunk after the last row, so a shrinking store gives its memory back to the heap. */
   #releaseSpareChunks(): void {
-    const needed = Math.ceil(this.#count / this.#rowsPerChunk);
-    while (this.#chunks.length > needed + 1) {
+    this.#releaseChunksBeyond(this.#count, 1);
+  }
+
+  /** Frees the chunks past those `rows` rows need and `spare` empty ones. */
+  #releaseChunksBeyond(rows: number, spare: number): void {
+    const needed = Math.ceil(rows / this.#rowsPerChunk);
+    while (this.#chunks.length > needed + spare) {
       const chunk = this.#chunks.pop() as { ptr: number };
       this.#kernel.engine.free(chunk.ptr, this.#chunkBytes());
     }
@@ -306,4 +339,15 @@ export class ScanStore {
   #assertOpen(): void {
     if (this.#closed) throw new RvfError('ECLOSED', 'the vector store is closed; open the store again.');
   }
+}
+
+/**
+ * `address` rounded up to a multiple of `to` (a power of two). Addresses in the
+ * engine's memory reach 4 GiB, past what JavaScript's bitwise operators hold
+ * as signed 32-bit integers: `(p + 63) & ~63` turned every address above
+ * 2 GiB negative, so a store stopped at about 1.39M vectors of 384 with
+ * "offset is out of bounds". Shifts of addresses use `>>>` for the same reason.
+ */
+function alignUp(address: number, to: number): number {
+  return Math.ceil(address / to) * to;
 }
