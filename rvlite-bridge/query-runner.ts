@@ -62,7 +62,7 @@ class Child {
     // A batch write keeps most of what it allocates until it ends (its rows, the nodes it holds,
     // the effects), so with V8's default 16 MiB semi-space each scavenge copies live objects
     // and promotes them: a 10,000-row Cypher upsert spent a fifth of its time in GC. A larger
-    // young generation (grown only as needed, and inside the process memory limit above)
+    // young generation (grown only as needed, and inside the query process memory limit)
     // took it from about 290 to 230 ms.
     this.proc = spawn(process.execPath, [...process.execArgv, `--max-old-space-size=${heapMiB}`, `--max-semi-space-size=${QUERY_SEMI_SPACE_MIB}`, CHILD_SCRIPT], {
       stdio: ['pipe', 'pipe', 'inherit', 'pipe', 'pipe'],

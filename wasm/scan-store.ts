@@ -114,7 +114,6 @@ export class ScanStore {
     this.ingest(vectors, ids);
   }
 
-  /** Adds rows; an id already present gets its row replaced. */
   /**
    * Makes room for the rows of `ids` that are not here yet, changing no row: a
    * commit calls it before it writes anything, so a store whose vectors fill
@@ -138,6 +137,7 @@ export class ScanStore {
     }
   }
 
+  /** Adds rows; an id already present gets its row replaced. */
   ingest(vectors: Float32Array, ids: BigUint64Array): void {
     this.#assertOpen();
     const dim = this.dimensions;
