@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import test from 'node:test';
 import { RvfDatabase, isRvfError, type QueryResult } from '../store/index.ts';
 import { loadKernel } from '../wasm/kernel.ts';
+import { squaredL2 } from './helpers/assertions.ts';
 import { randomVectors } from './helpers/random.ts';
 import { tempDir } from './helpers/temp.ts';
 
@@ -20,11 +21,7 @@ const DIM = 64;
 /** The exact top k by float64 l2 over `rows` (id = index), ties by id. */
 function bruteForce(rows: Float32Array[], q: Float32Array, k: number): { id: number; distance: number }[] {
   return rows
-    .map((r, id) => {
-      let d = 0;
-      for (let j = 0; j < DIM; j++) d += ((r[j] as number) - (q[j] as number)) ** 2;
-      return { id, distance: d };
-    })
+    .map((r, id) => ({ id, distance: squaredL2(r, q) }))
     .sort((a, b) => a.distance - b.distance || a.id - b.id)
     .slice(0, k);
 }

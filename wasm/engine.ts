@@ -28,6 +28,15 @@ export type WasmInput = NonNullable<Parameters<typeof init>[0]>;
 /** Supplies the engine's .wasm; each platform brings its own (no node:* import here). */
 export type WasmLoader = () => WasmInput | Promise<WasmInput>;
 
+/** The ELIMIT of a full engine heap: `what` did not fit (wasm32 caps one process's engine memory at 4 GiB). */
+export function engineMemoryFull(what: string, inUseBytes?: number): RvfError {
+  const inUse = inUseBytes === undefined ? '' : `, ${Math.round(inUseBytes / 1048576)} MiB in use`;
+  return new RvfError(
+    'ELIMIT',
+    `the engine's memory (WebAssembly, at most 4 GiB per process${inUse}) has no room for ${what}; nothing was changed. Delete vectors and compact, close other stores, or split the data across stores served by separate processes.`,
+  );
+}
+
 /** Node's loader, imported only when used so this file stays free of node:fs and runs in a browser. */
 const nodeLoader: WasmLoader = async () => (await import('./load-node.ts')).readWasmBytes();
 
@@ -90,10 +99,7 @@ export class Engine {
     }
     if (ptr === 0) {
       this.#expectedBytes -= extraBytes;
-      throw new RvfError(
-        'ELIMIT',
-        `the engine's memory (WebAssembly, at most 4 GiB per process, ${Math.round(have / 1048576)} MiB in use) has no room for ${Math.ceil(need / 1048576)} MiB more; nothing was changed. Delete vectors and compact, close other stores, or split the data across stores served by separate processes.`,
-      );
+      throw engineMemoryFull(`${Math.ceil(need / 1048576)} MiB more`, have);
     }
     this.#wasm.rvf_free(ptr, step);
   }
@@ -111,10 +117,7 @@ export class Engine {
     const ptr = this.#wasm.rvf_alloc(bytes) >>> 0;
     if (ptr === 0) {
       this.release(bytes);
-      throw new RvfError(
-        'ELIMIT',
-        `the engine's memory (WebAssembly, at most 4 GiB per process) has no room for ${Math.ceil(bytes / 1048576)} MiB more vectors; nothing was changed. Delete vectors and compact, close other stores, or split the data across stores served by separate processes.`,
-      );
+      throw engineMemoryFull(`${Math.ceil(bytes / 1048576)} MiB more vectors`);
     }
     return ptr;
   }
@@ -129,7 +132,7 @@ export class Engine {
     const size = Math.max(bytes, 8);
     const ptr = this.#wasm.rvf_alloc(size) >>> 0;
     if (ptr === 0) {
-      throw new RvfError('ELIMIT', `the engine's memory (WebAssembly, at most 4 GiB per process) has no room for ${Math.ceil(size / 1048576)} MiB of working space; close other stores, or delete vectors and compact.`);
+      throw engineMemoryFull(`${Math.ceil(size / 1048576)} MiB of working space`);
     }
     try {
       return fn(ptr);

@@ -1,5 +1,6 @@
 import { RvfError, isRvfError } from '../store/errors.ts';
 import type { Metric } from '../store/types.ts';
+import { engineMemoryFull } from './engine.ts';
 import { exactDistance, kernelErrorBound, METRIC_CODE } from './exact-distance.ts';
 import type { Kernel } from './kernel.ts';
 import { candidates } from './top-k.ts';
@@ -121,7 +122,7 @@ export class ScanStore {
    */
   reserveRows(ids: BigUint64Array): void {
     this.#assertOpen();
-    const rows = this.#count + ids.length - ids.filter((id) => this.#slotOf.has(id)).length;
+    const rows = this.#rowsWith(ids);
     try {
       this.#ensureCapacity(rows);
       // A store whose rows filled the heap could not be searched: a scan needs working space too.
@@ -130,10 +131,7 @@ export class ScanStore {
       if (!isRvfError(err) || err.code !== 'ELIMIT') throw err;
       // The chunks taken for the refused rows go back: the rows already here need that space to be searched.
       this.#releaseChunksBeyond(this.#count, 0);
-      throw new RvfError(
-        'ELIMIT',
-        `the engine's memory (WebAssembly, at most 4 GiB per process) has no room for ${rows - this.#count} more vectors and the space to search ${rows}; nothing was changed. Delete vectors and compact, close other stores, or split the data across stores served by separate processes.`,
-      );
+      throw engineMemoryFull(`${rows - this.#count} more vectors and the space to search ${rows}`);
     }
   }
 
@@ -144,8 +142,7 @@ export class ScanStore {
     if (vectors.length !== ids.length * dim) {
       throw new RvfError('EINVAL', `ingest got ${vectors.length} floats for ${ids.length} ids of dimension ${dim}.`);
     }
-    const newRows = ids.length - ids.filter((id) => this.#slotOf.has(id)).length;
-    this.#ensureCapacity(this.#count + newRows);
+    this.#ensureCapacity(this.#rowsWith(ids));
     const k = this.#kernel.exports;
     const mem = this.#floats();
     for (let i = 0; i < ids.length; i++) {
@@ -294,6 +291,11 @@ export class ScanStore {
   #address(slot: number): number {
     const chunk = this.#chunks[Math.floor(slot / this.#rowsPerChunk)] as { base: number };
     return chunk.base + (slot % this.#rowsPerChunk) * this.#stride;
+  }
+
+  /** How many rows the store holds once `ids` are in (ids already here are replaced, not added). */
+  #rowsWith(ids: BigUint64Array): number {
+    return this.#count + ids.length - ids.filter((id) => this.#slotOf.has(id)).length;
   }
 
   /** A query's scratch block over `rows` rows: the padded query, a distance per row, and a row address per row (filtered). */
