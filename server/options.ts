@@ -10,7 +10,7 @@ export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'ru
 export function helpText(): string {
   const width = Math.max(...FLAGS.map((f) => f.flag.length));
   return [
-    'Usage: rvf-mcp-server [--write] [--root DIR] [--transport stdio|http] [--host H] [--port P] [--token T] [--max-sessions N] [--session-idle-timeout SECONDS] [--replicate-to URL]',
+    'Usage: rvf-mcp-server [--write] [--root DIR] [--transport stdio|http] [--host H] [--port P] [--token T] [--max-sessions N] [--session-idle-timeout SECONDS] [--replicate-to URL [--replicate-prefix P]]',
     '',
     'An MCP server that gives agents durable vector memory in local .rvf stores.',
     '',
