@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, SidecarExpectation, Step, ToWorker, WorkerSetup } from './ann-protocol.ts';
+import { CLOSE_BUDGET_ROWS, type FromWorker, type SidecarExpectation, type Step, type ToWorker, type WorkerSetup } from './ann-protocol.ts';
 import { idKey, type IdKey, idOfKey } from './id-key.ts';
 import type { IndexStatus, Metric } from './types.ts';
 
@@ -33,6 +33,14 @@ function startWorker(workerData: WorkerSetup): Worker {
 
 /** Rows per message while a build feeds the worker: a few MB, so memory does not hold a second copy of the store. */
 const BUILD_CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * Row bytes sent to the worker and not yet applied, at most: enough that it
+ * always has rows to add while the main thread is busy. Rows past it wait
+ * here as ids and are read when sent (see Outgoing).
+ */
+const MAX_BYTES_IN_FLIGHT = 2 * BUILD_CHUNK_BYTES;
+/** Buffers the worker gave back, kept for the next rows sent, at most this many bytes of them. */
+const SPARE_BYTES = 2 * BUILD_CHUNK_BYTES;
 /** How long close() waits for the worker to write its sidecar. */
 const CLOSE_WAIT_MS = 60_000;
 /** A sidecar is rewritten once this many rows changed since the last, and no sooner than SAVE_EVERY_MS. */
@@ -42,12 +50,23 @@ const SAVE_EVERY_MS = 60_000;
 /** What the index reads of the store: its live rows as they are now. */
 export interface RowSource {
   liveIds(): BigUint64Array;
-  /** The rows of those ids that are live, in order. */
-  readRows(ids: BigUint64Array): { ids: BigUint64Array; vectors: Float32Array };
+  /** The rows of those ids that are live, in order (into the start of `into` when it has room). */
+  readRows(ids: BigUint64Array, into?: Float32Array): { ids: BigUint64Array; vectors: Float32Array };
   isLive(id: bigint): boolean;
   /** False while an ingest's rows are in memory but not yet durable. */
   settled(): boolean;
 }
+
+/**
+ * A step on its way to the worker. Changed rows wait as ids and are read
+ * when the worker is ready for them, into memory it gave back: copying each
+ * batch into new memory when it was committed cost the commit about 2 ms of
+ * its 16 (page faults beside a build that fills the caches), and a worker
+ * that fell behind held a copy of every batch it had not added yet. Rows are
+ * read only between commits (RowSource.settled), so what is sent before a
+ * mark is never newer than a durable commit.
+ */
+type Outgoing = Step | { seq: number; kind: 'rows'; ids: BigUint64Array };
 
 export interface CommitPoint {
   fileId: string;
@@ -95,6 +114,11 @@ export class AnnIndex {
   #readyWaiters: { resolve: () => void; onProgress?: (done: number, total: number) => void }[] = [];
   #closed: Promise<void> | undefined;
   #onClosed: (() => void) | undefined;
+  readonly #outbox: Outgoing[] = [];
+  /** Steps with rows sent and not yet applied, in order, and their bytes. */
+  readonly #inFlight: { seq: number; bytes: number }[] = [];
+  #bytesInFlight = 0;
+  readonly #spare: ArrayBuffer[] = [];
 
   private constructor(opts: AnnIndexOptions, source: RowSource, point: CommitPoint) {
     this.#opts = opts;
@@ -125,7 +149,7 @@ export class AnnIndex {
   static fromSidecar(opts: AnnIndexOptions, source: RowSource, point: CommitPoint, expect: SidecarExpectation, changedSince: Iterable<bigint>): AnnIndex {
     const ann = new AnnIndex(opts, source, point);
     ann.#state = 'loading';
-    ann.#send({ seq: ++ann.#seq, kind: 'load', expect });
+    ann.#queue({ seq: ++ann.#seq, kind: 'load', expect });
     ann.#usableAt = ann.#seq;
     ann.#resend(changedSince);
     ann.mark(point);
@@ -156,18 +180,17 @@ export class AnnIndex {
 
   // ------------------------------------------------------------ changes (the scan store's observer)
 
-  upserted(ids: BigUint64Array, vectors: Float32Array): void {
+  /** The rows of `ids` changed; they are read from the source when sent (Outgoing), not taken from the commit. */
+  upserted(ids: BigUint64Array): void {
     if (this.#closed || ids.length === 0) return;
     this.#touch(ids);
-    const own = { ids: ids.slice(), vectors: vectors.slice(0, ids.length * this.#opts.dimensions) };
-    this.#send({ seq: this.#seq, kind: 'upsert', ...own }, [own.ids.buffer as ArrayBuffer, own.vectors.buffer as ArrayBuffer]);
+    this.#queue({ seq: this.#seq, kind: 'rows', ids: ids.slice() });
   }
 
   deleted(ids: BigUint64Array): void {
     if (this.#closed || ids.length === 0) return;
     this.#touch(ids);
-    const own = ids.slice();
-    this.#send({ seq: this.#seq, kind: 'delete', ids: own }, [own.buffer as ArrayBuffer]);
+    this.#queue({ seq: this.#seq, kind: 'delete', ids: ids.slice() });
   }
 
   /** The store is at this commit, settled: a point the sidecar may describe. */
@@ -182,7 +205,12 @@ export class AnnIndex {
       this.#saveWanted = false;
       this.#lastSave = Date.now();
     }
-    this.#send({ seq: ++this.#seq, kind: 'mark', ...point, complete: this.#complete, save });
+    this.#queue({ seq: ++this.#seq, kind: 'mark', ...point, complete: this.#complete, save });
+  }
+
+  /** A commit ended, made durable or undone: rows held back while it was staged (RowSource.settled) may go. */
+  commitEnded(): void {
+    if (!this.#closed) this.#pump();
   }
 
   /** Throws the graph away and builds it again from every live row. */
@@ -235,6 +263,7 @@ export class AnnIndex {
         resolve();
       };
       this.#worker.ref();
+      this.#pump(CLOSE_BUDGET_ROWS);
       this.#post({ type: 'close', save });
     });
     this.#build = undefined;
@@ -248,7 +277,7 @@ export class AnnIndex {
     this.#state = 'building';
     this.#usableAt = Infinity;
     this.#complete = false;
-    this.#send({ seq: ++this.#seq, kind: 'reset' });
+    this.#queue({ seq: ++this.#seq, kind: 'reset' });
     this.#build = { ids: this.#source.liveIds(), next: 0, waiting: 0 };
     this.#sendChunk();
   }
@@ -265,10 +294,9 @@ export class AnnIndex {
       this.#advance(this.#applied);
       return;
     }
-    const picked = this.#source.readRows(build.ids.subarray(build.next, build.next + rows));
+    // A row sent is as it is then; a later change to it follows in the stream.
+    this.#queue({ seq: ++this.#seq, kind: 'rows', ids: build.ids.subarray(build.next, build.next + rows) });
     build.next += rows;
-    // A row sent here is as it is now; a later change to it follows in the stream.
-    this.#send({ seq: ++this.#seq, kind: 'upsert', ...picked }, [picked.ids.buffer as ArrayBuffer, picked.vectors.buffer as ArrayBuffer]);
     build.waiting = this.#seq;
   }
 
@@ -277,8 +305,11 @@ export class AnnIndex {
     if (list.length === 0) return;
     const gone = list.filter((id) => !this.#source.isLive(id));
     if (gone.length > 0) this.deleted(gone);
-    const live = this.#source.readRows(list);
-    if (live.ids.length > 0) this.upserted(live.ids, live.vectors);
+    const live = list.filter((id) => this.#source.isLive(id));
+    if (live.length > 0) {
+      this.#touch(live);
+      this.#queue({ seq: this.#seq, kind: 'rows', ids: live });
+    }
   }
 
   /** Records ids as changed by the step about to be sent (which takes the next seq). */
@@ -294,8 +325,51 @@ export class AnnIndex {
     this.#changedSinceSave += ids.length;
   }
 
-  #send(step: Step, transfer: ArrayBuffer[] = []): void {
-    this.#post({ type: 'step', step }, transfer);
+  #queue(step: Outgoing): void {
+    if (this.#state === 'failed') return; // nothing reads it any more
+    this.#outbox.push(step);
+    this.#pump();
+  }
+
+  /**
+   * Sends what may go now, in order. At close (`closingBudget`, in rows) it
+   * sends what the worker could still add before it stops, and no more.
+   */
+  #pump(closingBudget?: number): void {
+    const rowBytes = this.#opts.dimensions * 4;
+    let sent = 0;
+    for (; sent < this.#outbox.length; sent++) {
+      const next = this.#outbox[sent] as Outgoing;
+      if (next.kind !== 'rows') {
+        this.#post({ type: 'step', step: next });
+        continue;
+      }
+      if (closingBudget === undefined ? this.#bytesInFlight >= MAX_BYTES_IN_FLIGHT || !this.#source.settled() : this.#bytesInFlight / rowBytes + next.ids.length > closingBudget) break;
+      const bytes = next.ids.length * rowBytes;
+      const rows = this.#source.readRows(next.ids, this.#spareFor(bytes));
+      const step: Step = { seq: next.seq, kind: 'upsert', ids: rows.ids, vectors: rows.vectors };
+      this.#post({ type: 'step', step }, [rows.ids.buffer as ArrayBuffer, rows.vectors.buffer as ArrayBuffer]);
+      this.#inFlight.push({ seq: next.seq, bytes });
+      this.#bytesInFlight += bytes;
+    }
+    this.#outbox.splice(0, sent);
+  }
+
+  /** A buffer the worker gave back with room for `bytes`, if one is kept. */
+  #spareFor(bytes: number): Float32Array | undefined {
+    const at = this.#spare.findIndex((b) => b.byteLength >= bytes);
+    if (at === -1) return undefined;
+    const [buffer] = this.#spare.splice(at, 1);
+    return new Float32Array(buffer as ArrayBuffer);
+  }
+
+  #keepSpare(buffer: ArrayBuffer): void {
+    this.#spare.push(buffer);
+    // the largest are kept: a build's chunks and a commit's batch both fit in one
+    this.#spare.sort((a, b) => b.byteLength - a.byteLength);
+    let kept = 0;
+    const keep = this.#spare.findIndex((b) => (kept += b.byteLength) > SPARE_BYTES);
+    if (keep !== -1) this.#spare.length = keep;
   }
 
   #post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
@@ -318,7 +392,10 @@ export class AnnIndex {
         this.#advance(msg.seq);
         return;
       case 'loaded':
+        this.#advance(msg.seq);
+        return;
       case 'applied':
+        if (msg.spare) this.#keepSpare(msg.spare);
         this.#advance(msg.seq);
         return;
       case 'warning':
@@ -335,6 +412,10 @@ export class AnnIndex {
   /** The worker applied every step up to `seq`: those changes are in the graph. */
   #advance(seq: number): void {
     this.#applied = Math.max(this.#applied, seq);
+    while (this.#inFlight.length > 0 && (this.#inFlight[0] as { seq: number }).seq <= this.#applied) {
+      this.#bytesInFlight -= (this.#inFlight.shift() as { bytes: number }).bytes;
+    }
+    this.#pump();
     while (this.#changes.length > 0 && (this.#changes[0] as { seq: number }).seq <= this.#applied) {
       const change = this.#changes.shift() as { seq: number; keys: IdKey[] };
       for (const key of change.keys) if (this.#dirty.get(key) === change.seq) this.#dirty.delete(key);
@@ -363,6 +444,7 @@ export class AnnIndex {
   #fail(message: string): void {
     if (this.#state === 'failed') return;
     this.#state = 'failed';
+    this.#outbox.length = 0;
     this.#opts.warn(`${message}; queries scan exactly until the store is opened again`);
     this.#releaseCallers();
   }

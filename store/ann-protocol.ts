@@ -29,6 +29,9 @@ export interface WorkerSetup {
   saveDelayMs: number;
 }
 
+/** At close, the rows the worker may still add to reach a mark worth saving; rows past them are never sent. */
+export const CLOSE_BUDGET_ROWS = 5000;
+
 export type Step =
   /** Replace the index with the sidecar, verified against `expect`; on any doubt, start empty and say why. */
   | { seq: number; kind: 'load'; expect: SidecarExpectation }
@@ -52,7 +55,8 @@ export type ToWorker =
   | { type: 'close'; save: boolean };
 
 export type FromWorker =
-  | { type: 'applied'; seq: number; size: number }
+  /** `spare`: the applied upsert's vector buffer, given back for the handle's next rows */
+  | { type: 'applied'; seq: number; size: number; spare?: ArrayBuffer }
   | { type: 'loaded'; seq: number; size: number }
   | { type: 'refused'; seq: number; reason: string }
   | { type: 'hits'; id: number; keys: BigUint64Array; applied: number }

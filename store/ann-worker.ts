@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readlinkSync, rmSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import type { FromWorker, Step, ToWorker, WorkerSetup } from './ann-protocol.ts';
+import { CLOSE_BUDGET_ROWS, type FromWorker, type Step, type ToWorker, type WorkerSetup } from './ann-protocol.ts';
 import { blobIntact, mismatch, publishSidecar, readMeta } from './ann-sidecar.ts';
 import { tempPathFor } from './snapshot.ts';
 
@@ -35,8 +35,6 @@ const EXPANSION_ADD = 64;
 const EXPANSION_SEARCH = 64;
 /** A slice of adds aims at this long, so a search waits at most about this much. */
 const SLICE_MS = 15;
-/** At close, the rows that may still be added to reach a mark worth saving. */
-const CLOSE_BUDGET_ROWS = 5000;
 
 const METRIC_KIND = { cosine: MetricKind.Cos, l2: MetricKind.L2sq, dotproduct: MetricKind.IP } as const;
 
@@ -119,12 +117,16 @@ async function work(): Promise<void> {
   headDone = 0;
   applied = step.seq;
   atMark = step.kind === 'mark' ? step : undefined;
-  if (step.kind !== 'load') post({ type: 'applied', seq: step.seq, size: index.size() });
+  if (step.kind === 'upsert') {
+    const spare = step.vectors.buffer as ArrayBuffer;
+    port.postMessage({ type: 'applied', seq: step.seq, size: index.size(), spare } satisfies FromWorker, [spare]);
+  } else if (step.kind !== 'load') post({ type: 'applied', seq: step.seq, size: index.size() });
 }
 
 /** Adds the next slice of an upsert; true once the whole step is in. */
 function upsertSlice(step: Extract<Step, { kind: 'upsert' }>): boolean {
   const total = step.ids.length;
+  if (total === 0) return true; // every row was deleted before it was sent
   const end = Math.min(total, headDone + rowsPerSlice);
   const keys = step.ids.subarray(headDone, end);
   const started = performance.now();

@@ -49,6 +49,7 @@ export class MetadataCache {
   readonly #remove: Database.Statement | undefined;
   readonly #setState: Database.Statement | undefined;
   #removeOnClose = false;
+  #metadataOf: Database.Statement | undefined;
 
   private constructor(db: Db, writable: boolean) {
     this.#db = db;
@@ -290,10 +291,9 @@ export class MetadataCache {
   metadataFor(ids: readonly bigint[]): Map<bigint, string | null> {
     const out = new Map<bigint, string | null>();
     if (ids.length === 0) return out;
-    const stmt = this.#db
-      .prepare('SELECT id, metadata FROM vectors WHERE id IN (SELECT value FROM json_each(?))')
-      .safeIntegers(true);
-    const rows = stmt.all(`[${ids.join(',')}]`) as { id: bigint; metadata: string | null }[];
+    // prepared once: preparing it took about a sixth of an indexed query at 100k
+    this.#metadataOf ??= this.#db.prepare('SELECT id, metadata FROM vectors WHERE id IN (SELECT value FROM json_each(?))').safeIntegers(true);
+    const rows = this.#metadataOf.all(`[${ids.join(',')}]`) as { id: bigint; metadata: string | null }[];
     for (const r of rows) out.set(r.id, r.metadata);
     return out;
   }

@@ -377,6 +377,7 @@ export class RvfDatabase {
         throw err;
       } finally {
         this.#staging = false;
+        this.#ann?.commitEnded();
       }
       this.#afterCommit(() => {
         const placed = commit.placed[0] as PlacedSegment;
@@ -921,7 +922,7 @@ export class RvfDatabase {
   #rowSource(): RowSource {
     return {
       liveIds: () => this.#vectors.liveIds(),
-      readRows: (ids) => this.#vectors.readRows(ids),
+      readRows: (ids, into) => this.#vectors.readRows(ids, into),
       isLive: (id) => this.#vectors.has(id),
       settled: () => !this.#staging,
     };

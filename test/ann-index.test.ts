@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RvfDatabase } from '../store/index.ts';
+import { failingSyncForTests } from '../store/commit-sync.ts';
 import type { OpenOptions, QueryResult } from '../store/types.ts';
 import { clusteredFor, clusteredQueries } from '../bench/data.ts';
 import { finished, spawnFixture, waitForLine } from './helpers/child.ts';
@@ -143,6 +144,32 @@ test('the tail: rows ingested or replaced a moment ago are found at once, with e
   assert.deepEqual((await db.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 3000 - 50, pending: 0 });
   assert.ok((await recall(db)) >= 0.95);
   await db.close();
+});
+
+test('a commit that fails while the index is ready is undone in the graph too: nothing stays pending, its rows are nowhere', async () => {
+  const dir = tempDir();
+  const { db } = await makeStore(dir);
+  try {
+    await db.waitForIndex();
+    // the worker's last answers are in, so nothing but the store itself can send the undo on
+    await new Promise((r) => setTimeout(r, 300));
+    // new ids only: the batch is staged, then its data's fdatasync fails and it is taken out again
+    const failed = entries(N, 200);
+    failingSyncForTests.after = 0;
+    await assert.rejects(db.ingestBatch(failed), /nothing was committed/);
+    const waited = await Promise.race([db.waitForIndex().then(() => 'settled'), new Promise((r) => setTimeout(() => r('still pending'), 20_000))]);
+    assert.equal(waited, 'settled');
+    assert.deepEqual((await db.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N, pending: 0 });
+    for (const e of failed.slice(0, 20)) assert.ok(!ids(await db.query(e.vector, 5)).includes(e.id), `${e.id} of the failed commit was found`);
+    await assertSound(db, (id) => id < N);
+    // and the same rows go in with the next commit
+    await db.ingestBatch(failed);
+    await db.waitForIndex();
+    assert.deepEqual((await db.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 200, pending: 0 });
+  } finally {
+    failingSyncForTests.after = undefined;
+    await db.close();
+  }
 });
 
 test('filtered queries return matching rows only: a selective filter scans its rows exactly, a broad one searches the index', async () => {

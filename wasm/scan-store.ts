@@ -79,13 +79,17 @@ export class ScanStore {
     return this.#ids.slice(0, this.#count);
   }
 
-  /** Copies of the rows of those `ids` that are live, in the order given. */
-  readRows(ids: BigUint64Array): { ids: BigUint64Array; vectors: Float32Array } {
+  /**
+   * Copies of the rows of those `ids` that are live, in the order given: into
+   * the start of `into` when it is given and long enough (a caller that sends
+   * rows on and again reuses warm memory), else into new memory.
+   */
+  readRows(ids: BigUint64Array, into?: Float32Array): { ids: BigUint64Array; vectors: Float32Array } {
     this.#assertOpen();
     const dim = this.dimensions;
     const found: bigint[] = [];
     for (const id of ids) if (this.#slotOf.has(id)) found.push(id);
-    const vectors = new Float32Array(found.length * dim);
+    const vectors = into && into.length >= found.length * dim ? into.subarray(0, found.length * dim) : new Float32Array(found.length * dim);
     const mem = this.#floats();
     found.forEach((id, i) => {
       const at = this.#address(this.#slotOf.get(id) as number) >>> 2;
