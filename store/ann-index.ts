@@ -130,6 +130,7 @@ export class AnnIndex {
       sidecarPath: opts.sidecarPath,
       writable: opts.writable,
       saveDelayMs: Number(process.env['RVF_TEST_INDEX_SAVE_DELAY_MS'] ?? 0) || 0,
+      searchDelayMs: Number(process.env['RVF_TEST_INDEX_SEARCH_DELAY_MS'] ?? 0) || 0,
     };
     this.#worker = startWorker(setup);
     this.#worker.unref();
@@ -226,11 +227,22 @@ export class AnnIndex {
    * answer arrives, before any later progress report can clear a dirty id the
    * search did not see applied.
    */
-  search<T>(vector: Float32Array, k: number, rank: (keys: BigUint64Array, dirty: (id: bigint) => boolean) => T): Promise<T | undefined> {
+  search<T>(vector: Float32Array, k: number, rank: (keys: BigUint64Array, dirty: (id: bigint) => boolean) => T, waitMs: number): Promise<T | undefined> {
     if (this.#state !== 'ready' || this.#closed) return Promise.resolve(undefined);
     const id = ++this.#searchId;
     return new Promise((resolve) => {
-      this.#searches.set(id, (keys) => resolve(keys === undefined ? undefined : rank(keys, (x) => this.#dirty.has(idKey(x)))));
+      // The worker runs at nice 19: on a machine whose cores are busy with other work it may not get to a
+      // search for a long time (p50 37 ms, max 1.3 s at 100k, measured). After `waitMs` the caller scans
+      // instead, and the late answer is dropped.
+      const timer = setTimeout(() => {
+        if (!this.#searches.delete(id)) return;
+        this.#unrefWhenIdle();
+        resolve(undefined);
+      }, waitMs);
+      this.#searches.set(id, (keys) => {
+        clearTimeout(timer);
+        resolve(keys === undefined ? undefined : rank(keys, (x) => this.#dirty.has(idKey(x))));
+      });
       this.#worker.ref();
       this.#post({ type: 'search', id, vector: vector.slice(), k });
     });
@@ -381,7 +393,7 @@ export class AnnIndex {
       case 'hits': {
         const done = this.#searches.get(msg.id);
         this.#searches.delete(msg.id);
-        if (this.#searches.size === 0 && this.#readyWaiters.length === 0) this.#worker.unref();
+        this.#unrefWhenIdle();
         done?.(msg.keys);
         return;
       }
@@ -431,6 +443,11 @@ export class AnnIndex {
     // Every row of the load or build is in: from here the tail is exactly the dirty ids.
     if ((this.#state === 'loading' || this.#state === 'building') && this.#applied >= this.#usableAt) this.#state = 'ready';
     this.#wakeWaiters(false);
+  }
+
+  /** The worker keeps the process alive only while a search or a waiter needs its answer. */
+  #unrefWhenIdle(): void {
+    if (this.#searches.size === 0 && this.#readyWaiters.length === 0) this.#worker.unref();
   }
 
   #wakeWaiters(all: boolean): void {

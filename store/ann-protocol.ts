@@ -27,6 +27,8 @@ export interface WorkerSetup {
   writable: boolean;
   /** Test hook: how long a sidecar write waits between its temp file and the rename. */
   saveDelayMs: number;
+  /** Test hook: how long the worker holds each search before it answers (a worker kept from its work). */
+  searchDelayMs: number;
 }
 
 /** At close, the rows the worker may still add to reach a mark worth saving; rows past them are never sent. */

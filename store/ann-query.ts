@@ -21,6 +21,22 @@ const TAIL_SCAN_SHARE = 0.25;
 /** Most candidates one search asks for. */
 const MAX_FETCH = 2048;
 
+/** The scan's speed assumed for the wait below, bytes per millisecond (20 GB/s; the SIMD scan ran at 25-28 here). */
+const SCAN_BYTES_PER_MS = 20e6;
+
+/**
+ * How long a query waits for the graph's answer before it scans instead:
+ * half what the exact scan of the whole store would take, at least 3 ms, so
+ * a query costs at most about one and a half scans. The worker (nice 19)
+ * can be kept from its search for a long time by other work on a busy
+ * machine (at 100k with both cores taken by other processes: p50 37 ms,
+ * p95 209, max 1.3 s); an answer normally takes about a millisecond at
+ * 100k and 7 at 1M, where the scan takes 6 and 63.
+ */
+export function answerWaitMs(rows: number, dimensions: number): number {
+  return Math.max(3, (rows * dimensions * 4) / SCAN_BYTES_PER_MS / 2);
+}
+
 /**
  * How many candidates a search asks the graph for (its beam), at least: 64
  * up to 100,000 live rows, then growing a little faster than the rows
@@ -38,8 +54,8 @@ function searchBeam(live: number): number {
 /**
  * The top `k` from the index and the tail, or undefined when the index cannot
  * answer well (not ready, a large tail, a filter that passes under 10% of the
- * rows, or one that let too few candidates through): the caller then scans
- * exactly.
+ * rows, one that let too few candidates through, or no answer within
+ * answerWaitMs): the caller then scans exactly.
  */
 export async function searchIndexed(
   vectors: ScanStore,
@@ -73,6 +89,6 @@ export async function searchIndexed(
     }
     hits.sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return hits.slice(0, k);
-  });
+  }, answerWaitMs(live, q.length));
   return picked ?? undefined;
 }

@@ -80,8 +80,12 @@ function post(msg: FromWorker): void {
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'search') {
-    const hits = index.size() === 0 ? new BigUint64Array(0) : index.search(msg.vector, msg.k, 1).keys;
-    post({ type: 'hits', id: msg.id, keys: hits, applied });
+    const answer = (): void => {
+      const hits = index.size() === 0 ? new BigUint64Array(0) : index.search(msg.vector, msg.k, 1).keys;
+      post({ type: 'hits', id: msg.id, keys: hits, applied });
+    };
+    if (setup.searchDelayMs > 0) setTimeout(answer, setup.searchDelayMs);
+    else answer();
     return;
   }
   if (msg.type === 'close') closing = { save: msg.save };

@@ -172,6 +172,37 @@ test('a commit that fails while the index is ready is undone in the graph too: n
   }
 });
 
+test('a worker that does not answer in time is not waited for: the query scans, exactly, and the late answer is dropped', async () => {
+  const dir = tempDir();
+  const { path, db } = await makeStore(dir);
+  await db.waitForIndex();
+  await db.close();
+  // the worker holds every search 2 s, as one kept from the cores by other work may
+  process.env['RVF_TEST_INDEX_SEARCH_DELAY_MS'] = '2000';
+  let reader: RvfDatabase;
+  try {
+    reader = await RvfDatabase.openReadonly(path);
+  } finally {
+    delete process.env['RVF_TEST_INDEX_SEARCH_DELAY_MS'];
+  }
+  try {
+    await reader.waitForIndex();
+    assert.equal((await reader.status()).index.pending, 0);
+    for (const q of queries.slice(0, 5)) {
+      const started = performance.now();
+      const got = await reader.query(q, 10);
+      const ms = performance.now() - started;
+      assert.ok(ms < 1000, `the query waited ${ms.toFixed(0)} ms for a worker that answers after 2000`);
+      assert.deepEqual(got, await reader.query(q, 10, { exact: true }), 'the scan answered');
+    }
+    // the late answers arrive and are dropped; the handle goes on as before
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.deepEqual(await reader.query(queries[9] as Float32Array, 5), await reader.query(queries[9] as Float32Array, 5, { exact: true }));
+  } finally {
+    await reader.close();
+  }
+});
+
 test('filtered queries return matching rows only: a selective filter scans its rows exactly, a broad one searches the index', async () => {
   const dir = tempDir();
   const { db } = await makeStore(dir);
