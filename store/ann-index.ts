@@ -1,7 +1,8 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { CLOSE_BUDGET_ROWS, type FromWorker, type SidecarExpectation, type Step, type ToWorker, type WorkerSetup } from './ann-protocol.ts';
+import { WorkerFeed, type FeedSource, type Outgoing } from './ann-feed.ts';
+import { CLOSE_BUDGET_ROWS, type FromWorker, type SidecarExpectation, type ToWorker, type WorkerSetup } from './ann-protocol.ts';
 import { idKey, type IdKey, idOfKey } from './id-key.ts';
 import type { IndexStatus, Metric } from './types.ts';
 
@@ -33,14 +34,6 @@ function startWorker(workerData: WorkerSetup): Worker {
 
 /** Rows per message while a build feeds the worker: a few MB, so memory does not hold a second copy of the store. */
 const BUILD_CHUNK_BYTES = 4 * 1024 * 1024;
-/**
- * Row bytes sent to the worker and not yet applied, at most: enough that it
- * always has rows to add while the main thread is busy. Rows past it wait
- * here as ids and are read when sent (see Outgoing).
- */
-const MAX_BYTES_IN_FLIGHT = 2 * BUILD_CHUNK_BYTES;
-/** Buffers the worker gave back, kept for the next rows sent, at most this many bytes of them. */
-const SPARE_BYTES = 2 * BUILD_CHUNK_BYTES;
 /** How long close() waits for the worker to write its sidecar. */
 const CLOSE_WAIT_MS = 60_000;
 /** A sidecar is rewritten once this many rows changed since the last, and no sooner than SAVE_EVERY_MS. */
@@ -48,25 +41,10 @@ const SAVE_AFTER_CHANGES = 10_000;
 const SAVE_EVERY_MS = 60_000;
 
 /** What the index reads of the store: its live rows as they are now. */
-export interface RowSource {
+export interface RowSource extends FeedSource {
   liveIds(): BigUint64Array;
-  /** The rows of those ids that are live, in order (into the start of `into` when it has room). */
-  readRows(ids: BigUint64Array, into?: Float32Array): { ids: BigUint64Array; vectors: Float32Array };
   isLive(id: bigint): boolean;
-  /** False while an ingest's rows are in memory but not yet durable. */
-  settled(): boolean;
 }
-
-/**
- * A step on its way to the worker. Changed rows wait as ids and are read
- * when the worker is ready for them, into memory it gave back: copying each
- * batch into new memory when it was committed cost the commit about 2 ms of
- * its 16 (page faults beside a build that fills the caches), and a worker
- * that fell behind held a copy of every batch it had not added yet. Rows are
- * read only between commits (RowSource.settled), so what is sent before a
- * mark is never newer than a durable commit.
- */
-type Outgoing = Step | { seq: number; kind: 'rows'; ids: BigUint64Array };
 
 export interface CommitPoint {
   fileId: string;
@@ -114,11 +92,7 @@ export class AnnIndex {
   #readyWaiters: { resolve: () => void; onProgress?: (done: number, total: number) => void }[] = [];
   #closed: Promise<void> | undefined;
   #onClosed: (() => void) | undefined;
-  readonly #outbox: Outgoing[] = [];
-  /** Steps with rows sent and not yet applied, in order, and their bytes. */
-  readonly #inFlight: { seq: number; bytes: number }[] = [];
-  #bytesInFlight = 0;
-  readonly #spare: ArrayBuffer[] = [];
+  readonly #feed: WorkerFeed;
 
   private constructor(opts: AnnIndexOptions, source: RowSource, point: CommitPoint) {
     this.#opts = opts;
@@ -133,6 +107,7 @@ export class AnnIndex {
       searchDelayMs: Number(process.env['RVF_TEST_INDEX_SEARCH_DELAY_MS'] ?? 0) || 0,
     };
     this.#worker = startWorker(setup);
+    this.#feed = new WorkerFeed(opts.dimensions, source, (step, transfer) => this.#post({ type: 'step', step }, transfer));
     this.#worker.unref();
     this.#worker.on('message', (msg: FromWorker) => this.#onMessage(msg));
     this.#worker.on('error', (err) => this.#fail(`the index worker failed (${err.message})`));
@@ -181,7 +156,7 @@ export class AnnIndex {
 
   // ------------------------------------------------------------ changes (the scan store's observer)
 
-  /** The rows of `ids` changed; they are read from the source when sent (Outgoing), not taken from the commit. */
+  /** The rows of `ids` changed; they are read from the source when sent (ann-feed.ts), not taken from the commit. */
   upserted(ids: BigUint64Array): void {
     if (this.#closed || ids.length === 0) return;
     this.#touch(ids);
@@ -211,7 +186,7 @@ export class AnnIndex {
 
   /** A commit ended, made durable or undone: rows held back while it was staged (RowSource.settled) may go. */
   commitEnded(): void {
-    if (!this.#closed) this.#pump();
+    if (!this.#closed) this.#feed.pump();
   }
 
   /** Throws the graph away and builds it again from every live row. */
@@ -275,7 +250,7 @@ export class AnnIndex {
         resolve();
       };
       this.#worker.ref();
-      this.#pump(CLOSE_BUDGET_ROWS);
+      this.#feed.pump(CLOSE_BUDGET_ROWS);
       this.#post({ type: 'close', save });
     });
     this.#build = undefined;
@@ -338,50 +313,7 @@ export class AnnIndex {
   }
 
   #queue(step: Outgoing): void {
-    if (this.#state === 'failed') return; // nothing reads it any more
-    this.#outbox.push(step);
-    this.#pump();
-  }
-
-  /**
-   * Sends what may go now, in order. At close (`closingBudget`, in rows) it
-   * sends what the worker could still add before it stops, and no more.
-   */
-  #pump(closingBudget?: number): void {
-    const rowBytes = this.#opts.dimensions * 4;
-    let sent = 0;
-    for (; sent < this.#outbox.length; sent++) {
-      const next = this.#outbox[sent] as Outgoing;
-      if (next.kind !== 'rows') {
-        this.#post({ type: 'step', step: next });
-        continue;
-      }
-      if (closingBudget === undefined ? this.#bytesInFlight >= MAX_BYTES_IN_FLIGHT || !this.#source.settled() : this.#bytesInFlight / rowBytes + next.ids.length > closingBudget) break;
-      const bytes = next.ids.length * rowBytes;
-      const rows = this.#source.readRows(next.ids, this.#spareFor(bytes));
-      const step: Step = { seq: next.seq, kind: 'upsert', ids: rows.ids, vectors: rows.vectors };
-      this.#post({ type: 'step', step }, [rows.ids.buffer as ArrayBuffer, rows.vectors.buffer as ArrayBuffer]);
-      this.#inFlight.push({ seq: next.seq, bytes });
-      this.#bytesInFlight += bytes;
-    }
-    this.#outbox.splice(0, sent);
-  }
-
-  /** A buffer the worker gave back with room for `bytes`, if one is kept. */
-  #spareFor(bytes: number): Float32Array | undefined {
-    const at = this.#spare.findIndex((b) => b.byteLength >= bytes);
-    if (at === -1) return undefined;
-    const [buffer] = this.#spare.splice(at, 1);
-    return new Float32Array(buffer as ArrayBuffer);
-  }
-
-  #keepSpare(buffer: ArrayBuffer): void {
-    this.#spare.push(buffer);
-    // the largest are kept: a build's chunks and a commit's batch both fit in one
-    this.#spare.sort((a, b) => b.byteLength - a.byteLength);
-    let kept = 0;
-    const keep = this.#spare.findIndex((b) => (kept += b.byteLength) > SPARE_BYTES);
-    if (keep !== -1) this.#spare.length = keep;
+    if (this.#state !== 'failed') this.#feed.queue(step); // once failed, nothing reads it
   }
 
   #post(msg: ToWorker, transfer: ArrayBuffer[] = []): void {
@@ -407,8 +339,7 @@ export class AnnIndex {
         this.#advance(msg.seq);
         return;
       case 'applied':
-        if (msg.spare) this.#keepSpare(msg.spare);
-        this.#advance(msg.seq);
+        this.#advance(msg.seq, msg.spare);
         return;
       case 'warning':
         this.#opts.warn(msg.message);
@@ -422,12 +353,9 @@ export class AnnIndex {
   }
 
   /** The worker applied every step up to `seq`: those changes are in the graph. */
-  #advance(seq: number): void {
+  #advance(seq: number, spare?: ArrayBuffer): void {
     this.#applied = Math.max(this.#applied, seq);
-    while (this.#inFlight.length > 0 && (this.#inFlight[0] as { seq: number }).seq <= this.#applied) {
-      this.#bytesInFlight -= (this.#inFlight.shift() as { bytes: number }).bytes;
-    }
-    this.#pump();
+    this.#feed.applied(this.#applied, spare);
     while (this.#changes.length > 0 && (this.#changes[0] as { seq: number }).seq <= this.#applied) {
       const change = this.#changes.shift() as { seq: number; keys: IdKey[] };
       for (const key of change.keys) if (this.#dirty.get(key) === change.seq) this.#dirty.delete(key);
@@ -461,7 +389,7 @@ export class AnnIndex {
   #fail(message: string): void {
     if (this.#state === 'failed') return;
     this.#state = 'failed';
-    this.#outbox.length = 0;
+    this.#feed.clear();
     this.#opts.warn(`${message}; queries scan exactly until the store is opened again`);
     this.#releaseCallers();
   }
