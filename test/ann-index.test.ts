@@ -241,6 +241,38 @@ test('open loads the sidecar and indexes only the commits after it; compaction k
   assert.deepEqual(warnings, [], 'a valid sidecar is used without a rebuild');
 });
 
+test('close leaves a few changed rows to the next open instead of rewriting the sidecar; they count toward the next save', async () => {
+  const dir = tempDir();
+  const { path, db } = await makeStore(dir);
+  await db.waitForIndex();
+  await db.close();
+  const sidecar = `${path}.ann`;
+  const saved = statSync(sidecar);
+  const warnings: string[] = [];
+  const opts = { indexThreshold: THRESHOLD, onWarning: (m: string) => warnings.push(m) };
+  const writer = await RvfDatabase.open(path, opts);
+  await writer.ingestBatch(entries(N, 300));
+  await writer.waitForIndex();
+  await writer.close();
+  assert.equal(statSync(sidecar).mtimeMs, saved.mtimeMs, '300 changed rows did not rewrite the sidecar');
+  // the next open loads it and re-sends the 300 rows
+  const again = await RvfDatabase.open(path, opts);
+  await again.waitForIndex();
+  assert.deepEqual((await again.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 300, pending: 0 });
+  await assertSound(again, () => true);
+  for (const e of entries(N, 300).slice(0, 5)) assert.equal((await again.query(e.vector, 1))[0]?.id, e.id);
+  // those 300 and 9,700 more reach the save threshold: this close writes the sidecar
+  for (let start = N + 300; start < N + 10_000; start += 1000) await again.ingestBatch(entries(start, Math.min(1000, N + 10_000 - start)));
+  await again.waitForIndex();
+  await again.close();
+  assert.notEqual(statSync(sidecar).ino, saved.ino, 'a new sidecar was written');
+  const last = await RvfDatabase.openReadonly(path, opts);
+  await last.waitForIndex();
+  assert.deepEqual((await last.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 10_000, pending: 0 });
+  await last.close();
+  assert.deepEqual(warnings, []);
+});
+
 test('a sidecar that is missing, truncated, damaged, foreign or stale is rebuilt, never trusted', async () => {
   const dir = tempDir();
   const { path, db } = await makeStore(dir);
@@ -319,6 +351,7 @@ test('a SIGKILL during a background build loses nothing, and the next open build
 });
 
 test('a SIGKILL during a sidecar write keeps the old sidecar; a reader uses it without writing; the writer recovers', async () => {
+  const ADDED = 10_000;
   const dir = tempDir();
   const { path, db } = await makeStore(dir);
   await db.waitForIndex();
@@ -326,7 +359,8 @@ test('a SIGKILL during a sidecar write keeps the old sidecar; a reader uses it w
   const sidecar = `${path}.ann`;
   const before = statSync(sidecar);
 
-  const child = spawnFixture('index-child.ts', [path, 'save', String(DIM), String(N), '700'], { RVF_TEST_INDEX_SAVE_DELAY_MS: '60000' });
+  // 10,000 rows changed: enough for close to write a sidecar (fewer are left to the next open)
+  const child = spawnFixture('index-child.ts', [path, 'save', String(DIM), String(N), String(ADDED)], { RVF_TEST_INDEX_SAVE_DELAY_MS: '60000' });
   const done = finished(child);
   await waitForLine(child, 'saving', 60_000);
   child.kill('SIGKILL');
@@ -341,9 +375,9 @@ test('a SIGKILL during a sidecar write keeps the old sidecar; a reader uses it w
   const listing = readdirSync(dir).sort();
   const reader = await RvfDatabase.openReadonly(path, { indexThreshold: THRESHOLD });
   await reader.waitForIndex();
-  assert.deepEqual((await reader.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 700 - 100, pending: 0 });
+  assert.deepEqual((await reader.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + ADDED - 100, pending: 0 });
   await assertSound(reader, live);
-  const added = entries(N, 700);
+  const added = entries(N, ADDED);
   for (const e of added.slice(0, 5)) assert.equal((await reader.query(e.vector, 1))[0]?.id, e.id);
   await reader.close();
   assert.deepEqual(readdirSync(dir).sort(), listing, 'the reader created or removed no file');
@@ -356,7 +390,7 @@ test('a SIGKILL during a sidecar write keeps the old sidecar; a reader uses it w
   const writer = await RvfDatabase.open(path, { indexThreshold: THRESHOLD, onWarning: (m) => warnings.push(m) });
   assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
   await writer.waitForIndex();
-  assert.deepEqual((await writer.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 700 - 100, pending: 0 });
+  assert.deepEqual((await writer.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + ADDED - 100, pending: 0 });
   await assertSound(writer, live);
   assert.ok((await recall(writer)) >= 0.95);
   await writer.close();
