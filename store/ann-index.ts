@@ -86,6 +86,8 @@ export class AnnIndex {
   /** A finished build asks for a sidecar at the first settled mark. */
   #saveWanted = false;
   #changedSinceSave = 0;
+  /** The last mark that asked the worker for a sidecar: until it is applied, that save is under way or to come. */
+  #saveAskedAt = 0;
   #lastSave = Date.now();
   #searchId = 0;
   readonly #searches = new Map<number, (keys: BigUint64Array | undefined) => void>();
@@ -105,6 +107,7 @@ export class AnnIndex {
       writable: opts.writable,
       saveDelayMs: Number(process.env['RVF_TEST_INDEX_SAVE_DELAY_MS'] ?? 0) || 0,
       searchDelayMs: Number(process.env['RVF_TEST_INDEX_SEARCH_DELAY_MS'] ?? 0) || 0,
+      stepDelayMs: Number(process.env['RVF_TEST_INDEX_STEP_DELAY_MS'] ?? 0) || 0,
     };
     this.#worker = startWorker(setup);
     this.#feed = new WorkerFeed(opts.dimensions, source, (step, transfer) => this.#post({ type: 'step', step }, transfer));
@@ -181,7 +184,9 @@ export class AnnIndex {
       this.#saveWanted = false;
       this.#lastSave = Date.now();
     }
-    this.#queue({ seq: ++this.#seq, kind: 'mark', ...point, complete: this.#complete, save });
+    const seq = ++this.#seq;
+    this.#queue({ seq, kind: 'mark', ...point, complete: this.#complete, save });
+    if (save) this.#saveAskedAt = seq;
   }
 
   /** A commit ended, made durable or undone: rows held back while it was staged (RowSource.settled) may go. */
@@ -245,13 +250,30 @@ export class AnnIndex {
    * it: SAVE_AFTER_CHANGES rows changed since the sidecar's commit (those
    * re-sent at open count). Fewer are left for the next open to re-send: a
    * save after every change made each close wait for it (0.3 s at 100k idle,
-   * 20 s with both cores busy, the worker being at nice 19).
+   * 20 s with both cores busy, the worker being at nice 19). With no save to
+   * write or under way, the worker is ended without waiting for it: asking it
+   * to stop, or waiting for it to exit, made close wait for a worker kept
+   * from the cores by a busy machine (2.6-3 s).
    */
   close(): Promise<void> {
     if (this.#closed) return this.#closed;
     const worth = this.#saveWanted || this.#changedSinceSave >= SAVE_AFTER_CHANGES;
     const save = this.#opts.writable && this.#complete && this.#state !== 'failed' && worth;
-    this.#closed = new Promise<void>((resolve) => {
+    const saving = this.#opts.writable && this.#state !== 'failed' && this.#saveAskedAt > this.#applied;
+    if (save || saving) this.#closed = this.#askToClose(save);
+    else {
+      // not awaited: a worker kept from the cores takes seconds even to stop, and nothing depends on it
+      void this.#worker.terminate().catch(() => undefined);
+      this.#closed = Promise.resolve();
+    }
+    this.#build = undefined;
+    this.#releaseCallers();
+    return this.#closed;
+  }
+
+  /** Lets the worker reach a mark worth saving, write the sidecar, and stop; ends it after CLOSE_WAIT_MS. */
+  #askToClose(save: boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(() => void this.#worker.terminate(), CLOSE_WAIT_MS);
       this.#onClosed = () => {
         clearTimeout(timer);
@@ -261,9 +283,6 @@ export class AnnIndex {
       this.#feed.pump(CLOSE_BUDGET_ROWS);
       this.#post({ type: 'close', save });
     });
-    this.#build = undefined;
-    this.#releaseCallers();
-    return this.#closed;
   }
 
   // ------------------------------------------------------------ internals

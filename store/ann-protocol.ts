@@ -29,6 +29,8 @@ export interface WorkerSetup {
   saveDelayMs: number;
   /** Test hook: how long the worker holds each search before it answers (a worker kept from its work). */
   searchDelayMs: number;
+  /** Test hook: how long the worker is busy before each step, its messages unread meanwhile. */
+  stepDelayMs: number;
 }
 
 /** At close, the rows the worker may still add to reach a mark worth saving; rows past them are never sent. */

@@ -112,6 +112,10 @@ async function work(): Promise<void> {
   }
   const step = steps[0];
   if (!step) return;
+  if (setup.stepDelayMs > 0) {
+    const until = performance.now() + setup.stepDelayMs;
+    while (performance.now() < until); // busy on purpose: nothing else runs on this thread meanwhile
+  }
   if (step.kind === 'upsert') {
     if (!upsertSlice(step)) return;
   } else {

@@ -273,6 +273,34 @@ test('close leaves a few changed rows to the next open instead of rewriting the 
   assert.deepEqual(warnings, []);
 });
 
+test('close does not wait for a busy worker when no sidecar is to be written', async () => {
+  const dir = tempDir();
+  const { path, db } = await makeStore(dir);
+  await db.waitForIndex();
+  await db.close();
+  // the worker spends 3 s before each step, as one kept from the cores by other work may
+  process.env['RVF_TEST_INDEX_STEP_DELAY_MS'] = '3000';
+  let writer: RvfDatabase;
+  try {
+    writer = await RvfDatabase.open(path, { indexThreshold: THRESHOLD });
+  } finally {
+    delete process.env['RVF_TEST_INDEX_STEP_DELAY_MS'];
+  }
+  await writer.ingestBatch(entries(N, 50));
+  await new Promise((r) => setTimeout(r, 300)); // the worker is inside its 3 s by now
+  const started = performance.now();
+  await writer.close();
+  const ms = performance.now() - started;
+  assert.ok(ms < 1500, `close waited ${ms.toFixed(0)} ms for a worker with nothing to save`);
+  const warnings: string[] = [];
+  const again = await RvfDatabase.open(path, { indexThreshold: THRESHOLD, onWarning: (m) => warnings.push(m) });
+  await again.waitForIndex();
+  assert.deepEqual((await again.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N + 50, pending: 0 });
+  await assertSound(again, () => true);
+  await again.close();
+  assert.deepEqual(warnings, [], 'the sidecar was used as it was');
+});
+
 test('a sidecar that is missing, truncated, damaged, foreign or stale is rebuilt, never trusted', async () => {
   const dir = tempDir();
   const { path, db } = await makeStore(dir);
