@@ -319,11 +319,7 @@ export class AnnIndex {
     if (list.length === 0) return;
     const gone = list.filter((id) => !this.#source.isLive(id));
     if (gone.length > 0) this.deleted(gone);
-    const live = list.filter((id) => this.#source.isLive(id));
-    if (live.length > 0) {
-      this.#touch(live);
-      this.#queue({ seq: this.#seq, kind: 'rows', ids: live });
-    }
+    this.upserted(list.filter((id) => this.#source.isLive(id)));
   }
 
   /** Records ids as changed by the step about to be sent (which takes the next seq). */

@@ -35,6 +35,24 @@ async function makeStore(dir: string, name = 's.rvf', options: OpenOptions = {})
   return { path, db };
 }
 
+/** A store of N indexed rows, closed, its sidecar written: its path. */
+async function savedStore(dir: string): Promise<string> {
+  const { path, db } = await makeStore(dir);
+  await db.waitForIndex();
+  await db.close();
+  return path;
+}
+
+/** Opens with a test hook of the index worker set: the worker reads it when it starts. */
+async function withWorkerHook(name: string, value: string, open: () => Promise<RvfDatabase>): Promise<RvfDatabase> {
+  process.env[name] = value;
+  try {
+    return await open();
+  } finally {
+    delete process.env[name];
+  }
+}
+
 function ids(results: QueryResult[]): (number | string)[] {
   return results.map((r) => r.id);
 }
@@ -174,17 +192,9 @@ test('a commit that fails while the index is ready is undone in the graph too: n
 
 test('a worker that does not answer in time is not waited for: the query scans, exactly, and the late answer is dropped', async () => {
   const dir = tempDir();
-  const { path, db } = await makeStore(dir);
-  await db.waitForIndex();
-  await db.close();
+  const path = await savedStore(dir);
   // the worker holds every search 2 s, as one kept from the cores by other work may
-  process.env['RVF_TEST_INDEX_SEARCH_DELAY_MS'] = '2000';
-  let reader: RvfDatabase;
-  try {
-    reader = await RvfDatabase.openReadonly(path);
-  } finally {
-    delete process.env['RVF_TEST_INDEX_SEARCH_DELAY_MS'];
-  }
+  const reader = await withWorkerHook('RVF_TEST_INDEX_SEARCH_DELAY_MS', '2000', () => RvfDatabase.openReadonly(path));
   try {
     await reader.waitForIndex();
     assert.equal((await reader.status()).index.pending, 0);
@@ -220,9 +230,7 @@ test('filtered queries return matching rows only: a selective filter scans its r
 
 test('open loads the sidecar and indexes only the commits after it; compaction keeps it valid', async () => {
   const dir = tempDir();
-  const { path, db } = await makeStore(dir);
-  await db.waitForIndex();
-  await db.close();
+  const path = await savedStore(dir);
   const warnings: string[] = [];
   const opts = { indexThreshold: THRESHOLD, onWarning: (m: string) => warnings.push(m) };
   const second = await RvfDatabase.open(path, opts);
@@ -243,9 +251,7 @@ test('open loads the sidecar and indexes only the commits after it; compaction k
 
 test('close leaves a few changed rows to the next open instead of rewriting the sidecar; they count toward the next save', async () => {
   const dir = tempDir();
-  const { path, db } = await makeStore(dir);
-  await db.waitForIndex();
-  await db.close();
+  const path = await savedStore(dir);
   const sidecar = `${path}.ann`;
   const saved = statSync(sidecar);
   const warnings: string[] = [];
@@ -275,17 +281,9 @@ test('close leaves a few changed rows to the next open instead of rewriting the 
 
 test('close does not wait for a busy worker when no sidecar is to be written', async () => {
   const dir = tempDir();
-  const { path, db } = await makeStore(dir);
-  await db.waitForIndex();
-  await db.close();
+  const path = await savedStore(dir);
   // the worker spends 3 s before each step, as one kept from the cores by other work may
-  process.env['RVF_TEST_INDEX_STEP_DELAY_MS'] = '3000';
-  let writer: RvfDatabase;
-  try {
-    writer = await RvfDatabase.open(path, { indexThreshold: THRESHOLD });
-  } finally {
-    delete process.env['RVF_TEST_INDEX_STEP_DELAY_MS'];
-  }
+  const writer = await withWorkerHook('RVF_TEST_INDEX_STEP_DELAY_MS', '3000', () => RvfDatabase.open(path, { indexThreshold: THRESHOLD }));
   await writer.ingestBatch(entries(N, 50));
   await new Promise((r) => setTimeout(r, 300)); // the worker is inside its 3 s by now
   const started = performance.now();
@@ -303,9 +301,7 @@ test('close does not wait for a busy worker when no sidecar is to be written', a
 
 test('a sidecar that is missing, truncated, damaged, foreign or stale is rebuilt, never trusted', async () => {
   const dir = tempDir();
-  const { path, db } = await makeStore(dir);
-  await db.waitForIndex();
-  await db.close();
+  const path = await savedStore(dir);
   const other = await makeStore(dir, 'other.rvf');
   await other.db.waitForIndex();
   await other.db.close();
@@ -381,9 +377,7 @@ test('a SIGKILL during a background build loses nothing, and the next open build
 test('a SIGKILL during a sidecar write keeps the old sidecar; a reader uses it without writing; the writer recovers', async () => {
   const ADDED = 10_000;
   const dir = tempDir();
-  const { path, db } = await makeStore(dir);
-  await db.waitForIndex();
-  await db.close();
+  const path = await savedStore(dir);
   const sidecar = `${path}.ann`;
   const before = statSync(sidecar);
 

@@ -17,10 +17,9 @@ import { candidates } from './top-k.ts';
  * (wasm/exact-distance.ts), ties broken by the smaller id.
  */
 
-/** Told of every change to the rows, in order (the store's approximate index follows them). */
+/** Told of every change to the rows, in order (the store's approximate index follows them, reading the rows when it needs them). */
 export interface RowObserver {
-  /** `vectors` is only lent for the call. */
-  upserted(ids: BigUint64Array, vectors: Float32Array): void;
+  upserted(ids: BigUint64Array): void;
   deleted(ids: BigUint64Array): void;
 }
 
@@ -163,7 +162,7 @@ export class ScanStore {
       mem.fill(0, (at >>> 2) + dim, (at >>> 2) + this.#n4 * 4);
       this.#maxNorm2 = Math.max(this.#maxNorm2, k.max_norm2(at, 1, this.#n4));
     }
-    this.#observer?.upserted(ids, vectors);
+    this.#observer?.upserted(ids);
   }
 
   /** Removes every row with one of `ids`; returns how many there were. */
