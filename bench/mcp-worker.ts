@@ -103,7 +103,9 @@ async function mcpQuery(): Promise<void> {
  */
 async function ingestBatches(prepare: (start: number, flat: Float32Array) => () => Record<string, unknown>): Promise<void> {
   const c = await connect(true);
-  await call(c, 'rvf_create_store', { store, dimensions: DIMENSIONS, metric: 'l2' });
+  // index 'none' as in worker.ts's ours-ingest, the row these are compared with:
+  // with 'auto' a background index build would share the machine from 1000 vectors on.
+  await call(c, 'rvf_create_store', { store, dimensions: DIMENSIONS, metric: 'l2', index: 'none' });
   let spent = 0;
   let requestBytes = 0;
   for (let start = 0; start < n; start += BATCH) {

@@ -1,6 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { AnswerSlot } from './ann-answer-slot.ts';
 import { WorkerFeed, type FeedSource, type Outgoing } from './ann-feed.ts';
 import { CLOSE_BUDGET_ROWS, type FromWorker, type SidecarExpectation, type ToWorker, type WorkerSetup } from './ann-protocol.ts';
 import { idKey, type IdKey, idOfKey } from './id-key.ts';
@@ -34,6 +35,14 @@ function startWorker(workerData: WorkerSetup): Worker {
 
 /** Rows per message while a build feeds the worker: a few MB, so memory does not hold a second copy of the store. */
 const BUILD_CHUNK_BYTES = 4 * 1024 * 1024;
+/** The most keys a search asks for (store/ann-query.ts caps it at this). */
+export const MAX_SEARCH_KEYS = 2048;
+/**
+ * How long a search watches the answer slot before it waits for the message:
+ * an answer takes about 0.3 ms at 100k rows, so most arrive within it, and
+ * the event loop is held no longer than this.
+ */
+const ANSWER_WATCH_MS = 1;
 /** How long close() waits for the worker to write its sidecar. */
 const CLOSE_WAIT_MS = 60_000;
 /** A sidecar is rewritten once this many rows changed since the last, and no sooner than SAVE_EVERY_MS. */
@@ -90,6 +99,7 @@ export class AnnIndex {
   #saveAskedAt = 0;
   #lastSave = Date.now();
   #searchId = 0;
+  readonly #answerSlot = new AnswerSlot(MAX_SEARCH_KEYS);
   readonly #searches = new Map<number, (keys: BigUint64Array | undefined) => void>();
   #readyWaiters: { resolve: () => void; onProgress?: (done: number, total: number) => void }[] = [];
   #closed: Promise<void> | undefined;
@@ -108,6 +118,7 @@ export class AnnIndex {
       saveDelayMs: Number(process.env['RVF_TEST_INDEX_SAVE_DELAY_MS'] ?? 0) || 0,
       searchDelayMs: Number(process.env['RVF_TEST_INDEX_SEARCH_DELAY_MS'] ?? 0) || 0,
       stepDelayMs: Number(process.env['RVF_TEST_INDEX_STEP_DELAY_MS'] ?? 0) || 0,
+      answerSlot: this.#answerSlot.buffer,
     };
     this.#worker = startWorker(setup);
     this.#feed = new WorkerFeed(opts.dimensions, source, (step, transfer) => this.#post({ type: 'step', step }, transfer));
@@ -225,6 +236,8 @@ export class AnnIndex {
       });
       this.#worker.ref();
       this.#post({ type: 'search', id, vector: vector.slice(), k });
+      const keys = this.#answerSlot.take(id, Math.min(waitMs, ANSWER_WATCH_MS));
+      if (keys !== undefined) this.#answered(id, keys);
     });
   }
 
@@ -345,13 +358,10 @@ export class AnnIndex {
 
   #onMessage(msg: FromWorker): void {
     switch (msg.type) {
-      case 'hits': {
-        const done = this.#searches.get(msg.id);
-        this.#searches.delete(msg.id);
-        this.#unrefWhenIdle();
-        done?.(msg.keys);
+      case 'hits':
+        // Nothing waits for it when the search took its answer from the slot, or gave up waiting.
+        this.#answered(msg.id, msg.keys);
         return;
-      }
       case 'refused':
         this.#opts.warn(`rebuilding the index: its sidecar was not used, because ${msg.reason}`);
         // Building before the refused load counts as applied, so the graph is never taken as usable in between.
@@ -394,6 +404,13 @@ export class AnnIndex {
     // Every row of the load or build is in: from here the tail is exactly the dirty ids.
     if ((this.#state === 'loading' || this.#state === 'building') && this.#applied >= this.#usableAt) this.#state = 'ready';
     this.#wakeWaiters(false);
+  }
+
+  #answered(id: number, keys: BigUint64Array): void {
+    const done = this.#searches.get(id);
+    this.#searches.delete(id);
+    this.#unrefWhenIdle();
+    done?.(keys);
   }
 
   /** The worker keeps the process alive only while a search or a waiter needs its answer. */

@@ -31,6 +31,8 @@ export interface WorkerSetup {
   searchDelayMs: number;
   /** Test hook: how long the worker is busy before each step, its messages unread meanwhile. */
   stepDelayMs: number;
+  /** Where the worker also leaves each search's answer (store/ann-answer-slot.ts). */
+  answerSlot: SharedArrayBuffer;
 }
 
 /** At close, the rows the worker may still add to reach a mark worth saving; rows past them are never sent. */

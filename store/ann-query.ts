@@ -1,5 +1,5 @@
 import type { ScanStore } from '../wasm/scan-store.ts';
-import type { AnnIndex } from './ann-index.ts';
+import { MAX_SEARCH_KEYS as MAX_FETCH, type AnnIndex } from './ann-index.ts';
 import { idKey, type IdKey } from './id-key.ts';
 
 /**
@@ -18,8 +18,6 @@ export interface Hit {
 const FILTER_INDEX_SHARE = 0.1;
 /** With a tail above this share of the rows, a plain scan costs less than the graph plus the tail. */
 const TAIL_SCAN_SHARE = 0.25;
-/** Most candidates one search asks for. */
-const MAX_FETCH = 2048;
 
 /** The scan's speed assumed for the wait below, bytes per millisecond (20 GB/s; the SIMD scan ran at 25-28 here). */
 const SCAN_BYTES_PER_MS = 20e6;
@@ -73,22 +71,17 @@ export async function searchIndexed(
   const share = among ? among.length / live : 1;
   const fetch = Math.min(MAX_FETCH, live, Math.max(searchBeam(live), Math.ceil(k / share) + Math.min(ann.dirtyCount, 64) + (among ? k : 0)));
   const picked = await ann.search(q, fetch, (keys, dirty) => {
-    const hits: Hit[] = [];
-    for (const id of keys) {
-      if (dirty(id) || (allowed && !allowed.has(idKey(id)))) continue;
-      const distance = vectors.distanceTo(id, q);
-      if (distance !== undefined) hits.push({ id, distance });
-    }
+    // A candidate the graph holds current (not dirty) is a live row: deletes reach the graph in order.
+    const rows: bigint[] = [];
+    for (const id of keys) if (!dirty(id) && (!allowed || allowed.has(idKey(id)))) rows.push(id);
     // Too few clean candidates to be sure of the top k: let the scan answer.
-    if (hits.length < wanted && keys.length === fetch) return undefined;
-    const tail: bigint[] = [];
-    for (const id of ann.dirtyIds()) if (vectors.has(id) && (!allowed || allowed.has(idKey(id)))) tail.push(id);
-    if (tail.length > 0) {
-      const t = vectors.query(q, k, tail);
-      t.ids.forEach((id, i) => hits.push({ id, distance: t.distances[i] as number }));
-    }
-    hits.sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return hits.slice(0, k);
+    if (rows.length < wanted && keys.length === fetch) return undefined;
+    for (const id of ann.dirtyIds()) if (vectors.has(id) && (!allowed || allowed.has(idKey(id)))) rows.push(id);
+    // One SIMD pass over the candidates and the tail; the exact float64
+    // distance only for rows that can still make the top k (the scan's own
+    // ranking, so ties and distances are the exact scan's).
+    const top = vectors.query(q, k, rows);
+    return Array.from(top.ids, (id, i) => ({ id, distance: top.distances[i] as number }));
   }, answerWaitMs(live, q.length));
   return picked ?? undefined;
 }

@@ -3,6 +3,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { CLOSE_BUDGET_ROWS, type FromWorker, type Step, type ToWorker, type WorkerSetup } from './ann-protocol.ts';
+import { AnswerSlot } from './ann-answer-slot.ts';
 import { blobIntact, mismatch, publishSidecar, readMeta } from './ann-sidecar.ts';
 import { tempPathFor } from './snapshot.ts';
 
@@ -23,6 +24,7 @@ type UsearchIndex = InstanceType<typeof Index>;
 
 const setup = workerData as WorkerSetup;
 const port = parentPort as NonNullable<typeof parentPort>;
+const answerSlot = new AnswerSlot(setup.answerSlot);
 
 /**
  * usearch's defaults, except a smaller build beam (half the build time for
@@ -82,6 +84,7 @@ port.on('message', (msg: ToWorker) => {
   if (msg.type === 'search') {
     const answer = (): void => {
       const hits = index.size() === 0 ? new BigUint64Array(0) : index.search(msg.vector, msg.k, 1).keys;
+      answerSlot.put(msg.id, hits);
       post({ type: 'hits', id: msg.id, keys: hits, applied });
     };
     if (setup.searchDelayMs > 0) setTimeout(answer, setup.searchDelayMs);

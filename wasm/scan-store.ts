@@ -205,16 +205,7 @@ export class ScanStore {
     }
     let slots: Int32Array | undefined;
     if (among !== undefined) {
-      const picked: number[] = [];
-      const seen = new Uint8Array(this.#count);
-      for (const id of among) {
-        const slot = this.#slotOf.get(id);
-        if (slot !== undefined && seen[slot] === 0) {
-          seen[slot] = 1;
-          picked.push(slot);
-        }
-      }
-      slots = Int32Array.from(picked);
+      slots = this.#slotsOf(among);
     }
     const rows = slots ? slots.length : this.#count;
     if (rows === 0 || k < 1) return { ids: new BigUint64Array(0), distances: new Float64Array(0) };
@@ -289,6 +280,24 @@ export class ScanStore {
     this.#ids = new BigUint64Array(0);
     this.#staging = new Float32Array(0);
     this.#count = 0;
+  }
+
+  /** The slots of the ids in `among` that are here, each once. */
+  #slotsOf(among: Iterable<bigint>): Int32Array {
+    const picked: number[] = [];
+    // A few ids (an index's candidates) are deduplicated by a set: a flag per row would zero a buffer the size of the store for each.
+    const few = Array.isArray(among) && among.length * 64 < this.#count;
+    const seenFew = new Set<number>();
+    const seen = few ? undefined : new Uint8Array(this.#count);
+    for (const id of among) {
+      const slot = this.#slotOf.get(id);
+      if (slot === undefined) continue;
+      if (seen ? seen[slot] === 1 : seenFew.has(slot)) continue;
+      if (seen) seen[slot] = 1;
+      else seenFew.add(slot);
+      picked.push(slot);
+    }
+    return Int32Array.from(picked);
   }
 
   #address(slot: number): number {
