@@ -72,15 +72,16 @@ export async function searchIndexed(
   const fetch = Math.min(MAX_FETCH, live, Math.max(searchBeam(live), Math.ceil(k / share) + Math.min(ann.dirtyCount, 64) + (among ? k : 0)));
   const picked = await ann.search(q, fetch, (keys, dirty) => {
     // A candidate the graph holds current (not dirty) is a live row: deletes reach the graph in order.
-    const rows: bigint[] = [];
-    for (const id of keys) if (!dirty(id) && (!allowed || allowed.has(idKey(id)))) rows.push(id);
+    // With no tail and no filter every candidate stays, and goes on as the array it came in.
+    const clean = ann.dirtyCount === 0 && !allowed ? keys : keys.filter((id) => !dirty(id) && (!allowed || allowed.has(idKey(id))));
     // Too few clean candidates to be sure of the top k: let the scan answer.
-    if (rows.length < wanted && keys.length === fetch) return undefined;
-    for (const id of ann.dirtyIds()) if (vectors.has(id) && (!allowed || allowed.has(idKey(id)))) rows.push(id);
+    if (clean.length < wanted && keys.length === fetch) return undefined;
+    const tail: bigint[] = [];
+    for (const id of ann.dirtyIds()) if (vectors.has(id) && (!allowed || allowed.has(idKey(id)))) tail.push(id);
     // One SIMD pass over the candidates and the tail; the exact float64
     // distance only for rows that can still make the top k (the scan's own
     // ranking, so ties and distances are the exact scan's).
-    const top = vectors.query(q, k, rows);
+    const top = vectors.query(q, k, tail.length === 0 ? clean : [...clean, ...tail]);
     return Array.from(top.ids, (id, i) => ({ id, distance: top.distances[i] as number }));
   }, answerWaitMs(live, q.length));
   return picked ?? undefined;

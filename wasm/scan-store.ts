@@ -1,4 +1,5 @@
 import { RvfError, isRvfError } from '../store/errors.ts';
+import { idKey, idKeys, type IdKey } from '../store/id-key.ts';
 import type { Metric } from '../store/types.ts';
 import { engineMemoryFull } from './engine.ts';
 import { exactDistance, kernelErrorBound, METRIC_CODE } from './exact-distance.ts';
@@ -46,7 +47,8 @@ export class ScanStore {
   readonly #rowsPerChunk: number;
   readonly #chunks: { ptr: number; base: number }[] = [];
   #ids = new BigUint64Array(0);
-  readonly #slotOf = new Map<bigint, number>();
+  /** Keyed by idKey: a number for nearly every id, which hashes without reading a BigInt. */
+  readonly #slotOf = new Map<IdKey, number>();
   #count = 0;
   /** The largest squared norm ever stored (deletes leave it: it only bounds an error). */
   #maxNorm2 = 0;
@@ -87,11 +89,17 @@ export class ScanStore {
     this.#assertOpen();
     const dim = this.dimensions;
     const found: bigint[] = [];
-    for (const id of ids) if (this.#slotOf.has(id)) found.push(id);
+    const slots: number[] = [];
+    idKeys(ids).forEach((key, i) => {
+      const slot = this.#slotOf.get(key);
+      if (slot === undefined) return;
+      found.push(ids[i] as bigint);
+      slots.push(slot);
+    });
     const vectors = into && into.length >= found.length * dim ? into.subarray(0, found.length * dim) : new Float32Array(found.length * dim);
     const mem = this.#floats();
-    found.forEach((id, i) => {
-      const at = this.#address(this.#slotOf.get(id) as number) >>> 2;
+    slots.forEach((slot, i) => {
+      const at = this.#address(slot) >>> 2;
       vectors.set(mem.subarray(at, at + dim), i * dim);
     });
     return { ids: BigUint64Array.from(found), vectors };
@@ -148,13 +156,14 @@ export class ScanStore {
     this.#ensureCapacity(this.#rowsWith(ids));
     const k = this.#kernel.exports;
     const mem = this.#floats();
+    const keys = idKeys(ids);
     for (let i = 0; i < ids.length; i++) {
-      const id = ids[i] as bigint;
-      let slot = this.#slotOf.get(id);
+      const key = keys[i] as IdKey;
+      let slot = this.#slotOf.get(key);
       if (slot === undefined) {
         slot = this.#count++;
-        this.#slotOf.set(id, slot);
-        this.#ids[slot] = id;
+        this.#slotOf.set(key, slot);
+        this.#ids[slot] = ids[i] as bigint;
       }
       const at = this.#address(slot);
       mem.set(vectors.subarray(i * dim, (i + 1) * dim), at >>> 2);
@@ -170,8 +179,8 @@ export class ScanStore {
     this.#assertOpen();
     let removed = 0;
     const bytes = new Uint8Array(this.#kernel.engine.wasm.memory.buffer);
-    for (const id of ids) {
-      const slot = this.#slotOf.get(id);
+    for (const key of idKeys(ids)) {
+      const slot = this.#slotOf.get(key);
       if (slot === undefined) continue;
       const last = --this.#count;
       if (slot !== last) {
@@ -179,9 +188,9 @@ export class ScanStore {
         bytes.copyWithin(this.#address(slot), from, from + this.#stride);
         const moved = this.#ids[last] as bigint;
         this.#ids[slot] = moved;
-        this.#slotOf.set(moved, slot);
+        this.#slotOf.set(idKey(moved), slot);
       }
-      this.#slotOf.delete(id);
+      this.#slotOf.delete(key);
       removed++;
     }
     this.#releaseSpareChunks();
@@ -190,7 +199,7 @@ export class ScanStore {
   }
 
   has(id: bigint): boolean {
-    return this.#slotOf.has(id);
+    return this.#slotOf.has(idKey(id));
   }
 
   /**
@@ -251,7 +260,7 @@ export class ScanStore {
   /** The float64 distance from `vector` to the row of `id` (as query reports it), undefined when the id is not here. */
   distanceTo(id: bigint, vector: Float32Array): number | undefined {
     this.#assertOpen();
-    const slot = this.#slotOf.get(id);
+    const slot = this.#slotOf.get(idKey(id));
     if (slot === undefined) return undefined;
     return exactDistance(this.metric, vector, this.#floats(), this.#address(slot) >>> 2, this.dimensions);
   }
@@ -284,13 +293,14 @@ export class ScanStore {
 
   /** The slots of the ids in `among` that are here, each once. */
   #slotsOf(among: Iterable<bigint>): Int32Array {
+    const keys = among instanceof BigUint64Array ? idKeys(among) : Array.from(among, idKey);
     const picked: number[] = [];
     // A few ids (an index's candidates) are deduplicated by a set: a flag per row would zero a buffer the size of the store for each.
-    const few = Array.isArray(among) && among.length * 64 < this.#count;
+    const few = keys.length * 64 < this.#count;
     const seenFew = new Set<number>();
     const seen = few ? undefined : new Uint8Array(this.#count);
-    for (const id of among) {
-      const slot = this.#slotOf.get(id);
+    for (const key of keys) {
+      const slot = this.#slotOf.get(key);
       if (slot === undefined) continue;
       if (seen ? seen[slot] === 1 : seenFew.has(slot)) continue;
       if (seen) seen[slot] = 1;
@@ -307,7 +317,9 @@ export class ScanStore {
 
   /** How many rows the store holds once `ids` are in (ids already here are replaced, not added). */
   #rowsWith(ids: BigUint64Array): number {
-    return this.#count + ids.length - ids.filter((id) => this.#slotOf.has(id)).length;
+    let here = 0;
+    for (const key of idKeys(ids)) if (this.#slotOf.has(key)) here++;
+    return this.#count + ids.length - here;
   }
 
   /** A query's scratch block over `rows` rows: the padded query, a distance per row, and a row address per row (filtered). */
