@@ -1,5 +1,5 @@
 import type { ScanStore } from '../wasm/scan-store.ts';
-import { MAX_SEARCH_KEYS as MAX_FETCH, type AnnIndex } from './ann-index.ts';
+import { MAX_SEARCH_KEYS, type AnnIndex } from './ann-index.ts';
 import { idKey, type IdKey } from './id-key.ts';
 
 /**
@@ -69,7 +69,7 @@ export async function searchIndexed(
   if (among && among.length < live * FILTER_INDEX_SHARE) return undefined;
   const allowed: Set<IdKey> | undefined = among ? new Set(among.map(idKey)) : undefined;
   const share = among ? among.length / live : 1;
-  const fetch = Math.min(MAX_FETCH, live, Math.max(searchBeam(live), Math.ceil(k / share) + Math.min(ann.dirtyCount, 64) + (among ? k : 0)));
+  const fetch = Math.min(MAX_SEARCH_KEYS, live, Math.max(searchBeam(live), Math.ceil(k / share) + Math.min(ann.dirtyCount, 64) + (among ? k : 0)));
   const picked = await ann.search(q, fetch, (keys, dirty) => {
     // A candidate the graph holds current (not dirty) is a live row: deletes reach the graph in order.
     // With no tail and no filter every candidate stays, and goes on as the array it came in.

@@ -133,7 +133,7 @@ export class ScanStore {
    */
   reserveRows(ids: BigUint64Array): void {
     this.#assertOpen();
-    const rows = this.#rowsWith(ids);
+    const rows = this.#rowsWith(idKeys(ids));
     try {
       this.#ensureCapacity(rows);
       // A store whose rows filled the heap could not be searched: a scan needs working space too.
@@ -153,10 +153,10 @@ export class ScanStore {
     if (vectors.length !== ids.length * dim) {
       throw new RvfError('EINVAL', `ingest got ${vectors.length} floats for ${ids.length} ids of dimension ${dim}.`);
     }
-    this.#ensureCapacity(this.#rowsWith(ids));
+    const keys = idKeys(ids);
+    this.#ensureCapacity(this.#rowsWith(keys));
     const k = this.#kernel.exports;
     const mem = this.#floats();
-    const keys = idKeys(ids);
     for (let i = 0; i < ids.length; i++) {
       const key = keys[i] as IdKey;
       let slot = this.#slotOf.get(key);
@@ -315,11 +315,11 @@ export class ScanStore {
     return chunk.base + (slot % this.#rowsPerChunk) * this.#stride;
   }
 
-  /** How many rows the store holds once `ids` are in (ids already here are replaced, not added). */
-  #rowsWith(ids: BigUint64Array): number {
+  /** How many rows the store holds once the ids of `keys` are in (ids already here are replaced, not added). */
+  #rowsWith(keys: readonly IdKey[]): number {
     let here = 0;
-    for (const key of idKeys(ids)) if (this.#slotOf.has(key)) here++;
-    return this.#count + ids.length - here;
+    for (const key of keys) if (this.#slotOf.has(key)) here++;
+    return this.#count + keys.length - here;
   }
 
   /** A query's scratch block over `rows` rows: the padded query, a distance per row, and a row address per row (filtered). */
