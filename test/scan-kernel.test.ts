@@ -103,6 +103,60 @@ for (const dim of [384, 37]) {
   });
 }
 
+test('two rows at a time or one: scan_range (every count, odd and even) and scan_list give each row the same float32 bits as a scan of that row alone', async () => {
+  const kernel = await loadKernel();
+  const engine = kernel.engine;
+  for (const dim of [384, 37, 4, 1]) {
+    const n4 = Math.ceil(dim / 4);
+    const stride = n4 * 16;
+    const n = 23;
+    const rows = randomVectors(n, dim, 5 + dim);
+    rows[3] = new Float32Array(dim); // a zero row: cosine's -inf case
+    const q = (randomVectors(1, dim, 77)[0] as Float32Array);
+    const qnorm = Math.fround(Math.sqrt(q.reduce((s, x) => s + x * x, 0)));
+    for (const metric of METRICS) {
+      engine.withAlloc(16 + stride * (n + 1) + n * 12 + 4, (raw) => {
+        const base = (raw + 15) & ~15;
+        const mem = new Float32Array(engine.wasm.memory.buffer);
+        mem.fill(0, base >> 2, (base + stride * (n + 1)) >> 2);
+        mem.set(q, base >> 2);
+        rows.forEach((v, r) => mem.set(v, (base + stride * (r + 1)) >> 2));
+        const first = base + stride;
+        const out = base + stride * (n + 1);
+        const ptrs = out + n * 4;
+        const u32 = (): Uint32Array => new Uint32Array(engine.wasm.memory.buffer);
+        const alone = rows.map((_v, r) => {
+          u32()[ptrs >> 2] = first + r * stride;
+          kernel.exports.scan_list(METRIC_CODE[metric], base, qnorm, ptrs, 1, n4, out);
+          return new Uint32Array(engine.wasm.memory.buffer, out, 1)[0] as number;
+        });
+        for (let count = 1; count <= n; count++) {
+          kernel.exports.scan_range(METRIC_CODE[metric], base, qnorm, first, count, n4, out);
+          assert.deepEqual(Array.from(new Uint32Array(engine.wasm.memory.buffer, out, count)), alone.slice(0, count), `${metric} dim ${dim}: scan_range of ${count}`);
+        }
+        // a list in a scrambled order, even and odd lengths
+        const order = Array.from({ length: n }, (_, i) => (i * 7) % n);
+        for (const len of [n, n - 1, 2, 1]) {
+          order.slice(0, len).forEach((r, i) => (u32()[(ptrs >> 2) + i] = first + r * stride));
+          kernel.exports.scan_list(METRIC_CODE[metric], base, qnorm, ptrs, len, n4, out);
+          assert.deepEqual(Array.from(new Uint32Array(engine.wasm.memory.buffer, out, len)), order.slice(0, len).map((r) => alone[r]), `${metric} dim ${dim}: scan_list of ${len}`);
+        }
+      });
+    }
+  }
+  // sum_bytes (the bench's bandwidth floor) reads every 64-byte line once, whether their number is odd or even
+  const values = randomVectors(1, 25 * 16, 3)[0] as Float32Array;
+  engine.withAlloc(16 + values.byteLength, (raw) => {
+    const base = (raw + 15) & ~15;
+    new Float32Array(engine.wasm.memory.buffer).set(values, base >> 2);
+    for (const lines of [1, 2, 3, 24, 25]) {
+      const want = values.subarray(0, lines * 16).reduce((sum, x) => sum + x, 0);
+      const got = kernel.exports.sum_bytes(base, lines * 64);
+      assert.ok(Math.abs(got - want) <= 1e-4 * Math.max(1, Math.abs(want)), `sum_bytes of ${lines} lines: ${got} vs ${want}`);
+    }
+  });
+});
+
 test('the float32 error bound holds on hard data (wide magnitudes, cancellation), so re-ranking in float64 never misses a row', async () => {
   const kernel = await loadKernel();
   const dim = 384;
