@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { AnswerSlot } from './ann-answer-slot.ts';
 import { WorkerFeed, type FeedSource, type Outgoing } from './ann-feed.ts';
 import { CLOSE_BUDGET_ROWS, type FromWorker, type SidecarExpectation, type ToWorker, type WorkerSetup } from './ann-protocol.ts';
-import { idKey, type IdKey, idOfKey } from './id-key.ts';
+import { idKey, type IdKey, idKeys, idOfKey } from './id-key.ts';
 import type { IndexStatus, Metric } from './types.ts';
 
 /**
@@ -338,12 +338,8 @@ export class AnnIndex {
   /** Records ids as changed by the step about to be sent (which takes the next seq). */
   #touch(ids: BigUint64Array): void {
     const seq = ++this.#seq;
-    const keys: IdKey[] = new Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const key = idKey(ids[i] as bigint);
-      keys[i] = key;
-      this.#dirty.set(key, seq);
-    }
+    const keys = idKeys(ids);
+    for (const key of keys) this.#dirty.set(key, seq);
     this.#changes.push({ seq, keys });
     this.#changedSinceSave += ids.length;
   }
