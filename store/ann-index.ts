@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AnswerSlot } from './ann-answer-slot.ts';
+import { CommitCount } from './ann-pacing.ts';
 import { WorkerFeed, type FeedSource, type Outgoing } from './ann-feed.ts';
 import { CLOSE_BUDGET_ROWS, type FromWorker, type SidecarExpectation, type ToWorker, type WorkerSetup } from './ann-protocol.ts';
 import { idKey, type IdKey, idKeys, idOfKey } from './id-key.ts';
@@ -100,6 +101,7 @@ export class AnnIndex {
   #lastSave = Date.now();
   #searchId = 0;
   readonly #answerSlot = new AnswerSlot(MAX_SEARCH_KEYS);
+  readonly #commitCount = new CommitCount();
   readonly #searches = new Map<number, (keys: BigUint64Array | undefined) => void>();
   #readyWaiters: { resolve: () => void; onProgress?: (done: number, total: number) => void }[] = [];
   #closed: Promise<void> | undefined;
@@ -119,6 +121,7 @@ export class AnnIndex {
       searchDelayMs: Number(process.env['RVF_TEST_INDEX_SEARCH_DELAY_MS'] ?? 0) || 0,
       stepDelayMs: Number(process.env['RVF_TEST_INDEX_STEP_DELAY_MS'] ?? 0) || 0,
       answerSlot: this.#answerSlot.buffer,
+      commitCount: this.#commitCount.buffer,
     };
     this.#worker = startWorker(setup);
     this.#feed = new WorkerFeed(opts.dimensions, source, (step, transfer) => this.#post({ type: 'step', step }, transfer));
@@ -202,7 +205,9 @@ export class AnnIndex {
 
   /** A commit ended, made durable or undone: rows held back while it was staged (RowSource.settled) may go. */
   commitEnded(): void {
-    if (!this.#closed) this.#feed.pump();
+    if (this.#closed) return;
+    this.#commitCount.committed();
+    this.#feed.pump();
   }
 
   /** Throws the graph away and builds it again from every live row. */

@@ -33,6 +33,8 @@ export interface WorkerSetup {
   stepDelayMs: number;
   /** Where the worker also leaves each search's answer (store/ann-answer-slot.ts). */
   answerSlot: SharedArrayBuffer;
+  /** The store's commit count, which paces the worker's background work (store/ann-pacing.ts). */
+  commitCount: SharedArrayBuffer;
 }
 
 /** At close, the rows the worker may still add to reach a mark worth saving; rows past them are never sent. */

@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { CLOSE_BUDGET_ROWS, type FromWorker, type Step, type ToWorker, type WorkerSetup } from './ann-protocol.ts';
 import { AnswerSlot } from './ann-answer-slot.ts';
+import { CommitCount, WorkPacer } from './ann-pacing.ts';
 import { blobIntact, mismatch, publishSidecar, readMeta } from './ann-sidecar.ts';
 import { tempPathFor } from './snapshot.ts';
 
@@ -25,6 +26,7 @@ type UsearchIndex = InstanceType<typeof Index>;
 const setup = workerData as WorkerSetup;
 const port = parentPort as NonNullable<typeof parentPort>;
 const answerSlot = new AnswerSlot(setup.answerSlot);
+const pacer = new WorkPacer(new CommitCount(setup.commitCount));
 
 /**
  * usearch's defaults, except a smaller build beam (half the build time for
@@ -97,15 +99,19 @@ port.on('message', (msg: ToWorker) => {
 });
 
 /** One slice or step at a time, never two at once (a sidecar write awaits). */
-function schedule(): void {
+function schedule(restMs = 0): void {
   if (running || finished) return;
   running = true;
-  setImmediate(() => {
+  const run = (): void => {
+    const started = performance.now();
     void work().finally(() => {
       running = false;
-      if (closing || steps.length > 0) schedule();
+      // while the store commits, rest between slices (store/ann-pacing.ts); a close never waits
+      if (closing || steps.length > 0) schedule(closing ? 0 : pacer.restAfter(performance.now() - started));
     });
-  });
+  };
+  if (restMs > 0) setTimeout(run, restMs);
+  else setImmediate(run);
 }
 
 async function work(): Promise<void> {
