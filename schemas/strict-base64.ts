@@ -18,11 +18,23 @@
 export function strictBase64Bytes(text: string): Buffer | undefined {
   const length = text.length;
   if (length % 4 !== 0) return undefined;
-  if (Buffer.byteLength(text, 'utf8') !== length) return undefined;
+  if (text !== knownAscii && Buffer.byteLength(text, 'utf8') !== length) return undefined;
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   const firstPad = text.indexOf('=');
   if (firstPad !== -1 && firstPad < length - padding) return undefined;
   if (text.includes('-') || text.includes('_')) return undefined;
   const bytes = Buffer.from(text, 'base64');
   return bytes.length === (length / 4) * 3 - padding ? bytes : undefined;
+}
+
+/**
+ * The last string a message reader cut from bytes it had checked were ASCII
+ * (server/json-bytes.ts). Counting a 2 MB string's UTF-8 bytes costs about
+ * 1 ms, and its bytes were already checked; a string that is not this one
+ * (or equal to it) is counted as before, so a stale note costs only time.
+ */
+let knownAscii: string | undefined;
+
+export function noteAsciiText(text: string): void {
+  knownAscii = text;
 }

@@ -1,5 +1,5 @@
 import { JSONRPCMessageSchema, RequestIdSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { jsonText } from './json-text.ts';
+import { isBlankJson, parseJsonBytes } from './json-bytes.ts';
 
 /**
  * What one line of stdio input is: a JSON-RPC message for the server, nothing
@@ -31,11 +31,10 @@ const HOW = 'send one JSON-RPC 2.0 message per line, e.g. {"jsonrpc": "2.0", "id
 const MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params']);
 
 export function readLine(line: Buffer): LineReading {
-  const text = jsonText(line);
-  if (text.trim() === '') return { kind: 'blank' };
+  if (isBlankJson(line)) return { kind: 'blank' };
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonBytes(line);
   } catch {
     return refuse(PARSE_ERROR, null, `Parse error: the line is not JSON; ${HOW}.`);
   }

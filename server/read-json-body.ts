@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { BodyBudget } from './body-budget.ts';
-import { jsonText } from './json-text.ts';
+import { parseJsonBytes } from './json-bytes.ts';
 
 /**
  * A request body as JSON, at most `maxBytes`, its bytes counted against the
@@ -21,7 +21,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, budge
   const read = length === undefined ? await readChunked(req, maxBytes, budget) : await readDeclared(req, Number(length), maxBytes, budget);
   if (!read.ok) return read;
   try {
-    return { ok: true, value: JSON.parse(jsonText(read.bytes)) };
+    return { ok: true, value: parseJsonBytes(read.bytes) };
   } catch {
     return { ok: false, reason: 'not-json' };
   } finally {

@@ -98,6 +98,33 @@ async function scenarios(t: TestContext, client: SdkClient): Promise<void> {
     assert.equal(await totalVectors(client, 'b64'), before, 'no refused call wrote anything');
   });
 
+  // The message reader cuts vectors_b64 out of messages of 64 KiB and more before parsing the rest
+  // (server/json-bytes.ts): a large batch must read the same, and damage inside it must still be refused.
+  await t.test('a large batch reads the same through the reader\'s shortcut, and damage inside it is refused', async () => {
+    await callOk(client, 'rvf_create_store', { store: 'large', dimensions: DIM, metric: 'l2' });
+    const vecs = sampleVectors(3000, 11);
+    const ids = vecs.map((_, i) => 10_000 + i);
+    const good = f32Base64(vecs.flat());
+    assert.ok(good.length > 64 * 1024);
+    const control = `${good.slice(0, 1000)}\u0001${good.slice(1001)}`;
+    assert.match(await callErr(client, 'rvf_ingest', { store: 'large', ids, vectors_b64: control }), /not base64/);
+    const slash = good.indexOf('/');
+    const urlSafe = `${good.slice(0, slash)}_${good.slice(slash + 1)}`;
+    assert.match(await callErr(client, 'rvf_ingest', { store: 'large', ids, vectors_b64: urlSafe }), /not base64/);
+    assert.equal(await totalVectors(client, 'large'), 0, 'no refused call wrote anything');
+    assert.equal((await callOk<{ accepted: number }>(client, 'rvf_ingest', { store: 'large', ids, vectors_b64: good, metadata: ids.map((id) => ({ n: id })) })).accepted, 3000);
+    // metadata naming vectors_b64 too: the reader must not take one for the other
+    const half = ids.slice(0, 1500);
+    const tagged = half.map((id) => ({ vectors_b64: `tag ${id}` }));
+    assert.equal((await callOk<{ accepted: number }>(client, 'rvf_ingest', { store: 'large', ids: half, vectors_b64: f32Base64(vecs.slice(0, 1500).flat()), metadata: tagged })).accepted, 1500);
+    for (const q of [0, 1499, 1500, 2999]) {
+      const hit = (await callOk<{ results: Hit[] }>(client, 'rvf_query', { store: 'large', vector: vecs[q], k: 1 })).results[0];
+      assert.equal(hit?.id, 10_000 + q);
+      assert.equal(hit?.distance, 0);
+      assert.deepEqual(hit?.metadata, q < 1500 ? { vectors_b64: `tag ${10_000 + q}` } : { n: 10_000 + q });
+    }
+  });
+
   await t.test('a JSON vector with a bad element names it', async () => {
     const text = await callErr(client, 'rvf_query', { store: 'json', vector: [0, 1, 2, 'x', 4, 5, 6, 7], k: 1 });
     assert.match(text, /element 3 is "x"/);
