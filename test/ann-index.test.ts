@@ -164,6 +164,41 @@ test('the tail: rows ingested or replaced a moment ago are found at once, with e
   await db.close();
 });
 
+test('changes to the same rows back to back, with no read between and the worker behind, leave only the newest version to be found', async () => {
+  const dir = tempDir();
+  const { path, db: first } = await makeStore(dir);
+  await first.waitForIndex();
+  await first.close();
+  // each step the worker applies waits 200 ms, so every commit below is still pending when the next comes
+  const db = await withWorkerHook('RVF_TEST_INDEX_STEP_DELAY_MS', '200', () => RvfDatabase.open(path, { indexThreshold: THRESHOLD }));
+  try {
+    await db.waitForIndex();
+    const far = entries(N, 40); // vectors of other rows, so each version is somewhere else
+    const version = (round: number, i: number): Float32Array => (entries(2 * N + round * 40, 40)[i] as { vector: Float32Array }).vector;
+    for (let round = 0; round < 3; round++) await db.ingestBatch(far.map((e, i) => ({ id: i, vector: version(round, i), metadata: { round } })));
+    await db.delete([0, 1, 2, 3, 4]);
+    await db.ingestBatch([0, 1].map((i) => ({ id: i, vector: version(0, i), metadata: { round: 'back' } })));
+    for (let i = 0; i < 40; i++) {
+      const gone = i >= 2 && i < 5;
+      for (const round of [0, 1, 2]) {
+        const hits = await db.query(version(round, i), 3);
+        const newest = i < 2 ? round === 0 : round === 2;
+        const own = hits.find((h) => h.id === i);
+        if (gone) assert.equal(own, undefined, `deleted row ${i} found at version ${round}`);
+        else if (newest) assert.ok(own !== undefined && own.distance < 1e-9, `row ${i} not found at its newest version ${round}`);
+        else assert.ok(own === undefined || own.distance > 1e-6, `row ${i} found at its old version ${round}`);
+      }
+    }
+    const { pending } = (await db.status()).index;
+    assert.ok(pending <= 37, `pending ${pending} counts only live rows`);
+    await db.waitForIndex();
+    assert.deepEqual((await db.status()).index, { setting: 'auto', kind: 'hnsw', indexed: N - 3, pending: 0 });
+    await assertSound(db, (id) => id < 2 || id >= 5);
+  } finally {
+    await db.close();
+  }
+});
+
 test('a commit that fails while the index is ready is undone in the graph too: nothing stays pending, its rows are nowhere', async () => {
   const dir = tempDir();
   const { db } = await makeStore(dir);
