@@ -175,7 +175,7 @@ test('changes to the same rows back to back, with no read between and the worker
     await db.waitForIndex();
     const far = entries(N, 40); // vectors of other rows, so each version is somewhere else
     const version = (round: number, i: number): Float32Array => (entries(2 * N + round * 40, 40)[i] as { vector: Float32Array }).vector;
-    for (let round = 0; round < 3; round++) await db.ingestBatch(far.map((e, i) => ({ id: i, vector: version(round, i), metadata: { round } })));
+    for (let round = 0; round < 3; round++) await db.ingestBatch(far.map((_, i) => ({ id: i, vector: version(round, i), metadata: { round } })));
     await db.delete([0, 1, 2, 3, 4]);
     await db.ingestBatch([0, 1].map((i) => ({ id: i, vector: version(0, i), metadata: { round: 'back' } })));
     for (let i = 0; i < 40; i++) {

@@ -23,6 +23,7 @@ import { bytesModuleText, compileKernel, KERNEL_BYTES_MODULE } from '../wasm/bui
 import { kernelErrorBound, METRIC_CODE } from '../wasm/exact-distance.ts';
 import { loadKernel } from '../wasm/kernel.ts';
 import { ScanStore } from '../wasm/scan-store.ts';
+import { candidates } from '../wasm/top-k.ts';
 import { randomVectors, rng } from './helpers/random.ts';
 import { tempDir } from './helpers/temp.ts';
 
@@ -153,6 +154,60 @@ test('two rows at a time or one: scan_range (every count, odd and even) and scan
       const want = values.subarray(0, lines * 16).reduce((sum, x) => sum + x, 0);
       const got = kernel.exports.sum_bytes(base, lines * 64);
       assert.ok(Math.abs(got - want) <= 1e-4 * Math.max(1, Math.abs(want)), `sum_bytes of ${lines} lines: ${got} vs ${want}`);
+    }
+  });
+});
+
+test('the top-k pass over the kernel\'s not_above positions keeps exactly the rows the plain pass keeps', async () => {
+  const kernel = await loadKernel();
+  const engine = kernel.engine;
+  const next = rng(4242);
+  const shapes: [string, (i: number, n: number) => number][] = [
+    ['random', () => 10 + next() * 50],
+    ['falling (the first rows are the farthest)', (i, n) => n - i + next()],
+    ['rising', (i) => i + next()],
+    ['many ties', () => Math.floor(next() * 20)],
+    ['NaN, infinities and huge values among them', () => {
+      const r = next();
+      return r < 0.01 ? Number.NaN : r < 0.02 ? Infinity : r < 0.03 ? -Infinity : r < 0.04 ? 3.4e38 : r * 100;
+    }],
+    ['mostly undecided', () => (next() < 0.9 ? Infinity : next())],
+  ];
+  const bounds = [{ relative: 1e-5, absolute: 0 }, { relative: 0, absolute: 0.5 }, { relative: 0, absolute: 0 }];
+  for (const n of [4095, 4096, 4099, 10_007]) {
+    for (const [name, value] of shapes) {
+      const values = Float32Array.from({ length: n }, (_, i) => value(i, n));
+      for (const k of [1, 10, 100]) {
+        for (const bound of bounds) {
+          engine.withAlloc(n * 8 + 16, (raw) => {
+            const d = (raw + 15) & ~15;
+            const d32 = new Float32Array(engine.wasm.memory.buffer, d, n);
+            d32.set(values);
+            let calls = 0;
+            const notAbove = (limit: number): Uint32Array => {
+              calls++;
+              return new Uint32Array(engine.wasm.memory.buffer, d + n * 4, kernel.exports.not_above(d, n, limit, d + n * 4));
+            };
+            const fast = candidates(d32, k, bound, notAbove);
+            assert.deepEqual(fast, candidates(d32, k, bound), `${name}, n ${n}, k ${k}, bound ${JSON.stringify(bound)}`);
+            if (name === 'random' && n > 4096 && k === 10) assert.equal(calls, 1, 'the kernel pass was used');
+          });
+        }
+      }
+    }
+  }
+  // and the kernel's own test, lane by lane, against JavaScript's
+  engine.withAlloc(64 * 8 + 16, (raw) => {
+    const d = (raw + 15) & ~15;
+    const special = [Number.NaN, Infinity, -Infinity, 0, -0, 1, 2, 2.5, 3, 3.4e38, 1e-40];
+    for (let count = 0; count <= 23; count++) {
+      const values = Float32Array.from({ length: count }, (_, i) => special[(i * 7 + count) % special.length] as number);
+      new Float32Array(engine.wasm.memory.buffer, d, count).set(values);
+      for (const limit of [2, 2.5, Infinity, -Infinity, 0]) {
+        const got = Array.from(new Uint32Array(engine.wasm.memory.buffer, d + 64 * 4, kernel.exports.not_above(d, count, limit, d + 64 * 4)));
+        const want = [...values.keys()].filter((i) => !((values[i] as number) > limit) || values[i] === Infinity);
+        assert.deepEqual(got, want, `count ${count}, limit ${limit}`);
+      }
     }
   });
 });

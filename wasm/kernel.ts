@@ -13,6 +13,7 @@ export interface KernelExports {
   scan_list(metric: number, q: number, qnorm: number, ptrs: number, count: number, n4: number, out: number): void;
   max_norm2(rows: number, count: number, n4: number): number;
   sum_bytes(ptr: number, bytes: number): number;
+  not_above(d: number, count: number, limit: number, out: number): number;
 }
 
 /** The one WebAssembly call used here, typed locally: Node's type library has no WebAssembly values without the DOM lib. */

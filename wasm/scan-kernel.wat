@@ -337,6 +337,54 @@
         (br $next)))
     (local.get $best))
 
+  ;; Whether a top-k pass must look at distance x: not above the limit (NaN
+  ;; and -inf included, as `!(x > limit)` in JavaScript) or +inf (a row the
+  ;; kernel could not decide).
+  (func $undecided (param $x f32) (param $limit f32) (result i32)
+    (i32.or (i32.eqz (f32.gt (local.get $x) (local.get $limit))) (f32.eq (local.get $x) (f32.const inf))))
+
+  ;; The positions i in [0, count) of the distances at `d` that $undecided
+  ;; keeps, ascending, as i32 at `out`; returns how many. Four at a time: after
+  ;; a scan nearly every distance is far above the limit, and one vector
+  ;; compare passes over four of them (wasm/top-k.ts).
+  (func (export "not_above") (param $d i32) (param $count i32) (param $limit f32) (param $out i32) (result i32)
+    (local $i i32) (local $n i32) (local $end i32) (local $lanes i32) (local $lim v128) (local $inf v128) (local $v v128) (local $x f32)
+    (local.set $lim (f32x4.splat (local.get $limit)))
+    (local.set $inf (f32x4.splat (f32.const inf)))
+    (local.set $end (i32.and (local.get $count) (i32.const -4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $end)))
+        (local.set $v (v128.load (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (v128.any_true (v128.or (v128.not (f32x4.gt (local.get $v) (local.get $lim))) (f32x4.eq (local.get $v) (local.get $inf))))
+          (then
+            ;; one of the four is kept: look at each
+            (local.set $lanes (i32.add (local.get $i) (i32.const 4)))
+            (block $lanes_done
+              (loop $lane
+                (br_if $lanes_done (i32.ge_u (local.get $i) (local.get $lanes)))
+                (local.set $x (f32.load (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2)))))
+                (if (call $undecided (local.get $x) (local.get $limit))
+                  (then
+                    (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))) (local.get $i))
+                    (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $lane))))
+          (else (local.set $i (i32.add (local.get $i) (i32.const 4)))))
+        (br $next)))
+    ;; the count % 4 left
+    (block $done1
+      (loop $next1
+        (br_if $done1 (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $x (f32.load (i32.add (local.get $d) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (call $undecided (local.get $x) (local.get $limit))
+          (then
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))) (local.get $i))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next1)))
+    (local.get $n))
+
   ;; The bandwidth floor: a SIMD sum over `bytes` bytes (a multiple of 64) at
   ;; `ptr`, the least work that still reads every byte a scan reads, in four
   ;; streams as scan_range reads.

@@ -247,7 +247,11 @@ export class ScanStore {
       mem = this.#floats();
       const d32 = new Float32Array(engine.wasm.memory.buffer, outPtr, rows);
       const want = Math.min(k, rows);
-      const picked = candidates(d32, want, kernelErrorBound(this.metric, this.dimensions, qnorm, this.#maxNorm2)).map((i) => {
+      // The positions go where a filtered scan's row addresses were (read by then): rows x 4 bytes.
+      const positionsPtr = outPtr + rows * 4;
+      const notAbove = (limit: number): Uint32Array =>
+        new Uint32Array(engine.wasm.memory.buffer, positionsPtr, k32.not_above(outPtr, rows, limit, positionsPtr));
+      const picked = candidates(d32, want, kernelErrorBound(this.metric, this.dimensions, qnorm, this.#maxNorm2), notAbove).map((i) => {
         const slot = slots ? (slots[i] as number) : i;
         return { id: this.#ids[slot] as bigint, distance: exactDistance(this.metric, vector, mem, this.#address(slot) >>> 2, this.dimensions) };
       });

@@ -1,3 +1,8 @@
+/** Below this many rows one pass over them all costs about what the kernel's pass would. */
+const PREFILTER_MIN_ROWS = 4096;
+/** The rows whose k smallest set the first limit: about 1% of 100k rows then pass it. */
+const SAMPLE_ROWS = 1024;
+
 /**
  * Which rows may be in the exact top k, from the kernel's float32 distances
  * and a bound on their error (wasm/exact-distance.ts): every row whose
@@ -16,15 +21,40 @@
  * is under the limit of the heap's current top. The top only falls, so what
  * was kept early is checked once more against the final limit; in random
  * order only about k ln(n / k) rows are ever kept.
+ *
+ * With `notAbove` (the kernel's not_above: the positions, ascending, of the
+ * distances not above a limit or +inf), the pass runs over those positions
+ * only. The k-th smallest of the first rows is at least the k-th smallest of
+ * all, so every row under the final limit is under that first one: the same
+ * rows come out, with the far ones skipped four at a time by a vector compare
+ * (0.3 ms of JavaScript over 100k distances after a scan).
  */
-export function candidates(d32: Float32Array, k: number, bound: { relative: number; absolute: number }): number[] {
+export function candidates(
+  d32: Float32Array,
+  k: number,
+  bound: { relative: number; absolute: number },
+  notAbove?: (limit: number) => Uint32Array,
+): number[] {
   const limitOf = (kth: number): number => (bound.relative > 0 ? (kth * (1 + bound.relative)) / (1 - bound.relative) : kth + 2 * bound.absolute);
+  if (notAbove === undefined || d32.length < PREFILTER_MIN_ROWS) return select(d32, k, limitOf).kept;
+  const first = select(d32.subarray(0, SAMPLE_ROWS), k, limitOf).limit;
+  if (first === Infinity) return select(d32, k, limitOf).kept;
+  return select(d32, k, limitOf, notAbove(first)).kept;
+}
+
+/**
+ * The pass itself, over `positions` of d32 (ascending) or all of it: the kept
+ * rows, and the final limit (Infinity with fewer than k finite distances).
+ */
+function select(d32: Float32Array, k: number, limitOf: (kth: number) => number, positions?: Uint32Array): { kept: number[]; limit: number } {
   const heap = new Float64Array(k);
   let size = 0;
   let top = Infinity;
   let limit = Infinity;
   const kept: number[] = [];
-  for (let i = 0; i < d32.length; i++) {
+  const n = positions ? positions.length : d32.length;
+  for (let j = 0; j < n; j++) {
+    const i = positions ? (positions[j] as number) : j;
     const d = d32[i] as number;
     // The common case, a far row. (+Infinity is a value the kernel could not decide: kept.)
     if (d > limit && d !== Infinity) continue;
@@ -60,8 +90,11 @@ export function candidates(d32: Float32Array, k: number, bound: { relative: numb
     }
   }
   // NaN, both infinities and rows under the final limit.
-  return kept.filter((i) => {
-    const d = d32[i] as number;
-    return !(d > limit) || d === Infinity;
-  });
+  return {
+    kept: kept.filter((i) => {
+      const d = d32[i] as number;
+      return !(d > limit) || d === Infinity;
+    }),
+    limit,
+  };
 }
