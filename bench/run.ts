@@ -17,7 +17,7 @@ import { BATCH, DIMENSIONS } from './data.ts';
 
 // The machine is shared: the load average says how much of it the run had.
 const loadStart = loadavg();
-// BENCH_MAIN=0 skips the main table (BENCH_LANGUAGES=0 and BENCH_ANN=0 skip the others), for a quick run of one part.
+// BENCH_MAIN=0 skips the main table and the concurrent writers (BENCH_WRITERS=0 those alone; BENCH_LANGUAGES=0 and BENCH_ANN=0 skip the others), for a quick run of one part.
 const sizes = process.env['BENCH_MAIN'] === '0' ? [] : (process.env['BENCH_SIZES'] ?? '10000,100000').split(',').map(Number);
 // Runs the compiled worker beside this file: measured as shipped, without a TypeScript loader.
 const worker = fileURLToPath(new URL('./worker.js', import.meta.url));
@@ -128,6 +128,36 @@ if (rows.length > 0) {
   for (const r of rows) console.log(r);
 }
 if (process.env['BENCH_QUERY_ONLY'] === '1') process.exit(0);
+
+// ------------------------------------------------------------ concurrent writers (group commit)
+
+if (process.env['BENCH_WRITERS'] !== '0' && sizes.length > 0) {
+  const n = 20_000;
+  const dir = mkdtempSync(join(tmpdir(), 'rvf-bench-writers-'));
+  try {
+    const rounds = { eight: [] as number[], one: [] as number[], native: [] as number[], large: [] as number[], native80: [] as number[] };
+    let commits = 0;
+    for (let round = 0; round < 3; round++) {
+      for (const file of readdirSync(dir)) rmSync(join(dir, file), { force: true });
+      const eight = run('writers-ingest', join(dir, 'eight.rvf'), n, 8, 10);
+      rounds.eight.push(num(eight, 'vectorsPerSecond'));
+      commits = num(eight, 'commits');
+      rounds.one.push(num(run('writers-ingest', join(dir, 'one.rvf'), n, 1, 10), 'vectorsPerSecond'));
+      rounds.native.push(num(run('native-writers-ingest', join(dir, 'native.rvf'), n, 10), 'vectorsPerSecond'));
+      rounds.large.push(num(run('writers-ingest', join(dir, 'large.rvf'), n, 1, 80), 'vectorsPerSecond'));
+      rounds.native80.push(num(run('native-writers-ingest', join(dir, 'native80.rvf'), n, 80), 'vectorsPerSecond'));
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1] as number;
+    const [eight, one, native, large, native80] = [rounds.eight, rounds.one, rounds.native, rounds.large, rounds.native80].map(median) as [number, number, number, number, number];
+    console.log('\n| 20,000 x 384, durable ingest (vec/s, median of 3) | rvf-mcp-server | native @ruvector/rvf | ratio |');
+    console.log('|---|---|---|---|');
+    console.log(`| 8 concurrent writers, batches of 10 (group commit: ${f(commits, 0)} commits for 2,000 batches in the last round) | ${f(eight, 0)} | ${f(native, 0)} (one after another: its ingest is synchronous) | ${f(eight / native, 2)}x native, ${f(eight / one, 2)}x one writer |`);
+    console.log(`| 1 writer, batches of 10 | ${f(one, 0)} | ${f(native, 0)} | ${f(one / native, 2)}x native |`);
+    console.log(`| 1 writer, batches of 80 (eight batches' worth a commit: the most grouping could give) | ${f(large, 0)} | ${f(native80, 0)} | ${f(large / native80, 2)}x native; 8 writers reach ${f(eight / large, 2)}x of it |`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 // ------------------------------------------------------------ approximate index
 

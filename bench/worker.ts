@@ -177,6 +177,53 @@ async function sqlKnn(): Promise<void> {
   await db.close();
 }
 
+/**
+ * Concurrent writers on one store, as an HTTP server with several agents
+ * writing memory sees them: <writers> callers each ingest batches of <batch>
+ * vectors at once, until n in all; the store commits the batches that waited
+ * together as one (group commit). One writer with batches eight times as
+ * large is the most grouping could give. Usage:
+ * worker.ts writers-ingest <path> <n> <writers> <batch>
+ */
+async function writersIngest(): Promise<void> {
+  const writers = Number(process.argv[5] ?? 8);
+  const batch = Number(process.argv[6] ?? 10);
+  const db = await RvfDatabase.create(path as string, { dimensions: DIMENSIONS, metric: 'l2', index: 'none' });
+  const flat = vectorsFor(0, n);
+  let next = 0;
+  let batches = 0;
+  const writer = async (): Promise<void> => {
+    while (next < n) {
+      const start = next;
+      const count = Math.min(batch, n - start);
+      next += count;
+      await db.ingestBatch(Array.from({ length: count }, (_, i) => ({ id: start + i, vector: flat.subarray((start + i) * DIMENSIONS, (start + i + 1) * DIMENSIONS) })));
+      batches++;
+    }
+  };
+  const t = performance.now();
+  await Promise.all(Array.from({ length: writers }, writer));
+  const seconds = (performance.now() - t) / 1000;
+  const commits = (await db.status()).epoch;
+  await db.close();
+  print({ writers, batch, vectorsPerSecond: n / seconds, batchesPerSecond: batches / seconds, commits });
+}
+
+/** The native SDK with the same batches, one after another (its ingest is synchronous: callers cannot overlap). Usage: worker.ts native-writers-ingest <path> <n> <batch> */
+function nativeWritersIngest(): void {
+  const batch = Number(process.argv[5] ?? 10);
+  const db = nativeDb().create(path as string, { dimension: DIMENSIONS, metric: 'l2' });
+  const flat = vectorsFor(0, n);
+  const t = performance.now();
+  for (let start = 0; start < n; start += batch) {
+    const count = Math.min(batch, n - start);
+    db.ingestBatch(flat.subarray(start * DIMENSIONS, (start + count) * DIMENSIONS), Array.from({ length: count }, (_, i) => start + i));
+  }
+  const seconds = (performance.now() - t) / 1000;
+  db.close();
+  print({ batch, vectorsPerSecond: n / seconds });
+}
+
 const tasks: Record<string, () => Promise<void> | void> = {
   'sql-knn': sqlKnn,
   'ours-ingest': oursIngest,
@@ -185,6 +232,8 @@ const tasks: Record<string, () => Promise<void> | void> = {
   'ours-open': oursOpen,
   'native-open': nativeOpen,
   'query-compare': queryCompare,
+  'writers-ingest': writersIngest,
+  'native-writers-ingest': nativeWritersIngest,
 };
 const run = tasks[task as string];
 if (!run) throw new Error(`unknown task ${task}`);
