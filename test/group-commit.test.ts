@@ -14,6 +14,10 @@ import { RvfDatabase, type Entry, type IngestResult } from '../store/index.ts';
 import { GROUP_BATCH_SIZE, vectorFor, WRITER_ID_SPAN } from './fixtures/crash-common.ts';
 import { finished, spawnFixture, waitForLine } from './helpers/child.ts';
 import { tempDir } from './helpers/temp.ts';
+import { callOk } from './helpers/mcp.ts';
+import { startHttpServer } from './helpers/mcp-http.ts';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const DIM = 4;
 const vec = (x: number): Float32Array => Float32Array.from([x, x + 1, x + 2, x + 3]);
@@ -181,5 +185,40 @@ test('SIGKILL while eight writers race: every acknowledged batch is whole after 
     } finally {
       await db.close();
     }
+  }
+});
+
+test('through the MCP server over HTTP: four agents ingesting at once share commits, and every batch is whole', async () => {
+  const server = await startHttpServer(['--write', '--root', tempDir('rvf-group-http-')]);
+  const clients = await Promise.all(
+    Array.from({ length: 4 }, async (_, c) => {
+      const client = new Client({ name: `agent-${c}`, version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(server.url));
+      return client;
+    }),
+  );
+  try {
+    await callOk(clients[0] as Client, 'rvf_create_store', { store: 'shared', dimensions: DIM, metric: 'l2', index: 'none' });
+    const calls = clients.flatMap((client, c) =>
+      Array.from({ length: 5 }, (_, k) => {
+        const ids = Array.from({ length: 10 }, (_, j) => c * 1000 + k * 10 + j);
+        return callOk<{ accepted: number; epoch: number }>(client, 'rvf_ingest', { store: 'shared', entries: ids.map((id) => ({ id, vector: Array.from(vec(id)), metadata: { c, k } })) });
+      }),
+    );
+    const results = await Promise.all(calls);
+    for (const r of results) assert.equal(r.accepted, 10);
+    const epochs = new Set(results.map((r) => r.epoch));
+    assert.ok(epochs.size < results.length, `20 concurrent calls made ${epochs.size} commits`);
+    const status = await callOk<{ totalVectors: number; epoch: number }>(clients[1] as Client, 'rvf_status', { store: 'shared' });
+    assert.equal(status.totalVectors, 200);
+    for (const id of [0, 1019, 2040, 3049]) {
+      const hit = (await callOk<{ results: { id: number; distance: number; metadata: unknown }[] }>(clients[2] as Client, 'rvf_query', { store: 'shared', vector: Array.from(vec(id)), k: 1 })).results[0];
+      assert.equal(hit?.id, id);
+      assert.equal(hit?.distance, 0);
+      assert.deepEqual(hit?.metadata, { c: Math.floor(id / 1000), k: Math.floor((id % 1000) / 10) });
+    }
+  } finally {
+    for (const client of clients) await client.close().catch(() => undefined);
+    await server.stop();
   }
 });
