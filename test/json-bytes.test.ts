@@ -82,3 +82,44 @@ test('the ASCII note skips the count only for the string it names', () => {
   assert.equal(wide.length, got.params.arguments.vectors_b64.length);
   assert.equal(strictBase64Bytes(wide), undefined);
 });
+
+test('random messages, vectors_b64 anywhere or nowhere, spaced or not: read as JSON.parse reads them', () => {
+  let seed = 99;
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const long = (): string => b64.slice(0, 4 * (1 + next(b64.length / 4)));
+  const text = (): string => ['', 'a', 'vectors_b64', '"quoted"', 'back\\slash', 'ü', '\u4141', long()][next(8)] as string;
+  const value = (depth: number): unknown => {
+    const kind = next(depth > 2 ? 4 : 7);
+    if (kind === 0) return next(1000) - 500;
+    if (kind === 1) return text();
+    if (kind === 2) return [true, false, null][next(3)];
+    if (kind === 3) return next(2) === 0 ? long() : text();
+    if (kind === 4) return Array.from({ length: next(4) }, () => value(depth + 1));
+    return Object.fromEntries(Array.from({ length: next(4) }, (_, i) => [next(3) === 0 ? 'vectors_b64' : `k${i}`, value(depth + 1)]));
+  };
+  let shortcuts = 0;
+  for (let i = 0; i < 400; i++) {
+    const args: Record<string, unknown> = { store: 's' };
+    const metadataFirst = next(2) === 0;
+    if (metadataFirst && next(2) === 0) args['metadata'] = value(1);
+    if (next(3) > 0) args['vectors_b64'] = next(5) === 0 ? value(1) : long();
+    if (!metadataFirst && next(2) === 0) args['metadata'] = value(1);
+    args['pad'] = b64.slice(0, 4 * 20_000);
+    const message = { jsonrpc: '2.0', id: i, method: 'tools/call', params: next(6) === 0 ? value(0) : { name: 'rvf_ingest', arguments: args } };
+    let json = JSON.stringify(message, null, next(3) === 0 ? 2 : undefined);
+    if (next(5) === 0) json = json.replace(/\//g, '\\/');
+    const bytes = bytesOf(json);
+    const expected = JSON.parse(json) as unknown;
+    assert.deepEqual(parseJsonBytes(bytes), expected, `message ${i}`);
+    const cut = parseAroundBase64(bytes);
+    if (cut !== undefined) {
+      shortcuts++;
+      assert.deepEqual(cut, expected, `message ${i}, the shortcut`);
+    }
+  }
+  assert.ok(shortcuts > 50, `the shortcut fired on ${shortcuts} of 400 messages`);
+  assert.ok(shortcuts < 400);
+});
