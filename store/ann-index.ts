@@ -73,6 +73,13 @@ export interface AnnIndexOptions {
 
 type State = 'loading' | 'building' | 'ready' | 'failed';
 
+/** A step that changed rows: their ids, and their keys once #dirty holds them. */
+interface Change {
+  seq: number;
+  ids: BigUint64Array;
+  keys?: IdKey[];
+}
+
 export class AnnIndex {
   readonly #opts: AnnIndexOptions;
   readonly #source: RowSource;
@@ -90,7 +97,7 @@ export class AnnIndex {
    */
   readonly #dirty = new Map<IdKey, number>();
   /** The changes the worker has not applied yet, oldest first; the first `#absorbed` of them are in #dirty (with their keys). */
-  readonly #changes: { seq: number; ids: BigUint64Array; keys?: IdKey[] }[] = [];
+  readonly #changes: Change[] = [];
   #absorbed = 0;
   #point: CommitPoint;
   /** A build in progress: the ids it still has to send, and the step it waits on. */
@@ -360,7 +367,7 @@ export class AnnIndex {
   /** #dirty with every change not yet applied in it, later changes over earlier ones. */
   #dirtyNow(): Map<IdKey, number> {
     for (; this.#absorbed < this.#changes.length; this.#absorbed++) {
-      const change = this.#changes[this.#absorbed] as { seq: number; ids: BigUint64Array; keys?: IdKey[] };
+      const change = this.#changes[this.#absorbed] as Change;
       change.keys = idKeys(change.ids);
       for (const key of change.keys) this.#dirty.set(key, change.seq);
     }
@@ -409,7 +416,7 @@ export class AnnIndex {
     this.#applied = Math.max(this.#applied, seq);
     this.#feed.applied(this.#applied, spare);
     while (this.#changes.length > 0 && (this.#changes[0] as { seq: number }).seq <= this.#applied) {
-      const change = this.#changes.shift() as { seq: number; keys?: IdKey[] };
+      const change = this.#changes.shift() as Change;
       if (change.keys === undefined) continue; // never absorbed: nothing of it is in #dirty
       this.#absorbed--;
       for (const key of change.keys) if (this.#dirty.get(key) === change.seq) this.#dirty.delete(key);

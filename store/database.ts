@@ -397,7 +397,8 @@ export class RvfDatabase {
       try {
         this.#assertWritable();
         if (member.control.signal?.aborted) throw cancelled();
-        const packed = packBatch(member.entries, this.#index.dimensions, (length) => new Float32Array(length));
+        // checked here into the scratch buffer, which the commit's own packing of all of them reuses after
+        const packed = packBatch(member.entries, this.#index.dimensions, (length) => this.#scratch.floats(length));
         let replaced = 0;
         for (const key of packed.keys) if (this.#index.hasKey(key) || seen.has(key)) replaced++;
         for (const key of packed.keys) seen.add(key);
@@ -1222,7 +1223,6 @@ export class RvfDatabase {
 
 // ------------------------------------------------------------ helpers
 
-/** What an ingest has staged so far for a commit not yet durable. */
 /** A caller of ingestBatch waiting for its commit. */
 interface IngestWaiter {
   entries: readonly Entry[];
@@ -1240,6 +1240,7 @@ interface IngestGroup {
 /** A batch larger than this goes in its own commit: grouping pays for small ones, whose syncs dominate. */
 const GROUP_MEMBER_MAX_ENTRIES = 1000;
 
+/** What an ingest has staged so far for a commit not yet durable. */
 interface StagedIngest {
   /** The engine was touched (rows of the batch in, rows it replaces out). */
   engine: boolean;
