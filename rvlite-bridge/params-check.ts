@@ -18,6 +18,10 @@ export function checkParams(params: QueryParams): { bigints: boolean } {
   let bigints = false;
   if (params === undefined) return { bigints };
   const pending: [unknown, number][] = [[params, 1]];
+  const visit = (child: unknown, depth: number): void => {
+    if (typeof child === 'bigint') bigints = true;
+    else if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
+  };
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const [value, depth] = next;
     if (depth > LIMITS.maxParamsDepth) {
@@ -25,9 +29,11 @@ export function checkParams(params: QueryParams): { bigints: boolean } {
     }
     if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) continue;
     if (!bigints && isBigIntParam(value)) bigints = true;
-    for (const child of Array.isArray(value) ? value : Object.values(value)) {
-      if (typeof child === 'bigint') bigints = true;
-      else if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
+    if (Array.isArray(value)) {
+      for (const child of value) visit(child, depth);
+    } else {
+      // for...in over an own-keys object, without the array Object.values makes for each of them
+      for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) visit((value as Record<string, unknown>)[key], depth);
     }
   }
   return { bigints };

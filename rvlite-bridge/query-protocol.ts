@@ -16,7 +16,8 @@ export function encodeParams(params: QueryParams, bigints: boolean): QueryParams
 }
 
 export function isBigIntParam(value: unknown): value is { $bigint: string } {
-  return value !== null && typeof value === 'object' && Object.keys(value).length === 1 && typeof (value as { $bigint?: unknown }).$bigint === 'string';
+  // the property first: Object.keys of every object of a 10,000-row batch cost more than the walk around it
+  return value !== null && typeof value === 'object' && typeof (value as { $bigint?: unknown }).$bigint === 'string' && Object.keys(value).length === 1;
 }
 
 export interface QueryRequest {

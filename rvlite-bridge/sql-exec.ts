@@ -100,7 +100,7 @@ function writeSql(req: QueryRequest): QueryRows {
 /**
  * Refuses a statement whose compiled program writes a table of the store's
  * (vectors, graph, triples, state) or anything in TEMP or an attached
- * database, other than the capture table the effects triggers fill (their
+ * database, other than the capture tables the effects triggers fill (their
  * programs are listed too) and TEMP's schema table (where DDL rewrites the
  * triggers; a TEMP object a statement creates is refused after it runs, by
  * the schema comparison). OpenWrite opens a write cursor on a b-tree by
@@ -111,7 +111,7 @@ function checkWriteTargets(db: Database.Database, sql: string, params: unknown[]
   const protectedRoots = new Map(
     (db.prepare(`SELECT rootpage, tbl_name FROM sqlite_schema WHERE lower(tbl_name) IN (${placeholders}) AND rootpage > 0`).safeIntegers(false).all(...INTERNAL_TABLES) as { rootpage: number; tbl_name: string }[]).map((r) => [r.rootpage, r.tbl_name]),
   );
-  const captureRoot = db.prepare("SELECT rootpage FROM temp.sqlite_temp_schema WHERE name = 'rvf_changed'").pluck().safeIntegers(false).get() as number | undefined;
+  const captureRoots = new Set(db.prepare("SELECT rootpage FROM temp.sqlite_temp_schema WHERE name IN ('rvf_changed', 'rvf_removed')").pluck().safeIntegers(false).all() as number[]);
   const program = db.prepare(`EXPLAIN ${sql}`).safeIntegers(false).all(...params) as { opcode: string; p1: number; p2: number; p3: number; p5: number }[];
   for (const op of program) {
     let root: number | undefined;
@@ -120,7 +120,7 @@ function checkWriteTargets(db: Database.Database, sql: string, params: unknown[]
     else if (op.opcode === 'Clear') [root, dbIndex] = [op.p1, op.p2];
     else if (op.opcode === 'Destroy') [root, dbIndex] = [op.p1, op.p3];
     // DDL on a user table rewrites its capture triggers, which live in TEMP's schema table (root page 1).
-    if (root === undefined || (dbIndex === 1 && (root === captureRoot || (root === 1 && op.opcode === 'OpenWrite')))) continue;
+    if (root === undefined || (dbIndex === 1 && (captureRoots.has(root) || (root === 1 && op.opcode === 'OpenWrite')))) continue;
     if (dbIndex !== 0) throw new QueryError('EINVAL', 'writes go to the store\'s own tables only, not to TEMP or attached databases; create a regular table.');
     const table = protectedRoots.get(root);
     if (table === 'vectors') throw new QueryError('EREADONLY', 'the vectors table changes only through the rvf_* tools (rvf_ingest, rvf_delete); SQL can read it but not write it.');

@@ -42,7 +42,7 @@ const TRIGGER_PREFIX = 'rvf_capture_';
 
 /** The capture machinery's own TEMP objects, which DDL on a user table may rewrite or drop. */
 function isCaptureObject(name: string): boolean {
-  return name === 'rvf_changed' || name.startsWith(TRIGGER_PREFIX);
+  return name === 'rvf_changed' || name === 'rvf_removed' || name.startsWith(TRIGGER_PREFIX);
 }
 
 export class EffectsCapture {
@@ -65,7 +65,11 @@ export class EffectsCapture {
     const db = this.#db;
     const versions = (): string => `${String(db.pragma('main.schema_version', { simple: true }))}/${String(db.pragma('temp.schema_version', { simple: true }))}`;
     if (versions() === this.#triggersFor) return;
+    // rvf_changed: rowids that may hold a row now; rvf_removed: rowids that may have lost theirs (a delete, or an
+    // update that moved a row to another rowid). Most writes only insert or update in place, so the deletes
+    // query reads an empty list instead of joining every changed row back to its table.
     db.exec('CREATE TEMP TABLE IF NOT EXISTS rvf_changed (tbl TEXT NOT NULL, rid INTEGER NOT NULL)');
+    db.exec('CREATE TEMP TABLE IF NOT EXISTS rvf_removed (tbl TEXT NOT NULL, rid INTEGER NOT NULL)');
     const old = db.prepare(`SELECT name FROM temp.sqlite_temp_schema WHERE type = 'trigger' AND name LIKE '${TRIGGER_PREFIX}%'`).pluck().all() as string[];
     for (const name of old) db.exec(`DROP TRIGGER temp.${quoteIdent(name)}`);
     const tables = [...userTables(db), ...EFFECT_TABLES];
@@ -74,8 +78,9 @@ export class EffectsCapture {
       const lit = `'${table.replaceAll("'", "''")}'`;
       db.exec(
         `CREATE TEMP TRIGGER ${TRIGGER_PREFIX}${i}_i AFTER INSERT ON main.${t} BEGIN INSERT INTO rvf_changed VALUES (${lit}, NEW.rowid); END;` +
-          `CREATE TEMP TRIGGER ${TRIGGER_PREFIX}${i}_d AFTER DELETE ON main.${t} BEGIN INSERT INTO rvf_changed VALUES (${lit}, OLD.rowid); END;` +
-          `CREATE TEMP TRIGGER ${TRIGGER_PREFIX}${i}_u AFTER UPDATE ON main.${t} BEGIN INSERT INTO rvf_changed VALUES (${lit}, OLD.rowid), (${lit}, NEW.rowid); END;`,
+          `CREATE TEMP TRIGGER ${TRIGGER_PREFIX}${i}_d AFTER DELETE ON main.${t} BEGIN INSERT INTO rvf_removed VALUES (${lit}, OLD.rowid); END;` +
+          `CREATE TEMP TRIGGER ${TRIGGER_PREFIX}${i}_u AFTER UPDATE ON main.${t} BEGIN INSERT INTO rvf_changed VALUES (${lit}, NEW.rowid); ` +
+          `INSERT INTO rvf_removed SELECT ${lit}, OLD.rowid WHERE OLD.rowid IS NOT NEW.rowid; END;`,
       );
     });
     this.#triggersFor = versions();
@@ -83,7 +88,7 @@ export class EffectsCapture {
 
   /** Inside the transaction, before the write runs. */
   begin(): void {
-    this.#db.exec('DELETE FROM temp.rvf_changed');
+    this.#db.exec('DELETE FROM temp.rvf_changed; DELETE FROM temp.rvf_removed');
     this.#mainBefore = schemaOf(this.#db, 'main');
     this.#tempBefore = schemaOf(this.#db, 'temp');
   }
@@ -124,12 +129,12 @@ export class EffectsCapture {
 
     const tables: TableEffects[] = [];
     for (const name of newTablesWithRows) tables.push(this.#rowsOf(name, false));
-    const touched = db.prepare('SELECT DISTINCT tbl FROM temp.rvf_changed ORDER BY tbl').pluck().all() as string[];
+    const touched = db.prepare('SELECT tbl FROM temp.rvf_changed UNION SELECT tbl FROM temp.rvf_removed ORDER BY tbl').pluck().all() as string[];
     for (const tbl of touched) {
       if (newTablesWithRows.includes(tbl) || !mainAfter.has(`table:${tbl}`)) continue; // whole table recorded, or dropped
       tables.push(this.#rowsOf(tbl, true));
     }
-    db.exec('DELETE FROM temp.rvf_changed');
+    db.exec('DELETE FROM temp.rvf_changed; DELETE FROM temp.rvf_removed');
     return { ddl, tables };
   }
 
@@ -149,8 +154,9 @@ export class EffectsCapture {
       return { table, columns, upserts, deletes: [] };
     }
     const changed = 'SELECT DISTINCT rid FROM temp.rvf_changed WHERE tbl = ?';
+    const removed = 'SELECT DISTINCT rid FROM temp.rvf_removed WHERE tbl = ?';
     const upserts = db.prepare(`SELECT t.rowid, ${cols} FROM (${changed}) c JOIN main.${t} t ON t.rowid = c.rid ORDER BY t.rowid`).safeIntegers(true).raw(true).all(table) as SqlValue[][];
-    const deletes = db.prepare(`SELECT c.rid FROM (${changed}) c WHERE NOT EXISTS (SELECT 1 FROM main.${t} t WHERE t.rowid = c.rid) ORDER BY c.rid`).pluck().safeIntegers(true).all(table) as bigint[];
+    const deletes = db.prepare(`SELECT c.rid FROM (${removed}) c WHERE NOT EXISTS (SELECT 1 FROM main.${t} t WHERE t.rowid = c.rid) ORDER BY c.rid`).pluck().safeIntegers(true).all(table) as bigint[];
     return { table, columns, upserts, deletes };
   }
 }

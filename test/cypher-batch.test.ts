@@ -198,6 +198,9 @@ describe('batch MERGE gives what row-by-row MERGE gives', () => {
       { q: 'UNWIND $rows AS r MATCH (e:Entity {name: r.name}) SET e.obs = coalesce(e.obs, []) + r.obs, e.seen = coalesce(e.name, "?") + "!" RETURN e.obs', params: { rows: distinct } },
       { q: 'UNWIND $rows AS r MATCH (e:Entity {name: r.name}) SET e.mark = r.name, e.keys = keys(e) RETURN e.keys', params: { rows: distinct } },
       { q: 'UNWIND $rows AS r MATCH (e:Entity {name: r.name}) SET e.keys2 = keys(e), e.mark = r.type RETURN e.keys2', params: { rows: distinct } },
+      // a batch MERGE hands the properties it read to the SET right after it; a later write clause reads them again
+      { q: 'UNWIND $rows AS r MERGE (e:Entity {name: r.name}) SET e.v = r.n SET e.w = coalesce(e.v, 0) + 1 RETURN e.w', params: { rows: distinct } },
+      { q: "UNWIND $rows AS r MERGE (e:Entity {name: r.name}) REMOVE e.type SET e.t2 = coalesce(e.type, 'none') RETURN e.t2", params: { rows: distinct } },
       // SET += with maps, and a property of another matched node, before and after that node is written
       { q: "UNWIND $rows AS r MATCH (e:Entity {name: r.name}), (b:Entity {name: 'bob'}) SET e += {t2: r.type, n: null}, e.fromBob = b.type RETURN e.name", params: { rows: distinct } },
       { q: "UNWIND $rows AS r MATCH (e:Entity {name: r.name}), (b:Entity {name: 'bob'}) SET e.fromBob2 = b.t2, e.t2 = r.name RETURN e.fromBob2", params: { rows: distinct } },

@@ -223,6 +223,13 @@ test('every kind of SQL write commits exactly one epoch; a write that changes no
     assert.deepEqual((await r(db, 'SELECT x, y FROM renamed ORDER BY x')).rows, [[1, 'one'], [2, 'two']]);
     await commits(db, "INSERT INTO renamed VALUES (3, 'three')");
   });
+  await step('UPDATE that moves rows to other rowids (the old rowids are gone: deletes in the record)', async () => {
+    await commits(db, 'CREATE TABLE moved (id INTEGER PRIMARY KEY, v TEXT)');
+    await commits(db, "INSERT INTO moved VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+    const res = await commits(db, 'UPDATE moved SET id = id + 10 WHERE id < 3');
+    assert.equal(res.changes, 2);
+    assert.deepEqual((await r(db, 'SELECT id, v FROM moved ORDER BY id')).rows, [[3, 'c'], [11, 'a'], [12, 'b']]);
+  });
   await step('CREATE INDEX', async () => {
     await commits(db, 'CREATE INDEX notes_score ON notes (score)');
     await commits(db, 'CREATE UNIQUE INDEX notes_tag_body ON notes (tag, body)');

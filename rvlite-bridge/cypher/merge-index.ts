@@ -26,6 +26,8 @@ export interface MergeKey {
 
 export class MergeIndex {
   private readonly byKey = new Map<string, number[]>();
+  /** the properties (JSON text) of the nodes read when the index was made, as they were then */
+  readonly props = new Map<number, string>();
   private readonly keyOf = new Map<number, string>();
   private readonly one: Database.Statement;
   private readonly unstored: Database.Statement;
@@ -48,9 +50,10 @@ export class MergeIndex {
     const labelled = distinct.map((_l, i) => `EXISTS (SELECT 1 FROM graph_labels l WHERE l.node_id = n.id AND l.label = @l${i})`);
     const binds = Object.fromEntries(distinct.map((l, i) => [`l${i}`, l]));
     const select = `SELECT n.id, ${cols.join(', ')} FROM graph_nodes n`;
+    const selectWithProps = `SELECT n.id, ${cols.join(', ')}, n.props FROM graph_nodes n`;
     const among = batch ? keyLists(keys, batch) : undefined;
     const conditions = [...(among ? cols.map((c, i) => `${c} IN (SELECT value FROM json_each(@k${i}))`) : []), ...labelled];
-    const all = db.prepare(`${select}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY n.id`);
+    const all = db.prepare(`${selectWithProps}${conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY n.id`);
     const allBinds: Record<string, string> = { ...binds };
     among?.forEach((list, i) => (allBinds[`k${i}`] = list));
     this.one = db.prepare(`${select} WHERE n.id = @id${labelled.map((c) => ` AND ${c}`).join('')}`);
@@ -59,7 +62,12 @@ export class MergeIndex {
       `WITH n(id, props, vector_id) AS (SELECT j.key, j.value, json_extract(j.value, '$.vector_id') FROM json_each(@nodes) j) SELECT ${cols.join(', ')} FROM n ORDER BY n.id`,
     );
     this.oneBinds = binds;
-    for (const raw of all.raw(true).safeIntegers(true).iterate(allBinds) as IterableIterator<unknown[]>) this.add(Number(raw[0]), sqliteKey(raw.slice(1)));
+    const last = cols.length + 1;
+    for (const raw of all.raw(true).safeIntegers(true).iterate(allBinds) as IterableIterator<unknown[]>) {
+      const id = Number(raw[0]);
+      this.add(id, sqliteKey(raw.slice(1, last)));
+      this.props.set(id, raw[last] as string);
+    }
   }
 
   private readonly oneBinds: Record<string, string>;
@@ -142,6 +150,8 @@ function keyLists(keys: readonly MergeKey[], batch: readonly (readonly unknown[]
 
 /** SQLite values (read with safeIntegers) as one string, equal for two rows exactly when `=` holds for every pair; null when one is NULL. */
 export function sqliteKey(values: readonly unknown[]): string | null {
+  // one text value, the usual key (a name): its part alone, without the list below
+  if (values.length === 1 && typeof values[0] === 'string') return `s${values[0]}`;
   const parts: string[] = [];
   for (const v of values) {
     if (v === null || v === undefined) return null;

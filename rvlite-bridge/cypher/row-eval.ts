@@ -48,11 +48,10 @@ function isInteger(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v);
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** Text that is not whole UTF-16 (a lone surrogate): SQLite's JSON functions turn it into other text, so only the SQL may say what it becomes. */
 export function isBrokenText(s: string): boolean {
-  return LONE_SURROGATE.test(s);
+  // String.prototype.isWellFormed (ES2024, in Node 20 and current browsers; the lib here is ES2023) is 3-5x a regular expression
+  return !(s as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 /** Whether a value computed in JS holds no broken text (isBrokenText), at any depth. */

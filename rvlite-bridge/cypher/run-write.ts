@@ -93,6 +93,13 @@ class WriteRun {
    * writes the graph (flushNodes).
    */
   private pendingNodes: { nodes: { id: number; props: Record<string, unknown> }[]; labels: string[] } | null = null;
+  /**
+   * the stored properties (JSON text) of the nodes a batch MERGE found, as its
+   * lookup read them: the SET right after it (setInJs) starts from these
+   * rather than reading the same rows again. Only the next write clause may
+   * use them; any write clause drops them first (write()).
+   */
+  private propsAsRead: ReadonlyMap<number, string> | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -303,8 +310,10 @@ class WriteRun {
   // ---------------------------------------------------------- write clauses
 
   private write(clause: Clause): void {
+    const asRead = this.propsAsRead;
+    this.propsAsRead = null;
     try {
-      if (clause.kind === 'set' && this.setInJs(clause.items)) return;
+      if (clause.kind === 'set' && this.setInJs(clause.items, asRead)) return;
       this.flushNodes();
       this.writeClause(clause);
     } finally {
@@ -577,7 +586,11 @@ class WriteRun {
     const values = this.mergeValues(exprs, inputVars);
     const index = new MergeIndex(this.db, np.labels, entries.map(([key], i) => ({ key, structured: values.structured[i] as boolean })), values.all);
     this.prebatch([np.properties, ...onCreate.map(setValue), ...onMatch.map(setValue)], inputVars);
-    if (onCreate.length === 0 && onMatch.length === 0 && this.mergeNodesAtOnce(np, index, values.row, values.structured.some(Boolean), added)) return;
+    if (onCreate.length === 0 && onMatch.length === 0 && this.mergeNodesAtOnce(np, index, values.row, values.structured.some(Boolean), added)) {
+      // the clause wrote nothing to the nodes it found, so their properties are as the index read them
+      this.propsAsRead = index.props;
+      return;
+    }
     const inputNames = new Set(inputVars.map((v) => v.name));
     const out: Row[] = [];
     this.rows.forEach((row, i) => {
@@ -831,7 +844,7 @@ class WriteRun {
    * value only the SQL computes) leaves the clause, untouched, to setBatch
    * and row by row. Returns whether it ran.
    */
-  private setInJs(items: readonly SetItem[]): boolean {
+  private setInJs(items: readonly SetItem[], asRead: ReadonlyMap<number, string> | null): boolean {
     if (!this.options.batchWrites || this.rows.length < 2) return false;
     const targets: number[] = [];
     for (const item of items) {
@@ -854,7 +867,13 @@ class WriteRun {
     for (const n of this.pendingNodes?.nodes ?? []) current.set(n.id, n.props);
     const wanted = new Set<number>();
     for (const row of this.rows) for (const at of readVars) if (row[at] !== null && row[at] !== undefined && !current.has(Number(row[at]))) wanted.add(Number(row[at]));
-    const stored = this.bulk.props('node', [...wanted]);
+    const stored = this.bulk.props('node', asRead ? [...wanted].filter((id) => !asRead.has(id)) : [...wanted]);
+    if (asRead) {
+      for (const id of wanted) {
+        const text = asRead.get(id);
+        if (text !== undefined) stored.set(id, text);
+      }
+    }
     const props = (id: number): Record<string, unknown> | undefined => {
       let p = current.get(id);
       if (!p) {
@@ -876,6 +895,12 @@ class WriteRun {
     // only the SQL computes, met halfway, leaves every node as it was
     const copied = new Set<number>();
     const replaced = new Set<number>();
+    // per node, the keys its setProp items wrote, as the items' distinct keys (`keys`) indexed by a bit each
+    // when there are few (a Set per node was 10,000 Sets for a batch of 10,000), else as the keys themselves
+    const keys = [...new Set(items.flatMap((item) => (item.kind === 'setProp' ? [item.key] : [])))];
+    const keyBit = items.map((item) => (item.kind === 'setProp' ? 2 ** keys.indexOf(item.key) : 0));
+    const fewKeys = keys.length <= 30;
+    const keyMask = new Map<number, number>();
     const keysSet = new Map<number, Set<string>>();
     const statsBefore = this.stats.propertiesSet;
     for (const row of this.rows) {
@@ -897,10 +922,11 @@ class WriteRun {
         }
         current.set(node, this.applySet(item, p, value ?? null));
         if (item.kind === 'setAll') replaced.add(node);
+        else if (fewKeys) keyMask.set(node, (keyMask.get(node) ?? 0) | (keyBit[k] as number));
         else {
-          let keys = keysSet.get(node);
-          if (!keys) keysSet.set(node, (keys = new Set()));
-          keys.add(item.key);
+          let written = keysSet.get(node);
+          if (!written) keysSet.set(node, (written = new Set()));
+          written.add(item.key);
         }
       }
     }
@@ -914,7 +940,12 @@ class WriteRun {
       if (replaced.has(node)) whole.push([node, toJsonText(p)]);
       else {
         const patch: Record<string, unknown> = {};
-        for (const key of keysSet.get(node) ?? []) patch[key] = p[key] ?? null;
+        if (fewKeys) {
+          const mask = keyMask.get(node) ?? 0;
+          keys.forEach((key, i) => {
+            if (mask & (2 ** i)) patch[key] = p[key] ?? null;
+          });
+        } else for (const key of keysSet.get(node) ?? []) patch[key] = p[key] ?? null;
         patches.push([node, toJsonText(patch)]);
       }
     }
