@@ -11,14 +11,16 @@ import { BATCH, DIMENSIONS, percentile, queries, vectorsFor } from './data.ts';
  * The MCP measurements, one per process like worker.ts (kept apart from it so
  * the SDK client does not weigh on that file's memory figures). A real SDK
  * Client drives the compiled server, `node dist/server/main.js`, over stdio.
- * Prints one JSON line. Usage: mcp-worker.js <task> <root> <store> <n>
+ * Prints one JSON line. Usage: mcp-worker.js <task> <root> <store> <n> [in-flight calls, ingest only]
  *
  * BENCH_SERVER_NODE_ARGS (space-separated) goes to the server's node, e.g.
  * "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where its time goes.
  */
 
-const [task, root, store, nArg] = process.argv.slice(2) as [string, string, string, string];
+const [task, root, store, nArg, inFlightText] = process.argv.slice(2) as [string, string, string, string, string | undefined];
 const n = Number(nArg);
+/** ingest only: how many rvf_ingest calls the client keeps outstanding (1: each waits for the one before) */
+const inFlightArg = Number(inFlightText ?? 1);
 const print = (o: object): void => void process.stdout.write(JSON.stringify(o) + '\n');
 // The server as shipped: dist/server/main.js beside this file's dist/bench/.
 const serverMain = fileURLToPath(new URL('../server/main.js', import.meta.url));
@@ -100,31 +102,59 @@ async function mcpQuery(): Promise<void> {
  * rvf_ingest over stdio into a fresh store, batches of 1000, until n.
  * `prepare` builds a batch's arguments untimed and returns the timed part:
  * the client's own encoding work, if any, then the call goes out.
+ *
+ * `inFlight` 1 is an agent's way: each call waits for the one before.
+ * Above 1 is a loader's way: the client keeps that many calls outstanding
+ * (the SDK client multiplexes them over the one stdio pipe), so its own
+ * encoding of the next batch overlaps the server's work on the last, and the
+ * server's group commit (store/database.ts) may commit them together. Then
+ * the clock is wall time from the first call to the last answer.
  */
-async function ingestBatches(prepare: (start: number, flat: Float32Array) => () => Record<string, unknown>): Promise<void> {
+async function ingestBatches(prepare: (start: number, flat: Float32Array) => () => Record<string, unknown>, inFlight: number): Promise<void> {
   const c = await connect(true);
   // index 'none' as in worker.ts's ours-ingest, the row these are compared with:
   // with 'auto' a background index build would share the machine from 1000 vectors on.
   await call(c, 'rvf_create_store', { store, dimensions: DIMENSIONS, metric: 'l2', index: 'none' });
   let spent = 0;
   let requestBytes = 0;
-  for (let start = 0; start < n; start += BATCH) {
-    const timedArgs = prepare(start, vectorsFor(start, BATCH));
-    let t = performance.now();
+  const send = async (start: number, timedArgs: () => Record<string, unknown>): Promise<void> => {
     const args = { store, ...timedArgs() };
-    spent += performance.now() - t;
     // measured outside the clock: it is a second encoding the call does not make
-    if (start === 0) requestBytes = JSON.stringify(args).length;
-    t = performance.now();
+    if (start === 0) {
+      const t = performance.now();
+      requestBytes = JSON.stringify(args).length;
+      spent -= performance.now() - t;
+    }
     const r = await call(c, 'rvf_ingest', args);
-    spent += performance.now() - t;
     const accepted = (r.structuredContent as { accepted: number }).accepted;
     if (accepted !== BATCH) throw new Error(`rvf_ingest accepted ${accepted} of ${BATCH}`);
+  };
+  if (inFlight <= 1) {
+    for (let start = 0; start < n; start += BATCH) {
+      const timedArgs = prepare(start, vectorsFor(start, BATCH));
+      const t = performance.now();
+      await send(start, timedArgs);
+      spent += performance.now() - t;
+    }
+  } else {
+    // every batch's vectors made before the clock starts, as the loop above makes each before its call
+    const batches: (() => Record<string, unknown>)[] = [];
+    for (let start = 0; start < n; start += BATCH) batches.push(prepare(start, vectorsFor(start, BATCH)));
+    const t = performance.now();
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < batches.length) {
+        const k = next++;
+        await send(k * BATCH, batches[k] as () => Record<string, unknown>);
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, lane));
+    spent += performance.now() - t;
   }
   const status = await call(c, 'rvf_status', { store });
   const total = (status.structuredContent as { totalVectors: number }).totalVectors;
   if (total !== n) throw new Error(`the store holds ${total} vectors after ingesting ${n}`);
-  print({ vectorsPerSecond: n / (spent / 1000), msPerBatch: spent / (n / BATCH), requestBytes });
+  print({ vectorsPerSecond: n / (spent / 1000), msPerBatch: spent / (n / BATCH), requestBytes, inFlight });
   await c.client.close();
 }
 
@@ -136,7 +166,7 @@ function mcpIngest(): Promise<void> {
   return ingestBatches((start, flat) => {
     const entries = Array.from({ length: BATCH }, (_, i) => ({ id: start + i, vector: Array.from(flat.subarray(i * DIMENSIONS, (i + 1) * DIMENSIONS)) }));
     return () => ({ entries });
-  });
+  }, inFlightArg);
 }
 
 /**
@@ -147,7 +177,7 @@ function mcpIngestBase64(): Promise<void> {
   return ingestBatches((start, flat) => {
     const ids = Array.from({ length: BATCH }, (_, i) => start + i);
     return () => ({ ids, vectors_b64: Buffer.from(flat.buffer, flat.byteOffset, flat.byteLength).toString('base64') });
-  });
+  }, inFlightArg);
 }
 
 const tasks: Record<string, () => Promise<void>> = { 'mcp-query': mcpQuery, 'mcp-ingest': mcpIngest, 'mcp-ingest-b64': mcpIngestBase64 };

@@ -893,15 +893,13 @@ class WriteRun {
     }
     // each node's properties are copied before this clause first changes them, so a value
     // only the SQL computes, met halfway, leaves every node as it was
-    const copied = new Set<number>();
-    const replaced = new Set<number>();
     // per node, the keys its setProp items wrote, as the items' distinct keys (`keys`) indexed by a bit each
-    // when there are few (a Set per node was 10,000 Sets for a batch of 10,000), else as the keys themselves
+    // when there are few (a Set per node was 10,000 Sets for a batch of 10,000), else as the keys themselves;
+    // one record per node, so a row costs one Map lookup, not one per Set and Map of what it wrote
     const keys = [...new Set(items.flatMap((item) => (item.kind === 'setProp' ? [item.key] : [])))];
     const keyBit = items.map((item) => (item.kind === 'setProp' ? 2 ** keys.indexOf(item.key) : 0));
     const fewKeys = keys.length <= 30;
-    const keyMask = new Map<number, number>();
-    const keysSet = new Map<number, Set<string>>();
+    const written = new Map<number, { mask: number; keys: Set<string> | null; replaced: boolean }>();
     const statsBefore = this.stats.propertiesSet;
     for (const row of this.rows) {
       for (let k = 0; k < items.length; k++) {
@@ -916,36 +914,34 @@ class WriteRun {
         const node = Number(id);
         let p = props(node);
         if (!p) continue; // deleted earlier in this query
-        if (!copied.has(node)) {
+        let w = written.get(node);
+        if (!w) {
           p = { ...p };
-          copied.add(node);
+          current.set(node, p);
+          written.set(node, (w = { mask: 0, keys: null, replaced: false }));
         }
-        current.set(node, this.applySet(item, p, value ?? null));
-        if (item.kind === 'setAll') replaced.add(node);
-        else if (fewKeys) keyMask.set(node, (keyMask.get(node) ?? 0) | (keyBit[k] as number));
-        else {
-          let written = keysSet.get(node);
-          if (!written) keysSet.set(node, (written = new Set()));
-          written.add(item.key);
-        }
+        const next = this.applySet(item, p, value ?? null);
+        if (next !== p) current.set(node, next);
+        if (item.kind === 'setAll') w.replaced = true;
+        else if (fewKeys) w.mask |= keyBit[k] as number;
+        else (w.keys ??= new Set()).add(item.key);
       }
     }
     const pending = this.pendingNodes;
     if (pending) for (const n of pending.nodes) n.props = current.get(n.id) as Record<string, unknown>;
     const whole: [number, string][] = [];
     const patches: [number, string][] = [];
-    for (const node of copied) {
+    for (const [node, w] of written) {
       if (!stored.has(node)) continue; // a pending node: inserted with these properties
       const p = current.get(node) as Record<string, unknown>;
-      if (replaced.has(node)) whole.push([node, toJsonText(p)]);
+      if (w.replaced) whole.push([node, toJsonText(p)]);
       else {
         const patch: Record<string, unknown> = {};
         if (fewKeys) {
-          const mask = keyMask.get(node) ?? 0;
           keys.forEach((key, i) => {
-            if (mask & (2 ** i)) patch[key] = p[key] ?? null;
+            if (w.mask & (2 ** i)) patch[key] = p[key] ?? null;
           });
-        } else for (const key of keysSet.get(node) ?? []) patch[key] = p[key] ?? null;
+        } else for (const key of w.keys ?? []) patch[key] = p[key] ?? null;
         patches.push([node, toJsonText(patch)]);
       }
     }
