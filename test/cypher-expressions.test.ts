@@ -78,6 +78,11 @@ const CASES: Case[] = [
   { q: 'MATCH (n:Entity) WHERE none(o IN n.obs WHERE o IS NOT NULL) RETURN n.name', rows: [['bob']] },
   { q: 'WITH 1 AS x RETURN all(x IN [5, 6] WHERE x > 4) AS shadow, x', rows: [[true, 1]] },
 
+  // ------------------------------------------------ simple CASE: Cypher's equality, not SQLite's (true is not 1)
+  { q: "RETURN CASE true WHEN 1 THEN 'one' WHEN true THEN 'true' ELSE 'other' END AS c, CASE 1 WHEN 1.0 THEN 'one' END AS d, CASE null WHEN null THEN 'x' ELSE 'no' END AS e", rows: [['true', 'one', 'no']] },
+  { q: "MATCH (n:Entity {name: 'ada'}) RETURN CASE n.name WHEN 'ada' THEN 1 ELSE 0 END AS named, CASE n.obs WHEN 1 THEN 'n' ELSE 'list' END AS obs", rows: [[1, 'list']] },
+  { q: "UNWIND [true, 1, '1'] AS x RETURN CASE x WHEN 1 THEN 'one' WHEN '1' THEN 'text' ELSE 'bool' END AS c", rows: [['bool'], ['one'], ['text']] },
+
   // ------------------------------------------------ reduce
   { q: 'RETURN reduce(s = 0, x IN [1, 2, 3] | s + x) AS sum', rows: [[6]] },
   { q: "RETURN reduce(s = '', x IN ['a', 'b', 'c'] | s + x) AS cat", rows: [['abc']] },

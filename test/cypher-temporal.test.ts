@@ -95,6 +95,14 @@ describe('agent memory: stamp, store, read back, filter, order', () => {
     ]);
     // carried through WITH and collected: still datetimes, still in time order
     assert.deepEqual(await one(`MATCH (n:Memory) WITH n ORDER BY n.createdAt WITH collect(n.text) AS texts RETURN texts`), [['old', 'tokyo', 'utc', 'berlin', 'future']]);
+    // two stored stamps compared with each other, and the latest and earliest: time order too, as ORDER BY has it
+    // (as text, tokyo's 18:00+09:00 would follow utc's 09:00Z, which is half a second later)
+    assert.deepEqual(await read(`MATCH (a:Memory {text: 'tokyo'}), (b:Memory {text: 'utc'}) RETURN a.createdAt < b.createdAt, a.createdAt > b.createdAt`), [[true, false]]);
+    assert.deepEqual(await read(`MATCH (n:Memory) WHERE n.text <> 'future' RETURN max(n.createdAt), min(n.createdAt)`), [['2024-05-08T11:30+02:00', '2024-04-01T09:00Z']]);
+    assert.deepEqual(
+      await read(`MATCH (n:Memory) WITH collect(n.createdAt) AS all MATCH (m:Memory) RETURN m.text, size([t IN all WHERE t < m.createdAt]) AS earlier ORDER BY earlier`),
+      [['old', 0], ['tokyo', 1], ['utc', 2], ['berlin', 3], ['future', 4]],
+    );
   });
 });
 

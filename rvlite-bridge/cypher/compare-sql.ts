@@ -44,7 +44,7 @@ export function kindArgs(v: Sql): string {
 }
 
 /** A value whose native form plain SQL compares as Cypher does. */
-function plain(v: Sql): boolean {
+export function plain(v: Sql): boolean {
   return SCALAR.has(v.type) && v.special !== true;
 }
 

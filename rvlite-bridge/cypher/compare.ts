@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { invalid } from './errors.ts';
 import { parseExactJson } from './exact-json.ts';
+import { sortKey as temporalSortKey } from './temporal/ops.ts';
 
 /**
  * Cypher's comparison, equality and ordering of values, in JS, registered as
@@ -269,7 +270,7 @@ export function compareValues(a: Value, b: Value): number | null {
     case 'number':
       return compareNumbers(a as number | bigint, b as number | bigint);
     case 'string':
-      return compareStrings(a as string, b as string);
+      return compareTemporalTexts(a as string, b as string) ?? compareStrings(a as string, b as string);
     case 'boolean':
       return a === b ? 0 : a ? 1 : -1;
     case 'list': {
@@ -286,6 +287,23 @@ export function compareValues(a: Value, b: Value): number | null {
     default:
       return null;
   }
+}
+
+/**
+ * Two texts that both hold temporal values of one kind (a stored datetime
+ * property, a list element), in time order, as ORDER BY sorts them
+ * (temporal/sql.ts orderKey): as text, 10:00+05:00 would follow 06:00Z,
+ * which is an hour later. Durations, which Cypher does not order, and
+ * texts of two kinds or none stay compared as text.
+ */
+function compareTemporalTexts(a: string, b: string): number | undefined {
+  const ka = temporalSortKey(a);
+  if (ka === a || typeof ka !== 'string') return undefined;
+  const kb = temporalSortKey(b);
+  if (kb === b || typeof kb !== 'string') return undefined;
+  // the key's second character is its kind (temporal/ops.ts KIND_RANK); 'f' is duration
+  if (ka[1] !== kb[1] || ka[1] === 'f') return undefined;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 export function compareOp(op: string, a: Value, b: Value): boolean | null {
@@ -382,6 +400,10 @@ function writeKey(w: KeyWriter, v: Value): void {
   }
   if (typeof v === 'string') {
     w.byte(T.string);
+    // temporal text in time order, as ORDER BY and compareValues have it (min, max, lists sorted or
+    // grouped), then the text itself, so two texts of one instant stay two keys; durations as text
+    const time = temporalSortKey(v);
+    if (typeof time === 'string' && time !== v && time[1] !== 'f') w.string(time);
     return w.string(v);
   }
   if (typeof v === 'boolean') {

@@ -1,6 +1,6 @@
 import type { Expr, Pattern } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
-import { compareSql, groupKey, inItemsSql, inSql, needsGroupKey } from './compare-sql.ts';
+import { compareSql, groupKey, inItemsSql, inSql, needsGroupKey, plain } from './compare-sql.ts';
 import { pathFunction } from './paths.ts';
 import { extraAggregate, extraFunction, regexMatch } from './functions.ts';
 import { listComprehension, mapProjection, quantifier, reduce, slice } from './list-expr.ts';
@@ -341,13 +341,29 @@ function caseExpr(e: Extract<Expr, { kind: 'case' }>, c: (x: Expr) => Sql): Sql 
   const first = results[0]?.type ?? 'null';
   const same = results.every((r) => r.type === first);
   const type: VType = same ? first : 'any';
+  // CASE x WHEN v: SQLite's = where it agrees with Cypher's (both sides plain scalars of one type), else
+  // Cypher equality per branch (CASE true WHEN 1 must not match: SQLite holds true as 1). That repeats x
+  // in each branch, so a subject that draws a random value keeps SQLite's = and its single evaluation.
+  const sqliteEquals = !subject || branches.every((b) => plain(subject) && plain(b.when) && b.when.type === subject.type) || drawsRandom(e.subject as Expr);
   const build = (form: (v: Sql) => string): string => {
-    const head = subject ? `CASE ${subject.native}` : 'CASE';
-    const whens = branches.map((b) => `WHEN ${b.when.native} THEN ${form(b.then)}`).join(' ');
+    const head = subject && sqliteEquals ? `CASE ${subject.native}` : 'CASE';
+    const whens = branches.map((b) => `WHEN ${subject && !sqliteEquals ? compareSql('=', subject, b.when) : b.when.native} THEN ${form(b.then)}`).join(' ');
     return `(${head} ${whens} ELSE ${form(otherwise)} END)`;
   };
   if (type === 'any') return fromJson(build((v) => (v.type === 'null' ? 'NULL' : v.json)));
   return fromNative(type, build((v) => v.native));
+}
+
+/** Whether an expression calls rand() or randomUUID(), whose value changes each time SQLite evaluates it. */
+function drawsRandom(e: Expr): boolean {
+  const visit = (x: unknown): boolean => {
+    if (Array.isArray(x)) return x.some(visit);
+    if (x === null || typeof x !== 'object') return false;
+    const o = x as { kind?: unknown; name?: unknown };
+    if (o.kind === 'call' && typeof o.name === 'string' && ['rand', 'randomuuid'].includes(o.name.toLowerCase())) return true;
+    return Object.values(o).some(visit);
+  };
+  return visit(e);
 }
 
 function needArgs(e: Extract<Expr, { kind: 'call' }>, min: number, max = min): void {
