@@ -150,6 +150,24 @@ describe('cypher paths, UNION, pattern comprehensions, FOREACH', () => {
     await fails("MATCH p = (p)-->() RETURN p", 'EINVAL', /variable p is already defined/);
   });
 
+  test('CREATE p = ... and MERGE p = ... bind the path they made or found, per row, without hidden variables', async () => {
+    const made = await write("CREATE p = (:Q {name: 'q1'})-[:M]->(:Q {name: 'q2'})<-[:M]-(:Q {name: 'q3'}) RETURN p, length(p)");
+    assert.deepEqual([show(made[0]?.[0]), made[0]?.[1]], ['q1-M->q2<-M-q3', 2]);
+    // the second row finds the path the first made: same nodes, no new ones
+    const merged = await write("UNWIND ['q1', 'q1'] AS n MATCH (a:Q {name: n}) MERGE p = (a)-[:MM]->(:Q {name: 'q4'}) RETURN (nodes(p)[1]).name, id(nodes(p)[1])");
+    assert.equal(merged.length, 2);
+    assert.deepEqual(merged[0], merged[1]);
+    assert.equal(merged[0]?.[0], 'q4');
+    assert.deepEqual(await read("MATCH (n:Q {name: 'q4'}) RETURN count(n)"), [[1]]);
+    const one = await write("MERGE p = (n:Q {name: 'q1'}) RETURN length(p), (nodes(p)[0]).name");
+    assert.deepEqual(one, [[0, 'q1']]);
+    // RETURN * shows the query's own variables and the path only
+    const star = await write('CREATE p = (:Q {name: "q5"})-[:M]->() RETURN *');
+    assert.equal(star[0]?.length, 1);
+    await fails("MATCH (p:Q {name: 'q1'}) CREATE p = ()-[:M]->()", 'EINVAL', /variable p is already (bound|defined)/, true);
+    await write('MATCH (n:Q) DETACH DELETE n');
+  });
+
   test('no match and OPTIONAL MATCH give no rows and null paths', async () => {
     assert.deepEqual(await read('MATCH p = (:Nope)-->() RETURN p'), []);
     assert.deepEqual(await read("MATCH (x:P {name: 'x'}) OPTIONAL MATCH p = (x)-[*]->() RETURN p, nodes(p), relationships(p), length(p)"), [[null, null, null, null]]);

@@ -325,10 +325,10 @@ class WriteRun {
   private writeClause(clause: Clause): void {
     switch (clause.kind) {
       case 'create':
-        this.createClause(clause.patterns);
+        this.bindingPaths(clause.patterns, (patterns) => this.createClause(patterns));
         return;
       case 'merge':
-        this.merge(clause.pattern, clause.onCreate, clause.onMatch);
+        this.bindingPaths([clause.pattern], ([pattern]) => this.merge(pattern as Pattern, clause.onCreate, clause.onMatch));
         return;
       case 'set':
         if (this.setBatch(clause.items)) return;
@@ -479,6 +479,46 @@ class WriteRun {
    * variables are declared before the first row, so a later clause knows
    * them even when no row comes in.
    */
+  /**
+   * CREATE p = (...) and MERGE p = (...): runs the clause with a hidden
+   * variable on every unnamed node and relationship of a named path, then
+   * binds p on each row from the ids they hold (a path value as it travels
+   * between clauses, paths.ts: {nodes: [ids], rels: [ids]}) and drops the
+   * hidden ones.
+   */
+  private bindingPaths(patterns: Pattern[], run: (patterns: Pattern[]) => void): void {
+    if (patterns.every((p) => !p.path)) {
+      run(patterns);
+      return;
+    }
+    const taken = new Set(this.vars.map((v) => v.name));
+    for (const p of patterns) if (p.path && taken.has(p.path)) throw invalid(`variable ${p.path} is already bound; name the path with a new variable.`);
+    const hidden: string[] = [];
+    const name = (given: string | null): string => {
+      if (given !== null) return given;
+      const made = `${HIDDEN_PREFIX}${hidden.length}`;
+      hidden.push(made);
+      return made;
+    };
+    const named = patterns.map((p) =>
+      p.path ? { ...p, nodes: p.nodes.map((n) => ({ ...n, variable: name(n.variable) })), rels: p.rels.map((r) => ({ ...r, variable: name(r.variable) })) } : p,
+    );
+    run(named);
+    const paths = named.flatMap((p) => (p.path ? [{ path: p.path, nodes: p.nodes.map((n) => this.indexOf(n.variable as string)), rels: p.rels.map((r) => this.indexOf(r.variable as string)) }] : []));
+    const at = paths.map((p) => this.addVar(p.path, 'path'));
+    for (const row of this.rows) {
+      paths.forEach((p, k) => {
+        const ids = (cols: number[]): unknown[] => cols.map((c) => row[c] ?? null);
+        const nodes = ids(p.nodes);
+        const rels = ids(p.rels);
+        row[at[k] as number] = nodes.includes(null) || rels.includes(null) ? null : { nodes, rels };
+      });
+    }
+    const drop = new Set(hidden.map((h) => this.indexOf(h)));
+    this.vars = this.vars.filter((_v, i) => !drop.has(i));
+    this.rows = this.rows.map((row) => row.filter((_c, i) => !drop.has(i)));
+  }
+
   private createClause(patterns: Pattern[]): void {
     const before = new Set(this.vars.map((v) => v.name));
     for (const v of patternVariables(patterns)) if (!before.has(v.name)) this.addVar(v.name, v.type);
@@ -1210,6 +1250,9 @@ class WriteRun {
 
 /** The name the batch MERGE gives its row numbers (a NUL-free name no query can spell as a variable). */
 const ROW_NUMBER = '\u0002row';
+
+/** The names bindingPaths gives the unnamed parts of a named path while its clause runs (as unspellable). */
+const HIDDEN_PREFIX = '\u0002part';
 
 const INT64_MAX = 2n ** 63n - 1n;
 
