@@ -73,6 +73,7 @@ describe('Cypher errors found before anything runs (empty graph)', () => {
     refuses('MATCH (n) DELETE n:Person', /REMOVE n:Label/);
     refuses('MATCH () DELETE 1 + 1', /not a computed value/);
     refuses('MATCH (a)-[r]->()-[r]->(a) RETURN r', /appears twice in one MATCH/);
+    refuses('MATCH p = (a)-[*]->(b) RETURN size(p)', /size\(\) takes a string or a list, not a path; use length\(p\)/);
   });
 
   test('valid queries still run', () => {

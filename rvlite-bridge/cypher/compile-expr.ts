@@ -461,6 +461,8 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
         return fromNative('num', ctx.patternCount(arg.pattern, scope));
       }
       const v = one();
+      // a path's size is not its length (openCypher: InvalidArgumentType); say which function counts it
+      if (e.name === 'size' && v.type === 'path') throw invalid(`size() takes a string or a list, not a path; use length(p) for its relationships or size(nodes(p)) for its nodes; fix ${e.text}.`);
       if (v.type === 'str') return fromNative('num', `length(${v.native})`);
       if (v.type === 'nodes' || v.type === 'rels') return fromNative('num', `json_array_length(${v.native})`);
       if (v.type === 'list') return fromNative('num', `json_array_length(${v.json})`);
