@@ -74,6 +74,8 @@ describe('Cypher errors found before anything runs (empty graph)', () => {
     refuses('MATCH () DELETE 1 + 1', /not a computed value/);
     refuses('MATCH (a)-[r]->()-[r]->(a) RETURN r', /appears twice in one MATCH/);
     refuses('MATCH p = (a)-[*]->(b) RETURN size(p)', /size\(\) takes a string or a list, not a path; use length\(p\)/);
+    refuses('RETURN 1.34E999', /too large for a float/);
+    refuses("RETURN 'C:\\users'", /holds \\u without four hex digits; .* \\\\ for a backslash/);
   });
 
   test('valid queries still run', () => {

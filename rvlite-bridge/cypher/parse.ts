@@ -807,7 +807,10 @@ function literal(n: PTree): Expr {
     case 'numberLiteral': {
       const int = kid(c, 'integerLiteral');
       if (int) return { kind: 'literal', value: integerValue(int) };
-      return { kind: 'literal', value: Number(c.text), float: true };
+      const value = Number(c.text);
+      // openCypher's FloatingPointOverflow: a literal beyond the largest double is refused, not read as Infinity
+      if (!Number.isFinite(value)) throw invalid(`the number ${c.text} is too large for a float (the largest is about 1.8e308); write a smaller number.`);
+      return { kind: 'literal', value, float: true };
     }
     case 'stringLiteral':
       return { kind: 'literal', value: unescapeString(c.text) };
@@ -878,9 +881,12 @@ function unescapeString(quoted: string): string {
     } else if (next === 'u' && /^[0-9a-fA-F]{4}$/.test(body.slice(i + 2, i + 6))) {
       out += String.fromCharCode(parseInt(body.slice(i + 2, i + 6), 16));
       i += 5;
-    } else if (next === 'U' && /^[0-9a-fA-F]{8}$/.test(body.slice(i + 2, i + 10))) {
+    } else if (next === 'U' && /^[0-9a-fA-F]{8}$/.test(body.slice(i + 2, i + 10)) && parseInt(body.slice(i + 2, i + 10), 16) <= 0x10ffff) {
       out += String.fromCodePoint(parseInt(body.slice(i + 2, i + 10), 16));
       i += 9;
+    } else if (next === 'u' || next === 'U') {
+      // openCypher's InvalidUnicodeLiteral (a lone backslash before other letters is kept as written)
+      throw invalid(`${quoted.length > 40 ? 'a string' : quoted} holds \\${next} without ${next === 'u' ? 'four' : 'eight'} hex digits${next === 'U' ? ' of a code point up to 10FFFF' : ''}; write \\u00e9 or \\U0001F600, or \\\\ for a backslash.`);
     } else {
       out += ch;
     }
