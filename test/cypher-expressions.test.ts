@@ -83,6 +83,12 @@ const CASES: Case[] = [
   { q: "MATCH (n:Entity {name: 'ada'}) RETURN CASE n.name WHEN 'ada' THEN 1 ELSE 0 END AS named, CASE n.obs WHEN 1 THEN 'n' ELSE 'list' END AS obs", rows: [[1, 'list']] },
   { q: "UNWIND [true, 1, '1'] AS x RETURN CASE x WHEN 1 THEN 'one' WHEN '1' THEN 'text' ELSE 'bool' END AS c", rows: [['bool'], ['one'], ['text']] },
 
+  // ------------------------------------------------ a node's property read where it sits in a list or map
+  { q: "MATCH (n:Entity {name: 'ada'}) WITH collect({node: n, at: 1}) AS xs RETURN [x IN xs | x.node.name] AS names", rows: [[['ada']]] },
+  { q: "MATCH (n:Entity {name: 'ada'}) WITH [n, 1] AS l, {n: n} AS m RETURN (l[0]).name, m.n.name, (l[0]).missing", rows: [['ada', 'ada', null]] },
+  // a map that only looks like a node (a key too many) is read as the map it is
+  { q: 'WITH {id: 1, labels: [], properties: {a: 2}, extra: 1} AS m RETURN m.a, m.extra, m.properties.a', rows: [[null, 1, 2]] },
+
   // ------------------------------------------------ reduce
   { q: 'RETURN reduce(s = 0, x IN [1, 2, 3] | s + x) AS sum', rows: [[6]] },
   { q: "RETURN reduce(s = '', x IN ['a', 'b', 'c'] | s + x) AS cat", rows: [['abc']] },

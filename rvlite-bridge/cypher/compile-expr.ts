@@ -111,9 +111,36 @@ export function propertyOf(v: Sql, key: string): Sql {
     return { type: 'any', native, json: scalarJson(native) };
   }
   if (v.type === 'node' || v.type === 'rel') return jsonAt(propsOf(v), keyPath(key));
-  if (v.type === 'map' || v.type === 'any') return jsonAt(v.json, keyPath(key));
+  if (v.type === 'map' || (v.type === 'any' && v.entityFree)) return { ...jsonAt(v.json, keyPath(key)), ...(v.entityFree ? { entityFree: true } : {}) };
+  if (v.type === 'any') return entityOrMapAt(v.json, key);
   if (v.type === 'null') return fromNative('null', 'NULL');
   throw invalid(`cannot read property ${key} of a ${describe(v.type)}; use it on a node, relationship or map.`);
+}
+
+/**
+ * A key of a value of unknown type: a map's entry, or the property of a node
+ * or relationship met inside a list or map (`collect({node: n})`, `[n, 1][0]`,
+ * `{n: n}.n`), which travels as the object RETURN shows, its properties one
+ * level down; an object with exactly the keys of that form is read as one,
+ * as the comparator reads it (compare.ts).
+ */
+const ENTITY_FORM_KEYS: ReadonlySet<string> = new Set(['id', 'labels', 'properties', 'type', 'start', 'end']);
+
+function entityOrMapAt(json: string, key: string): Sql {
+  const entity =
+    `(json_type(${json}, '$.properties') = 'object' AND json_type(${json}, '$.id') = 'integer' AND ` +
+    `((json_type(${json}, '$.labels') = 'array' AND (SELECT count(*) FROM json_each(${json})) = 3) OR ` +
+    `(json_type(${json}, '$.type') = 'text' AND (SELECT count(*) FROM json_each(${json})) = 5)))`;
+  const path = keyPath(key);
+  const inProps = `'$.properties.${path.slice(3)}`;
+  const plain = jsonAt(json, path);
+  const prop = jsonAt(json, inProps);
+  // a key an entity's form does not have at its top is read from a map that has it without the entity
+  // test (the common case, `r.name` of a row of $rows, pays one json_type); the form's own keys test first
+  const pick = ENTITY_FORM_KEYS.has(key)
+    ? (a: string, b: string): string => `(CASE WHEN ${entity} THEN ${b} ELSE ${a} END)`
+    : (a: string, b: string): string => `(CASE WHEN json_type(${json}, ${path}) IS NOT NULL THEN ${a} WHEN ${entity} THEN ${b} END)`;
+  return { type: 'any', native: pick(plain.native, prop.native), json: pick(plain.json, prop.json), jsonType: pick(plain.jsonType as string, prop.jsonType as string) };
 }
 
 /**
@@ -139,8 +166,8 @@ export function bindValue(ctx: ExprContext, value: unknown, what: string): Sql {
   }
   if (typeof value === 'bigint') return fromNative('num', ctx.bind(value));
   if (typeof value === 'string') return fromNative('str', ctx.bind(value));
-  if (Array.isArray(value)) return fromNative('list', `json(${ctx.bind(toJsonText(value))})`);
-  if (typeof value === 'object') return fromNative('map', `json(${ctx.bind(toJsonText(value))})`);
+  if (Array.isArray(value)) return { ...fromNative('list', `json(${ctx.bind(toJsonText(value))})`), entityFree: true };
+  if (typeof value === 'object') return { ...fromNative('map', `json(${ctx.bind(toJsonText(value))})`), entityFree: true };
   throw invalid(`${what} has an unsupported type; pass JSON values.`);
 }
 

@@ -36,16 +36,18 @@ export interface StageVar {
   col: string;
   /** a number that may be NaN or ±Infinity (Sql.special), so its comparisons stay Cypher's in later clauses */
   special?: boolean;
+  /** JSON that can hold no node or relationship (Sql.entityFree), carried so `r.name` of a row of $rows stays a plain read */
+  entityFree?: boolean;
 }
 
-/** A stage's column as a value, keeping Sql.special. */
-function restore(col: string, v: { type: VType; special?: boolean }): Sql {
+/** A stage's column as a value, keeping Sql.special and Sql.entityFree. */
+function restore(col: string, v: { type: VType; special?: boolean; entityFree?: boolean }): Sql {
   const sql = fromColumn(col, v.type);
-  return v.special === true ? { ...sql, special: true } : sql;
+  return { ...sql, ...specialOf(v) };
 }
 
-function specialOf(v: { special?: boolean }): { special?: true } {
-  return v.special === true ? { special: true } : {};
+function specialOf(v: { special?: boolean; entityFree?: boolean }): { special?: true; entityFree?: true } {
+  return { ...(v.special === true ? { special: true } : {}), ...(v.entityFree === true ? { entityFree: true } : {}) };
 }
 
 export interface Stage {
@@ -651,6 +653,7 @@ export class ReadCompiler {
     } else {
       b.from.push(`json_each(${list.json}) ${j}`);
       v = { type: 'any', native: `${j}.value`, json: `(CASE ${j}.type WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'array' THEN ${j}.value WHEN 'object' THEN ${j}.value ELSE json_quote(${j}.value) END)` };
+      if (list.entityFree) v.entityFree = true;
     }
     b.vars.set(clause.variable, v);
     return this.flush(b, false);

@@ -42,6 +42,12 @@ export interface Sql {
    * the value's JSON text and parsing it again (compare-sql.ts type guards)
    */
   jsonType?: string;
+  /**
+   * JSON that can hold no node or relationship (a parameter's value, its
+   * elements and entries), so a key of it is a map's key and needs no test
+   * for a node's form (compile-expr.ts entityOrMapAt). Lost at the next stage.
+   */
+  entityFree?: boolean;
 }
 
 export const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
