@@ -83,6 +83,9 @@ const CASES: Case[] = [
   { q: "MATCH (n:Entity {name: 'ada'}) RETURN CASE n.name WHEN 'ada' THEN 1 ELSE 0 END AS named, CASE n.obs WHEN 1 THEN 'n' ELSE 'list' END AS obs", rows: [[1, 'list']] },
   { q: "UNWIND [true, 1, '1'] AS x RETURN CASE x WHEN 1 THEN 'one' WHEN '1' THEN 'text' ELSE 'bool' END AS c", rows: [['bool'], ['one'], ['text']] },
 
+  // ------------------------------------------------ case mapping beyond ASCII (SQLite's lower() leaves 'É' as it is)
+  { q: "RETURN toLower('ÉCOLE Straße'), toUpper('straße é'), toLower('ABC'), toUpper(null), 'Élodie' STARTS WITH toUpper('é')", rows: [['école straße', 'STRASSE É', 'abc', null, true]] },
+
   // ------------------------------------------------ a node's property read where it sits in a list or map
   { q: "MATCH (n:Entity {name: 'ada'}) WITH collect({node: n, at: 1}) AS xs RETURN [x IN xs | x.node.name] AS names", rows: [[['ada']]] },
   { q: "MATCH (n:Entity {name: 'ada'}) WITH [n, 1] AS l, {n: n} AS m RETURN (l[0]).name, m.n.name, (l[0]).missing", rows: [['ada', 'ada', null]] },

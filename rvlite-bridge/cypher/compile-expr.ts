@@ -514,10 +514,14 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
     }
     case 'toupper':
     case 'upper':
-      return fromNative('str', `upper(${one().native})`);
     case 'tolower':
-    case 'lower':
-      return fromNative('str', `lower(${one().native})`);
+    case 'lower': {
+      // SQLite's upper() and lower() change ASCII letters only ('é' stays 'é'): text with other characters
+      // (more UTF-8 bytes than characters) goes to JS's full Unicode case mapping (functions.ts)
+      const x = one().native;
+      const [sqlite, js] = e.name === 'toupper' || e.name === 'upper' ? ['upper', 'cypher_upper'] : ['lower', 'cypher_lower'];
+      return fromNative('str', `(CASE WHEN length(${x}) = length(CAST(${x} AS BLOB)) THEN ${sqlite}(${x}) ELSE ${js}(${x}) END)`);
+    }
     case 'trim':
     case 'ltrim':
     case 'rtrim':

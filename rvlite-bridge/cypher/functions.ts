@@ -164,6 +164,8 @@ export function registerFunctionLibrary(db: Database.Database): void {
   });
   // by code point, so a surrogate pair (an emoji) stays whole
   db.function('cypher_reverse', det, (s: unknown) => (typeof s === 'string' ? [...s].reverse().join('') : null));
+  db.function('cypher_upper', det, (s: unknown) => (typeof s === 'string' ? s.toUpperCase() : s === null ? null : String(s)));
+  db.function('cypher_lower', det, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s === null ? null : String(s)));
   db.function('cypher_uuid', { deterministic: false, varargs: false, safeIntegers: true }, () => randomUUID());
   db.function('cypher_rand', { deterministic: false, varargs: false, safeIntegers: true }, () => Math.random());
   /** An error raised from inside the SQL, when a value's type is only known at run time. */
