@@ -2,6 +2,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LIMITS } from '../schemas/limits.ts';
 import { queryRunner } from '../rvlite-bridge/query-runner.ts';
+import { indexWorkersEnded } from '../store/ann-index.ts';
 import { StoreRegistry } from '../store/registry.ts';
 import { ReplicationFollower } from '../store/replicate/follower.ts';
 import { parseTarget } from '../store/replicate/postgres-target.ts';
@@ -84,6 +85,8 @@ async function run(options: Extract<typeof command, { kind: 'run' }>['options'])
       if (inspectorRegistry !== registry) await inspectorRegistry.closeAll().catch(() => undefined);
       // Last, so the query children's connections are the last to close each cache and remove its -wal and -shm.
       await queryRunner().stop().catch(() => undefined);
+      // a closed store's index worker ends after its step at hand: exiting inside it can abort the process
+      await indexWorkersEnded(5_000);
       process.exit(0);
     })();
   };

@@ -34,6 +34,24 @@ function startWorker(workerData: WorkerSetup): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
+/** The exits of the index workers still running, closed stores' included (a closed store's worker ends by itself). */
+const liveWorkers = new Set<Promise<void>>();
+
+/**
+ * Waits up to `capMs` for every index worker to end. A process that exits
+ * with one still inside the index library can abort instead of exiting
+ * (ann-worker.ts end()), so the server calls this before process.exit.
+ */
+export async function indexWorkersEnded(capMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const cap = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, capMs);
+    timer.unref();
+  });
+  await Promise.race([Promise.all([...liveWorkers]), cap]);
+  clearTimeout(timer);
+}
+
 /** Rows per message while a build feeds the worker: a few MB, so memory does not hold a second copy of the store. */
 const BUILD_CHUNK_BYTES = 4 * 1024 * 1024;
 /** The most keys a search asks for (store/ann-query.ts caps it at this). */
@@ -140,6 +158,10 @@ export class AnnIndex {
       commitCount: this.#commitCount.buffer,
     };
     this.#worker = startWorker(setup);
+    const worker = this.#worker;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    liveWorkers.add(exited);
+    void exited.then(() => liveWorkers.delete(exited));
     this.#feed = new WorkerFeed(opts.dimensions, source, (step, transfer) => this.#post({ type: 'step', step }, transfer));
     this.#worker.unref();
     this.#worker.on('message', (msg: FromWorker) => this.#onMessage(msg));
@@ -298,8 +320,11 @@ export class AnnIndex {
     const saving = this.#opts.writable && this.#state !== 'failed' && this.#saveAskedAt > this.#applied;
     if (save || saving) this.#closed = this.#askToClose(save);
     else {
-      // not awaited: a worker kept from the cores takes seconds even to stop, and nothing depends on it
-      void this.#worker.terminate().catch(() => undefined);
+      // not awaited: a worker kept from the cores takes seconds even to stop, and nothing depends on it;
+      // asked, not terminated (ann-worker.ts end() says why), and held until it ends, so that a process
+      // exiting on its own (the CLI) does not tear it down inside the index library
+      this.#post({ type: 'stop' });
+      this.#worker.ref();
       this.#closed = Promise.resolve();
     }
     this.#build = undefined;
@@ -307,10 +332,14 @@ export class AnnIndex {
     return this.#closed;
   }
 
-  /** Lets the worker reach a mark worth saving, write the sidecar, and stop; ends it after CLOSE_WAIT_MS. */
+  /**
+   * Lets the worker reach a mark worth saving, write the sidecar, and stop;
+   * stops waiting after CLOSE_WAIT_MS and leaves it to end by itself (the
+   * sidecar is written whole or not at all, store/ann-sidecar.ts).
+   */
   #askToClose(save: boolean): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void this.#worker.terminate(), CLOSE_WAIT_MS);
+      const timer = setTimeout(resolve, CLOSE_WAIT_MS);
       this.#onClosed = () => {
         clearTimeout(timer);
         resolve();
@@ -404,7 +433,8 @@ export class AnnIndex {
         this.#opts.warn(msg.message);
         return;
       case 'closed':
-        void this.#worker.terminate();
+        // the worker ends by itself once it has said so (ann-worker.ts end())
+        this.#onClosed?.();
         return;
       case 'saved':
         return;
@@ -443,7 +473,8 @@ export class AnnIndex {
 
   /** The worker keeps the process alive only while a search or a waiter needs its answer. */
   #unrefWhenIdle(): void {
-    if (this.#searches.size === 0 && this.#readyWaiters.length === 0) this.#worker.unref();
+    // a closed index's worker stays held until it has ended (close())
+    if (this.#searches.size === 0 && this.#readyWaiters.length === 0 && !this.#closed) this.#worker.unref();
   }
 
   #wakeWaiters(all: boolean): void {

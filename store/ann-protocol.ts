@@ -60,7 +60,9 @@ export type ToWorker =
   | { type: 'step'; step: Step }
   | { type: 'search'; id: number; vector: Float32Array; k: number }
   /** Apply up to the next mark (when that is little work), write the sidecar if asked, and stop. */
-  | { type: 'close'; save: boolean };
+  | { type: 'close'; save: boolean }
+  /** Stop after the step at hand, saving nothing (a close with no sidecar to write). */
+  | { type: 'stop' };
 
 export type FromWorker =
   /** `spare`: the applied upsert's vector buffer, given back for the handle's next rows */

@@ -77,6 +77,8 @@ let finished = false;
 /** The last mark applied, when nothing after it has been applied yet: the only state a sidecar may hold. */
 let atMark: Extract<Step, { kind: 'mark' }> | undefined;
 let closing: { save: boolean } | undefined;
+/** asked to stop without saving: ends after the step at hand (end()) */
+let stopping = false;
 
 function post(msg: FromWorker): void {
   port.postMessage(msg);
@@ -93,19 +95,43 @@ port.on('message', (msg: ToWorker) => {
     else answer();
     return;
   }
+  if (msg.type === 'stop') {
+    stopping = true;
+    if (!running) end();
+    return;
+  }
   if (msg.type === 'close') closing = { save: msg.save };
   else steps.push(msg.step);
   schedule();
 });
+
+/**
+ * Ends this thread by letting its event loop run dry (the port was its last
+ * handle), never by Worker.terminate(): a thread terminated while usearch is
+ * inside add() or remove() aborts the whole process (usearch is built with C++
+ * exceptions, and the N-API call that fails under termination throws one that
+ * nothing catches: "terminate called after throwing an instance of
+ * 'Napi::Error'").
+ */
+function end(): void {
+  finished = true;
+  steps.length = 0;
+  port.close();
+}
 
 /** One slice or step at a time, never two at once (a sidecar write awaits). */
 function schedule(restMs = 0): void {
   if (running || finished) return;
   running = true;
   const run = (): void => {
+    if (stopping) {
+      running = false;
+      return end();
+    }
     const started = performance.now();
     void work().finally(() => {
       running = false;
+      if (stopping || finished) return end();
       // while the store commits, rest between slices (store/ann-pacing.ts); a close never waits
       if (closing || steps.length > 0) schedule(closing ? 0 : pacer.restAfter(performance.now() - started));
     });

@@ -1,5 +1,6 @@
 /** The library API: `import { RvfDatabase } from 'rvf-mcp-server'`. */
 export { RvfDatabase, idToJson, type RebuildResult, type ReadSnapshot, type WriteSession } from './database.ts';
+export { indexWorkersEnded } from './ann-index.ts';
 export { type Effects, type TableEffects, type SqlValue } from './effects.ts';
 export { RvfError, isRvfError, type RvfErrorCode } from './errors.ts';
 export { LIMITS } from '../schemas/limits.ts';

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { RvfDatabase } from '../store/index.ts';
 import { failingSyncForTests } from '../store/commit-sync.ts';
@@ -332,6 +334,17 @@ test('close does not wait for a busy worker when no sidecar is to be written', a
   await assertSound(again, () => true);
   await again.close();
   assert.deepEqual(warnings, [], 'the sidecar was used as it was');
+});
+
+test('stores closed while their index workers add rows, 60 rounds of three: the process lives (the workers end themselves)', async () => {
+  // the compiled store, as shipped (npm test builds dist/ first); the fixture says why not the source
+  const storeModule = fileURLToPath(new URL('../dist/store/index.js', import.meta.url));
+  assert.ok(existsSync(storeModule), 'dist/ is built (npm run build)');
+  const script = fileURLToPath(new URL('./fixtures/index-close-churn.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, storeModule, '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { code, signal, stdout, stderr } = await finished(child);
+  assert.equal(stderr.includes('terminate called'), false, stderr);
+  assert.deepEqual([code, signal, stdout.trim()], [0, null, 'survived 60'], stderr);
 });
 
 test('a sidecar that is missing, truncated, damaged, foreign or stale is rebuilt, never trusted', async () => {
