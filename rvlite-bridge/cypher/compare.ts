@@ -297,13 +297,19 @@ export function compareValues(a: Value, b: Value): number | null {
  * texts of two kinds or none stay compared as text.
  */
 function compareTemporalTexts(a: string, b: string): number | undefined {
-  const ka = temporalSortKey(a);
-  if (ka === a || typeof ka !== 'string') return undefined;
-  const kb = temporalSortKey(b);
-  if (kb === b || typeof kb !== 'string') return undefined;
-  // the key's second character is its kind (temporal/ops.ts KIND_RANK); 'f' is duration
-  if (ka[1] !== kb[1] || ka[1] === 'f') return undefined;
+  const ka = timeKey(a);
+  if (ka === undefined) return undefined;
+  const kb = timeKey(b);
+  // the key's second character is its kind (temporal/ops.ts KIND_RANK)
+  if (kb === undefined || ka[1] !== kb[1]) return undefined;
   return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+/** The time-order key of a text holding a temporal value other than a duration (which Cypher does not order); undefined for any other text. */
+function timeKey(s: string): string | undefined {
+  const key = temporalSortKey(s);
+  // 'f' is the duration kind (temporal/ops.ts KIND_RANK)
+  return typeof key === 'string' && key !== s && key[1] !== 'f' ? key : undefined;
 }
 
 export function compareOp(op: string, a: Value, b: Value): boolean | null {
@@ -402,8 +408,8 @@ function writeKey(w: KeyWriter, v: Value): void {
     w.byte(T.string);
     // temporal text in time order, as ORDER BY and compareValues have it (min, max, lists sorted or
     // grouped), then the text itself, so two texts of one instant stay two keys; durations as text
-    const time = temporalSortKey(v);
-    if (typeof time === 'string' && time !== v && time[1] !== 'f') w.string(time);
+    const time = timeKey(v);
+    if (time !== undefined) w.string(time);
     return w.string(v);
   }
   if (typeof v === 'boolean') {

@@ -133,14 +133,19 @@ function entityOrMapAt(json: string, key: string): Sql {
     `(json_type(${json}, '$.type') = 'text' AND (SELECT count(*) FROM json_each(${json})) = 5)))`;
   const path = keyPath(key);
   const inProps = `'$.properties.${path.slice(3)}`;
-  const plain = jsonAt(json, path);
-  const prop = jsonAt(json, inProps);
+  const asMap = jsonAt(json, path);
+  const asEntity = jsonAt(json, inProps);
   // a key an entity's form does not have at its top is read from a map that has it without the entity
   // test (the common case, `r.name` of a row of $rows, pays one json_type); the form's own keys test first
   const pick = ENTITY_FORM_KEYS.has(key)
-    ? (a: string, b: string): string => `(CASE WHEN ${entity} THEN ${b} ELSE ${a} END)`
-    : (a: string, b: string): string => `(CASE WHEN json_type(${json}, ${path}) IS NOT NULL THEN ${a} WHEN ${entity} THEN ${b} END)`;
-  return { type: 'any', native: pick(plain.native, prop.native), json: pick(plain.json, prop.json), jsonType: pick(plain.jsonType as string, prop.jsonType as string) };
+    ? (map: string, entityProp: string): string => `(CASE WHEN ${entity} THEN ${entityProp} ELSE ${map} END)`
+    : (map: string, entityProp: string): string => `(CASE WHEN json_type(${json}, ${path}) IS NOT NULL THEN ${map} WHEN ${entity} THEN ${entityProp} END)`;
+  return {
+    type: 'any',
+    native: pick(asMap.native, asEntity.native),
+    json: pick(asMap.json, asEntity.json),
+    jsonType: pick(asMap.jsonType as string, asEntity.jsonType as string),
+  };
 }
 
 /**

@@ -40,13 +40,13 @@ export interface StageVar {
   entityFree?: boolean;
 }
 
-/** A stage's column as a value, keeping Sql.special and Sql.entityFree. */
+/** A stage's column as a value, keeping the flags a stage carries (carriedFlags). */
 function restore(col: string, v: { type: VType; special?: boolean; entityFree?: boolean }): Sql {
-  const sql = fromColumn(col, v.type);
-  return { ...sql, ...specialOf(v) };
+  return { ...fromColumn(col, v.type), ...carriedFlags(v) };
 }
 
-function specialOf(v: { special?: boolean; entityFree?: boolean }): { special?: true; entityFree?: true } {
+/** The flags of a value that a stage's column keeps for the next clause: Sql.special and Sql.entityFree. */
+function carriedFlags(v: { special?: boolean; entityFree?: boolean }): { special?: true; entityFree?: true } {
   return { ...(v.special === true ? { special: true } : {}), ...(v.entityFree === true ? { entityFree: true } : {}) };
 }
 
@@ -160,7 +160,7 @@ export class ReadCompiler {
       if (!keepHidden && varName.startsWith(HIDDEN)) continue;
       const col = this.next('c');
       select.push(`${carry(v)} AS ${col}`);
-      vars.set(varName, { type: v.type, col, ...specialOf(v) });
+      vars.set(varName, { type: v.type, col, ...carriedFlags(v) });
     }
     if (select.length === 0) select.push(`1 AS ${this.next('c')}`);
     this.ctes.push(`${name} AS (SELECT ${distinct ? 'DISTINCT ' : ''}${select.join(', ')}${clauses(b)})`);
@@ -698,7 +698,7 @@ export class ReadCompiler {
     const compiled = items.map((i) => this.expr(i.expr, b.vars, true));
     const aggregating = items.some((i) => isAggregate(i.expr));
     const name = this.next('s');
-    const out = items.map((item, i) => ({ name: item.name, type: (compiled[i] as Sql).type, col: this.next('c'), ...specialOf(compiled[i] as Sql) }));
+    const out = items.map((item, i) => ({ name: item.name, type: (compiled[i] as Sql).type, col: this.next('c'), ...carriedFlags(compiled[i] as Sql) }));
     const select = out.map((o, i) => `${carry(compiled[i] as Sql)} AS ${o.col}`);
     // Constant keys do not split groups, and SQLite would read a bare integer key as a column number.
     // Keys group by Cypher's equivalence (1 and 1.0, lists and maps by value: compare-sql.ts).
@@ -757,7 +757,7 @@ export class ReadCompiler {
       });
       this.ctes.push(`${name} AS ${m(name)}(SELECT * FROM ${raw} GROUP BY ${keys.join(', ')})`);
     }
-    const vars = new Map<string, StageVar>(out.map((o) => [o.name, { type: o.type, col: o.col, ...specialOf(o) }]));
+    const vars = new Map<string, StageVar>(out.map((o) => [o.name, { type: o.type, col: o.col, ...carriedFlags(o) }]));
     return { stage: { name, vars }, items: out, order, paging: this.paging(proj) };
   }
 

@@ -475,11 +475,6 @@ class WriteRun {
   }
 
   /**
-   * CREATE: every row gets its own new nodes and relationships. The new
-   * variables are declared before the first row, so a later clause knows
-   * them even when no row comes in.
-   */
-  /**
    * CREATE p = (...) and MERGE p = (...): runs the clause with a hidden
    * variable on every unnamed node and relationship of a named path, then
    * binds p on each row from the ids they hold (a path value as it travels
@@ -519,6 +514,11 @@ class WriteRun {
     this.rows = this.rows.map((row) => row.filter((_c, i) => !drop.has(i)));
   }
 
+  /**
+   * CREATE: every row gets its own new nodes and relationships. The new
+   * variables are declared before the first row, so a later clause knows
+   * them even when no row comes in.
+   */
   private createClause(patterns: Pattern[]): void {
     const before = new Set(this.vars.map((v) => v.name));
     for (const v of patternVariables(patterns)) if (!before.has(v.name)) this.addVar(v.name, v.type);
