@@ -227,7 +227,8 @@ const CASES: Case[] = [
   { q: 'RETURN 1 AS x UNION RETURN 2 AS x UNION ALL RETURN 3 AS x', error: 'EINVAL' },
   { q: 'RETURN x', error: 'EINVAL' },
   { q: 'RETURN foo(1)', error: 'EUNSUPPORTED' },
-  { q: 'CALL db.labels() YIELD label RETURN label', error: 'EUNSUPPORTED' },
+  { q: 'CALL db.labels() YIELD label RETURN label', rows: [['City'], ['Company'], ['Doc'], ['Engineer'], ['Manager'], ['Person']] },
+  { q: 'CALL db.schema.visualization()', error: 'EUNSUPPORTED' },
   // list comprehensions and =~ are supported now (test/cypher-expressions.test.ts has the rest)
   { q: 'RETURN [x IN [1, 2] | x * 2]', rows: [[[2, 4]]] },
   { q: "MATCH (p:Person) WHERE p.name =~ 'A.*' RETURN p.name", rows: [['Alice']] },
@@ -418,6 +419,8 @@ describe('cypher read-only gate', () => {
     'MATCH (n) RETURN n UNION MATCH (m) DETACH DELETE m RETURN m',
     'MATCH (n) FOREACH (x IN [1] | CREATE (:N))',
     'CREATE INDEX ON :Person(name)',
+    'CREATE CONSTRAINT person_name IF NOT EXISTS FOR (n:Person) REQUIRE n.name IS UNIQUE',
+    'MATCH (n) SET n:$(n.kind)',
     "CALL rvf.knn([1, 0], 2) YIELD id MATCH (d {vector_id: id}) SET d.hit = true",
     'MaTcH (n) DeLeTe n',
     'OPTIONAL MATCH (n) WITH n MERGE (m {x: 1}) RETURN m',

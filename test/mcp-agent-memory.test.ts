@@ -148,6 +148,13 @@ test('an agent-memory session over MCP: upserts, relations, search, paths, UNION
   for (const write of [UPSERT, "MATCH (n:Entity) FOREACH (o IN n.obs | SET n.seen = true)", "MATCH (n:Entity {name: 'Ada'}) DETACH DELETE n"]) {
     assert.match(await callErr(readOnly.client, 'rvlite_cypher', { store: 'memory', query: write, params: { entities: [] } }), /read-only|EREADONLY/i, write);
   }
+  // an agent new to the graph learns it the Neo4j way, read-only; schema commands it brings along are refused by name
+  assert.deepEqual((await cypher(readOnly.client, 'CALL db.labels()')).rows, [['Doc'], ['Entity']]);
+  assert.deepEqual((await cypher(readOnly.client, 'CALL db.relationshipTypes() YIELD relationshipType AS t RETURN collect(t) AS ts')).rows, [[['DESCRIBED_BY', 'RELATES']]]);
+  assert.match(
+    await callErr(readOnly.client, 'rvlite_cypher', { store: 'memory', query: 'SHOW CONSTRAINTS' }),
+    /schema and administration commands .* are not supported/,
+  );
   assert.deepEqual(await graphShape(readOnly.client), shape);
   await readOnly.close();
 });

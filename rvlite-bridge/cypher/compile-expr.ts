@@ -441,6 +441,11 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
       const v = nodeOrRel(e, one(), 'either');
       return fromNative('num', v.type === 'null' ? 'NULL' : v.native);
     }
+    case 'elementid': {
+      // Neo4j 5's name for an entity's id, as text; here the decimal id, so WHERE elementId(n) = $id finds it again
+      const v = nodeOrRel(e, one(), 'either');
+      return fromNative('str', v.type === 'null' ? 'NULL' : `CAST(${v.native} AS TEXT)`);
+    }
     case 'labels': {
       const arg = one();
       // a node met as a value (an element of a list): its JSON form carries its labels, sorted as below
@@ -602,7 +607,7 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
       if (extra) return extra;
       throw unsupported(
         `the function ${e.name}()`,
-        'see the README for the supported functions (e.g. id, labels, type, properties, keys, size, coalesce, toString, toInteger, toFloat, toBoolean, toUpper, toLower, trim, split, substring, replace, reverse, head, last, tail, range, abs, round, sqrt, rand, randomUUID) and aggregates (count, sum, avg, min, max, collect, percentileCont, percentileDisc, stDev, stDevP)',
+        'see the README for the supported functions (e.g. id, elementId, labels, type, properties, keys, size, coalesce, toString, toInteger, toFloat, toBoolean, toUpper, toLower, trim, split, substring, replace, reverse, head, last, tail, range, abs, round, sqrt, rand, randomUUID) and aggregates (count, sum, avg, min, max, collect, percentileCont, percentileDisc, stDev, stDevP)',
       );
     }
   }

@@ -5,6 +5,7 @@ import { CypherError, invalid, unsupported } from './errors.ts';
 import { materializeVolatile, pagingCount } from './functions.ts';
 import { implicitGroupKeys } from './list-expr.ts';
 import { orderedByTime } from './temporal/sql.ts';
+import { catalogProcedure, type CatalogProcedure, unknownProcedure } from './procedures.ts';
 import { appendPiece, idPiece, pathValue, walkPiece } from './paths.ts';
 import { carry, embed, fromColumn, fromNative, outputsNative, type Sql, type VType } from './values.ts';
 
@@ -231,6 +232,11 @@ export class ReadCompiler {
       }
     });
     let result = final as { sql: string; columns: OutputColumn[] } | null;
+    if (!result && mode === 'return' && clauseList.length === 1 && clauseList[0]?.kind === 'call') {
+      // a procedure called alone (CALL db.labels()) returns what it yields, in YIELD order, as in Neo4j
+      const items = [...(stage as Stage).vars.keys()].filter((n) => !n.startsWith(HIDDEN)).map((name) => ({ expr: { kind: 'var', name } as Expr, name, aliased: true }));
+      result = this.finalReturn(stage, { distinct: false, star: false, items, order: [], skip: null, limit: null });
+    }
     if (!result) {
       if (mode === 'return') throw invalid('a read query must end with RETURN; add RETURN with the values you want.');
       const columns: OutputColumn[] = [];
@@ -660,7 +666,9 @@ export class ReadCompiler {
   }
 
   private call(stage: Stage, clause: Extract<Clause, { kind: 'call' }>): Stage {
-    if (clause.procedure.toLowerCase() !== 'rvf.knn') throw unsupported(`the procedure ${clause.procedure}`, 'the only procedure is rvf.knn($vector, k[, filter]) YIELD id, distance');
+    const catalog = catalogProcedure(clause.procedure);
+    if (catalog) return this.catalogCall(stage, clause, catalog);
+    if (clause.procedure.toLowerCase() !== 'rvf.knn') throw unknownProcedure(clause.procedure);
     if (clause.args.length < 2 || clause.args.length > 3) throw invalid('rvf.knn takes ($vector, k) or ($vector, k, filter); fix the CALL arguments.');
     const b = this.builder(stage);
     const [vector, k, filter] = clause.args.map((a) => this.expr(a, b.vars)) as [Sql, Sql, Sql | undefined];
@@ -677,6 +685,21 @@ export class ReadCompiler {
       if (y.name !== 'id' && y.name !== 'distance') throw invalid(`rvf.knn yields id and distance, not ${y.name}; fix the YIELD list.`);
       if (b.vars.has(y.alias)) throw invalid(`variable ${y.alias} is already defined; YIELD it AS another name.`);
       b.vars.set(y.alias, fromNative('num', `${t}.${y.name}`));
+    }
+    if (clause.where) b.where.push(booleanOperand(this.expr(clause.where, b.vars), 'WHERE'));
+    return this.flush(b, false);
+  }
+
+  /** db.labels() and its kind: their rows joined to the stage's, the one output bound as YIELD names it. */
+  private catalogCall(stage: Stage, clause: Extract<Clause, { kind: 'call' }>, procedure: CatalogProcedure): Stage {
+    if (clause.args.length > 0) throw invalid(`${clause.procedure}() takes no arguments; call it as ${clause.procedure}().`);
+    const b = this.builder(stage);
+    const t = this.next('k');
+    b.from.push(`(${procedure.sql}) ${t}`);
+    for (const y of clause.yields ?? [{ name: procedure.output, alias: procedure.output }]) {
+      if (y.name !== procedure.output) throw invalid(`${clause.procedure}() yields ${procedure.output}, not ${y.name}; fix the YIELD list.`);
+      if (b.vars.has(y.alias)) throw invalid(`variable ${y.alias} is already defined; YIELD it AS another name.`);
+      b.vars.set(y.alias, fromNative('str', `${t}.${procedure.output}`));
     }
     if (clause.where) b.where.push(booleanOperand(this.expr(clause.where, b.vars), 'WHERE'));
     return this.flush(b, false);

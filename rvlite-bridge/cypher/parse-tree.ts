@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { octalForGrammar } from './query-text.ts';
+import { shortSyntaxMessage, unparsedConstruct, type UnparsedConstruct } from './unparsed-constructs.ts';
 
 /**
  * Runs the openCypher grammar of `@neo4j-cypher/antlr4` (the grammar of
@@ -105,13 +106,19 @@ export interface ParsedTree {
   tree: PTree;
   /** syntax errors as "line:column message" */
   errors: string[];
+  /** a construct of newer Cypher the first syntax error is at, when it is one the grammar lacks */
+  unparsed: UnparsedConstruct | null;
 }
 
 export function parseTree(query: string): ParsedTree {
   const { grammar, runtime } = antlr();
   const errors: string[] = [];
+  let offending: AntlrToken | null = null;
   const listener: ErrorListener = {
-    syntaxError: (_r, _o, line, column, message) => errors.push(`line ${line}:${column + 1} ${message}`),
+    syntaxError: (_r, o, line, column, message) => {
+      if (errors.length === 0) offending = (o as AntlrToken | null) ?? null;
+      errors.push(`line ${line}:${column + 1} ${shortSyntaxMessage(message)}`);
+    },
     reportAmbiguity: () => {},
     reportAttemptingFullContext: () => {},
     reportContextSensitivity: () => {},
@@ -163,7 +170,15 @@ export function parseTree(query: string): ParsedTree {
     return { rule, token: null, text: query.slice(start, Math.max(start, stop)).trim(), children };
   };
   const tree = convert(root) ?? { rule: 'cypher', token: null, text: '', children: [] };
-  return { tree, errors };
+  let unparsed: UnparsedConstruct | null = null;
+  if (errors.length > 0) {
+    const read = all.filter((t) => t.channel === 0 && t.type !== spType && t.type !== (grammar.CypherParser.EOF as number));
+    unparsed = unparsedConstruct(
+      read.map((t) => t.text),
+      offending === null ? -1 : read.indexOf(offending),
+    );
+  }
+  return { tree, errors, unparsed };
 }
 
 /**

@@ -83,7 +83,9 @@ const writesCache = new Map<string, boolean>();
 function isWriteTextUncached(query: string): boolean {
   const ex = extractSubqueries(query);
   if (ex) return isWriteText(ex.text) || ex.bodies.some((b) => isWriteText(b.body));
-  const { tree, errors } = parseTree(query);
+  const { tree, errors, unparsed } = parseTree(query);
+  // refused either way, but as what it is: SHOW reads, so a read-only server should not suggest --write
+  if (unparsed === 'show command') return false;
   if (containsRule(tree, WRITE_RULES)) return true;
   return errors.length > 0 && containsToken(tree, WRITE_TOKENS);
 }
@@ -188,9 +190,24 @@ function subquery(index: number): Expr {
   return { kind: 'subquery', count, patterns: match.patterns, where: match.where };
 }
 
+/** The refusal of CREATE INDEX / CONSTRAINT, SHOW and the other schema and administration commands. */
+function schemaCommand(): CypherError {
+  return new CypherError(
+    'EUNSUPPORTED',
+    'Cypher: schema and administration commands (CREATE INDEX or CONSTRAINT, SHOW, DROP, databases, users) are not supported; the graph is schemaless and needs none (node names are indexed, and MERGE on a key creates each entity once), so skip the command.',
+  );
+}
+
 function buildText(query: string, innerWrites: boolean, check = true): Query {
-  const { tree, errors } = parseTree(query);
+  const { tree, errors, unparsed } = parseTree(query);
   const writes = innerWrites || containsRule(tree, WRITE_RULES) || (errors.length > 0 && containsToken(tree, WRITE_TOKENS));
+  if (unparsed === 'schema command' || unparsed === 'show command') return failWith(schemaCommand(), writes && unparsed === 'schema command');
+  if (unparsed === 'dynamic label') {
+    return failWith(
+      unsupported(`a label or relationship type chosen at run time (:$(...), at line ${(errors[0] as string).split(" ")[1]})`, 'write labels and types literally, e.g. store the kind as a property (SET e.type = row.type) or run one query per type'),
+      writes,
+    );
+  }
   if (errors.length > 0) {
     const err = invalid(`syntax error at ${errors[0]}; fix the query text.`);
     // A malformed write is reported as a write so a read-only caller refuses it the same way.
@@ -206,8 +223,7 @@ function buildText(query: string, innerWrites: boolean, check = true): Query {
   if (options && options.children.length > 0) throw unsupported(`the query option ${JSON.stringify(options.text)}`, 'send the query without EXPLAIN, PROFILE or CYPHER options');
   const statement = need(cq, 'statement');
   if (kid(statement, 'command') || kid(statement, 'systemCommand')) {
-    const err = unsupported('schema and administration commands (indexes, constraints, databases, users)', 'the graph is schemaless here; send MATCH/CREATE/MERGE queries');
-    return failWith(err, writes);
+    return failWith(schemaCommand(), writes);
   }
   const q = need(statement, 'query');
   if (kid(q, 'bulkImportQuery')) return failWith(unsupported('USING PERIODIC COMMIT / LOAD CSV', 'pass rows as a $parameter list and UNWIND it'), writes);

@@ -1,0 +1,176 @@
+/**
+ * Cypher as agents write it out of habit from Neo4j 5: the catalog
+ * procedures they call first on a graph they did not build (db.labels() and
+ * its kind, alone or with YIELD), elementId(), and the constructs of newer
+ * Neo4j the grammar lacks (schema commands, labels chosen at run time), which
+ * must be refused by name, with what to write instead, changing nothing.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { CypherError, runCypher, type CypherResult } from '../rvlite-bridge/cypher/index.ts';
+import { CACHE_SCHEMA } from '../store/cache-schema.ts';
+
+function graph(): Database.Database {
+  const db = new Database(':memory:');
+  db.exec(CACHE_SCHEMA);
+  run(db, "CREATE (a:Person {name: 'Ann', age: 30})-[:KNOWS {since: 2020}]->(b:Person:Admin {name: 'Bob'}), (b)-[:WORKS_AT]->(:Company {name: 'Acme', founded: 1990})");
+  return db;
+}
+
+function run(db: Database.Database, query: string, params: Record<string, unknown> = {}, write = true): CypherResult {
+  return db.transaction(() => runCypher(db, query, params, { write, maxRows: 1000 }))();
+}
+
+/** The graph's rows, to prove a refused query changed nothing. */
+function snapshot(db: Database.Database): string {
+  return JSON.stringify([
+    db.prepare('SELECT * FROM graph_nodes ORDER BY id').raw(true).all(),
+    db.prepare('SELECT * FROM graph_labels ORDER BY node_id, label').raw(true).all(),
+    db.prepare('SELECT * FROM graph_rels ORDER BY id').raw(true).all(),
+  ]);
+}
+
+function refused(db: Database.Database, query: string, code: string, message: RegExp, params: Record<string, unknown> = {}): string {
+  const before = snapshot(db);
+  let caught: unknown;
+  try {
+    run(db, query, params);
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof CypherError, `${query}: expected a CypherError, got ${String(caught)}`);
+  assert.equal(caught.code, code, `${query}: ${caught.message}`);
+  assert.match(caught.message, message, query);
+  assert.equal(snapshot(db), before, `${query} changed the graph`);
+  return caught.message;
+}
+
+describe('catalog procedures', () => {
+  test('db.labels(), db.relationshipTypes() and db.propertyKeys() called alone return their column, in name order', () => {
+    const db = graph();
+    const labels = run(db, 'CALL db.labels()', {}, false);
+    assert.deepEqual(labels.columns, ['label']);
+    assert.deepEqual(labels.rows, [['Admin'], ['Company'], ['Person']]);
+    const types = run(db, 'CALL db.relationshipTypes()', {}, false);
+    assert.deepEqual(types.columns, ['relationshipType']);
+    assert.deepEqual(types.rows, [['KNOWS'], ['WORKS_AT']]);
+    const keys = run(db, 'call DB.PROPERTYKEYS()', {}, false);
+    assert.deepEqual(keys.columns, ['propertyKey']);
+    assert.deepEqual(keys.rows, [['age'], ['founded'], ['name'], ['since']]);
+  });
+
+  test('they follow the graph as writes change it', () => {
+    const db = graph();
+    run(db, "MATCH (c:Company) DETACH DELETE c CREATE (:Project {title: 'x'})");
+    assert.deepEqual(run(db, 'CALL db.labels()').rows, [['Admin'], ['Person'], ['Project']]);
+    assert.deepEqual(run(db, 'CALL db.relationshipTypes()').rows, [['KNOWS']]);
+    assert.deepEqual(run(db, 'CALL db.propertyKeys()').rows, [['age'], ['name'], ['since'], ['title']]);
+  });
+
+  test('YIELD with an alias, WHERE, and the rows joined to what came before', () => {
+    const db = graph();
+    assert.deepEqual(run(db, "CALL db.labels() YIELD label AS l WHERE l <> 'Admin' RETURN collect(l) AS ls", {}, false).rows, [[['Company', 'Person']]]);
+    // per label, how many nodes carry it: the procedure's rows feed a MATCH
+    assert.deepEqual(
+      run(db, 'CALL db.labels() YIELD label MATCH (n) WHERE label IN labels(n) RETURN label, count(n) AS nodes ORDER BY label', {}, false).rows,
+      [
+        ['Admin', 1],
+        ['Company', 1],
+        ['Person', 2],
+      ],
+    );
+    assert.deepEqual(run(db, 'MATCH (n:Person) CALL db.relationshipTypes() YIELD relationshipType RETURN count(*) AS c', {}, false).rows, [[4]]);
+  });
+
+  test('an empty graph has none', () => {
+    const db = new Database(':memory:');
+    db.exec(CACHE_SCHEMA);
+    assert.deepEqual(run(db, 'CALL db.labels()').rows, []);
+    assert.deepEqual(run(db, 'CALL db.propertyKeys() YIELD propertyKey RETURN count(*) AS n').rows, [[0]]);
+  });
+
+  test('wrong use is refused with what to write', () => {
+    const db = graph();
+    refused(db, 'CALL db.labels() YIELD name RETURN name', 'EINVAL', /yields label, not name/);
+    refused(db, "CALL db.labels('Person')", 'EINVAL', /takes no arguments/);
+    refused(db, 'CALL db.labels() YIELD label AS n MATCH (n) RETURN n', 'EINVAL', /variable n is a value, not a node/);
+    refused(db, "CALL db.index.fulltext.queryNodes('search', 'ann') YIELD node RETURN node", 'EUNSUPPORTED', /no full-text indexes.*CONTAINS/);
+    refused(db, "CALL db.index.vector.queryNodes('idx', 5, [1, 2]) YIELD node RETURN node", 'EUNSUPPORTED', /rvf\.knn/);
+    refused(db, 'CALL apoc.meta.schema()', 'EUNSUPPORTED', /APOC procedure apoc\.meta\.schema.*db\.labels\(\)/);
+    refused(db, 'CALL db.schema.visualization()', 'EUNSUPPORTED', /procedure db\.schema\.visualization is not supported; the procedures are rvf\.knn/);
+  });
+});
+
+describe('elementId()', () => {
+  test('is the id as text, and finds its node or relationship again', () => {
+    const db = graph();
+    const rows = run(db, "MATCH (a {name: 'Ann'})-[r]->(b) RETURN elementId(a) AS a, elementId(r) AS r, id(a) AS ida, id(r) AS idr", {}, false).rows;
+    const [a, r, ida, idr] = rows[0] as [string, string, number, number];
+    assert.equal(a, String(ida));
+    assert.equal(r, String(idr));
+    assert.deepEqual(run(db, 'MATCH (n) WHERE elementId(n) = $id RETURN n.name', { id: a }, false).rows, [['Ann']]);
+    assert.deepEqual(run(db, 'MATCH ()-[x]->() WHERE elementId(x) = $id RETURN type(x)', { id: r }, false).rows, [['KNOWS']]);
+    // kept as a property by a batch write, then matched by it
+    run(db, 'MATCH (n:Person) SET n.key = elementId(n)');
+    assert.deepEqual(run(db, 'MATCH (n:Person) WHERE n.key = elementId(n) RETURN count(n)').rows, [[2]]);
+    assert.deepEqual(run(db, 'RETURN elementId(null) AS e').rows, [[null]]);
+    refused(db, 'RETURN elementId(1)', 'EINVAL', /takes a node or relationship/);
+  });
+});
+
+describe('newer Neo4j syntax the grammar lacks, refused by name', () => {
+  test('schema and administration commands', () => {
+    const db = graph();
+    for (const q of [
+      'CREATE CONSTRAINT entity_name IF NOT EXISTS FOR (n:Entity) REQUIRE n.name IS UNIQUE',
+      'CREATE INDEX entity_name IF NOT EXISTS FOR (n:Entity) ON (n.name)',
+      'create fulltext index search if not exists for (m:Memory) on each [m.name, m.type]',
+      'CREATE VECTOR INDEX v FOR (n:Chunk) ON n.embedding',
+      'CREATE OR REPLACE DATABASE x',
+      'DROP CONSTRAINT entity_name',
+      'DROP INDEX entity_name IF EXISTS',
+      'SHOW INDEXES',
+      'SHOW CONSTRAINTS YIELD *',
+      'CREATE INDEX ON :Person(name)',
+    ]) {
+      const message = refused(db, q, 'EUNSUPPORTED', /schema and administration commands .* are not supported; the graph is schemaless/);
+      assert.doesNotMatch(message, /syntax error/, q);
+    }
+    // on a read-only connection SHOW is refused for what it is (it reads); the others are writes, refused as such
+    const codeReadOnly = (q: string): string => {
+      try {
+        run(db, q, {}, false);
+      } catch (err) {
+        return (err as CypherError).code;
+      }
+      return 'ran';
+    };
+    assert.equal(codeReadOnly('SHOW INDEXES'), 'EUNSUPPORTED');
+    assert.equal(codeReadOnly('CREATE CONSTRAINT c IF NOT EXISTS FOR (n:Entity) REQUIRE n.name IS UNIQUE'), 'EREADONLY');
+  });
+
+  test('a label or relationship type chosen at run time', () => {
+    const db = graph();
+    const params = { entities: [{ name: 'Cy', type: 'person' }], relations: [{ source: 'Ann', target: 'Bob', relationType: 'LIKES' }] };
+    refused(db, 'UNWIND $entities AS entity MERGE (e:Memory {name: entity.name}) SET e:$(entity.type)', 'EUNSUPPORTED', /label or relationship type chosen at run time .*line 1:\d+.* store the kind as a property/, params);
+    refused(
+      db,
+      'UNWIND $relations AS rel MATCH (a {name: rel.source}), (b {name: rel.target}) MERGE (a)-[r:$(rel.relationType)]->(b)',
+      'EUNSUPPORTED',
+      /chosen at run time/,
+      params,
+    );
+    refused(db, 'MATCH (n:$($label)) RETURN n', 'EUNSUPPORTED', /chosen at run time/, { label: 'Person' });
+    // a parameter after a colon in a map is no label: still read as it always was
+    assert.deepEqual(run(db, 'MATCH (n {name:$who}) RETURN n.age', { who: 'Ann' }).rows, [[30]]);
+  });
+
+  test('a syntax error says where, without a list of a hundred expected tokens', () => {
+    const db = graph();
+    const long = refused(db, 'RETRUN 1', 'EINVAL', /^Cypher: syntax error at line 1:1 extraneous input 'RETRUN'; fix the query text\.$/);
+    assert.doesNotMatch(long, /expecting/);
+    // a short list of what would fit is kept: it helps
+    refused(db, 'MATCH (n RETURN n', 'EINVAL', /mismatched input 'RETURN' expecting \{':', '\{', '\)', '\$'\}/);
+  });
+});
