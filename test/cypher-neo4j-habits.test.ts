@@ -119,6 +119,54 @@ describe('elementId()', () => {
   });
 });
 
+describe('subqueries of Neo4j 5', () => {
+  test('COLLECT { MATCH ... RETURN v } is the list a pattern comprehension gives', () => {
+    const db = graph();
+    run(db, "MATCH (a {name: 'Ann'}) CREATE (a)-[:KNOWS]->(:Person {name: 'Cy'})");
+    const collected = run(db, "MATCH (n:Person) RETURN n.name AS n, COLLECT { MATCH (n)-[:KNOWS]->(m) WHERE m.name <> 'Cy' RETURN m.name } AS out ORDER BY n", {}, false).rows;
+    const comprehended = run(db, "MATCH (n:Person) RETURN n.name AS n, [(n)-[:KNOWS]->(m) WHERE m.name <> 'Cy' | m.name] AS out ORDER BY n", {}, false).rows;
+    assert.deepEqual(collected, [
+      ['Ann', ['Bob']],
+      ['Bob', []],
+      ['Cy', []],
+    ]);
+    assert.deepEqual(collected, comprehended);
+    assert.deepEqual(run(db, "MATCH (n {name: 'Ann'}) RETURN size(COLLECT { MATCH (n)-->(f) RETURN f }) AS c", {}, false).rows, [[2]]);
+    for (const q of [
+      'MATCH (n) RETURN COLLECT { MATCH (n)-->(m) RETURN DISTINCT m.name } AS l',
+      'MATCH (n) RETURN COLLECT { MATCH (n)-->(m) RETURN count(m) } AS l',
+      'MATCH (n) RETURN COLLECT { MATCH (n)-->(m) RETURN m.name, m.age } AS l',
+      'RETURN COLLECT { UNWIND [1, 2] AS x RETURN x } AS l',
+      'MATCH (n) RETURN COLLECT { (n)-->(m) } AS l',
+    ]) {
+      refused(db, q, 'EUNSUPPORTED', /COLLECT \{ .* \} is not supported; write it as COLLECT \{ MATCH pattern/);
+    }
+    refused(db, "MATCH (n) RETURN COLLECT { MATCH (n)-->(m) SET m.x = 1 RETURN m } AS l", 'EINVAL', /COLLECT \{ \} cannot write/);
+  });
+
+  test('CALL (a, b) { ... } imports what it names, CALL (*) everything, CALL () nothing', () => {
+    const db = graph();
+    const scoped = run(db, 'MATCH (n:Person) CALL (n) { MATCH (n)-->(m) RETURN count(m) AS c } RETURN n.name, c ORDER BY n.name', {}, false).rows;
+    assert.deepEqual(scoped, [
+      ['Ann', 1],
+      ['Bob', 1],
+    ]);
+    assert.deepEqual(scoped, run(db, 'MATCH (n:Person) CALL { WITH n MATCH (n)-->(m) RETURN count(m) AS c } RETURN n.name, c ORDER BY n.name', {}, false).rows);
+    assert.deepEqual(run(db, "MATCH (n:Person) WITH n, 'x' AS tag CALL (*) { RETURN n.name + tag AS t } RETURN t ORDER BY t", {}, false).rows, [['Annx'], ['Bobx']]);
+    assert.deepEqual(run(db, 'MATCH (n:Person) CALL () { MATCH (c:Company) RETURN c.name AS company } RETURN n.name, company ORDER BY n.name', {}, false).rows, [
+      ['Ann', 'Acme'],
+      ['Bob', 'Acme'],
+    ]);
+    refused(db, 'MATCH (n:Person) CALL () { RETURN n.name AS x } RETURN x', 'EINVAL', /variable n is not defined/);
+    // a body that writes, once per row, seeing what earlier rows wrote
+    run(db, 'MATCH (n:Person) CALL (n) { MATCH (c:Company) SET c.visits = coalesce(c.visits, 0) + 1 }');
+    assert.deepEqual(run(db, 'MATCH (c:Company) RETURN c.visits').rows, [[2]]);
+    assert.equal(run(db, 'MATCH (n:Person) CALL (n) { SET n.seen = true } RETURN count(*) AS c', {}, true).rows[0]?.[0], 2);
+    // the text of a CALL (...) inside a string is left alone
+    assert.deepEqual(run(db, "RETURN 'CALL (n) { x }' AS s").rows, [['CALL (n) { x }']]);
+  });
+});
+
 describe('newer Neo4j syntax the grammar lacks, refused by name', () => {
   test('schema and administration commands', () => {
     const db = graph();

@@ -1,3 +1,4 @@
+import { isAggregate } from './compile-expr.ts';
 import { checkQuery } from './semantic-check.ts';
 import type { Clause, Direction, Expr, MapProjectionItem, NodePattern, Pattern, Projection, ProjectionItem, Query, RelPattern, RemoveItem, SetItem, SortItem } from './ast.ts';
 import { WRITE_CLAUSE_KINDS } from './ast.ts';
@@ -177,8 +178,13 @@ function subquery(index: number): Expr {
   const found = bodies?.[index];
   if (!found) throw unsupported(`the function ${SUBQUERY_FUNCTION}`, 'use EXISTS { MATCH ... } or COUNT { MATCH ... }');
   const body = found.body.trim();
-  const inner = build(/^MATCH\b/i.test(body) || /^OPTIONAL\s+MATCH\b/i.test(body) ? body : `MATCH ${body}`);
   if (found.kind === 'call') throw unsupported(`the function ${SUBQUERY_FUNCTION}`, 'use EXISTS { MATCH ... } or COUNT { MATCH ... }');
+  // COLLECT's body is always a query (it must RETURN); EXISTS and COUNT may be a bare pattern
+  if (found.kind === 'collect') {
+    if (!/^MATCH\b/i.test(body)) throw unsupported(`the subquery COLLECT { ${body} }`, COLLECT_FORM);
+    return collectSubquery(body, build(body));
+  }
+  const inner = build(/^MATCH\b/i.test(body) || /^OPTIONAL\s+MATCH\b/i.test(body) ? body : `MATCH ${body}`);
   const count = found.kind === 'count';
   const what = count ? 'COUNT { }' : 'EXISTS { }';
   if (inner.writes) throw invalid(`${what} cannot write; move the write out of the subquery.`);
@@ -196,6 +202,25 @@ function schemaCommand(): CypherError {
     'EUNSUPPORTED',
     'Cypher: schema and administration commands (CREATE INDEX or CONSTRAINT, SHOW, DROP, databases, users) are not supported; the graph is schemaless and needs none (node names are indexed, and MERGE on a key creates each entity once), so skip the command.',
   );
+}
+
+const COLLECT_FORM =
+  'write it as COLLECT { MATCH pattern WHERE condition RETURN value } (one MATCH of one pattern, a RETURN of one value without DISTINCT, ORDER BY or LIMIT), or as a pattern comprehension [pattern WHERE condition | value]';
+
+/**
+ * `COLLECT { MATCH pattern [WHERE ...] RETURN value }`: the list of the value over
+ * the pattern's matches, which is what the pattern comprehension
+ * `[pattern WHERE ... | value]` gives, so it becomes one.
+ */
+function collectSubquery(body: string, inner: Query): Expr {
+  if (inner.writes) throw invalid('COLLECT { } cannot write; move the write out of the subquery.');
+  const [match, ret, ...rest] = inner.clauses;
+  const p = ret?.kind === 'return' ? ret.projection : null;
+  const plain = p !== null && !p.star && !p.distinct && p.order.length === 0 && !p.skip && !p.limit && p.items.length === 1 && !isAggregate(p.items[0]?.expr as Expr);
+  if (inner.union || match?.kind !== 'match' || match.optional || match.patterns.length !== 1 || rest.length > 0 || !plain) {
+    throw unsupported(`the subquery COLLECT { ${body} }`, COLLECT_FORM);
+  }
+  return { kind: 'patternComprehension', pattern: match.patterns[0] as Pattern, where: match.where, project: (p as Projection).items[0]?.expr as Expr };
 }
 
 function buildText(query: string, innerWrites: boolean, check = true): Query {

@@ -1,5 +1,5 @@
 /**
- * `EXISTS { ... }`, `COUNT { ... }` and `CALL { ... }` subqueries. The
+ * `EXISTS { ... }`, `COUNT { ... }`, `COLLECT { ... }` and `CALL { ... }` subqueries. The
  * openCypher grammar of @neo4j-cypher/antlr4 predates them (they are a
  * syntax error there), so a pre-pass finds them in the text, outside
  * strings, comments and `names`, takes each body out by matching braces, and
@@ -9,7 +9,7 @@
  * or COUNT body is a bare pattern.
  *
  * Only the forms that are one MATCH (patterns and WHERE, optionally with a
- * RETURN) are compiled; anything else inside the braces is refused by
+ * RETURN; COLLECT's RETURN of one value is required) are compiled; anything else inside the braces is refused by
  * parse.ts with a message.
  */
 
@@ -21,13 +21,19 @@ export const CALL_SUBQUERY_PROCEDURE = 'rvf.callsubquery';
 
 export interface Extracted {
   text: string;
-  bodies: { kind: 'exists' | 'count' | 'call'; body: string }[];
+  bodies: { kind: 'exists' | 'count' | 'collect' | 'call'; body: string }[];
 }
 
-const OPENER = /^(exists|count|call)\s*\{/i;
+const OPENER = /^(exists|count|collect|call)\s*\{/i;
+/**
+ * Neo4j 5's scoped CALL: `CALL (a, b) { ... }` imports a and b, `CALL (*) { ... }`
+ * everything, `CALL () { ... }` nothing. Its body may not start with an importing
+ * WITH, so the body is given one (`WITH a, b` / `WITH *`) and read as CALL { } is.
+ */
+const SCOPED_CALL = /^call\s*\(\s*(\*|[A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)?\s*\)\s*\{/i;
 
 /**
- * The text with every outermost EXISTS { } / COUNT { } / CALL { } replaced, or null
+ * The text with every outermost EXISTS { } / COUNT { } / COLLECT { } / CALL { } replaced, or null
  * when it has none (the usual case: the text is then parsed untouched). An
  * unbalanced brace leaves the text as it is, for the grammar to report.
  */
@@ -35,16 +41,21 @@ export function extractSubqueries(text: string): Extracted | null {
   const bodies: Extracted['bodies'] = [];
   let unbalanced = false;
   const out = rewriteOutsideQuoted(text, (i) => {
-    const m = unbalanced ? null : OPENER.exec(text.slice(i, i + 20));
-    if (!m) return null;
-    const open = i + m[0].length - 1;
+    if (unbalanced) return null;
+    const head = text.slice(i, i + 400);
+    const m = OPENER.exec(head);
+    const scoped = m ? null : SCOPED_CALL.exec(head);
+    const opener = m ?? scoped;
+    if (!opener) return null;
+    const open = i + opener[0].length - 1;
     const close = matchingBrace(text, open);
     if (close === -1) {
       unbalanced = true;
       return null;
     }
-    const kind = (m[1] as string).toLowerCase() as Extracted['bodies'][number]['kind'];
-    bodies.push({ kind, body: text.slice(open + 1, close) });
+    const kind = m ? ((m[1] as string).toLowerCase() as Extracted['bodies'][number]['kind']) : 'call';
+    const imports = scoped?.[1] === undefined ? '' : `WITH ${scoped[1]} `;
+    bodies.push({ kind, body: imports + text.slice(open + 1, close) });
     return { write: kind === 'call' ? `CALL ${CALL_SUBQUERY_PROCEDURE}(${bodies.length - 1})` : `${SUBQUERY_FUNCTION}(${bodies.length - 1})`, next: close + 1 };
   });
   if (unbalanced) return null;
