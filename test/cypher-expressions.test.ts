@@ -138,6 +138,10 @@ const CASES: Case[] = [
   { q: 'RETURN toBoolean([1])', error: /toBoolean\(\) takes a boolean, string or integer/ },
   { q: "RETURN left('hello', 2) AS l, right('hello', 3) AS r, ltrim('  x ') AS lt, rtrim(' x  ') AS rt", rows: [['he', 'llo', 'x ', ' x']] },
   { q: 'RETURN sign(-3) AS a, ceil(1.2) AS b, floor(1.8) AS c, sqrt(16) AS d, abs(-2) AS e', rows: [[-1, 2, 1, 4, 2]] },
+  // out of their domain, as in Neo4j (IEEE), where SQLite's own functions give null; a float stays a float
+  { q: 'RETURN sqrt(-1) AS a, log(0) AS b, log(-1) AS c, log10(0) AS d, asin(2) AS e, acos(-2) AS f, sqrt(null) AS g, toString(sqrt(4)) AS h', rows: [['NaN', '-Infinity', 'NaN', '-Infinity', 'NaN', 'NaN', null, '2.0']] },
+  { q: 'WITH sqrt(-1) AS n RETURN n = n AS eq, n + 1 AS plus, log(0) < -1e308 AS low, sqrt(n) AS again', rows: [[false, 'NaN', true, 'NaN']] },
+  { q: "RETURN sqrt('4')", error: /sqrt\(\) needs numbers/ },
   { q: 'RETURN round(exp(1) * 1000) AS e1, round(`e`() * 1000) AS e2, round(pi() * 1000) AS p, log(1) AS l, log10(1000) AS l10', rows: [[2718, 2718, 3142, 0, 3]] },
   { q: 'RETURN sin(0) AS s, cos(0) AS c, round(tan(pi() / 4) * 1000) AS t, round(atan2(1, 1) * 1000) AS a2, degrees(pi()) AS d, radians(180) = pi() AS r, haversin(0) AS h', rows: [[0, 1, 1000, 785, 180, true, 0]] },
   { q: 'RETURN rand() >= 0 AND rand() < 1 AS ok', rows: [[true]] },

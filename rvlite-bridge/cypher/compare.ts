@@ -515,6 +515,16 @@ export function arithmetic(op: string, rawA: unknown, rawB: unknown): number | b
   }
 }
 
+/** The math functions whose result may be NaN or ±Infinity where SQLite's give NULL: sqrt(-1) is NaN, log(0) -Infinity. */
+const IEEE_MATH: Readonly<Record<string, (x: number) => number>> = { sqrt: Math.sqrt, log: Math.log, log10: Math.log10, asin: Math.asin, acos: Math.acos };
+
+export function ieeeMath(name: string, raw: unknown): number | bigint | string | null {
+  const f = IEEE_MATH[name];
+  if (!f) throw new Error(`cypher_math: unknown function ${name}`);
+  const x = numberArg(`${name}()`, raw);
+  return x === null ? null : numberResult(f(Number(x)));
+}
+
 // ------------------------------------------------------------ registration
 
 const registered = new WeakSet<Database.Database>();
@@ -530,6 +540,7 @@ export function registerComparator(db: Database.Database): void {
   db.function('cypher_in', pure, (ka: unknown, a: unknown, kb: unknown, list: unknown) => bit(contains(decode(kb, list), decode(ka, a))));
   db.function('cypher_key', pure, (k: unknown, v: unknown) => sortKey(decode(k, v)));
   db.function('cypher_arith', pure, (op: unknown, a: unknown, b: unknown) => arithmetic(String(op), a, b));
+  db.function('cypher_math', pure, (name: unknown, x: unknown) => ieeeMath(String(name), x));
   // min / max over values of unknown type, in the sort key's order; the value comes back as its JSON text
   for (const [name, sign] of [
     ['cypher_min', -1],

@@ -578,17 +578,18 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
       const refusedJson = e.name === 'tointeger' ? `('array', 'object')` : `('array', 'object', 'true', 'false')`;
       return fromNative('num', `(CASE WHEN json_type(${v.json}) IN ${refusedJson} THEN ${failCall(ctx, `${name}() takes ${takes}; the value is not one. Use ${name}OrNull() to get null for other values.`)} ELSE ${converted} END)`);
     }
+    case 'sqrt':
+    case 'log':
+    case 'log10':
+      // NaN and -Infinity (sqrt(-1), log(0)) where SQLite's functions give NULL; special: NaN is carried as text
+      return { ...fromNative('num', `cypher_math('${e.name}', ${one().native})`), special: true };
     case 'abs':
     case 'ceil':
     case 'floor':
-    case 'sqrt':
     case 'sign':
-    case 'exp':
-    case 'log':
-    case 'log10': {
+    case 'exp': {
       const x = one().native;
-      const fn = e.name === 'log' ? 'ln' : e.name;
-      return fromNative('num', `${fn}(${x})`);
+      return fromNative('num', `${e.name}(${x})`);
     }
     case 'round': {
       needArgs(e, 1, 2);

@@ -314,11 +314,13 @@ export function extraFunction(e: Call, c: (x: Expr) => Sql, scope: Scope, ctx: E
     case 'pi':
       arity(e, 0);
       return fromNative('num', 'pi()');
+    case 'asin':
+    case 'acos':
+      // NaN outside [-1, 1], where SQLite gives NULL
+      return { ...fromNative('num', `cypher_math('${e.name}', ${one().native})`), special: true };
     case 'sin':
     case 'cos':
     case 'tan':
-    case 'asin':
-    case 'acos':
     case 'atan':
     case 'degrees':
     case 'radians':
