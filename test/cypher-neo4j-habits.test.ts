@@ -119,6 +119,40 @@ describe('elementId()', () => {
   });
 });
 
+describe('vector.similarity.cosine() and .euclidean()', () => {
+  test("score stored embeddings against a query vector with Neo4j's scaling", () => {
+    const db = graph();
+    const chunks = [
+      { t: 'a', e: [0.3, -1.2, 2.5, 0.01] },
+      { t: 'b', e: [-0.7, 0.4, 0.2, 1.9] },
+      { t: 'c', e: [0.31, -1.1, 2.4, 0.2] },
+    ];
+    const q = [0.25, -1, 2.2, 0.1];
+    run(db, 'UNWIND $chunks AS c CREATE (:Chunk {t: c.t, e: c.e})', { chunks });
+    const dot = (x: number[], y: number[]): number => x.reduce((s, v, i) => s + v * (y[i] as number), 0);
+    const cosine = (x: number[]): number => (1 + dot(x, q) / Math.sqrt(dot(x, x) * dot(q, q))) / 2;
+    const euclidean = (x: number[]): number => 1 / (1 + dot(x.map((v, i) => v - (q[i] as number)), x.map((v, i) => v - (q[i] as number))));
+    for (const [fn, expected] of [
+      ['cosine', cosine],
+      ['euclidean', euclidean],
+    ] as const) {
+      const rows = run(db, `MATCH (c:Chunk) RETURN c.t AS t, vector.similarity.${fn}(c.e, $q) AS score ORDER BY score DESC`, { q }, false).rows as [string, number][];
+      const want = chunks.map((c) => [c.t, expected(c.e)] as [string, number]).sort((x, y) => y[1] - x[1]);
+      assert.deepEqual(
+        rows.map((r) => r[0]),
+        want.map((w) => w[0]),
+        fn,
+      );
+      rows.forEach((r, i) => assert.ok(Math.abs(r[1] - (want[i] as [string, number])[1]) < 1e-12, `${fn} ${r[0]}: ${r[1]}`));
+    }
+    assert.deepEqual(run(db, 'RETURN vector.similarity.cosine([1, 0], [1, 0]) AS same, vector.similarity.cosine([1, 0], [-1, 0]) AS opposite, vector.similarity.euclidean([1, 2], [1, 2]) AS zero').rows, [[1, 0, 1]]);
+    assert.deepEqual(run(db, 'RETURN vector.similarity.cosine(null, [1]) AS n, vector.similarity.cosine([0, 0], [1, 1]) AS flat').rows, [[null, null]]);
+    refused(db, 'RETURN vector.similarity.cosine([1, 2], [1])', 'EINVAL', /two vectors of one length, not 2 and 1/);
+    refused(db, "RETURN vector.similarity.euclidean([1, 'x'], [1, 2])", 'EINVAL', /two non-empty lists of numbers/);
+    refused(db, "RETURN vector.similarity.cosine('x', [1])", 'EINVAL', /takes two lists of numbers/);
+  });
+});
+
 describe('subqueries of Neo4j 5', () => {
   test('COLLECT { MATCH ... RETURN v } is the list a pattern comprehension gives', () => {
     const db = graph();

@@ -54,7 +54,7 @@ export function registerRvliteTools(server: McpServer, ctx: ToolContext): void {
       '`-[:KNOWS*]->` or `*2..` (no upper bound) walks up to ' + LIMITS.maxPathLength + ' hops within the query time limit (' + LIMITS.queryTimeLimitMs / 1000 + ' s), and a longer bound such as `*1..' + (LIMITS.maxPathLength + 1) + '` is refused. ' +
       'Named paths `p = (a)-[:R*1..3]->(b)` with nodes(p), relationships(p), length(p) (a path is returned as {nodes, relationships}), shortestPath/allShortestPaths, pattern comprehensions `[(a)-->(b) WHERE ... | b.name]`, UNION / UNION ALL, EXISTS { } / COUNT { } / COLLECT { MATCH ... RETURN v }, and CALL { WITH x ... RETURN ... } (or CALL (x) { ... }) run once per row. ' +
       'Vector search: `CALL rvf.knn($vector, 10) YIELD id, distance MATCH (d:Doc {vector_id: id}) RETURN d.title, distance` joins nodes whose vector_id property is a vector id. ' +
-      'To learn an unknown graph: `CALL db.labels()`, `CALL db.relationshipTypes()`, `CALL db.propertyKeys()`; elementId(n) is the id as text. No schema commands are needed (CREATE INDEX/CONSTRAINT and SHOW are refused), and labels and types are written literally (no `:$(expr)`). ' +
+      'To learn an unknown graph: `CALL db.labels()`, `CALL db.relationshipTypes()`, `CALL db.propertyKeys()`; elementId(n) is the id as text; vector.similarity.cosine(a, b) / .euclidean(a, b) score lists held as properties. No schema commands are needed (CREATE INDEX/CONSTRAINT and SHOW are refused), and labels and types are written literally (no `:$(expr)`). ' +
       (write ? 'Writes: CREATE, MERGE, SET, REMOVE, DELETE, DETACH DELETE, FOREACH, committed to the store file.' : 'This server is read-only: write clauses (FOREACH too) are refused.'),
   );
   register(

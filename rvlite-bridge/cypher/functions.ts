@@ -6,6 +6,7 @@ import type { ExprContext, Scope } from './compile-expr.ts';
 import { exactJsonText } from './exact-json.ts';
 import { reverseList, slice } from './list-expr.ts';
 import { fromJson, fromNative, isListType, type Sql } from './values.ts';
+import { similarity } from './vector-similarity.ts';
 
 /**
  * Cypher functions beyond the core set in compile-expr.ts, and the SQLite
@@ -168,6 +169,8 @@ export function registerFunctionLibrary(db: Database.Database): void {
   db.function('cypher_lower', det, (s: unknown) => (typeof s === 'string' ? s.toLowerCase() : s === null ? null : String(s)));
   db.function('cypher_uuid', { deterministic: false, varargs: false, safeIntegers: true }, () => randomUUID());
   db.function('cypher_rand', { deterministic: false, varargs: false, safeIntegers: true }, () => Math.random());
+  // lists arrive as JSON text; safeIntegers off, since the numbers are read as float64 anyway
+  db.function('cypher_similarity', { deterministic: true, varargs: false }, (kind: unknown, a: unknown, b: unknown) => similarity(kind === 'cosine' ? 'cosine' : 'euclidean', a, b));
   /** An error raised from inside the SQL, when a value's type is only known at run time. */
   db.function('cypher_fail', { deterministic: false, varargs: false, safeIntegers: true }, (message: unknown) => {
     throw new CypherError('EINVAL', String(message));
@@ -266,6 +269,14 @@ export function extraFunction(e: Call, c: (x: Expr) => Sql, scope: Scope, ctx: E
   };
   const math = (sql: (x: string) => string): Sql => fromNative('num', sql(one().native));
   switch (e.name) {
+    case 'vector.similarity.cosine':
+    case 'vector.similarity.euclidean': {
+      arity(e, 2);
+      const [a, b] = args() as [Sql, Sql];
+      for (const v of [a, b]) if (v.type !== 'list' && v.type !== 'any' && v.type !== 'null') throw invalid(`${e.text} takes two lists of numbers; pass vectors such as [0.1, 0.2].`);
+      const kind = e.name.slice('vector.similarity.'.length);
+      return fromNative('num', `cypher_similarity('${kind}', ${a.json}, ${b.json})`);
+    }
     case 'range': {
       arity(e, 2, 3);
       const [a, b, s] = args() as [Sql, Sql, Sql | undefined];
