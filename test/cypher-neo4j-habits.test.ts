@@ -252,6 +252,11 @@ describe('newer Neo4j syntax the grammar lacks, refused by name', () => {
     const db = graph();
     const long = refused(db, 'RETRUN 1', 'EINVAL', /^Cypher: syntax error at line 1:1 extraneous input 'RETRUN'; fix the query text\.$/);
     assert.doesNotMatch(long, /expecting/);
+    // words from SQL or GQL get what to write instead; as names they are still names
+    refused(db, 'MATCH (n:Person) RETURN n.name AS name ORDER BY name OFFSET 1 LIMIT 1', 'EINVAL', /mismatched input 'OFFSET'.*; Cypher skips rows with SKIP: write SKIP n/);
+    refused(db, "MATCH (n) WHERE n.name ILIKE 'an%' RETURN n", 'EINVAL', /'ILIKE'.*; Cypher has no LIKE: use toLower\(x\) CONTAINS/);
+    refused(db, 'MATCH (n) RETURN n.age ORDER BY n.age DESC NULLS LAST', 'EINVAL', /'NULLS'.*has no NULLS FIRST\/LAST: sort by coalesce/);
+    assert.deepEqual(run(db, 'WITH 2 AS offset, 3 AS like RETURN offset + like AS x').rows, [[5]]);
     // a short list of what would fit is kept: it helps
     refused(db, 'MATCH (n RETURN n', 'EINVAL', /mismatched input 'RETURN' expecting \{':', '\{', '\)', '\$'\}/);
   });

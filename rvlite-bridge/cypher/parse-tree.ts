@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { octalForGrammar } from './query-text.ts';
-import { shortSyntaxMessage, unparsedConstruct, type UnparsedConstruct } from './unparsed-constructs.ts';
+import { shortSyntaxMessage, syntaxHint, unparsedConstruct, type UnparsedConstruct } from './unparsed-constructs.ts';
 
 /**
  * Runs the openCypher grammar of `@neo4j-cypher/antlr4` (the grammar of
@@ -108,6 +108,8 @@ export interface ParsedTree {
   errors: string[];
   /** a construct of newer Cypher the first syntax error is at, when it is one the grammar lacks */
   unparsed: UnparsedConstruct | null;
+  /** what to write instead, when the first syntax error is at a word from SQL or GQL (OFFSET, LIKE) */
+  hint: string | null;
 }
 
 export function parseTree(query: string): ParsedTree {
@@ -171,14 +173,15 @@ export function parseTree(query: string): ParsedTree {
   };
   const tree = convert(root) ?? { rule: 'cypher', token: null, text: '', children: [] };
   let unparsed: UnparsedConstruct | null = null;
+  let hint: string | null = null;
   if (errors.length > 0) {
     const read = all.filter((t) => t.channel === 0 && t.type !== spType && t.type !== (grammar.CypherParser.EOF as number));
-    unparsed = unparsedConstruct(
-      read.map((t) => t.text),
-      offending === null ? -1 : read.indexOf(offending),
-    );
+    const words = read.map((t) => t.text);
+    const at = offending === null ? -1 : read.indexOf(offending);
+    unparsed = unparsedConstruct(words, at);
+    hint = syntaxHint(words, at);
   }
-  return { tree, errors, unparsed };
+  return { tree, errors, unparsed, hint };
 }
 
 /**

@@ -224,7 +224,7 @@ function collectSubquery(body: string, inner: Query): Expr {
 }
 
 function buildText(query: string, innerWrites: boolean, check = true): Query {
-  const { tree, errors, unparsed } = parseTree(query);
+  const { tree, errors, unparsed, hint } = parseTree(query);
   const writes = innerWrites || containsRule(tree, WRITE_RULES) || (errors.length > 0 && containsToken(tree, WRITE_TOKENS));
   if (unparsed === 'schema command' || unparsed === 'show command') return failWith(schemaCommand(), writes && unparsed === 'schema command');
   if (unparsed === 'dynamic label') {
@@ -234,7 +234,7 @@ function buildText(query: string, innerWrites: boolean, check = true): Query {
     );
   }
   if (errors.length > 0) {
-    const err = invalid(`syntax error at ${errors[0]}; fix the query text.`);
+    const err = invalid(`syntax error at ${errors[0]}; ${hint ?? 'fix the query text'}.`);
     // A malformed write is reported as a write so a read-only caller refuses it the same way.
     (err as CypherError & { writes?: boolean }).writes = writes;
     throw err;

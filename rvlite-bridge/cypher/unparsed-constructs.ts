@@ -30,3 +30,16 @@ export function unparsedConstruct(words: readonly string[], offending: number): 
 export function shortSyntaxMessage(message: string): string {
   return message.replace(/ expecting \{([^}]*)\}/, (whole, list: string) => (list.split(',').length > 6 ? '' : whole));
 }
+
+/**
+ * What to write instead, for a syntax error at a word people bring from SQL or
+ * GQL: the grammar's own message only says the word was not expected.
+ */
+export function syntaxHint(words: readonly string[], offending: number): string | null {
+  const word = words[offending]?.toUpperCase();
+  const next = words[offending + 1]?.toUpperCase();
+  if (word === 'OFFSET') return 'Cypher skips rows with SKIP: write SKIP n (before LIMIT)';
+  if (word === 'ILIKE' || word === 'LIKE') return "Cypher has no LIKE: use toLower(x) CONTAINS toLower($s), STARTS WITH, or a regular expression x =~ '(?i)ann.*'";
+  if (word === 'NULLS' && (next === 'LAST' || next === 'FIRST')) return 'Cypher sorts null after every value (first when DESC) and has no NULLS FIRST/LAST: sort by coalesce(x, fallback) or by x IS NULL first';
+  return null;
+}
