@@ -142,6 +142,14 @@ const CASES: Case[] = [
   { q: 'RETURN sqrt(-1) AS a, log(0) AS b, log(-1) AS c, log10(0) AS d, asin(2) AS e, acos(-2) AS f, sqrt(null) AS g, toString(sqrt(4)) AS h', rows: [['NaN', '-Infinity', 'NaN', '-Infinity', 'NaN', 'NaN', null, '2.0']] },
   { q: 'WITH sqrt(-1) AS n RETURN n = n AS eq, n + 1 AS plus, log(0) < -1e308 AS low, sqrt(n) AS again', rows: [[false, 'NaN', true, 'NaN']] },
   { q: "RETURN sqrt('4')", error: /sqrt\(\) needs numbers/ },
+  // 64-bit integers overflow with an error, as in Neo4j, never into a float (SQLite's own + - * do that silently)
+  { q: 'RETURN 9223372036854775807 + 1 AS x', error: /integer overflow in \+/ },
+  { q: 'WITH 9223372036854775807 AS m RETURN m * 2 AS x', error: /integer overflow in \*/ },
+  { q: 'WITH -9223372036854775808 AS m RETURN -m AS x', error: /integer overflow in -/ },
+  { q: 'UNWIND [4611686018427387904] AS m RETURN m + m AS x', error: /integer overflow in \+/ },
+  { q: 'WITH 9223372036854775807 AS m RETURN m - 1 AS a, -m AS b, m - m AS c', rows: [['9223372036854775806', '-9223372036854775807', 0]] },
+  // floats that large are floats, and the nested form stays exact
+  { q: 'RETURN 1e19 * 2 AS f, 9.3e18 + 1 AS g, 9223372036854775807 + 1.0 AS h, 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10 AS s', rows: [[2e19, 9.3e18, 9223372036854775808, 55]] },
   { q: 'RETURN round(exp(1) * 1000) AS e1, round(`e`() * 1000) AS e2, round(pi() * 1000) AS p, log(1) AS l, log10(1000) AS l10', rows: [[2718, 2718, 3142, 0, 3]] },
   { q: 'RETURN sin(0) AS s, cos(0) AS c, round(tan(pi() / 4) * 1000) AS t, round(atan2(1, 1) * 1000) AS a2, degrees(pi()) AS d, radians(180) = pi() AS r, haversin(0) AS h', rows: [[0, 1, 1000, 785, 180, true, 0]] },
   { q: 'RETURN rand() >= 0 AND rand() < 1 AS ok', rows: [[true]] },

@@ -271,3 +271,19 @@ describe('after a DELETE, and WITH * with nothing in scope', () => {
     assert.deepEqual(await rows('WITH * RETURN 1 AS one'), [[1]]);
   });
 });
+
+describe('64-bit integer overflow', () => {
+  test('a write whose arithmetic overflows is refused whole: the counters stay exact and unchanged', async () => {
+    const write = async (q: string): Promise<unknown> => runQuery(db, 'cypher', q, {}, { write: true });
+    await write("UNWIND [1, 9223372036854775806] AS c CREATE (:Counter {c: c, name: toString(c)})");
+    // the first row's +1 is fine and the second's reaches the top exactly; one more overflows for the second
+    await write('MATCH (n:Counter) SET n.c = n.c + 1');
+    assert.deepEqual(await rows('MATCH (n:Counter) RETURN n.c ORDER BY n.c'), [[2], ['9223372036854775807']]);
+    await assert.rejects(write('MATCH (n:Counter) SET n.c = n.c + 1'), /integer overflow in \+/);
+    await assert.rejects(write('MATCH (n:Counter) SET n.c = n.c * 2, n.touched = true'), /integer overflow in \*/);
+    assert.deepEqual(await rows('MATCH (n:Counter) RETURN n.c, n.touched ORDER BY n.c'), [
+      [2, null],
+      ['9223372036854775807', null],
+    ]);
+  });
+});

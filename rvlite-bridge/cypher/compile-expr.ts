@@ -4,6 +4,7 @@ import { compareSql, groupKey, inItemsSql, inSql, needsGroupKey, plain } from '.
 import { pathFunction } from './paths.ts';
 import { extraAggregate, extraFunction, regexMatch } from './functions.ts';
 import { listComprehension, mapProjection, quantifier, reduce, slice } from './list-expr.ts';
+import { checkedArith } from './checked-arith.ts';
 import { plus } from './plus.ts';
 import { temporalArith, temporalCall, temporalCompare, temporalProperty } from './temporal/sql.ts';
 import { boolJson, embed, fromJson, fromNative, isListType, scalarJson, toJsonText, type Sql, type VType } from './values.ts';
@@ -232,7 +233,7 @@ export function compileExpr(e: Expr, scope: Scope, ctx: ExprContext): Sql {
     case 'neg': {
       const v = c(e.expr);
       if (v.special === true) return specialArithmetic('-', fromNative('num', '0'), v);
-      return fromNative(v.type === 'num' ? 'num' : 'any', `(- ${v.native})`);
+      return fromNative(v.type === 'num' ? 'num' : 'any', checkedArith('-', '0', v.native));
     }
     case 'compare': {
       const l = c(e.left);
@@ -343,7 +344,7 @@ function arithmetic(op: '-' | '*' | '/' | '%' | '^', l: Sql, r: Sql): Sql {
   if (op === '/' || op === '%') return specialArithmetic(op, l, r);
   const type: VType = l.type === 'num' && r.type === 'num' ? 'num' : 'any';
   if (op === '^') return fromNative(type, `pow(${l.native}, ${r.native})`);
-  return fromNative(type, `(${l.native} ${op} ${r.native})`);
+  return fromNative(type, checkedArith(op, l.native, r.native));
 }
 
 function indexInto(target: Sql, index: Sql): Sql {

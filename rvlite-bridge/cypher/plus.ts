@@ -1,3 +1,4 @@
+import { checkedArith } from './checked-arith.ts';
 import { carry, embed, fromColumn, fromJson, fromNative, isListType, type Sql, type VType } from './values.ts';
 
 /**
@@ -21,7 +22,7 @@ export function plus(l: Sql, r: Sql, inline: boolean): Sql {
   if (l.type === 'any' || r.type === 'any') return fromJson(decidedAtRunTime(l, r, inline));
   if (isListType(l.type) || isListType(r.type)) return lists(l, r, inline);
   const scalar = (t: VType): boolean => t === 'str' || t === 'num';
-  if (l.type === 'num' && r.type === 'num') return fromNative('num', `(${l.native} + ${r.native})`);
+  if (l.type === 'num' && r.type === 'num') return fromNative('num', checkedArith('+', l.native, r.native));
   if (scalar(l.type) && scalar(r.type)) return fromNative('str', `(${l.native} || ${r.native})`);
   // booleans, maps, nodes: their JSON decides (a boolean joins a string as 'true', not as 1)
   return fromJson(decidedAtRunTime(l, r, inline));
@@ -64,7 +65,7 @@ function decidedAtRunTime(l: Sql, r: Sql, inline: boolean): string {
       `CASE WHEN ${x} IS NULL OR ${y} IS NULL THEN NULL ` +
       `WHEN json_type(${x}) = 'array' OR json_type(${y}) = 'array' THEN ${splice(list(x), list(y))} ` +
       `WHEN json_type(${x}) = 'text' OR json_type(${y}) = 'text' THEN json_quote(${text(x)} || ${text(y)}) ` +
-      `ELSE json_quote(json_extract(${x}, '$') + json_extract(${y}, '$')) END`
+      `ELSE json_quote(${checkedArith('+', `json_extract(${x}, '$')`, `json_extract(${y}, '$')`)}) END`
     );
   });
 }
