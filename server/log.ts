@@ -66,11 +66,11 @@ export class ServerLog implements Logger {
 
   /** For failures of the process itself: stderr only, since the MCP channel may be what failed. */
   fatal(message: string): void {
-    process.stderr.write(`rvf-mcp-server error: ${message}\n`);
+    toStderr(`rvf-mcp-server error: ${message}\n`);
   }
 
   #emit(level: LoggingLevel, message: string, detail?: string): void {
-    process.stderr.write(`rvf-mcp-server ${level}: ${message}\n${detail === undefined ? '' : `${detail}\n`}`);
+    toStderr(`rvf-mcp-server ${level}: ${message}\n${detail === undefined ? '' : `${detail}\n`}`);
     const scope = this.#current.getStore();
     const server = scope?.channel.server;
     if (!scope || !server || !scope.channel.initialized || !server.isConnected() || isBelow(level, scope.channel.level)) return;
@@ -80,6 +80,26 @@ export class ServerLog implements Logger {
       .notification({ method: 'notifications/message', params: { level, logger: 'rvf-mcp-server', data: line } }, scope.requestId === undefined ? undefined : { relatedRequestId: scope.requestId })
       .catch(() => undefined); // a client that went away does not fail the work
   }
+}
+
+/**
+ * stderr, written while it works. A client that goes away may close the
+ * server's stderr before its stdin; a write then fails with EPIPE, and that
+ * error, unhandled, came back as an uncaught exception whose own log line
+ * failed the same way, round and round, so the server never got back to its
+ * event loop to see stdin close: an orphaned process at full CPU. Once stderr
+ * has failed, lines for it are dropped (MCP notifications still go out).
+ */
+const stderrState = { open: true, watched: false };
+
+function toStderr(text: string): void {
+  if (!stderrState.watched) {
+    stderrState.watched = true;
+    process.stderr.on('error', () => {
+      stderrState.open = false;
+    });
+  }
+  if (stderrState.open && process.stderr.writable) process.stderr.write(text);
 }
 
 /** A session's side of the log; `server` is cleared when the session closes. */

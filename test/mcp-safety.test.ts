@@ -36,6 +36,7 @@ import {
   type Result,
   type Row,
 } from './helpers/mcp.ts';
+import { RawStdioServer } from './helpers/raw-stdio.ts';
 import { tempDir } from './helpers/temp.ts';
 
 function tempFiles(dir: string): string[] {
@@ -520,6 +521,31 @@ for (const how of ['SIGTERM', 'stdin closing'] as const) {
     }
   });
 }
+
+test('shutdown: a client that closed its end of stderr first still gets a server that serves, then exits when stdin closes', { timeout: 60_000 }, async () => {
+  // A client that goes away may close the server's stderr before its stdin. Each log line then
+  // fails with EPIPE; that error must not come back as an uncaught exception whose own log line
+  // fails the same way: that loop once kept an orphaned server at full CPU for good.
+  const root = tempDir('rvf-mcp-safe-');
+  const server = await RawStdioServer.start(root, { write: true });
+  const pid = server.child.pid as number;
+  const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+  try {
+    server.child.stderr.destroy();
+    // a line the server refuses is logged to stderr, now closed
+    server.writeLine('this is not JSON');
+    const created = await server.call('c1', 'rvf_create_store', { store: 'quiet', dimensions: 2 }, 10_000);
+    assert.equal(created.isError, false, created.text);
+    const listed = await server.call('c2', 'rvf_list_stores', {}, 10_000);
+    assert.equal(listed.isError, false, listed.text);
+    server.child.stdin.end();
+    const code = await Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
+    assert.equal(code, 0, 'the server exits 0 within 15 s of stdin closing');
+  } finally {
+    if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  assert.equal(existsSync(join(root, 'quiet.rvf.lock')), false, 'the lease was released');
+});
 
 test('shutdown: SIGTERM during a stream of ingests: every acknowledged batch is there after a restart, no batch in part', { timeout: 60_000 }, async () => {
   const root = tempDir('rvf-mcp-safe-');

@@ -229,7 +229,7 @@ function buildText(query: string, innerWrites: boolean, check = true): Query {
   if (unparsed === 'schema command' || unparsed === 'show command') return failWith(schemaCommand(), writes && unparsed === 'schema command');
   if (unparsed === 'dynamic label') {
     return failWith(
-      unsupported(`a label or relationship type chosen at run time (:$(...), at line ${(errors[0] as string).split(" ")[1]})`, 'write labels and types literally, e.g. store the kind as a property (SET e.type = row.type) or run one query per type'),
+      unsupported(`a label or relationship type chosen at run time (:$(...), at line ${(errors[0] as string).split(' ')[1]})`, 'write labels and types literally, e.g. store the kind as a property (SET e.type = row.type) or run one query per type'),
       writes,
     );
   }

@@ -1,6 +1,6 @@
 /**
- * `EXISTS { ... }`, `COUNT { ... }`, `COLLECT { ... }` and `CALL { ... }` subqueries. The
- * openCypher grammar of @neo4j-cypher/antlr4 predates them (they are a
+ * `EXISTS { ... }`, `COUNT { ... }`, `COLLECT { ... }` and `CALL { ... }`
+ * subqueries. The openCypher grammar of @neo4j-cypher/antlr4 predates them (they are a
  * syntax error there), so a pre-pass finds them in the text, outside
  * strings, comments and `names`, takes each body out by matching braces, and
  * puts a placeholder in its place: the function call `rvf.subquery(i)`, or
@@ -9,8 +9,8 @@
  * or COUNT body is a bare pattern.
  *
  * Only the forms that are one MATCH (patterns and WHERE, optionally with a
- * RETURN; COLLECT's RETURN of one value is required) are compiled; anything else inside the braces is refused by
- * parse.ts with a message.
+ * RETURN; COLLECT's RETURN of one value is required) are compiled; anything
+ * else inside the braces is refused by parse.ts with a message.
  */
 
 import { rewriteOutsideQuoted, skipQuoted } from './query-text.ts';
@@ -41,7 +41,9 @@ export function extractSubqueries(text: string): Extracted | null {
   const bodies: Extracted['bodies'] = [];
   let unbalanced = false;
   const out = rewriteOutsideQuoted(text, (i) => {
-    if (unbalanced) return null;
+    // every opener starts with c (CALL, COUNT, COLLECT) or e (EXISTS): other words cost no slice
+    const first = text[i];
+    if (unbalanced || (first !== 'c' && first !== 'C' && first !== 'e' && first !== 'E')) return null;
     const head = text.slice(i, i + 400);
     const m = OPENER.exec(head);
     const scoped = m ? null : SCOPED_CALL.exec(head);

@@ -82,17 +82,17 @@ export class RawStdioServer {
   }
 
   /** A tools/call whose arguments are given as JSON text, written exactly as given. */
-  async callJson(id: number | string, tool: string, argumentsJson: string): Promise<ToolOutcome> {
+  async callJson(id: number | string, tool: string, argumentsJson: string, timeoutMs?: number): Promise<ToolOutcome> {
     this.writeLine(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"method":"tools/call","params":{"name":${JSON.stringify(tool)},"arguments":${argumentsJson}}}`);
-    const reply = await this.response(id);
+    const reply = await this.response(id, timeoutMs);
     const result = reply.result;
     if (!result) throw new Error(`${tool}: a protocol error instead of a tool result: ${JSON.stringify(reply.error)}`);
     const text = (result.content ?? []).map((c) => c.text ?? '').join('\n');
     return { isError: result.isError === true, text, structured: result.structuredContent };
   }
 
-  call(id: number | string, tool: string, args: Record<string, unknown>): Promise<ToolOutcome> {
-    return this.callJson(id, tool, JSON.stringify(args));
+  call(id: number | string, tool: string, args: Record<string, unknown>, timeoutMs?: number): Promise<ToolOutcome> {
+    return this.callJson(id, tool, JSON.stringify(args), timeoutMs);
   }
 
   /** Every response (result or error) carrying `id`, so far. */
