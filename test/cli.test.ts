@@ -11,8 +11,8 @@
  *   store) and one line that says what to do.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { createReadStream, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -119,6 +119,66 @@ test('ingest is piped without a progress bar; a negative first value is a number
   assert.equal(child.totalVectors, 3);
   const compacted = JSON.parse(await ok(dir, '--json', 'compact', 'a.rvf')) as { epoch: number };
   assert.equal(typeof compacted.epoch, 'number');
+});
+
+test('export to standard output, a FIFO and a symlink writes through them, never renames a file over them', { timeout: 60_000 }, async () => {
+  const dir = tempDir('rvf-cli-');
+  await ok(dir, 'create', 'a.rvf', '--dimension', '3', '--metric', 'l2');
+  writeFileSync(join(dir, 'in.csv'), 'id,vector\n1,"1,0,0"\n2,"0,1,0"\n3,"0,0,1"\n');
+  await ok(dir, 'ingest', 'a.rvf', '--input', 'in.csv');
+  const ids = (text: string): number[] => text.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id).sort();
+  // `-`: the lines are stdout, whole; the summary is on stderr, out of their way
+  const dash = await rvf(dir, 'export', 'a.rvf', '--format', 'jsonl', '--output', '-');
+  assert.equal(dash.code, 0, dash.stderr);
+  assert.deepEqual(ids(dash.stdout), [1, 2, 3]);
+  assert.match(dash.stderr, /wrote 3 vectors to standard output/);
+  // a symlink: the file it names gets the lines, created if missing; the link stays a link
+  symlinkSync('real.jsonl', join(dir, 'link.jsonl'));
+  await ok(dir, 'export', 'a.rvf', '--format', 'jsonl', '--output', 'link.jsonl');
+  assert.ok(lstatSync(join(dir, 'link.jsonl')).isSymbolicLink(), 'the symlink is still a symlink');
+  assert.deepEqual(ids(readFileSync(join(dir, 'real.jsonl'), 'utf8')), [1, 2, 3]);
+  // a FIFO: streamed into it, and it is still a FIFO after
+  execFileSync('mkfifo', [join(dir, 'fifo')]);
+  const reader = new Promise<string>((resolve, reject) => {
+    let text = '';
+    createReadStream(join(dir, 'fifo'), 'utf8')
+      .on('data', (d) => (text += String(d)))
+      .on('end', () => resolve(text))
+      .on('error', reject);
+  });
+  await ok(dir, 'export', 'a.rvf', '--format', 'jsonl', '--output', 'fifo');
+  assert.deepEqual(ids(await reader), [1, 2, 3]);
+  assert.ok(lstatSync(join(dir, 'fifo')).isFIFO(), 'the FIFO is still a FIFO');
+  // an .rvf copy is a file renamed into place: refused for anything else, which is left alone
+  await fails(dir, 1, /^rvf: fifo is not a file: .*--format jsonl/, 'export', 'a.rvf', '--output', 'fifo');
+  assert.ok(lstatSync(join(dir, 'fifo')).isFIFO());
+  await fails(dir, 1, /^rvf: .* is a directory; give --output a file name inside it\.$/, 'export', 'a.rvf', '--format', 'jsonl', '--output', '.');
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
+});
+
+test('export to a reader that stops early (| head) ends quietly with exit 0', { timeout: 60_000 }, async () => {
+  const dir = tempDir('rvf-cli-');
+  await ok(dir, 'create', 'big.rvf', '--dimension', '64', '--metric', 'l2');
+  const entries = Array.from({ length: 20_000 }, (_, id) => ({ id, vector: Array.from({ length: 64 }, (_v, j) => ((id * 31 + j) % 97) / 97) }));
+  writeFileSync(join(dir, 'big.json'), JSON.stringify(entries));
+  await ok(dir, 'ingest', 'big.rvf', '--input', 'big.json');
+  const child = spawn(process.execPath, [CLI, 'export', 'big.rvf', '--format', 'jsonl', '--output', '-'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let first = '';
+  await new Promise<void>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      first += d.toString();
+      if (first.includes('\n')) {
+        child.stdout.destroy();
+        resolve();
+      }
+    });
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal((JSON.parse(first.split('\n')[0] as string) as { id: number }).id, 0);
+  assert.equal(code, 0, `exit code (stderr: ${stderr})`);
+  assert.equal(stderr, '', 'nothing on stderr: the reader stopped, nothing failed');
 });
 
 /** A write refused on the command line says to add --write to the command, and says nothing of a server. */

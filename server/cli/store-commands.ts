@@ -4,6 +4,7 @@ import { LIMITS, RvfDatabase } from '../../store/index.ts';
 import { CliError, keyValues, printer, progressBar, table } from './output.ts';
 import { parseMetric, parsePositiveInt, withStore } from './open-store.ts';
 import { writeJsonlExport } from './export-jsonl.ts';
+import { exportTarget } from './export-target.ts';
 
 /** How long `rvf status` waits for the index to load before it shows what is pending. */
 const STATUS_INDEX_WAIT_MS = 5_000;
@@ -86,17 +87,26 @@ export function registerStoreCommands(program: Command, json: () => boolean): vo
   program
     .command('export <path>')
     .description('write the store to another file: a compacted .rvf copy, or JSON lines {id, vector, metadata}')
-    .requiredOption('--output <file>', 'where to write')
+    .requiredOption('--output <file>', 'where to write (with --format jsonl, - is standard output)')
     .option('--format <format>', 'rvf (default) or jsonl', 'rvf')
     .action((path: string, o: { output: string; format: string }) =>
       withStore(path, 'read', async (db) => {
+        if (o.format !== 'rvf' && o.format !== 'jsonl') throw new CliError(`--format must be rvf or jsonl, not ${JSON.stringify(o.format)}.`);
+        const target = exportTarget(o.output === '-' ? '-' : resolve(o.output));
         if (o.format === 'jsonl') {
-          const count = await writeJsonlExport(db, resolve(o.output));
-          printer(json()).result({ output: resolve(o.output), format: 'jsonl', totalVectors: count }, () => `wrote ${count} vectors to ${o.output}`);
+          const { count, complete } = await writeJsonlExport(db, target);
+          const where = target.kind === 'file' ? target.path : o.output;
+          const summary = { output: where, format: 'jsonl', totalVectors: count, complete };
+          // on standard output the lines are the result: the summary goes to stderr, never into them
+          if (target.kind === 'stdout' || (target.kind === 'stream' && target.isStdout)) {
+            if (complete) process.stderr.write(json() ? `${JSON.stringify(summary)}\n` : `wrote ${count} vectors to standard output\n`);
+          } else printer(json()).result(summary, () => `wrote ${count} vectors to ${o.output}`);
           return;
         }
-        if (o.format !== 'rvf') throw new CliError(`--format must be rvf or jsonl, not ${JSON.stringify(o.format)}.`);
-        const r = await db.export(resolve(o.output));
+        if (target.kind !== 'file') {
+          throw new CliError(`${o.output} is not a file: an .rvf copy is written to a temporary name and renamed into place; give --output a file path, or use --format jsonl to stream to it.`);
+        }
+        const r = await db.export(target.path);
         printer(json()).result(r, () => `wrote ${r.totalVectors} vectors to ${o.output} (${r.fileSizeBytes} bytes)`);
       }),
     );
