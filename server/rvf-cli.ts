@@ -16,6 +16,13 @@ import { VERSION } from './version.ts';
  * or a failed --verify.
  */
 
+// A reader that stops early (`rvf sql ... | head`) closes stdout: the rest of the output has nowhere to
+// go, which is no error of the command. Unhandled, the EPIPE ended it with a stack trace and exit 1;
+// the command now finishes (a write still commits and releases its lease), its output dropped.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+
 const program = new Command('rvf')
   .description('durable vector stores in .rvf files: create, ingest, query, inspect, migrate, and query with SQL, Cypher and SPARQL')
   .version(VERSION, '--version', 'print the version')

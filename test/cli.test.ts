@@ -156,29 +156,37 @@ test('export to standard output, a FIFO and a symlink writes through them, never
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file left');
 });
 
-test('export to a reader that stops early (| head) ends quietly with exit 0', { timeout: 60_000 }, async () => {
+test('a reader that stops early (| head) ends export and a large query quietly with exit 0', { timeout: 60_000 }, async () => {
   const dir = tempDir('rvf-cli-');
   await ok(dir, 'create', 'big.rvf', '--dimension', '64', '--metric', 'l2');
   const entries = Array.from({ length: 20_000 }, (_, id) => ({ id, vector: Array.from({ length: 64 }, (_v, j) => ((id * 31 + j) % 97) / 97) }));
   writeFileSync(join(dir, 'big.json'), JSON.stringify(entries));
   await ok(dir, 'ingest', 'big.rvf', '--input', 'big.json');
-  const child = spawn(process.execPath, [CLI, 'export', 'big.rvf', '--format', 'jsonl', '--output', '-'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  let first = '';
-  await new Promise<void>((resolve) => {
-    child.stdout.on('data', (d: Buffer) => {
-      first += d.toString();
-      if (first.includes('\n')) {
-        child.stdout.destroy();
-        resolve();
-      }
+  const headOfOutput = async (...args: string[]): Promise<{ first: string; code: number | null; stderr: string }> => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    let first = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        first += d.toString();
+        if (first.includes('\n')) {
+          child.stdout.destroy();
+          resolve();
+        }
+      });
     });
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.equal((JSON.parse(first.split('\n')[0] as string) as { id: number }).id, 0);
-  assert.equal(code, 0, `exit code (stderr: ${stderr})`);
-  assert.equal(stderr, '', 'nothing on stderr: the reader stopped, nothing failed');
+    return { first: first.split('\n')[0] as string, code: await exited, stderr };
+  };
+  const exported = await headOfOutput('export', 'big.rvf', '--format', 'jsonl', '--output', '-');
+  assert.equal((JSON.parse(exported.first) as { id: number }).id, 0);
+  assert.equal(exported.code, 0, `export: exit code (stderr: ${exported.stderr})`);
+  assert.equal(exported.stderr, '', 'export: nothing on stderr: the reader stopped, nothing failed');
+  const queried = await headOfOutput('--json', 'sql', 'big.rvf', "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT x, 'some padding to fill the pipe' FROM c");
+  assert.equal(queried.first, '{');
+  assert.equal(queried.code, 0, `sql: exit code (stderr: ${queried.stderr})`);
+  assert.equal(queried.stderr, '', 'sql: no stack trace, nothing on stderr');
 });
 
 /** A write refused on the command line says to add --write to the command, and says nothing of a server. */
