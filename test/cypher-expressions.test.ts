@@ -148,6 +148,8 @@ const CASES: Case[] = [
   { q: 'WITH -9223372036854775808 AS m RETURN -m AS x', error: /integer overflow in -/ },
   { q: 'UNWIND [4611686018427387904] AS m RETURN m + m AS x', error: /integer overflow in \+/ },
   { q: 'WITH 9223372036854775807 AS m RETURN m - 1 AS a, -m AS b, m - m AS c', rows: [['9223372036854775806', '-9223372036854775807', 0]] },
+  // a long chain still compiles (each check nests a call; SQLite refuses calls nested a few hundred deep)
+  { q: `RETURN ${Array.from({ length: 500 }, (_, i) => i).join(' + ')} AS s`, rows: [[124750]] },
   // floats that large are floats, and the nested form stays exact
   { q: 'RETURN 1e19 * 2 AS f, 9.3e18 + 1 AS g, 9223372036854775807 + 1.0 AS h, 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10 AS s', rows: [[2e19, 9.3e18, 9223372036854775808, 55]] },
   { q: 'RETURN round(exp(1) * 1000) AS e1, round(`e`() * 1000) AS e2, round(pi() * 1000) AS p, log(1) AS l, log10(1000) AS l10', rows: [[2718, 2718, 3142, 0, 3]] },
