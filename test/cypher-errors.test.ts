@@ -148,3 +148,26 @@ describe('CALL { } subqueries: what is refused by name', () => {
     assert.equal((db.prepare('SELECT count(*) AS n FROM graph_nodes').get() as { n: number }).n, 0);
   });
 });
+
+describe('a query nested deeper than the parser can go', () => {
+  test('is refused with ELIMIT and one sentence, read-only or not, and changes nothing', () => {
+    const db = emptyGraph();
+    const deep = (n: number, open: string, close: string): string => `${open.repeat(n)}1${close.repeat(n)}`;
+    for (const query of [`RETURN ${deep(3000, '(', ')')} AS x`, `RETURN ${deep(3000, '[', ']')} AS x`, `CREATE (:N {x: ${deep(3000, '(', ')')}})`]) {
+      for (const write of [true, false]) {
+        assert.throws(
+          () => db.transaction(() => runCypher(db, query, {}, { write, maxRows: 10 }))(),
+          (err: unknown) => {
+            assert.ok(err instanceof CypherError, String(err));
+            assert.equal(err.code, 'ELIMIT');
+            assert.match(err.message, /^Cypher: the query nests too deeply to compile .*; flatten it, or pass such values as \$parameters\.$/);
+            return true;
+          },
+        );
+      }
+    }
+    assert.equal((db.prepare('SELECT count(*) AS n FROM graph_nodes').get() as { n: number }).n, 0);
+    // a hundred levels is fine
+    assert.deepEqual(run(db, `RETURN ${deep(100, '(', ')')} AS x`).rows, [[1]]);
+  });
+});

@@ -3,7 +3,7 @@ import { propertyVariables, ReadCompiler } from './compile-read.ts';
 import { CypherError } from './errors.ts';
 import { outputCell, runCompiled } from './execute-sql.ts';
 import { registerCypherFunctions } from './register.ts';
-import { errorWrites, isWriteText, parseQuery } from './parse.ts';
+import { errorWrites, isStackOverflow, isWriteText, parseQuery } from './parse.ts';
 import { runWrite } from './run-write.ts';
 import { runUnion } from './union.ts';
 import { beginStatement } from './temporal/sql.ts';
@@ -36,6 +36,18 @@ export function isCypherWrite(query: string): boolean {
 }
 
 export function runCypher(db: Database.Database, query: string, params: Record<string, unknown>, options: CypherOptions): CypherResult {
+  try {
+    return run(db, query, params, options);
+  } catch (err) {
+    // parsing and compiling recurse over the query's nesting; JavaScript's stack ends a few hundred levels down
+    if (isStackOverflow(err)) {
+      throw new CypherError('ELIMIT', 'Cypher: the query nests too deeply to compile (parentheses, lists, maps or operators a few hundred levels deep); flatten it, or pass such values as $parameters.');
+    }
+    throw err;
+  }
+}
+
+function run(db: Database.Database, query: string, params: Record<string, unknown>, options: CypherOptions): CypherResult {
   if (!Number.isInteger(options.maxRows) || options.maxRows < 0) throw new CypherError('EINVAL', 'Cypher: maxRows must be a non-negative integer; pass a row cap.');
   const maxPathLength = options.maxPathLength ?? DEFAULT_MAX_PATH_LENGTH;
   if (!Number.isInteger(maxPathLength) || maxPathLength < 0) throw new CypherError('EINVAL', 'Cypher: maxPathLength must be a non-negative integer.');

@@ -72,7 +72,13 @@ export function isWriteText(query: string): boolean {
   // the query child asks this before it runs the query: a repeated query (a batch sent again) is parsed once
   let hit = writesCache.get(query);
   if (hit === undefined) {
-    hit = isWriteTextUncached(query);
+    try {
+      hit = isWriteTextUncached(query);
+    } catch (err) {
+      // nested too deeply to parse: it cannot run at all, and runCypher says why (tooDeep)
+      if (!isStackOverflow(err)) throw err;
+      hit = false;
+    }
     if (writesCache.size >= CACHE_SIZE) writesCache.delete(writesCache.keys().next().value as string);
     writesCache.set(query, hit);
   }
@@ -80,6 +86,11 @@ export function isWriteText(query: string): boolean {
 }
 
 const writesCache = new Map<string, boolean>();
+
+/** V8's RangeError when recursion (the grammar's, the AST builder's, the compiler's) runs out of stack. */
+export function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /call stack/i.test(err.message);
+}
 
 function isWriteTextUncached(query: string): boolean {
   const ex = extractSubqueries(query);
