@@ -598,3 +598,17 @@ test('loading: an empty table, a malformed row, and a freed engine', () => {
   assert.match(bad.message, /repair or delete that row/);
   db.close();
 });
+
+test('brackets nested past 200 levels are refused before oxigraph parses them, and the engine goes on answering', () => {
+  const nested = (n: number): string => `SELECT * WHERE { ?s ?p ?o FILTER(${'('.repeat(n)}true${')'.repeat(n)}) }`;
+  const nestedUpdate = (n: number): string => `INSERT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(${'('.repeat(n)}false${')'.repeat(n)}) }`;
+  // 100,000 levels overflowed oxigraph's WebAssembly stack into its heap, and every later query in the process failed
+  for (const n of [1_000, 100_000]) {
+    for (const attempt of [() => engine.query(nested(n), LIMITS), () => engine.isUpdate(nested(n)), () => engine.update(nestedUpdate(n))]) {
+      assert.throws(attempt, (err: unknown) => err instanceof SparqlError && err.code === 'ELIMIT' && /nests brackets more than 200 levels deep; flatten it/.test(err.message));
+    }
+  }
+  const all = engine.query('SELECT * WHERE { ?s ?p ?o }', LIMITS).rows.length;
+  assert.ok(all > 0, 'the engine still answers after the refusals');
+  assert.equal(engine.query(nested(150), LIMITS).rows.length, all, 'a nesting of 150 still runs');
+});

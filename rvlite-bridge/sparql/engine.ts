@@ -58,6 +58,7 @@ export class SparqlEngine {
     checkText(text);
     checkLimits(limits);
     const tokens = tokenize(text);
+    checkNesting(tokens);
     if (hasKeyword(tokens, 'SERVICE')) throw refusal(text, tokens, SERVICE_MESSAGE);
     const form = queryForm(tokens);
     let answer: ReturnType<Store['query']>;
@@ -83,6 +84,7 @@ export class SparqlEngine {
     const store = this.live();
     checkText(text);
     const tokens = tokenize(text);
+    checkNesting(tokens);
     // LOAD SILENT and SERVICE SILENT would succeed doing nothing; refuse them before oxigraph sees them.
     if (hasKeyword(tokens, 'LOAD')) throw new SparqlError('EUNSUPPORTED', LOAD_MESSAGE);
     if (hasKeyword(tokens, 'SERVICE')) throw new SparqlError('EUNSUPPORTED', SERVICE_MESSAGE);
@@ -107,6 +109,7 @@ export class SparqlEngine {
 
   /** Whether oxigraph's update parser accepts `text` (with at least one operation). */
   isUpdate(text: string): boolean {
+    if (typeof text === 'string') checkNesting(tokenize(text));
     return parsesAsUpdate(text);
   }
 
@@ -128,6 +131,25 @@ function checkText(text: string): void {
   if (typeof text !== 'string' || text.trim() === '') throw new SparqlError('EINVAL', 'the SPARQL text is empty; pass a query or update.');
   if (Buffer.byteLength(text) > LIMITS.maxQueryTextBytes) {
     throw new SparqlError('ELIMIT', `the SPARQL text is over the ${LIMITS.maxQueryTextBytes}-byte limit; shorten it or split it into several requests.`);
+  }
+}
+
+/**
+ * How deep brackets may nest before oxigraph sees the text. Its parser
+ * recurses per level: at 10,000 levels it overflowed the JavaScript stack,
+ * and at 100,000 it overflowed its WebAssembly stack into its heap ("memory
+ * access out of bounds"), after which every later query in that process
+ * failed the same way, for every store. Real queries nest a few levels.
+ */
+const MAX_NESTING = 200;
+
+function checkNesting(tokens: readonly Token[]): void {
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind !== 'punct') continue;
+    if (t.text === '(' || t.text === '{' || t.text === '[') {
+      if (++depth > MAX_NESTING) throw new SparqlError('ELIMIT', `the SPARQL text nests brackets more than ${MAX_NESTING} levels deep; flatten it (several FILTERs instead of one nested expression, VALUES for long lists).`);
+    } else if (t.text === ')' || t.text === '}' || t.text === ']') depth = Math.max(0, depth - 1);
   }
 }
 
