@@ -8,6 +8,7 @@ import { isOutOfMemory, memoryMessage } from './memory-limit.ts';
 import { READY, type QueryRequest, type QueryResponse, type QueryRows } from './query-protocol.ts';
 import { runCypherRequest } from './cypher-exec.ts';
 import { runSparqlRequest } from './sparql-exec.ts';
+import { oxigraphTrapped } from './sparql/index.ts';
 import { runSqlRequest } from './sql-exec.ts';
 
 /**
@@ -49,7 +50,8 @@ function run(req: QueryRequest): QueryRows {
 }
 
 function answer(res: QueryResponse): void {
-  writeLine(1, JSON.stringify(res));
+  // oxigraph's WebAssembly broke on this request (sparql/wasm-store.ts): the parent replaces this process
+  writeLine(1, JSON.stringify(oxigraphTrapped() ? { ...res, retire: true } : res));
 }
 
 createInterface({ input: process.stdin }).on('line', (line) => {

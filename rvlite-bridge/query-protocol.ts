@@ -53,7 +53,8 @@ export interface QueryRows {
   sparql?: unknown;
 }
 
-export type QueryResponse = { id: number; ok: QueryRows } | { id: number; error: { code: string; message: string } };
+/** `retire`: the process can take no more queries (its oxigraph broke); the parent replaces it. */
+export type QueryResponse = ({ id: number; ok: QueryRows } | { id: number; error: { code: string; message: string } }) & { retire?: true };
 
 /** The query process's first line on stdout, once it has loaded and can take a query. */
 export const READY = { ready: true } as const;

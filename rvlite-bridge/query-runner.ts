@@ -81,12 +81,17 @@ class Child {
       const pending = this.#pending;
       this.#pending = undefined;
       this.#idle();
+      let response: QueryResponse;
       try {
-        pending?.resolve(JSON.parse(line) as QueryResponse);
+        response = JSON.parse(line) as QueryResponse;
       } catch {
         pending?.reject(new RvfError('EIO', 'the SQL process sent a garbled answer; retry the query.'));
         this.kill();
+        return;
       }
+      pending?.resolve(response);
+      // killed before the run that resolved can hand it back as idle: the next query gets a new process
+      if (response.retire === true) this.kill();
     });
     readRpcFrames(
       this.proc.stdio[4] as Readable,

@@ -29,6 +29,9 @@ export const SERVICE_MESSAGE =
 export const LOAD_MESSAGE =
   'LOAD is not supported: this server fetches no URLs or files; put the data in an INSERT DATA update instead.';
 
+export const TRAP_MESSAGE =
+  'the SPARQL engine ran out of stack on this text (too many nested or chained patterns, OPTIONALs, path steps or operators to parse or evaluate); split it into smaller queries or updates.';
+
 /** oxigraph's message for an error thrown by its WASM code, on one line and of bounded length. */
 export function oxigraphMessage(err: unknown): string {
   const raw = err instanceof Error ? err.message : String(err);

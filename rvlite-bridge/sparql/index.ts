@@ -5,4 +5,5 @@
 export { SparqlEngine } from './engine.ts';
 export { applyQuadDelta } from './apply-delta.ts';
 export { SparqlError, isSparqlError, type SparqlErrorCode } from './errors.ts';
+export { oxigraphTrapped } from './wasm-store.ts';
 export type { QuadDelta, QuadRow, QueryLimits, SparqlBinding, SparqlJson, SparqlQueryResult, SparqlTerm } from './types.ts';

@@ -1,6 +1,6 @@
-import { isSyntaxError, oxigraphMessage } from './errors.ts';
+import { isSyntaxError, oxigraphMessage, SparqlError, TRAP_MESSAGE } from './errors.ts';
 import { prologueLength, tokenize } from './lexer.ts';
-import { withScratchStore } from './wasm-store.ts';
+import { noteTrap, withScratchStore } from './wasm-store.ts';
 
 /**
  * Parse-only checks built on oxigraph's own parsers, which its JS API exposes
@@ -8,6 +8,8 @@ import { withScratchStore } from './wasm-store.ts';
  */
 
 const PROBE_GRAPH = '<urn:x-rvf-sparql:parse-probe>';
+
+const trapError = (): SparqlError => new SparqlError('ELIMIT', TRAP_MESSAGE);
 
 /**
  * Whether oxigraph parses `text` as a SPARQL Update with at least one
@@ -29,9 +31,10 @@ export function parsesAsUpdate(text: string): boolean {
       scratch.update(probed);
       return false; // not reached: the second CREATE always fails
     } catch (err) {
+      if (noteTrap(err)) throw new SparqlError('ELIMIT', TRAP_MESSAGE);
       return oxigraphMessage(err).includes(`${PROBE_GRAPH} already exists`);
     }
-  });
+  }, trapError);
 }
 
 /**
@@ -45,7 +48,8 @@ export function parsesAsQuery(text: string): boolean {
       scratch.query(text);
       return true;
     } catch (err) {
+      if (noteTrap(err)) throw new SparqlError('ELIMIT', TRAP_MESSAGE);
       return !isSyntaxError(oxigraphMessage(err));
     }
-  });
+  }, trapError);
 }

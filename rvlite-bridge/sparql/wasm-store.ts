@@ -9,12 +9,50 @@ export function freeStore(store: Store): void {
   (store as unknown as { free(): void }).free();
 }
 
-/** Runs `fn` on a new empty store and frees it afterwards. */
-export function withScratchStore<T>(fn: (store: Store) => T): T {
-  const store = new Store();
+/** Runs `fn` on a new empty store and frees it afterwards; `onTrap` makes the error for a WebAssembly trap in either. */
+export function withScratchStore<T>(fn: (store: Store) => T, onTrap: () => Error): T {
+  let store: Store | undefined;
   try {
+    store = new Store();
     return fn(store);
+  } catch (err) {
+    if (noteTrap(err)) throw onTrap();
+    throw err;
   } finally {
-    freeStore(store);
+    try {
+      if (store) freeStore(store);
+    } catch (err) {
+      // after a trap, wasm-bindgen may refuse the free too ("... while it was borrowed"): the instance is gone anyway
+      if (!noteTrap(err) && !trapped) throw err;
+    }
   }
+}
+
+/**
+ * Whether oxigraph's WebAssembly has trapped in this process. A trap (its
+ * parser or evaluator recursing past its stack: a thousand chained patterns,
+ * or a hundred OPTIONALs over data) leaves the one WebAssembly instance that
+ * holds every store broken: every later call, even `new Store()`, fails with
+ * "memory access out of bounds". The process must be replaced; the query
+ * child asks for that in its answer (rvlite-bridge/query-child.ts).
+ */
+let trapped = false;
+
+/** WebAssembly's trap error; this project's TypeScript libs type the WebAssembly namespace only, not its values. */
+const RuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } }).WebAssembly.RuntimeError;
+
+export function oxigraphTrapped(): boolean {
+  return trapped;
+}
+
+/**
+ * Notes `err` if it is a WebAssembly trap, or the JavaScript stack running out
+ * inside oxigraph's code (which leaves its WebAssembly stack pointer where the
+ * unwound call left it: broken the same way); true when it is either.
+ */
+export function noteTrap(err: unknown): boolean {
+  const outOfStack = err instanceof RangeError && /call stack/i.test(err.message);
+  if (!(err instanceof RuntimeError) && !outOfStack) return false;
+  trapped = true;
+  return true;
 }
