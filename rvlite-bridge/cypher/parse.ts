@@ -1,3 +1,4 @@
+import { isStackOverflow } from '../stack-overflow.ts';
 import { isAggregate } from './compile-expr.ts';
 import { checkQuery } from './semantic-check.ts';
 import type { Clause, Direction, Expr, MapProjectionItem, NodePattern, Pattern, Projection, ProjectionItem, Query, RelPattern, RemoveItem, SetItem, SortItem } from './ast.ts';
@@ -86,11 +87,6 @@ export function isWriteText(query: string): boolean {
 }
 
 const writesCache = new Map<string, boolean>();
-
-/** V8's RangeError when recursion (the grammar's, the AST builder's, the compiler's) runs out of stack. */
-export function isStackOverflow(err: unknown): boolean {
-  return err instanceof RangeError && /call stack/i.test(err.message);
-}
 
 function isWriteTextUncached(query: string): boolean {
   const ex = extractSubqueries(query);

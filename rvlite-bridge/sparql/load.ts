@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { parse, Store } from 'oxigraph';
-import { oxigraphMessage, SparqlError, TRAP_MESSAGE } from './errors.ts';
-import { freeStore, noteTrap } from './wasm-store.ts';
+import { oxigraphMessage, SparqlError } from './errors.ts';
+import { freeStore, rethrowTrap } from './wasm-store.ts';
 
 /**
  * Fills a new oxigraph store from rdf_quads.
@@ -41,7 +41,7 @@ export function loadQuads(db: Database.Database): LoadedQuads {
     })();
     return { store, version };
   } catch (err) {
-    if (noteTrap(err)) throw new SparqlError('ELIMIT', TRAP_MESSAGE);
+    rethrowTrap(err);
     freeStore(store);
     if (err instanceof SparqlError) throw err;
     throw new SparqlError(

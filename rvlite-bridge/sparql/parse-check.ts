@@ -1,6 +1,7 @@
-import { isSyntaxError, oxigraphMessage, SparqlError, TRAP_MESSAGE } from './errors.ts';
+import { checkDepth } from './depth-check.ts';
+import { isSyntaxError, oxigraphMessage } from './errors.ts';
 import { prologueLength, tokenize } from './lexer.ts';
-import { noteTrap, withScratchStore } from './wasm-store.ts';
+import { rethrowTrap, withScratchStore } from './wasm-store.ts';
 
 /**
  * Parse-only checks built on oxigraph's own parsers, which its JS API exposes
@@ -8,8 +9,6 @@ import { noteTrap, withScratchStore } from './wasm-store.ts';
  */
 
 const PROBE_GRAPH = '<urn:x-rvf-sparql:parse-probe>';
-
-const trapError = (): SparqlError => new SparqlError('ELIMIT', TRAP_MESSAGE);
 
 /**
  * Whether oxigraph parses `text` as a SPARQL Update with at least one
@@ -22,6 +21,8 @@ const trapError = (): SparqlError => new SparqlError('ELIMIT', TRAP_MESSAGE);
  */
 export function parsesAsUpdate(text: string): boolean {
   const tokens = tokenize(text);
+  // the first call into oxigraph for most requests (the query child asks it before query or update)
+  checkDepth(tokens);
   const body = tokens[prologueLength(tokens)];
   if (body === undefined) return false; // only a prologue: an empty update, which changes nothing
   const probe = `CREATE GRAPH ${PROBE_GRAPH} ; CREATE GRAPH ${PROBE_GRAPH} ;\n`;
@@ -31,10 +32,10 @@ export function parsesAsUpdate(text: string): boolean {
       scratch.update(probed);
       return false; // not reached: the second CREATE always fails
     } catch (err) {
-      if (noteTrap(err)) throw new SparqlError('ELIMIT', TRAP_MESSAGE);
+      rethrowTrap(err);
       return oxigraphMessage(err).includes(`${PROBE_GRAPH} already exists`);
     }
-  }, trapError);
+  });
 }
 
 /**
@@ -48,8 +49,8 @@ export function parsesAsQuery(text: string): boolean {
       scratch.query(text);
       return true;
     } catch (err) {
-      if (noteTrap(err)) throw new SparqlError('ELIMIT', TRAP_MESSAGE);
+      rethrowTrap(err);
       return !isSyntaxError(oxigraphMessage(err));
     }
-  }, trapError);
+  });
 }

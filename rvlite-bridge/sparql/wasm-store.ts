@@ -1,4 +1,6 @@
 import { Store } from 'oxigraph';
+import { isStackOverflow } from '../stack-overflow.ts';
+import { SparqlError, TRAP_MESSAGE } from './errors.ts';
 
 /**
  * oxigraph's Store lives in WASM memory that the JS garbage collector does not
@@ -7,25 +9,6 @@ import { Store } from 'oxigraph';
  */
 export function freeStore(store: Store): void {
   (store as unknown as { free(): void }).free();
-}
-
-/** Runs `fn` on a new empty store and frees it afterwards; `onTrap` makes the error for a WebAssembly trap in either. */
-export function withScratchStore<T>(fn: (store: Store) => T, onTrap: () => Error): T {
-  let store: Store | undefined;
-  try {
-    store = new Store();
-    return fn(store);
-  } catch (err) {
-    if (noteTrap(err)) throw onTrap();
-    throw err;
-  } finally {
-    try {
-      if (store) freeStore(store);
-    } catch (err) {
-      // after a trap, wasm-bindgen may refuse the free too ("... while it was borrowed"): the instance is gone anyway
-      if (!noteTrap(err) && !trapped) throw err;
-    }
-  }
 }
 
 /**
@@ -50,9 +33,32 @@ export function oxigraphTrapped(): boolean {
  * inside oxigraph's code (which leaves its WebAssembly stack pointer where the
  * unwound call left it: broken the same way); true when it is either.
  */
-export function noteTrap(err: unknown): boolean {
-  const outOfStack = err instanceof RangeError && /call stack/i.test(err.message);
-  if (!(err instanceof RuntimeError) && !outOfStack) return false;
+function noteTrap(err: unknown): boolean {
+  if (!(err instanceof RuntimeError) && !isStackOverflow(err)) return false;
   trapped = true;
   return true;
+}
+
+/** For a catch around a call into oxigraph: a trap becomes the one ELIMIT error that says what to do; anything else is left to the caller. */
+export function rethrowTrap(err: unknown): void {
+  if (noteTrap(err)) throw new SparqlError('ELIMIT', TRAP_MESSAGE);
+}
+
+/** Runs `fn` on a new empty store and frees it afterwards. */
+export function withScratchStore<T>(fn: (store: Store) => T): T {
+  let store: Store | undefined;
+  try {
+    store = new Store();
+    return fn(store);
+  } catch (err) {
+    rethrowTrap(err);
+    throw err;
+  } finally {
+    try {
+      if (store) freeStore(store);
+    } catch (err) {
+      // after a trap, wasm-bindgen may refuse the free too ("... while it was borrowed"): the instance is gone anyway
+      if (!noteTrap(err) && !trapped) throw err;
+    }
+  }
 }
