@@ -28,8 +28,10 @@ import { writeAll } from './file-io.ts';
  * heartbeat) and mark their writer id with "RVFM". The native runtime never
  * refreshes its timestamp, so an old timestamp alone says nothing about it.
  * A lock is taken over when:
- * - its holder is on this host and its process is gone (or a zombie);
- * - it is one of ours and its heartbeat is older than 30 s;
+ * - its holder is on this host and its process is gone (or a zombie), or is
+ *   one of ours whose heartbeat is older than 30 s and whose pid now belongs
+ *   to a process started since (reused); a live holder is never stale;
+ * - it is one of ours on another host and its heartbeat is older than 30 s;
  * - it is a native one from another host older than 300 s (the native rule);
  * - it is not a lock record at all and is older than 2 s (a foreign writer
  *   killed between its O_EXCL create and its write; ours link a complete file).
@@ -104,11 +106,42 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Clock slack between a heartbeat's timestamp and a process start read from /proc (boot time is in whole seconds). */
+const PID_REUSE_MARGIN_MS = 2_000;
+
+/**
+ * Whether process `pid` started after `timeMs` (Unix ms), from its start in
+ * /proc/<pid>/stat (clock ticks after boot, at the kernel's fixed USER_HZ of
+ * 100) and the boot time in /proc/stat. Without /proc it cannot tell, and
+ * says no: the lease then stays with the live pid.
+ */
+function startedAfter(pid: number, timeMs: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTicks = Number(fields[19]);
+    const boot = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'));
+    if (!boot || !Number.isFinite(startTicks)) return false;
+    return Number(boot[1]) * 1000 + startTicks * 10 > timeMs;
+  } catch {
+    return false;
+  }
+}
+
 function staleReason(holder: LockHolder | undefined, mtimeMs: number, now: number): string | undefined {
   if (!holder) return now - mtimeMs > STALE_GARBAGE_MS ? 'not a lock record' : undefined;
   const age = now - holder.timestampMs;
   const here = lockHostname();
-  if (holder.host === here && !processAlive(holder.pid)) return `process ${holder.pid} is gone`;
+  if (holder.host === here) {
+    if (!processAlive(holder.pid)) return `process ${holder.pid} is gone`;
+    // A live holder here keeps its lease however long it is silent: a stopped (SIGSTOP, a debugger) or busy
+    // process resumes mid-commit and writes where it left off, over whatever a new holder appended, which
+    // destroyed the store. Its heartbeat only tells when the pid is another process now, started since.
+    if (holder.ours && age > STALE_HEARTBEAT_MS && startedAfter(holder.pid, holder.timestampMs + PID_REUSE_MARGIN_MS)) {
+      return `no heartbeat for ${Math.round(age / 1000)} s, and pid ${holder.pid} is a process started since`;
+    }
+    return undefined;
+  }
   if (holder.ours && age > STALE_HEARTBEAT_MS) return `no heartbeat for ${Math.round(age / 1000)} s`;
   if (!holder.ours && holder.host !== here && age > STALE_FOREIGN_MS) return `lock from ${holder.host} is ${Math.round(age / 1000)} s old`;
   return undefined;

@@ -197,8 +197,10 @@ describe('stale and fresh locks written by hand', () => {
     process.kill(alivePid, 0);
   });
 
-  const cases: { label: string; host: () => string; ageMs: number; ours: boolean; stale: boolean }[] = [
-    { label: 'ours, this host, heartbeat 31 s old', host: () => HOST, ageMs: 31_000, ours: true, stale: true },
+  // pid 1 started at boot, before any heartbeat: it stands for a holder that is stopped (SIGSTOP) or busy, not gone
+  const cases: { label: string; host: () => string; ageMs: number; ours: boolean; stale: boolean; pid?: number }[] = [
+    { label: 'ours, this host, heartbeat 31 s old, its pid a process started since (reused)', host: () => HOST, ageMs: 31_000, ours: true, stale: true },
+    { label: 'ours, this host, heartbeat 10 min old, its pid alive since before it (a stopped holder)', host: () => HOST, ageMs: 600_000, ours: true, stale: false, pid: 1 },
     { label: 'ours, this host, heartbeat 10 s old', host: () => HOST, ageMs: 10_000, ours: true, stale: false },
     { label: 'ours, another host, heartbeat 31 s old', host: () => 'another-host.invalid', ageMs: 31_000, ours: true, stale: true },
     { label: 'ours, another host, heartbeat 10 s old', host: () => 'another-host.invalid', ageMs: 10_000, ours: true, stale: false },
@@ -211,7 +213,8 @@ describe('stale and fresh locks written by hand', () => {
     test(`${c.label}: ${c.stale ? 'taken over' : 'ELOCK'}`, async () => {
       assert.ok(alivePid > 0, 'the setup test ran');
       const { path, vectors } = await makeStore();
-      const lock = lockBytes({ pid: alivePid, host: c.host(), ageMs: c.ageMs, ours: c.ours });
+      const holderPid = c.pid ?? alivePid;
+      const lock = lockBytes({ pid: holderPid, host: c.host(), ageMs: c.ageMs, ours: c.ours });
       const decoded = decodeLock(lock);
       assert.ok(decoded, 'the hand-made lock decodes');
       assert.equal(decoded.ours, c.ours);
@@ -226,7 +229,7 @@ describe('stale and fresh locks written by hand', () => {
         assert.equal(existsSync(lockPathFor(path)), false);
       } else {
         const err = await expectRvfError(RvfDatabase.open(path, { onWarning: (m) => warnings.push(m) }), 'ELOCK');
-        assert.ok(err.message.includes(`pid ${alivePid}`), err.message);
+        assert.ok(err.message.includes(`pid ${holderPid}`), err.message);
         assert.ok(err.message.includes(c.host()), err.message);
         assert.ok(readFileSync(lockPathFor(path)).equals(lock), 'the live lock is left exactly as it was');
         await assertQueryable(path, vectors);
