@@ -1,4 +1,5 @@
 import { RvfError } from '../store/errors.ts';
+import { isRoundedInteger, roundedIntegerText } from '../schemas/json-integers.ts';
 import { LIMITS } from '../schemas/limits.ts';
 import { isBigIntParam, type QueryParams } from './query-protocol.ts';
 
@@ -20,7 +21,11 @@ export function checkParams(params: QueryParams): { bigints: boolean } {
   const pending: [unknown, number][] = [[params, 1]];
   const visit = (child: unknown, depth: number): void => {
     if (typeof child === 'bigint') bigints = true;
-    else if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
+    else if (typeof child === 'number') {
+      if (isRoundedInteger(child)) {
+        throw new RvfError('EINVAL', `params hold ${roundedIntegerText(child)}; pass it as a string and convert it in the query: toInteger($p) in Cypher, CAST(? AS INTEGER) in SQL.`);
+      }
+    } else if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
   };
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const [value, depth] = next;

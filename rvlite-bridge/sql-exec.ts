@@ -31,6 +31,8 @@ const WRITE_KEYWORDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'CREATE
 function bindable(value: unknown): unknown {
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (isBigIntParam(value)) return BigInt(value.$bigint);
+  // a whole JSON number binds as an INTEGER, as SQLite reads the literal 5 (better-sqlite3 binds a JS number as REAL)
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
   if (value !== null && typeof value === 'object') return JSON.stringify(value); // a vector for rvf_knn, a JSON document
   return value;
 }

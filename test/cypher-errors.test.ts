@@ -171,3 +171,19 @@ describe('a query nested deeper than the parser can go', () => {
     assert.deepEqual(run(db, `RETURN ${deep(100, '(', ')')} AS x`).rows, [[1]]);
   });
 });
+
+test('a property named __proto__ is refused wherever a write sets it, and nothing is written', () => {
+  for (const [query, params] of [
+    ['CREATE (x {`__proto__`: 1})', {}],
+    ['CREATE (x:P) SET x = $m', { m: JSON.parse('{"__proto__": "v", "a": 1}') as unknown }],
+    ['CREATE (x:P) SET x += $m', { m: JSON.parse('{"a": 1, "__proto__": "v"}') as unknown }],
+    ['CREATE (x:P) SET x.`__proto__` = 2', {}],
+    ['UNWIND [1, 2] AS i MERGE (x:Q {k: i}) SET x.`__proto__` = i', {}],
+    ['CREATE (a)-[:R {`__proto__`: 1}]->(b)', {}],
+  ] as const) {
+    const db = emptyGraph();
+    assert.throws(() => run(db, query, params as Record<string, unknown>), (err: unknown) => err instanceof CypherError && /named __proto__.*rename it/.test(err.message), query);
+    assert.equal((db.prepare('SELECT count(*) AS n FROM graph_nodes').get() as { n: number }).n, 0, query);
+  }
+});
+

@@ -1,5 +1,6 @@
 import { RvfError } from '../store/errors.ts';
 import { jsonHasProtoKey } from '../store/proto-key.ts';
+import { findRoundedInteger, roundedIntegerText } from '../schemas/json-integers.ts';
 import { LIMITS } from '../schemas/limits.ts';
 import type { IdInput, Metric } from '../store/types.ts';
 
@@ -187,6 +188,9 @@ export function encodeMetadata(metadata: unknown, where: string): string | null 
   if (jsonHasProtoKey(json)) {
     throw new RvfError('EINVAL', `${where}: metadata has a key named "__proto__", which many JSON tools drop or turn into a prototype; rename that key.`);
   }
+  // only a run of 16 digits can be such a number, so most metadata is never walked
+  const rounded = /\d{16}/.test(json) ? findRoundedInteger(metadata) : undefined;
+  if (rounded !== undefined) throw new RvfError('EINVAL', `${where}: metadata holds ${roundedIntegerText(rounded)}; send integers that large as strings.`);
   return json;
 }
 

@@ -168,7 +168,8 @@ export function bindValue(ctx: ExprContext, value: unknown, what: string): Sql {
   if (typeof value === 'boolean') return bool(value ? '1' : '0');
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw invalid(`${what} is not a finite number; pass a number.`);
-    return fromNative('num', ctx.bind(value));
+    // a whole JSON number is an integer, as it is inside a list or map parameter (better-sqlite3 binds a JS number as REAL)
+    return fromNative('num', ctx.bind(Number.isSafeInteger(value) ? BigInt(value) : value));
   }
   if (typeof value === 'bigint') return fromNative('num', ctx.bind(value));
   if (typeof value === 'string') return fromNative('str', ctx.bind(value));
@@ -574,7 +575,11 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
       if (badType) throw invalid(`${name}() takes ${takes}, not a ${describe(v.type)}; use ${name}OrNull() to get null for other values.`);
       const x = v.native;
       const target = e.name === 'tointeger' ? 'INTEGER' : 'REAL';
-      const converted = `(CASE typeof(${x}) WHEN 'integer' THEN CAST(${x} AS ${target}) WHEN 'real' THEN CAST(${x} AS ${target}) WHEN 'text' THEN (CASE WHEN trim(${x}) <> '' AND trim(${x}) NOT GLOB '*[^0-9.eE+-]*' THEN CAST(CAST(trim(${x}) AS REAL) AS ${target}) END) END)`;
+      // digits alone are read as an integer, exactly: through REAL, '9007199254740993' lost its last digit
+      const t = `trim(${x})`;
+      const exactDigits = `ltrim(${t}, '+-') <> '' AND ltrim(${t}, '+-') NOT GLOB '*[^0-9]*' AND (length(ltrim(${t}, '+-')) < 19 OR (length(ltrim(${t}, '+-')) = 19 AND ltrim(${t}, '+-') <= '9223372036854775807')) AND length(${t}) - length(ltrim(${t}, '+-')) <= 1`;
+      const textTo = e.name === 'tointeger' ? `(CASE WHEN ${exactDigits} THEN CAST(${t} AS INTEGER) ELSE CAST(CAST(${t} AS REAL) AS INTEGER) END)` : `CAST(${t} AS REAL)`;
+      const converted = `(CASE typeof(${x}) WHEN 'integer' THEN CAST(${x} AS ${target}) WHEN 'real' THEN CAST(${x} AS ${target}) WHEN 'text' THEN (CASE WHEN trim(${x}) <> '' AND trim(${x}) NOT GLOB '*[^0-9.eE+-]*' THEN ${textTo} END) END)`;
       if (v.type !== 'any') return fromNative('num', converted);
       const refusedJson = e.name === 'tointeger' ? `('array', 'object')` : `('array', 'object', 'true', 'false')`;
       return fromNative('num', `(CASE WHEN json_type(${v.json}) IN ${refusedJson} THEN ${failCall(ctx, `${name}() takes ${takes}; the value is not one. Use ${name}OrNull() to get null for other values.`)} ELSE ${converted} END)`);

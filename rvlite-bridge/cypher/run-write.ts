@@ -454,6 +454,7 @@ class WriteRun {
     if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`the properties of ${what} must be a map, e.g. {name: 'Ann'}.`);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (k === '__proto__') checkedProperty(k, v);
       if (v === null) {
         if (refuseNull) throw invalid(`MERGE cannot use null for property ${k} of ${what}; give it a value, or leave it out of the pattern.`);
         continue;
@@ -1149,7 +1150,8 @@ class WriteRun {
           patches[target.type].set(target.id, patch);
         }
         const value = (values[i] as unknown[])[k] ?? null;
-        patch[item.key] = value === null ? null : checkedProperty(item.key, value);
+        const checked = checkedProperty(item.key, value ?? 0);
+        patch[item.key] = value === null ? null : checked;
         this.stats.propertiesSet++;
       });
     });
@@ -1159,8 +1161,9 @@ class WriteRun {
   /** One SET item on a target's properties (changed in place, or replaced by SET n = map): the new properties. */
   private applySet(item: Exclude<SetItem, { kind: 'setLabels' }>, props: Record<string, unknown>, value: unknown): Record<string, unknown> {
     if (item.kind === 'setProp') {
+      const checked = checkedProperty(item.key, value ?? 0);
       if (value === null) delete props[item.key];
-      else props[item.key] = checkedProperty(item.key, value);
+      else props[item.key] = checked;
       this.stats.propertiesSet++;
       return props;
     }
@@ -1170,8 +1173,9 @@ class WriteRun {
     if (typeof map !== 'object' || Array.isArray(map)) throw invalid(`SET ${item.variable} ${item.merge ? '+=' : '='} needs a map, e.g. {name: 'Ann'}.`);
     const next: Record<string, unknown> = item.merge ? props : {};
     for (const [k, v] of Object.entries(map as Record<string, unknown>)) {
+      const checked = checkedProperty(k, v ?? 0);
       if (v === null) delete next[k];
-      else next[k] = checkedProperty(k, v);
+      else next[k] = checked;
       this.stats.propertiesSet++;
     }
     if (!item.merge) this.stats.propertiesSet += Object.keys(props).filter((k) => !(k in next)).length;
@@ -1410,9 +1414,19 @@ function entitiesIn(value: unknown): { kind: 'node' | 'rel'; id: number }[] | nu
   return null;
 }
 
-/** Property values are scalars or lists of scalars, as in Neo4j. */
+/**
+ * Property values are scalars or lists of scalars, as in Neo4j. JSON has no
+ * Infinity, which JSON.stringify writes as null: it is stored as its string,
+ * as a NaN already is (README, Cypher). A key named __proto__ is refused as it
+ * is in metadata: assigned to the object that holds the properties it set its
+ * prototype instead, and the property was gone without a word.
+ */
 function checkedProperty(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw invalid('a property may not be named __proto__, which many JSON tools drop or turn into a prototype; rename it.');
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (SCALAR_TYPES.has(typeof value)) return value;
-  if (Array.isArray(value) && value.every((x) => x !== null && SCALAR_TYPES.has(typeof x))) return value;
+  if (Array.isArray(value) && value.every((x) => x !== null && SCALAR_TYPES.has(typeof x))) {
+    return value.some((x) => typeof x === 'number' && !Number.isFinite(x)) ? value.map((x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x)) : value;
+  }
   throw invalid(`property ${key} must be a number, string, boolean or a list of them, not ${Array.isArray(value) ? 'a list with nulls, maps or nodes' : 'a map or node'}; store its fields as separate properties.`);
 }
