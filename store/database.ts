@@ -1023,7 +1023,10 @@ export class RvfDatabase {
 
   #assertReadable(): void {
     if (this.#closed) throw new RvfError('ECLOSED', `${this.#label} is closed; open it again.`);
-    if (this.#broken) throw this.#broken;
+    // the first failure said what happened to its own write; any later call wrote nothing, and must not read as if it had
+    if (this.#broken) {
+      throw new RvfError('EIO', `${this.#label} stopped taking calls after an earlier call failed (${this.#broken.message.replace(/\.$/, '')}); nothing of this call was done, so close and open the store again.`);
+    }
   }
 
   #assertWritable(): void {

@@ -19,6 +19,11 @@ export function ok(data: Record<string, unknown>): CallToolResult {
 export function failure(err: unknown, { log, registry }: RunContext): CallToolResult {
   if (isRvfError(err)) return { isError: true, content: [{ type: 'text', text: `${err.code}: ${registry.withoutRoot(err.message)}` }] };
   const message = registry.withoutRoot(err instanceof Error ? err.message : String(err));
+  if (isDiskFull(err)) {
+    // not an internal error: retrying cannot help until space is freed, and the store refuses its part of such a write
+    log.warn(`disk full: ${message}`);
+    return { isError: true, content: [{ type: 'text', text: `ENOSPC: the disk holding the stores is full (${message}); free space on it, then retry.` }] };
+  }
   log.error(`internal error: ${message}`, err instanceof Error ? err.stack : undefined);
   return {
     isError: true,
@@ -33,4 +38,10 @@ export async function run(ctx: RunContext, body: () => Promise<Record<string, un
   } catch (err) {
     return failure(err, ctx);
   }
+}
+
+/** Node's ENOSPC or EDQUOT, or SQLite's SQLITE_FULL, from wherever below it came. */
+function isDiskFull(err: unknown): boolean {
+  const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
 }
