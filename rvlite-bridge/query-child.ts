@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { LIMITS } from '../schemas/limits.ts';
 import { closeAll } from './child-connections.ts';
+import { cacheTroubleError, isCacheTrouble } from './cache-trouble.ts';
 import { forgetAnswers, QueryError, writeLine } from './child-rpc.ts';
 import { isOutOfMemory, memoryMessage } from './memory-limit.ts';
 import { READY, type QueryRequest, type QueryResponse, type QueryRows } from './query-protocol.ts';
@@ -59,7 +60,10 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   try {
     answer({ id: req.id, ok: run(req) });
   } catch (err) {
-    if (err instanceof QueryError) answer({ id: req.id, error: { code: err.code, message: err.message } });
+    if (isCacheTrouble(err)) {
+      const trouble = cacheTroubleError(err);
+      answer({ id: req.id, error: { code: trouble.code, message: trouble.message } });
+    } else if (err instanceof QueryError) answer({ id: req.id, error: { code: err.code, message: err.message } });
     else if (isOutOfMemory(err)) answer({ id: req.id, error: { code: 'ELIMIT', message: memoryMessage() } });
     else answer({ id: req.id, error: { code: 'EINVAL', message: `${ENGINE_NAMES[req.lang] ?? 'the engine'} refused the query: ${(err as Error).message}; fix it and retry.` } });
   } finally {

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { INTERNAL_TABLES } from '../store/cache-schema.ts';
 import { reader, writer } from './child-connections.ts';
+import { isCacheTrouble } from './cache-trouble.ts';
 import { QueryError } from './child-rpc.ts';
 import { isBigIntParam, type QueryRequest, type QueryRows } from './query-protocol.ts';
 import { capRows } from './result-rows.ts';
@@ -48,6 +49,7 @@ function prepareOne(db: Database.Database, sql: string): Database.Statement {
     return db.prepare(sql);
   } catch (err) {
     const message = (err as Error).message;
+    if (isCacheTrouble(err)) throw err;
     if (/more than one statement/i.test(message)) throw new QueryError('EINVAL', 'send one SQL statement per call (no semicolon-separated lists).');
     throw new QueryError('EINVAL', `SQLite refused the query: ${message}; fix it and retry.`);
   }

@@ -96,3 +96,21 @@ function removeOrphanedPrivateCaches(): void {
     if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) removeCacheFiles(join(tmpdir(), name));
   }
 }
+
+/**
+ * An error from the store's SQLite cache itself, not from what was asked of
+ * it: the file is damaged (a page overwritten) or gone (deleted while the
+ * store was open). Told as "SQLite refused the query ... fix it", it sent
+ * users to rewrite a query that was fine. The cache holds nothing the .rvf
+ * file does not, and opening the store again checks it and rebuilds it
+ * (MetadataCache.openWriter).
+ */
+export function isCacheTrouble(err: unknown): boolean {
+  const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB|CANTOPEN|IOERR)/.test(code);
+}
+
+/** What to tell about such an error: what happened, and that reopening the store mends it. */
+export function cacheTroubleMessage(err: unknown): string {
+  return `the store's SQLite cache is damaged or gone (${err instanceof Error ? err.message : String(err)}); close the store with rvf_close_store and use it again, which checks the cache and rebuilds it from the .rvf file without losing anything.`;
+}

@@ -10,6 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, openSync, closeSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { RvfDatabase, type Metric, type QueryResult, type StoreStatus } from '../store/index.ts';
@@ -418,6 +419,33 @@ test('cache: a cache damaged past its header (pages overwritten) is rebuilt; ans
   await reader.close();
   const writer = await RvfDatabase.open(path, { onWarning: () => undefined });
   sameAll(reference, await answers(writer, model), 0, 'writer with damaged cache pages');
+  await writer.close();
+});
+
+test('cache: one overwritten page of the vectors table, the rest intact, is found at open and rebuilt', async () => {
+  const dir = tempDir();
+  const path = join(dir, 'cache-one-page.rvf');
+  const { db, model } = await buildParent(path, 55);
+  const reference = await answers(db, model);
+  await db.close();
+  const cachePath = `${path}.sqlite`;
+  const probe = new Database(cachePath, { readonly: true });
+  const pageSize = probe.pragma('page_size', { simple: true }) as number;
+  const pages = (probe.prepare("SELECT pageno FROM dbstat WHERE name = 'vectors' ORDER BY pageno").pluck().all() as number[]).filter((p) => p > 1);
+  probe.close();
+  assert.ok(pages.length > 2, `the vectors table spans ${pages.length} pages`);
+  const page = pages[pages.length >> 1] as number;
+  const fd = openSync(cachePath, 'r+');
+  writeSync(fd, Buffer.alloc(pageSize, 0xff), 0, pageSize, (page - 1) * pageSize);
+  closeSync(fd);
+  // the header and cache_state read fine: only reading every page tells
+  const check = new Database(cachePath, { readonly: true });
+  assert.ok(check.prepare('SELECT epoch FROM cache_state').get(), 'cache_state still reads');
+  check.close();
+  const warnings: string[] = [];
+  const writer = await RvfDatabase.open(path, { onWarning: (m) => warnings.push(m) });
+  assert.ok(warnings.some((w) => /cache/.test(w)), `the rebuild is reported: ${JSON.stringify(warnings)}`);
+  sameAll(reference, await answers(writer, model), 0, 'writer after one damaged cache page');
   await writer.close();
 });
 

@@ -664,3 +664,22 @@ test('a malformed effects record is refused before it reaches the file', async (
     await db.close();
   }
 });
+
+test('a cache deleted under an open store: queries say so and what mends it, not "fix the query"; reopening mends it, nothing lost', async () => {
+  const path = join(ROOT, 'deleted-cache.rvf');
+  let db = await RvfDatabase.create(path, { dimensions: DIM });
+  await w(db, 'CREATE TABLE kept (v INTEGER)');
+  await w(db, 'INSERT INTO kept VALUES (1), (2)');
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}.sqlite${suffix}`, { force: true });
+  await assert.rejects(r(db, 'SELECT sum(v) FROM kept'), (err: unknown) => {
+    const e = err as { code?: string; message: string };
+    assert.equal(e.code, 'EIO', e.message);
+    assert.match(e.message, /cache is damaged or gone.*rvf_close_store.*without losing anything/);
+    assert.doesNotMatch(e.message, /fix it/);
+    return true;
+  });
+  await db.close();
+  db = await RvfDatabase.open(path);
+  assert.deepEqual((await r(db, 'SELECT sum(v) FROM kept')).rows, [[3]]);
+  await db.close();
+});

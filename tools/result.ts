@@ -1,4 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { cacheTroubleMessage, isCacheTrouble } from '../store/cache-files.ts';
 import { isRvfError } from '../store/errors.ts';
 import type { ToolContext } from './context.ts';
 
@@ -19,6 +20,13 @@ export function ok(data: Record<string, unknown>): CallToolResult {
 export function failure(err: unknown, { log, registry }: RunContext): CallToolResult {
   if (isRvfError(err)) return { isError: true, content: [{ type: 'text', text: `${err.code}: ${registry.withoutRoot(err.message)}` }] };
   const message = registry.withoutRoot(err instanceof Error ? err.message : String(err));
+  if (isCacheTrouble(err)) {
+    log.warn(`cache trouble: ${message}`);
+    return {
+      isError: true,
+      content: [{ type: 'text', text: `EIO: ${registry.withoutRoot(cacheTroubleMessage(err))}` }],
+    };
+  }
   if (isDiskFull(err)) {
     // not an internal error: retrying cannot help until space is freed, and the store refuses its part of such a write
     log.warn(`disk full: ${message}`);

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { isCacheTrouble } from '../cache-trouble.ts';
 import { CypherError } from './errors.ts';
 import type { CompiledRead, OutputColumn } from './compile-read.ts';
 import { exactInteger, parseExactJson } from './exact-json.ts';
@@ -27,6 +28,7 @@ export function prepareRead(db: Database.Database, sql: string): Database.Statem
     try {
       stmt = db.prepare(sql);
     } catch (err) {
+      if (isCacheTrouble(err)) throw err;
       throw new CypherError('EINVAL', `Cypher: SQLite refused the compiled query (${(err as Error).message}); simplify the query or report it.`);
     }
     if (!stmt.readonly || !stmt.reader) throw new CypherError('EREADONLY', 'Cypher: the compiled query is not a read-only statement; it was refused.');
