@@ -242,8 +242,11 @@ export class Lease {
     let fd: number;
     try {
       fd = openSync(this.#lockPath, constants.O_RDWR);
-    } catch {
-      this.#lost = true; // the lock file is gone: someone broke it
+    } catch (err) {
+      // Only a lock file that is gone means someone broke it. Any other failure to open it (EMFILE when
+      // clients hold every descriptor, EACCES, EIO) is a heartbeat missed, retried on the next tick: taken
+      // as lost, the server refused every later write of a lease that was still its own.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.#lost = true;
       return;
     }
     try {

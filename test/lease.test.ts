@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, existsSync, lstatSync, openSync, readFileSync, renameSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
@@ -279,6 +280,22 @@ describe('stale and fresh locks written by hand', () => {
 });
 
 describe('heartbeat, loss and release', () => {
+  test('a heartbeat that cannot open the lock (every descriptor in use) is missed, not a lost lease', async () => {
+    const { path } = await makeStore();
+    // a low descriptor limit of its own, so the child runs out fast and nothing else here does
+    const script = fileURLToPath(new URL('./fixtures/lease-fd-starved.ts', import.meta.url));
+    const child = spawnChild('/bin/sh', ['-c', 'ulimit -n 256 && exec "$0" "$@"', process.execPath, ...process.execArgv, script, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    const { code, stdout, stderr } = await finished(child);
+    assert.equal(code, 0, `${stdout}${stderr}`);
+    assert.match(stdout, /^starved \d+$/m, stdout);
+    assert.match(stdout, /^ingested$/m, `the lease was still its own after the starved heartbeat: ${stdout}`);
+    const db = await RvfDatabase.openReadonly(path);
+    assert.equal((await db.status()).totalVectors, 6);
+    await db.close();
+  });
+
+
   test('a held lease refreshes its timestamp about every 5 s', async () => {
     const { path } = await makeStore();
     const db = await RvfDatabase.open(path);
