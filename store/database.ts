@@ -37,7 +37,7 @@ import { RowIndex } from './row-index.ts';
 import { type Commit, scanFrom, scanLog, type Scan } from './scan.ts';
 import { SegmentType } from './segment.ts';
 import { hardLinkedError, otherLinks } from './single-link.ts';
-import { cancelled, isTempFor, publishSnapshot, tempPathFor, writeSnapshot, type SnapshotSource } from './snapshot.ts';
+import { cancelled, isTempFor, publishSnapshot, removeDeadTemps, tempPathFor, writeSnapshot, type SnapshotSource } from './snapshot.ts';
 import type {
   CompactResult,
   CreateOptions,
@@ -283,6 +283,7 @@ export class RvfDatabase {
         }
         removeTempFiles(path);
         removeTempFiles(sidecarPathFor(path));
+        removeDeadTemps(dirname(path)); // a killed derive's or export's copy under a name no writer opens
       }
       const info = storeInfoOf(scan, options.metric);
       const identity = scan.manifest.identity ?? fallbackIdentity(scan.commits);
@@ -1133,7 +1134,12 @@ export class RvfDatabase {
       ...control,
       tick: () => lease.heartbeat(),
     });
-    lease.assertHeld();
+    try {
+      lease.assertHeld();
+    } catch (err) {
+      rmSync(tmp, { force: true }); // a whole copy of the store, which no one would ever remove
+      throw err;
+    }
     publishSnapshot(tmp, this.path, true);
     this.#effectsBytes = 0;
     this.#afterCommit(() => this.#reload());
@@ -1178,6 +1184,7 @@ export class RvfDatabase {
 
   async #writeCopy(dest: string, o: { storeInfo: StoreInfo; identity: FileIdentity; epoch: number }, control: CopyOptions): Promise<number> {
     mkdirSync(dirname(dest), { recursive: true });
+    removeDeadTemps(dirname(dest));
     const tmp = tempPathFor(dest);
     const result = await this.#withCacheAsync(() => writeSnapshot(tmp, this.#snapshotSource(o), control));
     publishSnapshot(tmp, dest, false, control.displayName ?? dest);

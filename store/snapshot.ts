@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fsyncSync, linkSync, openSync, renameSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, linkSync, openSync, readdirSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { RvfError } from './errors.ts';
 import { fsyncDirectoryOf, writeAll } from './file-io.ts';
+import { processAlive } from './lease.ts';
 import {
   encodeManifest,
   encodeMeta,
@@ -51,14 +52,40 @@ export interface SnapshotControl {
 
 const META_CHUNK_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Temp files are dot-named `.<name>.<pid>-<random>.tmp` beside the
+ * destination: the pid lets any later writer in the directory tell one a
+ * killed process left (removeDeadTemps) from one being written right now.
+ * Files of the older form `.<name>.<random>.tmp` are still recognised.
+ */
 export function tempPathFor(dest: string): string {
-  return join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString('hex')}.tmp`);
+  return join(dirname(dest), `.${basename(dest)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** Temp files are dot-named `.<name>.<random>.tmp` beside the destination. */
+const TEMP_TAIL = /^(?:(\d+)-)?[0-9a-f]{12}\.tmp$/;
+
 export function isTempFor(dest: string, candidate: string): boolean {
   const prefix = `.${basename(dest)}.`;
-  return candidate.startsWith(prefix) && candidate.endsWith('.tmp') && candidate.length === prefix.length + 12 + 4;
+  return candidate.startsWith(prefix) && TEMP_TAIL.test(candidate.slice(prefix.length));
+}
+
+/**
+ * Removes, from `dir`, the temp files of any store whose writing process is
+ * gone: a derive or export killed midway left one as large as the store,
+ * under a name no writer would ever open, so nothing else removed it.
+ */
+export function removeDeadTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith('.') || !name.endsWith('.tmp')) continue;
+    const pid = /\.(\d+)-[0-9a-f]{12}\.tmp$/.exec(name)?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid && !processAlive(Number(pid))) rmSync(join(dir, name), { force: true });
+  }
 }
 
 export async function writeSnapshot(tmpPath: string, src: SnapshotSource, control: SnapshotControl = {}): Promise<SnapshotResult> {
