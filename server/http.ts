@@ -68,6 +68,9 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     let headers: Record<string, string> = {};
     try {
       if (err instanceof HttpError) ({ status, message, headers } = err);
+      // a client that hung up mid-upload (or sent too slowly) is not a server error: one line, no stack, or a
+      // client could fill the log with stack traces by aborting uploads
+      else if (req.destroyed || req.aborted) o.log.warn(`HTTP ${req.method} ${req.url}: the request ended before its body did (${err instanceof Error ? err.message : String(err)})`);
       else o.log.error(`HTTP ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
       await discardBody(req);
       replyError(res, status, message, headers);

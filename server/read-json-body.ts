@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { BodyBudget } from './body-budget.ts';
+import type { BodyBudget, BudgetPool } from './body-budget.ts';
 import { parseJsonBytes } from './json-bytes.ts';
 
 /**
@@ -14,7 +14,7 @@ export type JsonBody = { ok: true; value: unknown } | { ok: false; reason: 'too-
 
 type Refusal = { ok: false; reason: 'too-large' | 'busy' };
 /** Bytes read, and how many of the budget's bytes they hold until given back. */
-type Held = { ok: true; bytes: Buffer; held: number };
+type Held = { ok: true; bytes: Buffer; held: number; pool: BudgetPool };
 
 export async function readJsonBody(req: IncomingMessage, maxBytes: number, budget: BodyBudget): Promise<JsonBody> {
   const length = req.headers['content-length'];
@@ -25,7 +25,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes: number, budge
   } catch {
     return { ok: false, reason: 'not-json' };
   } finally {
-    budget.give(read.held);
+    budget.give(read.held, read.pool);
   }
 }
 
@@ -51,16 +51,26 @@ export function discardBody(req: IncomingMessage): Promise<void> {
  */
 async function readDeclared(req: IncomingMessage, length: number, maxBytes: number, budget: BodyBudget): Promise<Held | Refusal> {
   if (!(length <= maxBytes)) return refuse(req, 'too-large');
-  if (!budget.take(length)) return refuse(req, 'busy');
+  const pool = budget.take(length, length);
+  if (!pool) return refuse(req, 'busy');
+  // budget held for bytes that do not come is budget others cannot have: a body must keep arriving
+  const deadline = setTimeout(() => req.destroy(new Error('the request body arrived too slowly')), bodyDeadlineMs(length));
   try {
     const bytes = Buffer.allocUnsafe(length);
     let offset = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) offset += chunk.copy(bytes, offset);
-    return { ok: true, bytes: bytes.subarray(0, offset), held: length };
+    return { ok: true, bytes: bytes.subarray(0, offset), held: length, pool };
   } catch (err) {
-    budget.give(length);
+    budget.give(length, pool);
     throw err;
+  } finally {
+    clearTimeout(deadline);
   }
+}
+
+/** How long a declared body may take to arrive: 15 s, plus a second for each MiB (1 MiB/s, slower than any link a client of this server uses). */
+export function bodyDeadlineMs(length: number): number {
+  return 15_000 + Math.ceil(length / (1024 * 1024)) * 1000;
 }
 
 /** Without a declared length the bytes are taken from the budget as they come. */
@@ -72,22 +82,22 @@ async function readChunked(req: IncomingMessage, maxBytes: number, budget: BodyB
     for await (const chunk of req as AsyncIterable<Buffer>) {
       if (refused) continue;
       if (held + chunk.length > maxBytes) refused = 'too-large';
-      else if (!budget.take(chunk.length)) refused = 'busy';
+      else if (!budget.take(chunk.length)) refused = 'busy'; // no declared size: never the small bodies' reserve
       else {
         held += chunk.length;
         chunks.push(chunk);
         continue;
       }
       chunks.length = 0;
-      budget.give(held);
+      budget.give(held, 'main');
       held = 0;
     }
   } catch (err) {
-    budget.give(held);
+    budget.give(held, 'main');
     throw err;
   }
   if (refused) return { ok: false, reason: refused };
-  return { ok: true, bytes: Buffer.concat(chunks, held), held };
+  return { ok: true, bytes: Buffer.concat(chunks, held), held, pool: 'main' };
 }
 
 async function refuse(req: IncomingMessage, reason: Refusal['reason']): Promise<Refusal> {

@@ -12,6 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -223,6 +224,32 @@ test('bodies: the bytes being read at once are bounded across requests; past the
   // One at a time, the same body is read.
   const alone = await rawRequest(s.port, { method: 'POST', path: '/mcp', headers: { ...MCP_POST_HEADERS, host }, body, timeoutMs: 90_000 });
   assert.equal(alone.status, 200, `a 60 MB initialize alone: ${alone.status} ${alone.body.slice(0, 200)}`);
+  assert.deepEqual(await s.stop(), { code: 0, signal: null });
+});
+
+test('bodies: two uploads that declare 64 MiB and then stall leave small requests answered, and a stalled body is dropped by its deadline', { timeout: TEST_TIMEOUT }, async () => {
+  const s = await startHttpServer(['--root', tempDir('rvf-hard-stall-')]);
+  const host = `127.0.0.1:${s.port}`;
+  const stall = (length: number): { socket: Socket; closed: Promise<number> } => {
+    const socket = connect(s.port, '127.0.0.1');
+    const opened = Date.now();
+    socket.on('error', () => undefined);
+    socket.write(`POST /mcp HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${length}\r\n\r\n{`);
+    return { socket, closed: new Promise((resolve) => socket.on('close', () => resolve(Date.now() - opened))) };
+  };
+  // together they declare the whole 128 MiB budget, then send nothing more
+  const big = [stall(64 * MiB), stall(64 * MiB)];
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  for (let i = 0; i < 3; i++) {
+    const res = await initialize(s);
+    assert.equal(res.status, 200, `a small initialize beside two stalled 64 MiB uploads: ${res.status} ${res.body.slice(0, 200)}`);
+  }
+  // a stalled body is dropped once it is late for its size (15 s + 1 s per MiB), its budget given back
+  const small = stall(1000);
+  const after = await small.closed;
+  assert.ok(after >= 14_000 && after < 25_000, `the stalled 1000-byte body was dropped after ${after} ms`);
+  for (const b of big) b.socket.destroy();
+  assert.equal((await initialize(s)).status, 200, 'the server still answers');
   assert.deepEqual(await s.stop(), { code: 0, signal: null });
 });
 
