@@ -52,6 +52,9 @@ export interface HttpHandle {
   close(): Promise<void>;
 }
 
+/** Answers a legacy SSE session may leave unread on its stream before it is closed (about one largest result). */
+const MAX_UNSENT_SSE_BYTES = 32 * 1024 * 1024;
+
 export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
   const sessions = new SessionTable(o.maxSessions, o.sessionIdleTimeoutMs, o.log);
   let allowedHosts = new Set<string>();
@@ -158,7 +161,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     const activity = new SessionActivity();
     // No DNS-rebinding check of the SDK's own: the gates in handle() ran first, and case-insensitively.
     const transport = new SSEServerTransport('/messages', res, { enableDnsRebindingProtection: false });
-    sessions.legacy.set(transport.sessionId, { transport, activity, close: () => transport.close() });
+    sessions.legacy.set(transport.sessionId, { transport, activity, close: () => transport.close(), stream: res });
     transport.onclose = () => {
       sessions.legacy.delete(transport.sessionId);
     };
@@ -175,6 +178,13 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     const entry = sessions.legacy.get(url.searchParams.get('sessionId') ?? '');
     if (!entry) throw new HttpError(404, 'unknown SSE session; open GET /sse first');
     checkJsonContentType(req);
+    // The SDK's SSE transport writes every answer to the stream without waiting for it to drain: a client
+    // that posts calls and never reads its stream had the server hold every answer (506 MB for 300 queries).
+    const unsent = entry.stream?.writableLength ?? 0;
+    if (unsent > MAX_UNSENT_SSE_BYTES) {
+      await entry.close();
+      throw new HttpError(409, `this SSE session's stream holds ${Math.round(unsent / (1024 * 1024))} MiB of answers its client has not read, so it was closed; read the GET /sse stream, then open a new session`);
+    }
     entry.activity.touch();
     await entry.transport.handlePostMessage(req, res, await readJson(req));
   }

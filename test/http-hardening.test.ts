@@ -253,6 +253,41 @@ test('bodies: two uploads that declare 64 MiB and then stall leave small request
   assert.deepEqual(await s.stop(), { code: 0, signal: null });
 });
 
+test('legacy SSE: a client that posts calls and never reads its stream has its session closed, not every answer held', { timeout: TEST_TIMEOUT }, async () => {
+  const s = await startHttpServer(['--root', tempDir('rvf-hard-sse-unread-'), '--write']);
+  const host = `127.0.0.1:${s.port}`;
+  const socket = connect(s.port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  socket.write(`GET /sse HTTP/1.1\r\nHost: ${host}\r\nAccept: text/event-stream\r\n\r\n`);
+  const path = await new Promise<string>((resolve) => {
+    let text = '';
+    socket.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /event: endpoint\r?\ndata: (\S+)/.exec(text);
+      if (m?.[1]) resolve(m[1]);
+    });
+  });
+  socket.removeAllListeners('data');
+  socket.pause(); // from here on the client reads nothing
+  const post = (id: number, name: string, args: Record<string, unknown>): Promise<RawResponse> =>
+    rawRequest(s.port, { method: 'POST', path, headers: { 'content-type': 'application/json', host }, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }) });
+  await post(1, 'rvf_create_store', { store: 'big', dimensions: 2 });
+  const rows = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT x, printf('%.200c', 'a') FROM c";
+  let closed: RawResponse | undefined;
+  for (let id = 2; id < 60 && !closed; id++) {
+    const res = await post(id, 'rvlite_sql', { store: 'big', query: rows });
+    if (res.status !== 202) closed = res;
+    await new Promise((resolve) => setTimeout(resolve, 250)); // the answer is written after the 202
+  }
+  assert.ok(closed, 'some POST was refused once the stream held too much');
+  assert.equal(closed.status, 409, closed.body);
+  assert.match(closed.body, /has not read.*new session/);
+  socket.destroy();
+  const fresh = await initialize(s);
+  assert.equal(fresh.status, 200, 'the server still answers');
+  assert.deepEqual(await s.stop(), { code: 0, signal: null });
+});
+
 test('Origin: null is refused with 403 on every route, the inspector API included', { timeout: TEST_TIMEOUT }, async () => {
   const s = await startHttpServer(['--root', tempDir('rvf-hard-origin-')]);
   const host = `127.0.0.1:${s.port}`;
