@@ -118,7 +118,9 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     checkJsonContentType(req);
     if (existing) {
       existing.activity.touch();
-      return existing.transport.handleRequest(req, res, await readJson(req));
+      const body = await readJson(req);
+      cancelWhenAbandoned(res, body, existing.transport);
+      return existing.transport.handleRequest(req, res, body);
     }
     checkAcceptsBoth(req);
     if (sessions.isFull()) throw new HttpError(503, sessions.fullMessage());
@@ -214,6 +216,27 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/**
+ * A POST whose connection closes before its answers went out: its calls are
+ * cancelled as if the client had sent notifications/cancelled for each (the
+ * SDK's Protocol then aborts their handlers, and a waiting query leaves its
+ * queue). They kept running, so a client that timed out and retried waited
+ * behind its own abandoned work, up to 64 queries of 5 s each.
+ */
+function cancelWhenAbandoned(res: ServerResponse, body: unknown, transport: Transport): void {
+  const ids = (Array.isArray(body) ? body : [body]).flatMap((m: unknown) => {
+    const message = m as { method?: unknown; id?: unknown } | null;
+    return message !== null && typeof message === 'object' && typeof message.method === 'string' && (typeof message.id === 'string' || typeof message.id === 'number') ? [message.id] : [];
+  });
+  if (ids.length === 0) return;
+  res.once('close', () => {
+    if (res.writableFinished) return;
+    for (const requestId of ids) {
+      transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'the client closed the connection of this request' } });
+    }
+  });
 }
 
 function checkJsonContentType(req: IncomingMessage): void {

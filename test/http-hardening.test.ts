@@ -288,6 +288,37 @@ test('legacy SSE: a client that posts calls and never reads its stream has its s
   assert.deepEqual(await s.stop(), { code: 0, signal: null });
 });
 
+test('Streamable HTTP: calls whose POST connection the client closed are cancelled, so its next call does not wait behind them', { timeout: TEST_TIMEOUT }, async () => {
+  const s = await startHttpServer(['--root', tempDir('rvf-hard-abandon-'), '--write']);
+  const host = `127.0.0.1:${s.port}`;
+  const init = await initialize(s);
+  assert.equal(init.status, 200);
+  const session = { ...MCP_POST_HEADERS, host, 'mcp-session-id': init.sessionId as string, 'mcp-protocol-version': '2025-06-18' };
+  const message = (id: number | null, method: string, params: Record<string, unknown>): string => JSON.stringify({ jsonrpc: '2.0', ...(id === null ? {} : { id }), method, params });
+  await rawRequest(s.port, { method: 'POST', path: '/mcp', headers: session, body: message(null, 'notifications/initialized', {}) });
+  const created = await rawRequest(s.port, { method: 'POST', path: '/mcp', headers: session, body: message(2, 'tools/call', { name: 'rvf_create_store', arguments: { store: 'q', dimensions: 2 } }) });
+  assert.equal(created.status, 200, created.body);
+  // six queries that would each run to the 5 s limit, each on a connection the client then closes
+  const runaway = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c';
+  for (let id = 10; id < 16; id++) {
+    const socket = connect(s.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    const body = message(id, 'tools/call', { name: 'rvlite_sql', arguments: { store: 'q', query: runaway } });
+    const head = Object.entries({ ...session, 'content-length': String(Buffer.byteLength(body)) }).map(([k, v]) => `${k}: ${v}`).join('\r\n');
+    socket.write(`POST /mcp HTTP/1.1\r\n${head}\r\n\r\n${body}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+  }
+  const started = Date.now();
+  const next = await rawRequest(s.port, { method: 'POST', path: '/mcp', headers: session, body: message(20, 'tools/call', { name: 'rvlite_sql', arguments: { store: 'q', query: 'SELECT 1 AS one' } }) });
+  const waited = Date.now() - started;
+  assert.equal(next.status, 200, next.body);
+  assert.match(next.body, /"one"/);
+  // without the cancellation it queued behind 6 x 5 s, two at a time: 15 s
+  assert.ok(waited < 8_000, `the next call waited ${waited} ms behind abandoned ones`);
+  assert.deepEqual(await s.stop(), { code: 0, signal: null });
+});
+
 test('Origin: null is refused with 403 on every route, the inspector API included', { timeout: TEST_TIMEOUT }, async () => {
   const s = await startHttpServer(['--root', tempDir('rvf-hard-origin-')]);
   const host = `127.0.0.1:${s.port}`;
