@@ -584,6 +584,14 @@ test('errors are one sentence that says what to do', () => {
   const svc = expectCode(() => engine.query('SELECT * { SERVICE <http://x.org/> { ?s ?p ?o } }', LIMITS), 'EUNSUPPORTED', 'service');
   assert.match(svc.message, /no network requests; query only the local store\.$/);
   expectCode(() => engine.query('  ', LIMITS), 'EINVAL', 'blank');
+  // text that starts like an update but does not parse went to the query parser, which said "expected CONSTRUCT"
+  for (const text of ['INSERT DATA { <urn:a> <urn:b> }', 'PREFIX ex: <urn:x:>\nDELETE WHERE { ex:a ?p }', 'INSERT DATA { <urn:a> <urn:b> 1 } ; CLEAR GRPH <urn:g>']) {
+    const upd = expectCode(() => engine.query(text, LIMITS), 'EINVAL', text);
+    assert.match(upd.message, /^SPARQL update syntax error \(error at \d+:\d+: [^\n]*\); fix the update\.$/, text);
+    assert.doesNotMatch(upd.message, /CONSTRUCT/, text);
+  }
+  const typo = expectCode(() => engine.query('INSRT DATA { <urn:a> <urn:b> 1 }', LIMITS), 'EINVAL', 'typo');
+  assert.match(typo.message, /^SPARQL syntax error: the text starts with "INSRT", where a query starts with SELECT.*update with INSERT.*; fix the first word\.$/);
 });
 
 test('loading: an empty table, a malformed row, and a freed engine', () => {

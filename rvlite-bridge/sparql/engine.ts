@@ -15,7 +15,7 @@ import {
 import { checkDepth } from './depth-check.ts';
 import { hasKeyword, prologueLength, queryForm, semicolonOffsets, tokenize, type Token } from './lexer.ts';
 import { loadQuads } from './load.ts';
-import { parsesAsQuery, parsesAsUpdate } from './parse-check.ts';
+import { parsesAsQuery, parsesAsUpdate, updateSyntaxError } from './parse-check.ts';
 import { askResult, solutionsResult } from './results.ts';
 import { jsonTermToSparql, termToSparql } from './terms.ts';
 import type { QuadDelta, QueryLimits, SparqlBinding, SparqlQueryResult } from './types.ts';
@@ -68,7 +68,7 @@ export class SparqlEngine {
     } catch (err) {
       rethrowTrap(err);
       const message = oxigraphMessage(err);
-      if (isSyntaxError(message)) throw refusal(text, tokens, `SPARQL syntax error (${message}); fix the query.`);
+      if (isSyntaxError(message)) throw syntaxRefusal(text, tokens, message);
       if (isServiceError(message)) throw new SparqlError('EUNSUPPORTED', SERVICE_MESSAGE);
       throw new SparqlError('EINVAL', `the query failed (${message}); fix the query.`);
     }
@@ -157,6 +157,38 @@ function refusal(text: string, tokens: Token[], fallback: string): SparqlError {
     if (at > bodyStart && parsesAsUpdate(prologue + text.slice(at + 1))) return new SparqlError('EREADONLY', READONLY_MESSAGE);
   }
   return new SparqlError(fallback === SERVICE_MESSAGE ? 'EUNSUPPORTED' : 'EINVAL', fallback);
+}
+
+/** The words an update's first operation starts with (after PREFIX and BASE). */
+const UPDATE_WORDS: ReadonlySet<string> = new Set(['INSERT', 'DELETE', 'LOAD', 'CLEAR', 'CREATE', 'DROP', 'COPY', 'MOVE', 'ADD', 'WITH']);
+
+/**
+ * The error for text that neither parser took (text oxigraph parses as an
+ * update never gets here). It went to the query parser, so an update with a
+ * typo got the query parser's complaint ("expected CONSTRUCT"): a text that
+ * starts like an update gets the update parser's error instead, and one that
+ * starts like neither is told which words begin each.
+ */
+function syntaxRefusal(text: string, tokens: Token[], queryMessage: string): SparqlError {
+  const first = tokens[prologueLength(tokens)];
+  const word = first?.kind === 'word' ? first.text.toUpperCase() : '';
+  if (UPDATE_WORDS.has(word)) {
+    const updateMessage = updateSyntaxError(text);
+    if (updateMessage !== undefined) return new SparqlError('EINVAL', `SPARQL update syntax error (${shortened(updateMessage)}); fix the update.`);
+  }
+  if (queryForm(tokens) === 'OTHER' && !UPDATE_WORDS.has(word)) {
+    return refusal(
+      text,
+      tokens,
+      `SPARQL syntax error: the text starts with ${JSON.stringify(first?.text ?? '')}, where a query starts with SELECT, CONSTRUCT, ASK or DESCRIBE and an update with INSERT, DELETE, CLEAR, CREATE, DROP, COPY, MOVE or ADD (after any PREFIX and BASE); fix the first word.`,
+    );
+  }
+  return refusal(text, tokens, `SPARQL syntax error (${shortened(queryMessage)}); fix the query.`);
+}
+
+/** A parser message cut to a sentence's length: some list every token the parser expected. */
+function shortened(message: string): string {
+  return message.length <= 240 ? message : `${message.slice(0, 240)}…`;
 }
 
 function* normalizedBindings(raw: Record<string, unknown>[]): Generator<SparqlBinding> {

@@ -54,3 +54,22 @@ export function parsesAsQuery(text: string): boolean {
     }
   });
 }
+
+/**
+ * oxigraph's syntax error for `text` read as an update, or undefined when it
+ * parses as one. It runs on a new empty store: oxigraph parses the whole
+ * request before running any of it, so a text that does not parse runs
+ * nothing, and one that does changes only that scratch store.
+ */
+export function updateSyntaxError(text: string): string | undefined {
+  return withScratchStore((scratch) => {
+    try {
+      scratch.update(text);
+      return undefined;
+    } catch (err) {
+      rethrowTrap(err);
+      const message = oxigraphMessage(err);
+      return isSyntaxError(message) ? message : undefined;
+    }
+  });
+}
