@@ -173,6 +173,9 @@ function checkSchemaChange(db: Database.Database, o: SchemaObject): void {
   if (INTERNAL_TABLES.includes(o.tbl_name.toLowerCase()) || INTERNAL_TABLES.includes(o.name.toLowerCase())) {
     throw new EffectsError(`${o.tbl_name} belongs to the store and cannot be altered, indexed or dropped through SQL.`, 'EREADONLY');
   }
+  if (o.name.toLowerCase() === 'sqlite_sequence') {
+    throw new EffectsError('AUTOINCREMENT is not supported: its counter (SQLite\'s sqlite_sequence table) is not kept in the store\'s log; declare the column INTEGER PRIMARY KEY, which numbers rows the same way but may reuse the id of a deleted last row.');
+  }
   if (isReservedName(o.name) && !o.name.startsWith('sqlite_autoindex_')) {
     throw new EffectsError(`the name ${o.name} is reserved for the store (sqlite_, rvf_, graph_, rdf_); choose another.`);
   }

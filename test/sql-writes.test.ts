@@ -683,3 +683,19 @@ test('a cache deleted under an open store: queries say so and what mends it, not
   assert.deepEqual((await r(db, 'SELECT sum(v) FROM kept')).rows, [[3]]);
   await db.close();
 });
+
+test('AUTOINCREMENT is refused by name, with what to write instead, and commits nothing', async () => {
+  const db = await RvfDatabase.create(join(ROOT, 'autoincrement.rvf'), { dimensions: DIM });
+  const epoch = await epochOf(db);
+  await assert.rejects(w(db, 'CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT)'), (err: unknown) => {
+    const e = err as { code?: string; message: string };
+    assert.equal(e.code, 'EINVAL', e.message);
+    assert.match(e.message, /AUTOINCREMENT is not supported.*INTEGER PRIMARY KEY/);
+    assert.doesNotMatch(e.message, /choose another/);
+    return true;
+  });
+  assert.equal(await epochOf(db), epoch);
+  assert.deepEqual((await r(db, "SELECT count(*) FROM sqlite_schema WHERE name IN ('t', 'sqlite_sequence')")).rows, [[0]]);
+  await w(db, 'CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  await db.close();
+});
