@@ -52,10 +52,30 @@ setInterval(closeGone, 1_000).unref();
  * closed cleanly, and a reader would then find a killed writer's side files.
  */
 export function closeAll(): void {
+  // Only a read-write connection can checkpoint and remove them: a cache this process may write, read through its
+  // read-only connection alone, kept its -wal and -shm after a clean shutdown. Readers close first, writers last.
+  for (const path of writable) {
+    const reading = readers.get(path);
+    if (reading && !writers.has(path) && inodeOf(path) === reading.ino) {
+      try {
+        // a connection that never read has not joined the WAL, and its close leaves the side files alone
+        writer(path).db.prepare('SELECT count(*) FROM sqlite_schema').get();
+      } catch {
+        // gone or unopenable: nothing to tidy
+      }
+    }
+  }
   for (const map of [readers, writers]) {
     for (const c of map.values()) c.db.close();
     map.clear();
   }
+}
+
+/** Caches of writer handles (a request with `cacheWritable`): this process may open them read-write. */
+const writable = new Set<string>();
+
+export function noteWritable(path: string): void {
+  writable.add(path);
 }
 
 /** rvf_knn and rvf_distance, answered by the parent's engine. */

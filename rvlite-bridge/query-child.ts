@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { LIMITS } from '../schemas/limits.ts';
-import { closeAll } from './child-connections.ts';
+import { closeAll, noteWritable } from './child-connections.ts';
 import { cacheTroubleError, isCacheTrouble } from './cache-trouble.ts';
 import { forgetAnswers, QueryError, writeLine } from './child-rpc.ts';
 import { isOutOfMemory, memoryMessage } from './memory-limit.ts';
@@ -57,6 +57,7 @@ function answer(res: QueryResponse): void {
 
 createInterface({ input: process.stdin }).on('line', (line) => {
   const req = JSON.parse(line) as QueryRequest;
+  if (req.cacheWritable) noteWritable(req.db);
   try {
     answer({ id: req.id, ok: run(req) });
   } catch (err) {

@@ -35,6 +35,8 @@ export interface QueryRequest {
   expect: { epoch: number; commitHash: string };
   /** Whether a write may run (a writer's handle on a server started with --write). */
   write: boolean;
+  /** Whether the cache is a writer's own (`db` is not a reader's private copy), which the child may open read-write even for a read. */
+  cacheWritable: boolean;
   /** Where a read-only query runs, for the wording of a refused write. */
   readOnlyContext: ReadOnlyContext;
 }

@@ -79,6 +79,7 @@ export async function runQuery(db: RvfDatabase, lang: QueryLanguage, text: strin
     byteCap: LIMITS.maxQueryResultBytes,
     expect: { epoch: s.epoch, commitHash: s.commitHash },
     write,
+    cacheWritable: options.write && !db.readOnly,
     readOnlyContext: options.readOnlyContext ?? 'server',
   });
   const ticket = { ...(options.asker === undefined ? {} : { asker: options.asker }), ...(options.signal ? { signal: options.signal } : {}) };

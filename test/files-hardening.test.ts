@@ -136,6 +136,18 @@ async function cleanlyClosedRoot(): Promise<string> {
 
 // ------------------------------------------------------------ 1. read-only servers write nothing
 
+test('a --write server that only read its store through the query languages leaves no -wal or -shm after a clean shutdown', async () => {
+  const root = realpathSync(tempDir('rvf-files-reads-'));
+  const w = await start(root, { write: true });
+  await callOk(w.client, 'rvf_create_store', { store: 'read', dimensions: 4 });
+  await callOk(w.client, 'rvf_ingest', { store: 'read', entries: VECTORS.map((vector, id) => ({ id, vector })) });
+  assert.deepEqual((await callOk(w.client, 'rvlite_sql', { store: 'read', query: 'SELECT count(*) FROM vectors' }))['rows'], [[VECTORS.length]]);
+  await callOk(w.client, 'rvlite_cypher', { store: 'read', query: 'MATCH (n) RETURN count(n)' });
+  await stop(w);
+  // the query process's read-only connection was the last to close the cache, and only a read-write one removes them
+  assert.deepEqual(readdirSync(root).sort(), ['read.rvf', 'read.rvf.sqlite']);
+});
+
 test('a read-only server changes no file under the root after the writer closed cleanly, while it runs and after it exits', async () => {
   const root = await cleanlyClosedRoot();
   const before = snapshot(root);
