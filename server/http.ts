@@ -69,14 +69,15 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     let status = 500;
     let message = 'internal error; the server is still running, retry';
     let headers: Record<string, string> = {};
+    let rpcCode: number | undefined;
     try {
-      if (err instanceof HttpError) ({ status, message, headers } = err);
+      if (err instanceof HttpError) ({ status, message, headers, rpcCode } = err);
       // a client that hung up mid-upload (or sent too slowly) is not a server error: one line, no stack, or a
       // client could fill the log with stack traces by aborting uploads
       else if (req.destroyed || req.aborted) o.log.warn(`HTTP ${req.method} ${req.url}: the request ended before its body did (${err instanceof Error ? err.message : String(err)})`);
       else o.log.error(`HTTP ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`, err instanceof Error ? err.stack : undefined);
       await discardBody(req);
-      replyError(res, status, message, headers);
+      replyError(res, status, message, headers, rpcCode);
     } catch {
       res.destroy();
     }
@@ -180,6 +181,11 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     const entry = sessions.legacy.get(url.searchParams.get('sessionId') ?? '');
     if (!entry) throw new HttpError(404, 'unknown SSE session; open GET /sse first');
     checkJsonContentType(req);
+    const body = await readJson(req);
+    // the SDK's SSE transport answers anything but one message object with a plain-text "Invalid message: [object Object]"
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new HttpError(400, 'the legacy SSE endpoint takes one JSON-RPC message object per POST, not a batch or another JSON value; send each message on its own', {}, -32600);
+    }
     // The SDK's SSE transport writes every answer to the stream without waiting for it to drain: a client
     // that posts calls and never reads its stream had the server hold every answer (506 MB for 300 queries).
     const unsent = entry.stream?.writableLength ?? 0;
@@ -188,7 +194,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
       throw new HttpError(409, `this SSE session's stream holds ${Math.round(unsent / (1024 * 1024))} MiB of answers its client has not read, so it was closed; read the GET /sse stream, then open a new session`);
     }
     entry.activity.touch();
-    await entry.transport.handlePostMessage(req, res, await readJson(req));
+    await entry.transport.handlePostMessage(req, res, body);
   }
 
   async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -198,7 +204,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     if (body.reason === 'busy') {
       throw new HttpError(503, `the server is already reading ${o.bodyBudget.limitBytes / (1024 * 1024)} MiB of request bodies at once; retry in a moment`, { 'retry-after': '1' });
     }
-    throw new HttpError(400, 'the request body is not JSON; send a JSON-RPC message');
+    throw new HttpError(400, 'the request body is not JSON; send a JSON-RPC message', {}, -32700);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -570,6 +570,15 @@ test('http: a body over 64 MiB gets 413 with a JSON-RPC error and the server kee
     check413('legacy /messages', await rawRequest(port, { method: 'POST', path: raw.path, headers: { 'content-type': 'application/json', host, connection: 'keep-alive' }, body: padded }));
     const bad = await rawRequest(port, { method: 'POST', path: raw.path, headers: { 'content-type': 'application/json', host }, body: 'not json' });
     assert.equal(bad.status, 400, `legacy /messages, not JSON: ${bad.status} ${bad.body}`);
+    assert.equal((JSON.parse(bad.body) as { error: { code: number } }).error.code, -32700, 'a parse error is JSON-RPC\'s -32700');
+    // a batch, or a JSON value that is no message: a JSON-RPC error, not the SDK's plain-text "Invalid message: [object Object]"
+    for (const body of ['[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"ping"}]', '7']) {
+      const refused = await rawRequest(port, { method: 'POST', path: raw.path, headers: { 'content-type': 'application/json', host }, body });
+      assert.equal(refused.status, 400, body);
+      const error = (JSON.parse(refused.body) as { error: { code: number; message: string } }).error;
+      assert.equal(error.code, -32600, body);
+      assert.match(error.message, /one JSON-RPC message object per POST/, body);
+    }
   } finally {
     raw.close();
   }
@@ -581,9 +590,10 @@ test('http: a body over 64 MiB gets 413 with a JSON-RPC error and the server kee
   // Not JSON.
   const notJson = await rawRequest(port, { method: 'POST', path: '/mcp', headers: { ...MCP_POST_HEADERS, host }, body: '{"jsonrpc": "2.0", "id": 1, "method": ' });
   assert.equal(notJson.status, 400, `not JSON: ${notJson.status} ${notJson.body}`);
-  const err = JSON.parse(notJson.body) as { jsonrpc: string; error: { message: string } };
+  const err = JSON.parse(notJson.body) as { jsonrpc: string; error: { code: number; message: string } };
   assert.equal(err.jsonrpc, '2.0');
   assert.match(err.error.message, /JSON/);
+  assert.equal(err.error.code, -32700);
   await checkQueries(client, 'big-body', rows, makeQueries(1, 6, 63), 'l2', 5, 'after 400');
 });
 
