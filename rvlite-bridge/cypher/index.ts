@@ -4,6 +4,7 @@ import { CypherError } from './errors.ts';
 import { outputCell, runCompiled } from './execute-sql.ts';
 import { registerCypherFunctions } from './register.ts';
 import { isStackOverflow } from '../stack-overflow.ts';
+import { bracketsTooDeep, MAX_BRACKET_DEPTH } from './query-text.ts';
 import { errorWrites, isWriteText, parseQuery } from './parse.ts';
 import { runWrite } from './run-write.ts';
 import { runUnion } from './union.ts';
@@ -36,14 +37,15 @@ export function isCypherWrite(query: string): boolean {
   return isWriteText(query);
 }
 
+const TOO_DEEP_MESSAGE = `Cypher: the query nests too deeply to compile (parentheses, lists, maps or operators more than ${MAX_BRACKET_DEPTH} levels deep); flatten it, or pass such values as $parameters.`;
+
 export function runCypher(db: Database.Database, query: string, params: Record<string, unknown>, options: CypherOptions): CypherResult {
+  if (typeof query === 'string' && bracketsTooDeep(query)) throw new CypherError('ELIMIT', TOO_DEEP_MESSAGE);
   try {
     return run(db, query, params, options);
   } catch (err) {
     // parsing and compiling recurse over the query's nesting; JavaScript's stack ends a few hundred levels down
-    if (isStackOverflow(err)) {
-      throw new CypherError('ELIMIT', 'Cypher: the query nests too deeply to compile (parentheses, lists, maps or operators a few hundred levels deep); flatten it, or pass such values as $parameters.');
-    }
+    if (isStackOverflow(err)) throw new CypherError('ELIMIT', TOO_DEEP_MESSAGE);
     throw err;
   }
 }

@@ -5,6 +5,7 @@ import type { Clause, Direction, Expr, MapProjectionItem, NodePattern, Pattern, 
 import { WRITE_CLAUSE_KINDS } from './ast.ts';
 import { CypherError, invalid, unsupported } from './errors.ts';
 import { parseTree, type PTree } from './parse-tree.ts';
+import { bracketsTooDeep } from './query-text.ts';
 import { CALL_SUBQUERY_PROCEDURE, extractSubqueries, SUBQUERY_FUNCTION, type Extracted } from './subqueries.ts';
 
 /**
@@ -72,6 +73,8 @@ function nameOf(n: PTree, rule: string): string {
 export function isWriteText(query: string): boolean {
   // the query child asks this before it runs the query: a repeated query (a batch sent again) is parsed once
   let hit = writesCache.get(query);
+  // too deep to run at all, which runCypher says; parsing it here would take seconds
+  if (hit === undefined && bracketsTooDeep(query)) hit = false;
   if (hit === undefined) {
     try {
       hit = isWriteTextUncached(query);
