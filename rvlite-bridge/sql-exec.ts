@@ -29,6 +29,17 @@ const SQL_STATEMENT_KEYWORDS = new Set([
 /** Statement kinds a write may be; the rest (ATTACH, VACUUM, PRAGMA, BEGIN, ...) act on more than rows and schema. */
 const WRITE_KEYWORDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'REPLACE', 'CREATE', 'DROP', 'ALTER', 'WITH']);
 
+/** Who writes each of the store's tables other than vectors, for the refusal of an SQL write to one. */
+const WRITTEN_BY: Readonly<Record<string, string>> = {
+  graph_nodes: 'change the graph with rvlite_cypher',
+  graph_labels: 'change the graph with rvlite_cypher',
+  graph_rels: 'change the graph with rvlite_cypher',
+  graph_ids: 'the graph keeps it as Cypher writes',
+  rdf_quads: 'change triples with rvlite_sparql',
+  rdf_version: 'SPARQL writes keep it',
+  rvf_migrations: 'rvf migrate keeps it',
+};
+
 function bindable(value: unknown): unknown {
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (isBigIntParam(value)) return BigInt(value.$bigint);
@@ -128,6 +139,6 @@ function checkWriteTargets(db: Database.Database, sql: string, params: unknown[]
     if (dbIndex !== 0) throw new QueryError('EINVAL', 'writes go to the store\'s own tables only, not to TEMP or attached databases; create a regular table.');
     const table = protectedRoots.get(root);
     if (table === 'vectors') throw new QueryError('EREADONLY', 'the vectors table changes only through the rvf_* tools (rvf_ingest, rvf_delete); SQL can read it but not write it.');
-    if (table !== undefined) throw new QueryError('EREADONLY', `${table} belongs to the store: change the graph with rvlite_cypher and triples with rvlite_sparql; SQL can read it but not write it.`);
+    if (table !== undefined) throw new QueryError('EREADONLY', `${table} belongs to the store; SQL can read it but not write it (${WRITTEN_BY[table] ?? 'the store keeps it itself'}).`);
   }
 }

@@ -440,6 +440,19 @@ const ENTRIES: Entry[] = [
     expect: { error: 'EREADONLY', message: /rdf_quads belongs to the store.*rvlite_sparql/ },
   },
   {
+    name: 'UPDATE rvf_migrations',
+    sql: "UPDATE rvf_migrations SET summary = '{}'",
+    write: true,
+    // not the graph's or the triples' advice, which does not apply to it
+    expect: { error: 'EREADONLY', message: /^rvf_migrations belongs to the store; SQL can read it but not write it \(rvf migrate keeps it\)\.$/ },
+  },
+  {
+    name: 'DELETE from store_info',
+    sql: 'DELETE FROM store_info',
+    write: true,
+    expect: { error: 'EREADONLY', message: /^store_info belongs to the store; SQL can read it but not write it \(the store keeps it itself\)\.$/ },
+  },
+  {
     name: 'CREATE INDEX on vectors',
     sql: 'CREATE INDEX vectors_epoch ON vectors (epoch)',
     write: true,
