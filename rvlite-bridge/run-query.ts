@@ -95,7 +95,12 @@ export async function runQuery(db: RvfDatabase, lang: QueryLanguage, text: strin
       }
     }
   };
-  if (!options.write || db.readOnly) return read();
+  if (!options.write) return read();
+  if (db.readOnly) {
+    // a --write server reading a store it could not have as writer: a write is told why (another writer holds it)
+    const refusal = db.writeRefusal;
+    return refusal ? read().catch((err: unknown) => Promise.reject(isRvfError(err) && err.code === 'EREADONLY' ? refusal : err)) : read();
+  }
   // On a writer, a query runs as a read first: reads then run beside the
   // store's other calls instead of in turn with its writes. Only what the
   // engines refuse as a write (EREADONLY, decided before anything runs) goes

@@ -211,6 +211,10 @@ export const StoreStatus = z.object({
   deadSpaceRatio: z.number(),
   fileId: z.string(),
   readOnly: z.boolean(),
+  writesRefused: z
+    .string()
+    .optional()
+    .describe('On a --write server, why this store is open read-only for now (another writer holds it, or the disk is full); it is asked again on each use'),
   lineage: Lineage.nullable(),
   embedder: z.object({ name: z.string(), dimensions: z.number() }).nullable().describe('The embedder of a text-memory store (rvf_remember / rvf_recall)'),
   index: z

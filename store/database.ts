@@ -1032,7 +1032,16 @@ export class RvfDatabase {
 
   #assertWritable(): void {
     this.#assertReadable();
-    if (!this.#lease) throw new RvfError('EREADONLY', `${this.#label} is open read-only; open it with RvfDatabase.open to write.`);
+    if (!this.#lease) {
+      const refusal = this.#options.writeRefusal;
+      throw refusal ? new RvfError(refusal.code, refusal.message) : new RvfError('EREADONLY', `${this.#label} is open read-only; open it with RvfDatabase.open to write.`);
+    }
+  }
+
+  /** Why writes are refused on a read-only handle opened in place of a writer's (OpenOptions.writeRefusal). */
+  get writeRefusal(): RvfError | undefined {
+    const refusal = this.#lease ? undefined : this.#options.writeRefusal;
+    return refusal ? new RvfError(refusal.code, refusal.message) : undefined;
   }
 
   #cacheState() {

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import { RvfDatabase } from './database.ts';
-import { RvfError } from './errors.ts';
+import { isRvfError, RvfError } from './errors.ts';
 import { peekStore, type StorePeek } from './peek.ts';
 import { hardLinkedError, otherLinks } from './single-link.ts';
 import type { CreateOptions } from './types.ts';
@@ -46,6 +46,8 @@ export class StoreRegistry {
   readonly #onWarning: ((message: string) => void) | undefined;
   /** Open stores by real file path: two names for one file (a symlink inside the root) share one handle. */
   readonly #open = new Map<string, Promise<RvfDatabase>>();
+  /** Read-only handles standing in for writers' handles this server could not have (#readInstead). */
+  readonly #standIns = new Map<string, Promise<RvfDatabase>>();
 
   constructor(options: RegistryOptions) {
     mkdirSync(options.root, { recursive: true });
@@ -115,8 +117,41 @@ export class StoreRegistry {
       this.#open.set(key, opening);
       opening.catch(() => this.#open.delete(key));
     }
-    const db = await opening;
+    let db: RvfDatabase;
+    try {
+      db = await opening;
+    } catch (err) {
+      const refusal = this.write ? writerUnavailable(err, storeLabel(name)) : undefined;
+      if (!refusal) throw err;
+      return this.#readInstead(key, name, refusal);
+    }
+    const standIn = this.#standIns.get(key);
+    if (standIn) {
+      // the writer's handle was had after all: the read-only one it stood in for goes
+      this.#standIns.delete(key);
+      void standIn.then((r) => r.close()).catch(() => undefined);
+    }
     if (!this.write) await db.refresh();
+    return db;
+  }
+
+  /**
+   * A --write server that cannot have a store's writer lease (another writer
+   * holds it, or the disk is too full to create the lock) still reads it:
+   * through a read-only handle whose writes get `refusal`, asked for the
+   * lease again on every later use. It answered ELOCK to every read before,
+   * advising to open the store read-only, which no tool can do.
+   */
+  async #readInstead(key: string, name: string, refusal: { code: 'ELOCK' | 'EIO'; message: string }): Promise<RvfDatabase> {
+    let reading = this.#standIns.get(key);
+    if (!reading) {
+      const options = { ...(this.#onWarning ? { onWarning: this.#onWarning } : {}), displayName: storeLabel(name), writeRefusal: refusal };
+      reading = RvfDatabase.openReadonly(key, options);
+      this.#standIns.set(key, reading);
+      reading.catch(() => this.#standIns.delete(key));
+    }
+    const db = await reading;
+    await db.refresh();
     return db;
   }
 
@@ -135,8 +170,11 @@ export class StoreRegistry {
   /** Closes `name` if it is open (releasing its lease); false when it was not. */
   async close(name: string): Promise<boolean> {
     const key = this.#key(name);
+    const standIn = this.#standIns.get(key);
+    this.#standIns.delete(key);
+    await (await standIn?.catch(() => undefined))?.close();
     const opening = this.#open.get(key);
-    if (!opening) return false;
+    if (!opening) return standIn !== undefined;
     this.#open.delete(key);
     const db = await opening.catch(() => undefined);
     await db?.close();
@@ -144,8 +182,9 @@ export class StoreRegistry {
   }
 
   async closeAll(): Promise<void> {
-    const open = [...this.#open.values()];
+    const open = [...this.#open.values(), ...this.#standIns.values()];
     this.#open.clear();
+    this.#standIns.clear();
     await Promise.all(open.map(async (opening) => (await opening.catch(() => undefined))?.close()));
   }
 
@@ -219,3 +258,18 @@ function editDistance(a: string, b: string): number {
   return previous[b.length] as number;
 }
 
+/**
+ * When a --write server could not open a store as its writer for a reason
+ * that leaves it readable: what its writes are told, or undefined for any
+ * other failure.
+ */
+function writerUnavailable(err: unknown, label: string): { code: 'ELOCK' | 'EIO'; message: string } | undefined {
+  if (isRvfError(err) && err.code === 'ELOCK') {
+    return { code: 'ELOCK', message: `${err.message.replace(/[;.]? *close that writer, or open the store read-only\.$/, '')}; this server reads it meanwhile, and writes to it once that writer has closed it.` };
+  }
+  const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return { code: 'EIO', message: `${label} cannot be written: the disk is full, so the writer lease could not be taken; reads work, and writes once space is freed.` };
+  }
+  return undefined;
+}

@@ -147,6 +147,12 @@ export interface OpenOptions {
   displayName?: string;
   /** Live vectors from which an 'auto' store builds its index; default LIMITS.indexThreshold (20,000). */
   indexThreshold?: number;
+  /**
+   * For a read-only handle opened because the writer's could not be had (another
+   * writer holds the lease, the disk is full): the error every write on it gets,
+   * in place of the generic "open read-only" refusal.
+   */
+  writeRefusal?: { code: 'ELOCK' | 'EIO'; message: string };
 }
 
 /** Called during long operations; `done` and `total` count vectors. */

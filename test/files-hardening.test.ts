@@ -391,7 +391,7 @@ test('error results name the store and never an absolute path', async () => {
     check(await callErr(w!.client, 'rvf_create_store', { store: 'notes', dimensions: 2 }), 'notes', 'EEXIST', 'create over an existing store');
     check(await callErr(w!.client, 'rvf_derive', { store: 'notes', child: 'other' }), 'other', 'EEXIST', 'derive onto an existing store');
     check(await callErr(w!.client, 'rvf_export', { store: 'notes', target: 'other' }), 'other', 'EEXIST', 'export onto an existing store');
-    check(await callErr(w!.client, 'rvf_open_store', { store: 'held' }), 'held', 'ELOCK', 'a store another process writes');
+    check(await callErr(w!.client, 'rvf_ingest', { store: 'held', entries: [{ id: 9, vector: [1, 0] }] }), 'held', 'ELOCK', 'a write to a store another process writes');
     for (const [who, c] of [['writer', w!.client], ['reader', r!.client]] as const) {
       check(await callErr(c, 'rvf_status', { store: 'evil' }), 'evil', 'EINVAL', `${who}: a symlink out of the root`);
       check(await callErr(c, 'rvf_status', { store: 'linked' }), 'linked', 'EINVAL', `${who}: a hard link`);

@@ -13,7 +13,8 @@ const READ = { readOnlyHint: true, destructiveHint: false, idempotentHint: true,
 /** A store's status as tools show it: files named relative to the root, never by absolute path. */
 export async function statusOf(store: string, db: RvfDatabase, replication?: ToolContext['replication']): Promise<Record<string, unknown>> {
   const { path, lineage, ...status } = await db.status();
-  const shown = { store, file: basename(path), ...status, lineage: lineage && { ...lineage, parentPath: basename(lineage.parentPath) } };
+  const refused = db.writeRefusal;
+  const shown = { store, file: basename(path), ...status, ...(refused ? { writesRefused: refused.message } : {}), lineage: lineage && { ...lineage, parentPath: basename(lineage.parentPath) } };
   return replication ? { ...shown, replication: replication.status(store, status.epoch) } : shown;
 }
 
