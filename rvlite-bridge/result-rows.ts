@@ -8,6 +8,8 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 export function toJsonValue(value: unknown): unknown {
   if (typeof value === 'bigint') return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : value.toString();
   if (Buffer.isBuffer(value)) return { base64: value.toString('base64') };
+  // JSON has no Infinity (JSON.stringify writes null, which reads as SQL NULL): its string, as Cypher shows it
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   return value;
 }
 

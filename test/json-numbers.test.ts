@@ -40,6 +40,12 @@ test('a whole number in SQL params binds as an INTEGER', async () => {
   await db.close();
 });
 
+test('a REAL infinity in an SQL result is the string "Infinity", not null', async () => {
+  const db = await store('sql-inf');
+  assert.deepEqual((await run(db, 'sql', 'SELECT 1e999, -1e999, 1e999 IS NULL')).rows, [['Infinity', '-Infinity', 0]]);
+  await db.close();
+});
+
 test('a whole number in Cypher params is an integer at the top level as inside a list or map', async () => {
   const db = await store('cypher-int');
   const params = { id: 5, xs: [5], m: { n: 5 }, f: 2.5 };
