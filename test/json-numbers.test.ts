@@ -11,6 +11,7 @@
  * - toInteger() of digits is exact, the way to pass such an integer instead.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { queryRunner } from '../rvlite-bridge/query-runner.ts';
@@ -113,5 +114,31 @@ test('Infinity stored as a Cypher property is the string "Infinity", as a NaN is
   await db.close();
   const again = await RvfDatabase.open(join(ROOT, 'infinity.rvf'));
   assert.deepEqual((await run(again, 'sql', props)).rows, stored);
+  await again.close();
+});
+
+test('a float with a whole value stays a float when a Cypher write stores it, in the cache and from the log', async () => {
+  const db = await store('whole-floats');
+  await run(db, 'cypher', 'CREATE (:X {score: 1.0, l: [1.0, 2.5], i: 3, f: 0.5})', undefined, true);
+  await run(db, 'cypher', 'MATCH (x:X) SET x.y = 2.0, x += {r: 4.0}', undefined, true);
+  await run(db, 'cypher', 'UNWIND [1.0, 2.0] AS v CREATE (:V {v: v})', undefined, true);
+  const rows = { rows: [{ n: 'a' }, { n: 'b' }] };
+  await run(db, 'cypher', 'UNWIND $rows AS r MERGE (e:E {name: r.n}) SET e.w = 1.0, e.c = coalesce(e.c, 0) + 1', rows, true);
+  await run(db, 'cypher', 'UNWIND $rows AS r MERGE (e:E {name: r.n}) SET e.w = e.w + 1, e.c = coalesce(e.c, 0) + 1', rows, true);
+  const check = async (label: string, on: RvfDatabase): Promise<void> => {
+    // integer division would give 0, 1, 0 and 0
+    assert.deepEqual((await run(on, 'cypher', 'MATCH (x:X) RETURN x.score / 2, x.y / 4, x.r / 8, x.i / 2, toString(x.score)')).rows, [[0.5, 0.5, 0.5, 1, '1.0']], label);
+    assert.deepEqual((await run(on, 'cypher', 'MATCH (v:V) RETURN v.v / 4 ORDER BY v.v')).rows, [[0.25], [0.5]], label);
+    assert.deepEqual((await run(on, 'cypher', 'MATCH (e:E) RETURN e.name, e.w / 4, e.c ORDER BY e.name')).rows, [['a', 0.5, 2], ['b', 0.5, 2]], label);
+    const types = "SELECT json_type(props, '$.score'), json_type(props, '$.l[0]'), json_type(props, '$.i'), json_type(props, '$.y'), json_type(props, '$.r') FROM graph_nodes WHERE props LIKE '%score%'";
+    assert.deepEqual((await run(on, 'sql', types)).rows, [['real', 'real', 'integer', 'real', 'real']], label);
+    // 1 = 1.0 in Cypher: a MERGE on the integer finds the node stored with the float
+    assert.deepEqual((await run(on, 'cypher', 'MATCH (x:X {score: 1}) RETURN count(x)')).rows, [[1]], label);
+  };
+  await check('in the cache', db);
+  await db.close();
+  rmSync(join(ROOT, 'whole-floats.rvf.sqlite'), { force: true });
+  const again = await RvfDatabase.open(join(ROOT, 'whole-floats.rvf'), { onWarning: () => undefined });
+  await check('rebuilt from the log', again);
   await again.close();
 });

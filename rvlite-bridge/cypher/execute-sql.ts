@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { isCacheTrouble } from '../cache-trouble.ts';
 import { CypherError } from './errors.ts';
 import type { CompiledRead, OutputColumn } from './compile-read.ts';
-import { exactInteger, parseExactJson } from './exact-json.ts';
+import { exactInteger, parseExactJson, realValue } from './exact-json.ts';
 import { fromSqlite, outputsNative, parseJsonValue, type VType } from './values.ts';
 
 export { toJsonText } from './values.ts';
@@ -66,11 +66,10 @@ function finite(v: unknown): unknown {
  * rather than becoming the decimal strings a caller is shown.
  */
 export function bindingCell(type: VType, raw: unknown): unknown {
-  if (outputsNative(type)) return exactInteger(raw);
+  if (outputsNative(type)) return nativeCell(raw);
   switch (type) {
     case 'node':
     case 'rel':
-    case 'num':
     case 'str':
       return exactInteger(raw);
     case 'bool':
@@ -78,15 +77,20 @@ export function bindingCell(type: VType, raw: unknown): unknown {
     case 'null':
       return null;
     default:
-      return raw === null ? null : parseExactJson(String(raw));
+      return raw === null ? null : parseExactJson(String(raw), true);
   }
 }
 
 /** One cell of a value a write evaluated (a property to store), exact as in bindingCell. */
 export function valueCell(type: VType, raw: unknown): unknown {
-  if (outputsNative(type)) return exactInteger(raw);
+  if (outputsNative(type)) return nativeCell(raw);
   if (raw === null || raw === undefined) return null;
-  return parseExactJson(String(raw));
+  return parseExactJson(String(raw), true);
+}
+
+/** A number or text cell read with safeIntegers: an integer is a bigint, so a JS number is a REAL, kept a float when whole. */
+function nativeCell(raw: unknown): unknown {
+  return typeof raw === 'number' ? realValue(raw) : exactInteger(raw);
 }
 
 export interface SqlRun {

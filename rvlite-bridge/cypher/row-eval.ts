@@ -1,4 +1,5 @@
 import type { Expr } from './ast.ts';
+import { isWholeFloat, WholeFloat } from './exact-json.ts';
 import type { OutputColumn } from './compile-read.ts';
 import type { VType } from './values.ts';
 
@@ -41,7 +42,7 @@ const VALUE_TYPES: ReadonlySet<VType> = new Set<VType>(['any', 'map', 'list', 's
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v);
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v) && !isWholeFloat(v);
 }
 
 function isInteger(v: unknown): v is number {
@@ -68,6 +69,11 @@ export function rowFunction(e: Expr, scope: RowScope): RowFn | undefined {
     case 'literal': {
       const v = e.value;
       if (typeof v === 'number' && !Number.isFinite(v)) return undefined;
+      // 1.0 stays a float (WholeFloat), which the rest of this file hands to the SQL wherever it matters
+      if (typeof v === 'number' && e.float === true && Number.isInteger(v)) {
+        const float = new WholeFloat(v);
+        return () => float;
+      }
       return () => v;
     }
     case 'param': {

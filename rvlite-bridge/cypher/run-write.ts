@@ -6,7 +6,7 @@ import { isAggregate } from './compile-expr.ts';
 import { BulkGraph } from './bulk-graph.ts';
 import { forgetDeletes, rememberDeletes } from './deleted.ts';
 import { MergeIndex, readsGraph, sqliteKey } from './merge-index.ts';
-import { parseExactJson } from './exact-json.ts';
+import { isWholeFloat, parseExactJson } from './exact-json.ts';
 import { holdsOnlyWholeText, isBrokenText, NOT_HERE, rowFunction, rowValues, wholeTextOnly, type RowFn } from './row-eval.ts';
 import { bindingCell, outputCell, prepareRead, runCompiled, runPrepared, toJsonText, valueCell } from './execute-sql.ts';
 import type { CypherStats } from './types.ts';
@@ -451,7 +451,7 @@ class WriteRun {
     if (!expr) return {};
     const value = this.evaluate(expr, row);
     if (value === null || value === undefined) return {};
-    if (typeof value !== 'object' || Array.isArray(value)) throw invalid(`the properties of ${what} must be a map, e.g. {name: 'Ann'}.`);
+    if (typeof value !== 'object' || Array.isArray(value) || isWholeFloat(value)) throw invalid(`the properties of ${what} must be a map, e.g. {name: 'Ann'}.`);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (k === '__proto__') checkedProperty(k, v);
@@ -859,7 +859,7 @@ class WriteRun {
 
   private readProps(target: { id: number; type: 'node' | 'rel' }): Record<string, unknown> | null {
     const got = (target.type === 'node' ? this.sql.nodeProps! : this.sql.relProps!).get(target.id) as { props: string } | undefined;
-    return got ? (parseExactJson(got.props) as Record<string, unknown>) : null;
+    return got ? (parseExactJson(got.props, true) as Record<string, unknown>) : null;
   }
 
   private writeProps(target: { id: number; type: 'node' | 'rel' }, props: Record<string, unknown>): void {
@@ -920,7 +920,7 @@ class WriteRun {
       if (!p) {
         const text = stored.get(id);
         if (text === undefined) return undefined; // deleted earlier in this query
-        p = parseExactJson(text) as Record<string, unknown>;
+        p = parseExactJson(text, true) as Record<string, unknown>;
         current.set(id, p);
       }
       return p;
@@ -1089,7 +1089,7 @@ class WriteRun {
       if (!props) {
         const text = stored.node.get(id);
         if (text === undefined) return undefined;
-        props = parseExactJson(text) as Record<string, unknown>;
+        props = parseExactJson(text, true) as Record<string, unknown>;
         parsed.set(id, props);
       }
       return props;
@@ -1118,7 +1118,7 @@ class WriteRun {
         if (!props) {
           const text = stored[target.type].get(target.id);
           if (text === undefined) return; // deleted earlier in this query
-          props = parseExactJson(text) as Record<string, unknown>;
+          props = parseExactJson(text, true) as Record<string, unknown>;
         }
         held[target.type].set(target.id, this.applySet(item as Exclude<SetItem, { kind: 'setLabels' }>, props, (all[i] as unknown[])[k] ?? null));
       });
@@ -1170,7 +1170,7 @@ class WriteRun {
     let map = value;
     if (map !== null && typeof map === 'object' && !Array.isArray(map) && 'properties' in map && 'id' in map) map = (map as { properties: unknown }).properties;
     if (map === null) map = {};
-    if (typeof map !== 'object' || Array.isArray(map)) throw invalid(`SET ${item.variable} ${item.merge ? '+=' : '='} needs a map, e.g. {name: 'Ann'}.`);
+    if (typeof map !== 'object' || Array.isArray(map) || isWholeFloat(map)) throw invalid(`SET ${item.variable} ${item.merge ? '+=' : '='} needs a map, e.g. {name: 'Ann'}.`);
     const next: Record<string, unknown> = item.merge ? props : {};
     for (const [k, v] of Object.entries(map as Record<string, unknown>)) {
       const checked = checkedProperty(k, v ?? 0);
@@ -1424,8 +1424,8 @@ function entitiesIn(value: unknown): { kind: 'node' | 'rel'; id: number }[] | nu
 function checkedProperty(key: string, value: unknown): unknown {
   if (key === '__proto__') throw invalid('a property may not be named __proto__, which many JSON tools drop or turn into a prototype; rename it.');
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-  if (SCALAR_TYPES.has(typeof value)) return value;
-  if (Array.isArray(value) && value.every((x) => x !== null && SCALAR_TYPES.has(typeof x))) {
+  if (SCALAR_TYPES.has(typeof value) || isWholeFloat(value)) return value;
+  if (Array.isArray(value) && value.every((x) => x !== null && (SCALAR_TYPES.has(typeof x) || isWholeFloat(x)))) {
     return value.some((x) => typeof x === 'number' && !Number.isFinite(x)) ? value.map((x) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x)) : value;
   }
   throw invalid(`property ${key} must be a number, string, boolean or a list of them, not ${Array.isArray(value) ? 'a list with nulls, maps or nodes' : 'a map or node'}; store its fields as separate properties.`);
