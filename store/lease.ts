@@ -296,9 +296,13 @@ function createLockFile(lockPath: string, record: Buffer): boolean {
   try {
     writeAll(fd, record, 0);
     fsyncSync(fd);
-  } finally {
+  } catch (err) {
+    // a full disk fails the write: the empty staging file must not stay behind
     closeSync(fd);
+    unlinkSync(staging);
+    throw err;
   }
+  closeSync(fd);
   try {
     linkSync(staging, lockPath);
     return true;
