@@ -16,6 +16,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { CommitLog, type NextCommit, type PlacedSegment } from './commit-log.ts';
 import { CACHE_SCHEMA_VERSION, cachePathFor, MetadataCache, type MetadataRow, type StagedChanges } from './cache.ts';
+import { removeCacheFiles } from './cache-files.ts';
 import { RvfError } from './errors.ts';
 import { parseEngineExport } from './engine-export.ts';
 import { compileFilter, type CompiledFilter } from './filter.ts';
@@ -643,6 +644,19 @@ export class RvfDatabase {
     return this.#serial(async () => {
       this.#assertWritable();
       const scan = scanLog(this.#label, new FdSource(this.#log.fd));
+      // A new file, not the old one emptied: a damaged page failed the rebuild in place, and a cache deleted
+      // under the open store was rebuilt into the unlinked file no query process could reach. The query
+      // processes see the new inode and reconnect; SQLite leaves the new file's -wal alone when they close
+      // their connections to the old one (its file has moved).
+      const path = this.#cache.path;
+      this.#cache.close();
+      removeCacheFiles(path);
+      try {
+        this.#cache = MetadataCache.openWriter(path).cache;
+      } catch (err) {
+        this.#broken = new RvfError('EIO', `${this.#label}: its cache could not be created again (${(err as Error).message}); nothing was changed in the file; close and open the store again.`);
+        throw this.#broken;
+      }
       rebuildCache(this.#cache, scan.commits, this.#index, this.#log.fd, { ...this.#fileState(), schemaVersion: CACHE_SCHEMA_VERSION }, cacheInfoOf(this.#info));
       return { epoch: this.#log.epoch, ...this.#cache.contents() };
     });

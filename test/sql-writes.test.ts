@@ -21,7 +21,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
@@ -678,9 +678,19 @@ test('a cache deleted under an open store: queries say so and what mends it, not
     assert.doesNotMatch(e.message, /fix it/);
     return true;
   });
-  await db.close();
-  db = await RvfDatabase.open(path);
+  // rebuilding mends it in place (it rebuilt the unlinked file, which no query process could reach)
+  const rebuilt = await db.rebuildCache();
+  assert.equal(rebuilt.tableRows, 2);
   assert.deepEqual((await r(db, 'SELECT sum(v) FROM kept')).rows, [[3]]);
+  await w(db, 'INSERT INTO kept VALUES (4)');
+  // so does closing and opening it, after the cache pages are damaged
+  await db.close();
+  const cache = `${path}.sqlite`;
+  const bytes = readFileSync(cache);
+  bytes.fill(0xff, 4096);
+  writeFileSync(cache, bytes);
+  db = await RvfDatabase.open(path, { onWarning: () => undefined });
+  assert.deepEqual((await r(db, 'SELECT sum(v) FROM kept')).rows, [[7]]);
   await db.close();
 });
 
