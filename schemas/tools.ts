@@ -165,14 +165,14 @@ export const inputs = {
     params: optional(
       z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())], { error: 'params must be an array (for ?) or an object (for :name)' }),
     ).describe(
-      'Values for ? placeholders (an array, in order) or :name placeholders (an object); arrays and objects inside bind as JSON text, e.g. the query vector of rvf_knn; null for none',
+      'Values for ? placeholders (an array, in order) or :name placeholders (an object); arrays and objects inside bind as JSON text, e.g. the query vector of rvf_knn; a whole number binds as an INTEGER, others as REAL; integers beyond 2^53 go as strings (CAST(? AS INTEGER)); null for none',
     ),
   }),
   cypher: z.strictObject({
     store: StoreName,
     query: queryText('One Cypher query'),
     params: optional(z.record(z.string(), z.unknown(), { error: 'params must be an object of $name parameters, e.g. {"name": "ada"}' })).describe(
-      'Values for $name parameters, as an object such as {"name": "ada", "vector": [0.1, 0.2]}; null for none',
+      'Values for $name parameters, as an object such as {"name": "ada", "vector": [0.1, 0.2]}; a whole number is an integer; integers beyond 2^53 go as strings (toInteger($id)); null for none',
     ),
   }),
   sparql: z.strictObject({
