@@ -165,6 +165,18 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     // No DNS-rebinding check of the SDK's own: the gates in handle() ran first, and case-insensitively.
     const transport = new SSEServerTransport('/messages', res, { enableDnsRebindingProtection: false });
     sessions.legacy.set(transport.sessionId, { transport, activity, close: () => transport.close(), stream: res });
+    // The SDK's SSE transport writes every answer to the stream without waiting for it to drain: a client
+    // that posts calls and never reads had the server hold every answer (208 MiB for 120 queries posted at
+    // once). Past MAX_UNSENT_SSE_BYTES unread, the session is closed as the answer that went over is queued.
+    const send = transport.send.bind(transport);
+    transport.send = async (message) => {
+      await send(message);
+      if (res.writableLength > MAX_UNSENT_SSE_BYTES) {
+        o.log.warn(`SSE session ${transport.sessionId}: its client left ${Math.round(res.writableLength / (1024 * 1024))} MiB of answers unread; closing it`);
+        await transport.close();
+        res.destroy(); // ending it would still hold what is queued until the client reads it
+      }
+    };
     transport.onclose = () => {
       sessions.legacy.delete(transport.sessionId);
     };
@@ -186,8 +198,8 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new HttpError(400, 'the legacy SSE endpoint takes one JSON-RPC message object per POST, not a batch or another JSON value; send each message on its own', {}, -32600);
     }
-    // The SDK's SSE transport writes every answer to the stream without waiting for it to drain: a client
-    // that posts calls and never reads its stream had the server hold every answer (506 MB for 300 queries).
+    // a session closed for its unread answers (openLegacy) is gone from the table, and its POSTs get 404; one
+    // still open but past the mark is closed here, so the client learns why
     const unsent = entry.stream?.writableLength ?? 0;
     if (unsent > MAX_UNSENT_SSE_BYTES) {
       await entry.close();
