@@ -1,6 +1,7 @@
 import type { RvfDatabase } from '../store/database.ts';
 import { RvfError, isRvfError } from '../store/errors.ts';
 import { LIMITS } from '../schemas/limits.ts';
+import { CACHE_TROUBLE_START } from '../store/cache-files.ts';
 import { checkParams } from './params-check.ts';
 import { encodeParams, type QueryLanguage, type QueryParams, type QueryRows } from './query-protocol.ts';
 import { queryRunner } from './query-runner.ts';
@@ -85,12 +86,16 @@ export async function runQuery(db: RvfDatabase, lang: QueryLanguage, text: strin
   const ticket = { ...(options.asker === undefined ? {} : { asker: options.asker }), ...(options.signal ? { signal: options.signal } : {}) };
   const read = async (): Promise<QueryRows> => {
     // A reader sharing the writer's cache retries when the writer commits
-    // meanwhile; the third try uses a private cache, which cannot move.
+    // meanwhile; the later tries use a private cache, which cannot move. A
+    // cache file that went away under the query process (the writer closed it
+    // and removed its side files, or a private copy was replaced) is the same
+    // race, not damage: it was answered "damaged or gone" beside a busy writer.
     for (let attempt = 0; ; attempt++) {
       try {
-        return await db.readSnapshot((s) => queryRunner().run(request(s, false), s, timeLimit, ticket), { privateCache: attempt === 2 });
+        return await db.readSnapshot((s) => queryRunner().run(request(s, false), s, timeLimit, ticket), { privateCache: attempt >= 2 });
       } catch (err) {
-        if (!isRvfError(err) || err.code !== 'ESTALE' || attempt === 2) throw err;
+        const racing = isRvfError(err) && (err.code === 'ESTALE' || (err.code === 'EIO' && err.message.startsWith(CACHE_TROUBLE_START)));
+        if (!racing || attempt === 3) throw err;
         await db.refresh();
       }
     }

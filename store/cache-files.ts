@@ -110,7 +110,10 @@ export function isCacheTrouble(err: unknown): boolean {
   return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB|CANTOPEN|IOERR)/.test(code);
 }
 
+/** How cacheTroubleMessage starts, for a reader to tell it from other EIO errors and try again (run-query.ts). */
+export const CACHE_TROUBLE_START = "the store's SQLite cache is damaged or gone";
+
 /** What to tell about such an error: what happened, and that reopening the store mends it. */
 export function cacheTroubleMessage(err: unknown): string {
-  return `the store's SQLite cache is damaged or gone (${err instanceof Error ? err.message : String(err)}); close the store with rvf_close_store and use it again, which checks the cache and rebuilds it from the .rvf file without losing anything.`;
+  return `${CACHE_TROUBLE_START} (${err instanceof Error ? err.message : String(err)}); close the store with rvf_close_store and use it again, which checks the cache and rebuilds it from the .rvf file without losing anything.`;
 }

@@ -154,6 +154,7 @@ export class RvfDatabase {
   readonly #scratch = new ScratchBuffers();
   #closed = false;
   #broken: RvfError | undefined;
+  #writeRefusal: OpenOptions['writeRefusal'];
   /** Set while an ingest's data syncs: the engine and the cache hold rows that are not committed yet. */
   #staging = false;
   /** Bytes of effects records appended since open or the last compaction. */
@@ -167,6 +168,7 @@ export class RvfDatabase {
     this.readOnly = lease === undefined;
     this.#lease = lease;
     this.#options = options;
+    this.#writeRefusal = options.writeRefusal;
     this.#adopt(loaded);
   }
 
@@ -1047,15 +1049,20 @@ export class RvfDatabase {
   #assertWritable(): void {
     this.#assertReadable();
     if (!this.#lease) {
-      const refusal = this.#options.writeRefusal;
+      const refusal = this.#writeRefusal;
       throw refusal ? new RvfError(refusal.code, refusal.message) : new RvfError('EREADONLY', `${this.#label} is open read-only; open it with RvfDatabase.open to write.`);
     }
   }
 
   /** Why writes are refused on a read-only handle opened in place of a writer's (OpenOptions.writeRefusal). */
   get writeRefusal(): RvfError | undefined {
-    const refusal = this.#lease ? undefined : this.#options.writeRefusal;
+    const refusal = this.#lease ? undefined : this.#writeRefusal;
     return refusal ? new RvfError(refusal.code, refusal.message) : undefined;
+  }
+
+  /** Updates why writes are refused (the holder's heartbeat age moves on), on a handle opened with a writeRefusal. */
+  refuseWritesWith(refusal: NonNullable<OpenOptions['writeRefusal']>): void {
+    if (!this.#lease && this.#writeRefusal) this.#writeRefusal = refusal;
   }
 
   #cacheState() {

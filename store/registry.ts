@@ -5,6 +5,7 @@ import { isRvfError, RvfError } from './errors.ts';
 import { peekStore, type StorePeek } from './peek.ts';
 import { hardLinkedError, otherLinks } from './single-link.ts';
 import type { CreateOptions } from './types.ts';
+import { LIMITS } from '../schemas/limits.ts';
 import { STORE_NAME_PATTERN } from '../schemas/store-name.ts';
 
 /**
@@ -48,6 +49,8 @@ export class StoreRegistry {
   readonly #open = new Map<string, Promise<RvfDatabase>>();
   /** Read-only handles standing in for writers' handles this server could not have (#readInstead). */
   readonly #standIns = new Map<string, Promise<RvfDatabase>>();
+  /** Stand-ins whose writer's handle was had since, kept open for the reads still running on them. */
+  readonly #retiring = new Set<Promise<RvfDatabase>>();
 
   constructor(options: RegistryOptions) {
     mkdirSync(options.root, { recursive: true });
@@ -127,9 +130,14 @@ export class StoreRegistry {
     }
     const standIn = this.#standIns.get(key);
     if (standIn) {
-      // the writer's handle was had after all: the read-only one it stood in for goes
+      // the writer's handle was had after all: the read-only one it stood in for goes, once the reads still
+      // running on it are done (closed at once, a read in flight answered ECLOSED)
       this.#standIns.delete(key);
-      void standIn.then((r) => r.close()).catch(() => undefined);
+      this.#retiring.add(standIn);
+      setTimeout(() => {
+        this.#retiring.delete(standIn);
+        void standIn.then((r) => r.close()).catch(() => undefined);
+      }, LIMITS.queryTimeLimitMs + 5_000).unref();
     }
     if (!this.write) await db.refresh();
     return db;
@@ -151,6 +159,7 @@ export class StoreRegistry {
       reading.catch(() => this.#standIns.delete(key));
     }
     const db = await reading;
+    db.refuseWritesWith(refusal); // as of this attempt: the holder's heartbeat age moves on
     await db.refresh();
     return db;
   }
@@ -182,9 +191,10 @@ export class StoreRegistry {
   }
 
   async closeAll(): Promise<void> {
-    const open = [...this.#open.values(), ...this.#standIns.values()];
+    const open = [...this.#open.values(), ...this.#standIns.values(), ...this.#retiring];
     this.#open.clear();
     this.#standIns.clear();
+    this.#retiring.clear();
     await Promise.all(open.map(async (opening) => (await opening.catch(() => undefined))?.close()));
   }
 

@@ -62,6 +62,11 @@ test('toInteger() of digits is exact beyond 2^53', async () => {
   const out = await run(db, 'cypher', "RETURN toInteger('9007199254740993') AS a, toInteger(' -12345678901234567 ') AS b, toInteger('9223372036854775807') AS c, toInteger('1.9') AS d, toInteger($s) = 4611686018427387905 AS e", { s: '4611686018427387905' });
   // integers beyond 2^53 come back as decimal strings, every digit kept
   assert.deepEqual(out.rows, [['9007199254740993', '-12345678901234567', '9223372036854775807', 1, true]]);
+  // past the 64-bit range it is an error, not the range's end (SQLite's CAST clamps)
+  for (const arg of ["'99999999999999999999'", "'9223372036854775808'", '1e30', '-1e19']) {
+    const err = await expectRvfError(run(db, 'cypher', `RETURN toInteger(${arg}) AS v`), 'EINVAL');
+    assert.match(err.message, /beyond the 64-bit integer range/, arg);
+  }
   await db.close();
 });
 

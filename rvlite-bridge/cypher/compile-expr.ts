@@ -578,8 +578,13 @@ function callFunction(e: Extract<Expr, { kind: 'call' }>, c: (x: Expr) => Sql, c
       // digits alone are read as an integer, exactly: through REAL, '9007199254740993' lost its last digit
       const t = `trim(${x})`;
       const exactDigits = `ltrim(${t}, '+-') <> '' AND ltrim(${t}, '+-') NOT GLOB '*[^0-9]*' AND (length(ltrim(${t}, '+-')) < 19 OR (length(ltrim(${t}, '+-')) = 19 AND ltrim(${t}, '+-') <= '9223372036854775807')) AND length(${t}) - length(ltrim(${t}, '+-')) <= 1`;
-      const textTo = e.name === 'tointeger' ? `(CASE WHEN ${exactDigits} THEN CAST(${t} AS INTEGER) ELSE CAST(CAST(${t} AS REAL) AS INTEGER) END)` : `CAST(${t} AS REAL)`;
-      const converted = `(CASE typeof(${x}) WHEN 'integer' THEN CAST(${x} AS ${target}) WHEN 'real' THEN CAST(${x} AS ${target}) WHEN 'text' THEN (CASE WHEN trim(${x}) <> '' AND trim(${x}) NOT GLOB '*[^0-9.eE+-]*' THEN ${textTo} END) END)`;
+      // SQLite's CAST clamps a value past the 64-bit range to its end (toInteger('99999999999999999999') gave
+      // 9223372036854775807): an error instead, as integer overflow is one elsewhere (checked-arith.ts)
+      const inRange = (real: string): string =>
+        `(CASE WHEN abs(${real}) >= 9223372036854775808.0 THEN ${failCall(ctx, 'toInteger(): the value is beyond the 64-bit integer range (about ±9.2e18); keep it a float with toFloat(), or as a string.')} ELSE CAST(${real} AS INTEGER) END)`;
+      const textTo = e.name === 'tointeger' ? `(CASE WHEN ${exactDigits} THEN CAST(${t} AS INTEGER) ELSE ${inRange(`CAST(${t} AS REAL)`)} END)` : `CAST(${t} AS REAL)`;
+      const fromReal = e.name === 'tointeger' ? inRange(x) : `CAST(${x} AS REAL)`;
+      const converted = `(CASE typeof(${x}) WHEN 'integer' THEN CAST(${x} AS ${target}) WHEN 'real' THEN ${fromReal} WHEN 'text' THEN (CASE WHEN trim(${x}) <> '' AND trim(${x}) NOT GLOB '*[^0-9.eE+-]*' THEN ${textTo} END) END)`;
       if (v.type !== 'any') return fromNative('num', converted);
       const refusedJson = e.name === 'tointeger' ? `('array', 'object')` : `('array', 'object', 'true', 'false')`;
       return fromNative('num', `(CASE WHEN json_type(${v.json}) IN ${refusedJson} THEN ${failCall(ctx, `${name}() takes ${takes}; the value is not one. Use ${name}OrNull() to get null for other values.`)} ELSE ${converted} END)`);
