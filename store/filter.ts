@@ -2,6 +2,7 @@ import { RvfError } from './errors.ts';
 import { LIMITS } from '../schemas/limits.ts';
 import type { FilterScalar } from '../schemas/filter.ts';
 import { PROTO_KEY } from './proto-key.ts';
+import { findRoundedInteger, roundedIntegerText } from '../schemas/json-integers.ts';
 
 /**
  * Compiles a metadata filter (schemas/filter.ts) to a SQL condition over the
@@ -38,6 +39,9 @@ const MATCH_ALL = '1';
  * the field and says what to send instead (zod would say "Invalid input").
  */
 export function compileFilter(input: unknown): CompiledFilter {
+  // as in metadata (wasm/validate.ts): such a number was rounded by JSON.parse, and metadata never holds one
+  const rounded = findRoundedInteger(input);
+  if (rounded !== undefined) throw new RvfError('EINVAL', `filter holds ${roundedIntegerText(rounded)}; metadata cannot hold such a number either, so compare with the string it was stored as.`);
   const params: unknown[] = [];
   const where = compileNode(input, 'filter', params, 1, { nodes: 0 });
   return { where, params, empty: where === MATCH_ALL };
