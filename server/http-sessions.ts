@@ -14,8 +14,6 @@ export interface SessionEntry<T> {
   transport: T;
   activity: SessionActivity;
   close(): Promise<void>;
-  /** A legacy session's GET /sse response, where every answer goes: how much of it the client left unread. */
-  stream?: { readonly writableLength: number };
 }
 
 export class SessionTable {

@@ -164,7 +164,7 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     const activity = new SessionActivity();
     // No DNS-rebinding check of the SDK's own: the gates in handle() ran first, and case-insensitively.
     const transport = new SSEServerTransport('/messages', res, { enableDnsRebindingProtection: false });
-    sessions.legacy.set(transport.sessionId, { transport, activity, close: () => transport.close(), stream: res });
+    sessions.legacy.set(transport.sessionId, { transport, activity, close: () => transport.close() });
     // The SDK's SSE transport writes every answer to the stream without waiting for it to drain: a client
     // that posts calls and never reads had the server hold every answer (208 MiB for 120 queries posted at
     // once). Past MAX_UNSENT_SSE_BYTES unread, the session is closed as the answer that went over is queued.
@@ -197,13 +197,6 @@ export async function serveHttp(o: HttpOptions): Promise<HttpHandle> {
     // the SDK's SSE transport answers anything but one message object with a plain-text "Invalid message: [object Object]"
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new HttpError(400, 'the legacy SSE endpoint takes one JSON-RPC message object per POST, not a batch or another JSON value; send each message on its own', {}, -32600);
-    }
-    // a session closed for its unread answers (openLegacy) is gone from the table, and its POSTs get 404; one
-    // still open but past the mark is closed here, so the client learns why
-    const unsent = entry.stream?.writableLength ?? 0;
-    if (unsent > MAX_UNSENT_SSE_BYTES) {
-      await entry.close();
-      throw new HttpError(409, `this SSE session's stream holds ${Math.round(unsent / (1024 * 1024))} MiB of answers its client has not read, so it was closed; read the GET /sse stream, then open a new session`);
     }
     entry.activity.touch();
     await entry.transport.handlePostMessage(req, res, body);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { errorCode } from './errors.ts';
 import { processAlive } from './lease.ts';
 import { otherLinks } from './single-link.ts';
 
@@ -106,7 +107,7 @@ function removeOrphanedPrivateCaches(): void {
  * (MetadataCache.openWriter).
  */
 export function isCacheTrouble(err: unknown): boolean {
-  const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  const code = errorCode(err);
   return typeof code === 'string' && /^SQLITE_(CORRUPT|NOTADB|CANTOPEN|IOERR)/.test(code);
 }
 

@@ -32,3 +32,8 @@ export class RvfError extends Error {
 export function isRvfError(err: unknown): err is RvfError {
   return err instanceof RvfError;
 }
+
+/** The `code` of an error from Node (ENOSPC), SQLite (SQLITE_FULL) or ours, when it has one. */
+export function errorCode(err: unknown): unknown {
+  return err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+}

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import { RvfDatabase } from './database.ts';
-import { isRvfError, RvfError } from './errors.ts';
+import { errorCode, isRvfError, RvfError } from './errors.ts';
 import { peekStore, type StorePeek } from './peek.ts';
 import { hardLinkedError, otherLinks } from './single-link.ts';
 import type { CreateOptions } from './types.ts';
@@ -277,7 +277,7 @@ function writerUnavailable(err: unknown, label: string): { code: 'ELOCK' | 'EIO'
   if (isRvfError(err) && err.code === 'ELOCK') {
     return { code: 'ELOCK', message: `${err.message.replace(/[;.]? *close that writer, or open the store read-only\.$/, '')}; this server reads it meanwhile, and writes to it once that writer has closed it.` };
   }
-  const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  const code = errorCode(err);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return { code: 'EIO', message: `${label} cannot be written: the disk is full, so the writer lease could not be taken; reads work, and writes once space is freed.` };
   }

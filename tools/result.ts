@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { cacheTroubleMessage, isCacheTrouble } from '../store/cache-files.ts';
-import { isRvfError } from '../store/errors.ts';
+import { errorCode, isRvfError } from '../store/errors.ts';
 import type { ToolContext } from './context.ts';
 
 /**
@@ -50,6 +50,6 @@ export async function run(ctx: RunContext, body: () => Promise<Record<string, un
 
 /** Node's ENOSPC or EDQUOT, or SQLite's SQLITE_FULL, from wherever below it came. */
 function isDiskFull(err: unknown): boolean {
-  const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+  const code = errorCode(err);
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
 }

@@ -454,7 +454,7 @@ class WriteRun {
     if (typeof value !== 'object' || Array.isArray(value) || isWholeFloat(value)) throw invalid(`the properties of ${what} must be a map, e.g. {name: 'Ann'}.`);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (k === '__proto__') checkedProperty(k, v);
+      checkPropertyKey(k);
       if (v === null) {
         if (refuseNull) throw invalid(`MERGE cannot use null for property ${k} of ${what}; give it a value, or leave it out of the pattern.`);
         continue;
@@ -1150,8 +1150,8 @@ class WriteRun {
           patches[target.type].set(target.id, patch);
         }
         const value = (values[i] as unknown[])[k] ?? null;
-        const checked = checkedProperty(item.key, value ?? 0);
-        patch[item.key] = value === null ? null : checked;
+        checkPropertyKey(item.key);
+        patch[item.key] = value === null ? null : checkedProperty(item.key, value);
         this.stats.propertiesSet++;
       });
     });
@@ -1161,9 +1161,9 @@ class WriteRun {
   /** One SET item on a target's properties (changed in place, or replaced by SET n = map): the new properties. */
   private applySet(item: Exclude<SetItem, { kind: 'setLabels' }>, props: Record<string, unknown>, value: unknown): Record<string, unknown> {
     if (item.kind === 'setProp') {
-      const checked = checkedProperty(item.key, value ?? 0);
+      checkPropertyKey(item.key);
       if (value === null) delete props[item.key];
-      else props[item.key] = checked;
+      else props[item.key] = checkedProperty(item.key, value);
       this.stats.propertiesSet++;
       return props;
     }
@@ -1173,9 +1173,9 @@ class WriteRun {
     if (typeof map !== 'object' || Array.isArray(map) || isWholeFloat(map)) throw invalid(`SET ${item.variable} ${item.merge ? '+=' : '='} needs a map, e.g. {name: 'Ann'}.`);
     const next: Record<string, unknown> = item.merge ? props : {};
     for (const [k, v] of Object.entries(map as Record<string, unknown>)) {
-      const checked = checkedProperty(k, v ?? 0);
+      checkPropertyKey(k);
       if (v === null) delete next[k];
-      else next[k] = checked;
+      else next[k] = checkedProperty(k, v);
       this.stats.propertiesSet++;
     }
     if (!item.merge) this.stats.propertiesSet += Object.keys(props).filter((k) => !(k in next)).length;
@@ -1414,6 +1414,11 @@ function entitiesIn(value: unknown): { kind: 'node' | 'rel'; id: number }[] | nu
   return null;
 }
 
+/** A key a write may set or remove; checked whatever the value, null (a removal) included. */
+function checkPropertyKey(key: string): void {
+  if (key === '__proto__') throw invalid('a property may not be named __proto__, which many JSON tools drop or turn into a prototype; rename it.');
+}
+
 /**
  * Property values are scalars or lists of scalars, as in Neo4j. JSON has no
  * Infinity, which JSON.stringify writes as null: it is stored as its string,
@@ -1422,7 +1427,7 @@ function entitiesIn(value: unknown): { kind: 'node' | 'rel'; id: number }[] | nu
  * prototype instead, and the property was gone without a word.
  */
 function checkedProperty(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw invalid('a property may not be named __proto__, which many JSON tools drop or turn into a prototype; rename it.');
+  checkPropertyKey(key);
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (SCALAR_TYPES.has(typeof value) || isWholeFloat(value)) return value;
   if (Array.isArray(value) && value.every((x) => x !== null && (SCALAR_TYPES.has(typeof x) || isWholeFloat(x)))) {
